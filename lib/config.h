@@ -1,0 +1,59 @@
+/*
+ * The configuration: global interface defaults, the pinhole mark and the
+ * rules, built from rule files (or runtime rule lines) by a hand-written
+ * parser. Every error is recorded as "FILE:LINE:COL: error: MESSAGE" with
+ * the offending line and a caret; parsing goes on so that all errors are
+ * reported, and a configuration with any error must not be applied.
+ */
+#pragma once
+
+#include "rule.h"
+#include "util.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define CONFIG_TIMEOUT_DEFAULT 300
+#define CONFIG_TIMEOUT_MAX (30u * 24 * 3600)
+#define CONFIG_MARK_DEFAULT 0x10000000u
+
+struct config {
+	struct rule **rules;
+	size_t n_rules;
+	bool has_lan;
+	bool has_wan;
+	struct iflist lan;
+	struct iflist wan;
+	struct srcloc lan_loc;
+	struct srcloc wan_loc;
+	uint32_t pinhole_mark;
+	uint32_t pinhole_mask;
+	struct srcloc mark_loc;
+	char **files;		/* owned names that srclocs point to */
+	size_t n_files;
+	struct dynbuf errors;
+	unsigned n_errors;
+};
+
+struct config *config_new(void);
+struct config *config_free(struct config *c);
+
+/* Parse one file's text. Returns 0, or -EINVAL when it added errors. */
+int config_parse_text(struct config *c, const char *file, const char *text, size_t len);
+
+/*
+ * Parse a single rule given as the words after `rule` (runtime `add`);
+ * LABEL stands in for the file name in diagnostics.
+ */
+int config_parse_rule_line(struct config *c, const char *label, const char *text);
+
+/*
+ * Read DIRS (highest priority first) the systemd way: *.conf only, same
+ * name shadowed by earlier directories, symlinks to /dev/null mask, all
+ * files read in lexical order of their names.
+ */
+int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs);
+
+
+struct rule *config_find_rule(const struct config *c, const char *name);
+int config_remove_rule(struct config *c, const char *name);
+
+extern const char *const config_default_dirs[3];

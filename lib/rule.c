@@ -1,0 +1,171 @@
+/*
+ * Helpers over the rule model: formatting back into the rule-file grammar
+ * (used for `rules` listings and golden tests), comparison for reload, and
+ * nft-style interface wildcard matching.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule.h"
+#include "util.h"
+
+void iflist_clear(struct iflist *l)
+{
+	free(l->names);
+	l->names = NULL;
+	l->n = 0;
+}
+
+int iflist_add(struct iflist *l, const char *name)
+{
+	void *p;
+
+	if (strlen(name) > IFNAME_MAX + 1)
+		return -EINVAL;
+	p = realloc(l->names, (l->n + 1) * sizeof(*l->names));
+	if (!p)
+		return -ENOMEM;
+	l->names = p;
+	snprintf(l->names[l->n++], sizeof(*l->names), "%s", name);
+	return 0;
+}
+
+int iflist_copy(struct iflist *dst, const struct iflist *src)
+{
+	dst->names = NULL;
+	dst->n = 0;
+	if (!src->n)
+		return 0;
+	dst->names = malloc(src->n * sizeof(*src->names));
+	if (!dst->names)
+		return -ENOMEM;
+	memcpy(dst->names, src->names, src->n * sizeof(*src->names));
+	dst->n = src->n;
+	return 0;
+}
+
+bool iflist_match(const struct iflist *l, const char *ifname)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *pat = l->names[i];
+		size_t len = strlen(pat);
+
+		if (len && pat[len - 1] == '*') {
+			if (!strncmp(pat, ifname, len - 1))
+				return true;
+		} else if (!strcmp(pat, ifname)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+struct rule *rule_free(struct rule *r)
+{
+	if (!r)
+		return NULL;
+	free(r->triggers);
+	free(r->forwards);
+	iflist_clear(&r->lan);
+	iflist_clear(&r->wan);
+	free(r);
+	return NULL;
+}
+
+const char *proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	}
+	return "?";
+}
+
+int portrange_format(const struct portrange *p, char *buf, size_t size)
+{
+	if (p->lo == p->hi)
+		return snprintf(buf, size, "%u/%s", p->lo, proto_name(p->proto));
+	return snprintf(buf, size, "%u-%u/%s", p->lo, p->hi, proto_name(p->proto));
+}
+
+bool rule_same_forwards(const struct rule *a, const struct rule *b)
+{
+	if (a->n_forwards != b->n_forwards || a->family != b->family ||
+	    a->peer != b->peer || a->is_static != b->is_static)
+		return false;
+	for (size_t i = 0; i < a->n_forwards; i++) {
+		const struct portrange *x = &a->forwards[i], *y = &b->forwards[i];
+
+		if (x->proto != y->proto || x->lo != y->lo || x->hi != y->hi)
+			return false;
+	}
+	if (a->is_static)
+		return a->to_af == b->to_af && !memcmp(&a->to, &b->to, sizeof(a->to));
+	return true;
+}
+
+int duration_format(uint64_t s, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT(buf, size);
+
+	if (s >= 3600)
+		strbuf_printf(&sb, "%luh", (unsigned long)(s / 3600));
+	if (s % 3600 >= 60)
+		strbuf_printf(&sb, "%lum", (unsigned long)(s % 3600 / 60));
+	if (s % 60 || !s)
+		strbuf_printf(&sb, "%lus", (unsigned long)(s % 60));
+	return sb.len;
+}
+
+static void format_ports(struct strbuf *sb, const char *kw, const struct portrange *p, size_t n)
+{
+	char tmp[32];
+
+	if (!n)
+		return;
+	strbuf_printf(sb, " %s ", kw);
+	for (size_t i = 0; i < n; i++) {
+		portrange_format(&p[i], tmp, sizeof(tmp));
+		strbuf_printf(sb, "%s%s", i ? "," : "", tmp);
+	}
+}
+
+static void format_ifs(struct strbuf *sb, const char *kw, const struct iflist *l)
+{
+	strbuf_printf(sb, " %s ", kw);
+	for (size_t i = 0; i < l->n; i++)
+		strbuf_printf(sb, "%s%s", i ? "," : "", l->names[i]);
+}
+
+int rule_format(const struct rule *r, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT(buf, size);
+	char tmp[INET6_ADDRSTRLEN];
+
+	strbuf_printf(&sb, "rule %s", r->name);
+	format_ports(&sb, "trigger", r->triggers, r->n_triggers);
+	format_ports(&sb, "forward", r->forwards, r->n_forwards);
+	if (r->is_static) {
+		inet_ntop(r->to_af, &r->to, tmp, sizeof(tmp));
+		strbuf_printf(&sb, " to %s", tmp);
+	} else {
+		duration_format(r->timeout_s, tmp, sizeof(tmp));
+		strbuf_printf(&sb, " timeout %s", tmp);
+	}
+	if (r->peer)
+		strbuf_printf(&sb, " peer");
+	if (r->exclusive)
+		strbuf_printf(&sb, " exclusive");
+	if (r->family != RULE_FAMILY_BOTH)
+		strbuf_printf(&sb, " family %s", r->family == RULE_FAMILY_IPV4 ? "ipv4" : "ipv6");
+	if (r->has_lan)
+		format_ifs(&sb, "lan", &r->lan);
+	if (r->has_wan)
+		format_ifs(&sb, "wan", &r->wan);
+	return sb.len;
+}

@@ -1,0 +1,74 @@
+/*
+ * The rule model: what one `rule NAME ...` line (or one runtime `add`)
+ * describes once parsed and validated. Rules are immutable after parsing;
+ * a reload builds new ones and the forwarding table is re-pointed at them.
+ */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RULE_NAME_MAX 32
+#define IFNAME_MAX 15
+
+enum rule_family {
+	RULE_FAMILY_IPV4 = 1,
+	RULE_FAMILY_IPV6 = 2,
+	RULE_FAMILY_BOTH = 3,
+};
+
+struct srcloc {
+	const char *file;	/* NULL for runtime rules */
+	unsigned line;
+	unsigned col;
+};
+
+struct portrange {
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t lo;
+	uint16_t hi;
+	struct srcloc loc;
+};
+
+struct iflist {
+	char (*names)[IFNAME_MAX + 2];	/* may end in '*' */
+	size_t n;
+};
+
+union inaddr {
+	struct in_addr v4;
+	struct in6_addr v6;
+};
+
+struct rule {
+	char name[RULE_NAME_MAX + 1];
+	struct portrange *triggers;
+	size_t n_triggers;
+	struct portrange *forwards;
+	size_t n_forwards;
+	uint32_t timeout_s;
+	bool is_static;
+	int to_af;		/* AF_INET or AF_INET6 when is_static */
+	union inaddr to;
+	bool peer;
+	bool exclusive;
+	unsigned family;	/* enum rule_family */
+	bool has_lan;
+	bool has_wan;
+	struct iflist lan;
+	struct iflist wan;
+	struct srcloc loc;
+};
+
+struct rule *rule_free(struct rule *r);
+bool rule_same_forwards(const struct rule *a, const struct rule *b);
+int rule_format(const struct rule *r, char *buf, size_t size);
+int portrange_format(const struct portrange *p, char *buf, size_t size);
+const char *proto_name(uint8_t proto);
+bool iflist_match(const struct iflist *l, const char *ifname);
+int iflist_add(struct iflist *l, const char *name);
+void iflist_clear(struct iflist *l);
+int iflist_copy(struct iflist *dst, const struct iflist *src);
+int duration_format(uint64_t seconds, char *buf, size_t size);

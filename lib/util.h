@@ -1,0 +1,50 @@
+/*
+ * Small shared helpers: a bounded string builder that never overflows and
+ * remembers the length it would have needed, and cleanup attributes.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct strbuf {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+#define STRBUF_INIT(b, s) { .buf = (b), .size = (s), .len = 0 }
+
+void strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A growable heap string; used for replies and diagnostics. */
+struct dynbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+void dynbuf_printf(struct dynbuf *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dynbuf_append(struct dynbuf *d, const void *p, size_t n);
+void dynbuf_free(struct dynbuf *d);
+void dynbuf_json_string(struct dynbuf *d, const char *s);
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))

@@ -1,0 +1,315 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test.h"
+
+static struct config *parse(const char *text)
+{
+	struct config *c = config_new();
+
+	config_parse_text(c, "t.conf", text, strlen(text));
+	return c;
+}
+
+/* The first diagnostic line, without the source line and caret. */
+static char first_err[512];
+static const char *first_error(const char *text)
+{
+	struct config *c = parse(text);
+	const char *e = c->errors.data ? c->errors.data : "";
+	size_t n = strcspn(e, "\n");
+
+	snprintf(first_err, sizeof(first_err), "%.*s", (int)n, e);
+	config_free(c);
+	return first_err;
+}
+
+static void test_full_example(void)
+{
+	struct config *c = parse(
+		"# defaults\n"
+		"lan br-lan,eth1          # interfaces triggers come from\n"
+		"wan eth0,ppp*\n"
+		"\n"
+		"rule realaudio trigger 7070/tcp forward 6970-7170/udp timeout 5m\n"
+		"rule x11 trigger 23/tcp,177/udp,6000/tcp forward 6000-6100/tcp\n"
+		"rule webphone trigger 21845/tcp forward 21845/tcp,21845/udp\n"
+		"rule voip trigger 5060/udp forward 10000-20000/udp peer timeout 2m\n"
+		"rule game forward 27015-27030/udp to 192.168.1.20\n");
+	char buf[512];
+
+	CHECK_INT(c->n_errors, 0);
+	CHECK_INT(c->n_rules, 5);
+	CHECK(c->has_lan && c->lan.n == 2);
+	CHECK_STR(c->wan.names[1], "ppp*");
+	CHECK(iflist_match(&c->wan, "ppp0"));
+	CHECK(!iflist_match(&c->wan, "eth1"));
+	rule_format(c->rules[0], buf, sizeof(buf));
+	CHECK_STR(buf, "rule realaudio trigger 7070/tcp forward 6970-7170/udp timeout 5m");
+	rule_format(c->rules[1], buf, sizeof(buf));
+	CHECK_STR(buf, "rule x11 trigger 23/tcp,177/udp,6000/tcp forward 6000-6100/tcp timeout 5m");
+	CHECK_INT(c->rules[3]->timeout_s, 120);
+	CHECK(c->rules[3]->peer);
+	CHECK(c->rules[4]->is_static && c->rules[4]->to_af == AF_INET);
+	CHECK_INT(c->rules[4]->family, RULE_FAMILY_IPV4);
+	rule_format(c->rules[4], buf, sizeof(buf));
+	CHECK_STR(buf, "rule game forward 27015-27030/udp to 192.168.1.20 family ipv4");
+	CHECK_INT(c->rules[0]->loc.line, 5);
+	CHECK_INT(c->pinhole_mark, 0x10000000);
+	config_free(c);
+}
+
+static void test_continuation_and_lists(void)
+{
+	struct config *c = parse("rule a trigger 1/tcp, 2/udp ,3/tcp \\\n"
+				 "   forward 10-20/udp \\  # comment after continuation\n"
+				 "   exclusive family ipv4 lan eth1 wan ppp*\r\n");
+	char buf[256];
+
+	CHECK_INT(c->n_errors, 0);
+	CHECK_INT(c->n_rules, 1);
+	if (c->n_rules) {
+		rule_format(c->rules[0], buf, sizeof(buf));
+		CHECK_STR(buf, "rule a trigger 1/tcp,2/udp,3/tcp forward 10-20/udp timeout 5m "
+			       "exclusive family ipv4 lan eth1 wan ppp*");
+		CHECK_INT(c->rules[0]->forwards[0].loc.line, 2);
+		CHECK_INT(c->rules[0]->forwards[0].loc.col, 12);
+	}
+	config_free(c);
+}
+
+static void test_durations(void)
+{
+	static const struct {
+		const char *text;
+		long secs;	/* -1: rejected */
+	} cases[] = {
+		{ "300", 300 }, { "300s", 300 }, { "5m", 300 }, { "1h30m", 5400 },
+		{ "4m12s", 252 }, { "1h", 3600 }, { "1h0m5s", 3605 }, { "720h", 2592000 },
+		{ "0", -1 }, { "0s", -1 }, { "5", 5 }, { "1m1h", -1 }, { "5mm", -1 },
+		{ "1.5h", -1 }, { "m", -1 }, { "5d", -1 }, { "-5", -1 }, { "721h", -1 },
+		{ "5s5m", -1 }, { "99999999999", -1 }, { "1h1h", -1 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char text[128];
+		struct config *c;
+
+		snprintf(text, sizeof(text), "rule a trigger 1/tcp forward 2/tcp timeout %s\n",
+			 cases[i].text);
+		c = parse(text);
+		if (cases[i].secs < 0) {
+			if (c->n_errors != 1)
+				fprintf(stderr, "duration '%s' accepted\n", cases[i].text);
+			CHECK_INT(c->n_errors, 1);
+		} else {
+			CHECK_INT(c->n_errors, 0);
+			if (c->n_rules)
+				CHECK_INT(c->rules[0]->timeout_s, cases[i].secs);
+		}
+		config_free(c);
+	}
+}
+
+static void test_errors(void)
+{
+	static const struct {
+		const char *text;
+		const char *err;
+	} cases[] = {
+		{ "rule a trigger 0/tcp forward 1/tcp\n",
+		  "t.conf:1:16: error: port 0 out of range 1-65535" },
+		{ "rule a trigger 70000/tcp forward 1/tcp\n",
+		  "t.conf:1:16: error: port 70000 out of range 1-65535" },
+		{ "rule a trigger 7070/tcp forward 7170-6970/udp\n",
+		  "t.conf:1:33: error: range 7170-6970 is reversed: 7170 > 6970" },
+		{ "rule a trigger 7070/icmp forward 1/tcp\n",
+		  "t.conf:1:21: error: unknown protocol 'icmp' (expected tcp or udp)" },
+		{ "rule a trigger 7070 forward 1/tcp\n",
+		  "t.conf:1:16: error: '7070' needs a protocol: PORT/tcp, PORT/udp or LOW-HIGH/PROTO" },
+		{ "rule a trigger x/tcp forward 1/tcp\n",
+		  "t.conf:1:16: error: invalid port 'x'" },
+		{ "rule a trigger 1/tcp\n", "t.conf:1:6: error: rule 'a' has no 'forward'" },
+		{ "rule a forward 1/tcp\n",
+		  "t.conf:1:6: error: rule 'a' needs 'trigger PORTS' or a fixed host 'to ADDRESS'" },
+		{ "rule a trigger 1/tcp forward 2/tcp to 10.0.0.1\n",
+		  "t.conf:1:8: error: a rule with a fixed host ('to') has no triggers" },
+		{ "rule a forward 2/tcp to 10.0.0.300\n",
+		  "t.conf:1:25: error: invalid address '10.0.0.300' (expected an IPv4 or IPv6 address)" },
+		{ "rule a forward 2/tcp to 10.0.0.1 timeout 5m\n",
+		  "t.conf:1:34: error: a rule with a fixed host ('to') has no timeout" },
+		{ "rule a forward 2/tcp to fd00::1 family ipv4\n",
+		  "t.conf:1:25: error: address is IPv6 but the rule is family ipv4" },
+		{ "rule a trigger 1/tcp forward 2/tcp timeout\n",
+		  "t.conf:1:43: error: 'timeout' needs a value" },
+		{ "rule a trigger 1/tcp forward 2/tcp timeout 5x\n",
+		  "t.conf:1:44: error: invalid duration '5x' (examples: 300, 300s, 5m, 1h30m, 4m12s)" },
+		{ "rule a trigger 1/tcp forward 2/tcp bogus\n",
+		  "t.conf:1:36: error: unknown option 'bogus' (expected trigger, forward, timeout, "
+		  "to, peer, exclusive, family, lan or wan)" },
+		{ "rule a trigger 1/tcp forward 2/tcp family ipv5\n",
+		  "t.conf:1:43: error: unknown family 'ipv5' (expected ipv4, ipv6 or both)" },
+		{ "rule bad/name trigger 1/tcp forward 2/tcp\n",
+		  "t.conf:1:6: error: invalid rule name 'bad/name' (1-32 of A-Z a-z 0-9 _ . -)" },
+		{ "rule\n", "t.conf:1:5: error: 'rule' needs a name" },
+		{ "rule a trigger 1/tcp forward 2/tcp\nrule a trigger 3/tcp forward 4/tcp\n",
+		  "t.conf:2:6: error: duplicate rule name 'a' (first defined at t.conf:1:6)" },
+		{ "rule a trigger 1/tcp forward 6970-7170/udp\n"
+		  "rule b trigger 3/tcp forward 10/tcp,7000-7001/udp\n",
+		  "t.conf:2:37: error: forward 7000-7001/udp overlaps forward 6970-7170/udp of rule 'a' (t.conf:1:30)" },
+		{ "rule a trigger 1/tcp forward 5/udp,1-10/udp\n",
+		  "t.conf:1:36: error: forward 1-10/udp overlaps forward 5/udp of the same rule" },
+		{ "rule a trigger 1/tcp forward 2/tcp,,3/tcp\n",
+		  "t.conf:1:36: error: empty element in list" },
+		{ "rule a trigger 1/tcp forward 2/tcp,\n",
+		  "t.conf:1:36: error: list ends with a comma" },
+		{ "rule a trigger 1/tcp forward 2/tcp timeout 1m timeout 2m\n",
+		  "t.conf:1:47: error: 'timeout' given twice in rule 'a' (first at column 36)" },
+		{ "lan eth0\nlan eth1\n",
+		  "t.conf:2:1: error: 'lan' given twice (first at t.conf:1:1); set it once, or per rule" },
+		{ "wan\n", "t.conf:1:4: error: 'wan' needs a list of interfaces" },
+		{ "wan averyveryverylongname0\n",
+		  "t.conf:1:5: error: interface name 'averyveryverylongname0' is longer than 15 characters" },
+		{ "wan et*h0\n", "t.conf:1:5: error: invalid interface name 'et*h0'" },
+		{ "frobnicate 1\n",
+		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan or pinhole-mark)" },
+		{ "pinhole-mark 0x3/0x1\n",
+		  "t.conf:1:14: error: mark 0x3 has bits outside mask 0x1 or is zero" },
+		{ "pinhole-mark zz\n",
+		  "t.conf:1:14: error: invalid mark 'zz' (expected VALUE[/MASK], e.g. 0x10000000/0x10000000)" },
+		{ "rule a trigger 1/tcp forward 2/tcp lan eth0 wan eth0\n",
+		  "t.conf:1:36: error: interface 'eth0' is both lan and wan" },
+		{ "rule a trigger 1/tcp forward 2/tcp to 1.2.3.4 peer\n",
+		  "t.conf:1:8: error: a rule with a fixed host ('to') has no triggers" },
+		{ "  \trule a forward 1/tcp\n",
+		  "t.conf:1:9: error: rule 'a' needs 'trigger PORTS' or a fixed host 'to ADDRESS'" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		CHECK_STR(first_error(cases[i].text), cases[i].err);
+}
+
+static void test_caret_and_all_errors(void)
+{
+	struct config *c = parse("rule a trigger 1/tcp forward 2/tcp\n"
+				 "\trule b trigger 0/tcp forward 3/tcp\n"
+				 "rule c trigger 4/tcp forward 5/xdp\n");
+
+	CHECK_INT(c->n_errors, 2);
+	CHECK_INT(c->n_rules, 1);
+	CHECK_STR(c->errors.data,
+		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
+		  "\trule b trigger 0/tcp forward 3/tcp\n"
+		  "\t               ^\n"
+		  "t.conf:3:32: error: unknown protocol 'xdp' (expected tcp or udp)\n"
+		  "rule c trigger 4/tcp forward 5/xdp\n"
+		  "                               ^\n");
+	config_free(c);
+}
+
+static void test_overlap_rules(void)
+{
+	struct config *c;
+
+	/* different families or protocols or both peer: no conflict */
+	c = parse("rule a trigger 1/tcp forward 100-200/udp family ipv4\n"
+		  "rule b trigger 1/tcp forward 150/udp family ipv6\n"
+		  "rule c trigger 1/tcp forward 150/tcp\n"
+		  "rule d trigger 1/tcp forward 300-400/udp peer\n"
+		  "rule e trigger 1/tcp forward 350/udp peer\n");
+	CHECK_INT(c->n_errors, 0);
+	config_free(c);
+	c = parse("rule d trigger 1/tcp forward 300-400/udp peer\n"
+		  "rule e trigger 1/tcp forward 400/udp\n");
+	CHECK_INT(c->n_errors, 1);
+	config_free(c);
+	/* a static IPv4 rule does not clash with an IPv6-only one */
+	c = parse("rule s forward 500/tcp to 192.168.1.9\n"
+		  "rule t trigger 1/tcp forward 500/tcp family ipv6\n");
+	CHECK_INT(c->n_errors, 0);
+	config_free(c);
+}
+
+static void test_rule_line(void)
+{
+	struct config *c = config_new();
+	int r;
+
+	r = config_parse_rule_line(c, "add", "ra trigger 7070/tcp forward 6970-7170/udp");
+	CHECK_INT(r, 0);
+	CHECK_INT(c->n_rules, 1);
+	CHECK(c->n_rules && c->rules[0]->loc.file == NULL);
+	r = config_parse_rule_line(c, "add", "rb trigger 7071/tcp forward 7000/udp");
+	CHECK_INT(r, -EINVAL);
+	CHECK(strstr(c->errors.data, "add:1:29: error: forward 7000/udp overlaps forward "
+			"6970-7170/udp of rule 'ra' (runtime)") != NULL);
+	CHECK_INT(config_remove_rule(c, "ra"), 0);
+	CHECK_INT(config_remove_rule(c, "ra"), -ENOENT);
+	config_free(c);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void test_dropin_dirs(void)
+{
+	char tmpl[] = "/tmp/iaf-unit-XXXXXX", d1[64], d2[64], d3[64], p[400];
+	const char *dirs[3];
+	struct config *c;
+
+	CHECK(mkdtemp(tmpl) != NULL);
+	snprintf(d1, sizeof(d1), "%s/etc", tmpl);
+	snprintf(d2, sizeof(d2), "%s/run", tmpl);
+	snprintf(d3, sizeof(d3), "%s/lib", tmpl);
+	mkdir(d1, 0755);
+	mkdir(d3, 0755);	/* d2 does not exist: fine */
+	snprintf(p, sizeof(p), "%s/20-b.conf", d3);
+	write_file(p, "rule fromlib trigger 1/tcp forward 10/tcp\n");
+	snprintf(p, sizeof(p), "%s/20-b.conf", d1);
+	write_file(p, "rule frometc trigger 1/tcp forward 10/tcp\n");
+	snprintf(p, sizeof(p), "%s/10-a.conf", d3);
+	write_file(p, "rule first trigger 1/tcp forward 20/tcp\n");
+	snprintf(p, sizeof(p), "%s/30-masked.conf", d3);
+	write_file(p, "rule masked trigger 1/tcp forward 30/tcp\n");
+	snprintf(p, sizeof(p), "%s/30-masked.conf", d1);
+	CHECK(symlink("/dev/null", p) == 0);
+	snprintf(p, sizeof(p), "%s/README", d1);
+	write_file(p, "not a rule file\n");
+	dirs[0] = d1;
+	dirs[1] = d2;
+	dirs[2] = d3;
+	c = config_new();
+	CHECK_INT(config_load_dirs(c, dirs, 3), 0);
+	CHECK_INT(c->n_rules, 2);
+	if (c->n_rules == 2) {
+		CHECK_STR(c->rules[0]->name, "first");
+		CHECK_STR(c->rules[1]->name, "frometc");
+	}
+	config_free(c);
+
+	snprintf(p, sizeof(p), "%s/40-bad.conf", d1);
+	write_file(p, "rule x trigger 1/tcp forward 20/tcp\n");
+	c = config_new();
+	CHECK_INT(config_load_dirs(c, dirs, 3), -EINVAL);
+	snprintf(p, sizeof(p), "%s/40-bad.conf:1:30: error: forward 20/tcp overlaps forward "
+		 "20/tcp of rule 'first' (%s/10-a.conf:1:34)", d1, d3);
+	CHECK(c->errors.data && strstr(c->errors.data, p));
+	config_free(c);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", tmpl);
+	CHECK(system(p) == 0);
+}
+
+TEST_MAIN(T(test_full_example), T(test_continuation_and_lists), T(test_durations),
+	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
+	  T(test_rule_line), T(test_dropin_dirs))
