@@ -1,0 +1,271 @@
+/*
+ * Forwarding table; see fwtable.h. Static forwardings live in the table so
+ * that listings are uniform, but never in the heap.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwtable.h"
+
+size_t fwd_addr_len(int af)
+{
+	return af == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+}
+
+void fwtable_init(struct fwtable *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+static uint32_t hash_key(const struct rule *r, int af, const union inaddr *peer)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)r->name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	h = (h ^ (unsigned)af) * 16777619u;
+	p = (const unsigned char *)peer;
+	for (size_t i = 0; i < sizeof(*peer); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static bool key_eq(const struct fwd *f, const struct rule *r, int af, const union inaddr *peer)
+{
+	return f->af == af && !strcmp(f->rule->name, r->name) &&
+	       !memcmp(&f->peer, peer, sizeof(*peer));
+}
+
+static int grow(struct fwtable *t)
+{
+	size_t nb = t->n_buckets ? t->n_buckets * 2 : 64;
+	struct fwd **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_buckets; i++) {
+		struct fwd *f = t->buckets[i], *next;
+
+		for (; f; f = next) {
+			uint32_t h = hash_key(f->rule, f->af, &f->peer) & (nb - 1);
+
+			next = f->hnext;
+			f->hnext = b[h];
+			b[h] = f;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->n_buckets = nb;
+	return 0;
+}
+
+struct fwd *fwtable_lookup(const struct fwtable *t, const struct rule *r, int af,
+			   const union inaddr *peer)
+{
+	union inaddr zero = { 0 };
+
+	if (!t->n_buckets)
+		return NULL;
+	if (!r->peer || !peer)
+		peer = &zero;
+	for (struct fwd *f = t->buckets[hash_key(r, af, peer) & (t->n_buckets - 1)]; f; f = f->hnext)
+		if (key_eq(f, r, af, peer))
+			return f;
+	return NULL;
+}
+
+static void mark_pending(struct fwtable *t, struct fwd *f, enum fwd_pending p)
+{
+	if (f->pending == FWD_PENDING_NONE) {
+		f->pnext = t->pending;
+		t->pending = f;
+	}
+	if (p > f->pending)
+		f->pending = p;
+}
+
+int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
+		   const union inaddr *peer, uint64_t now, uint64_t deadline, struct fwd **ret_fwd)
+{
+	struct fwd *f;
+	uint32_t h;
+
+	if (t->n + 1 > t->n_buckets && grow(t) < 0)
+		return -ENOMEM;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	heap_node_init(&f->timer);
+	f->rule = r;
+	f->af = af;
+	memcpy(&f->host, host, fwd_addr_len(af));
+	if (r->peer && peer)
+		memcpy(&f->peer, peer, fwd_addr_len(af));
+	f->opened = f->refreshed = now;
+	if (deadline != FWD_FOREVER && heap_push(&t->heap, &f->timer, deadline) < 0) {
+		free(f);
+		return -ENOMEM;
+	}
+	h = hash_key(r, af, &f->peer) & (t->n_buckets - 1);
+	f->hnext = t->buckets[h];
+	t->buckets[h] = f;
+	t->n++;
+	mark_pending(t, f, FWD_PENDING_ASSIGN);
+	*ret_fwd = f;
+	return 0;
+}
+
+int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
+		    const union inaddr *peer, uint64_t now, struct fwd **ret_fwd,
+		    union inaddr *ret_old_host)
+{
+	uint64_t deadline = now + (uint64_t)r->timeout_s * 1000;
+	struct fwd *f = fwtable_lookup(t, r, af, peer);
+	int ret;
+
+	if (!f) {
+		ret = fwtable_insert(t, r, af, host, peer, now, deadline, ret_fwd);
+		if (ret < 0)
+			return ret;
+		t->stats.opened++;
+		return FWD_OPENED;
+	}
+	*ret_fwd = f;
+	if (!memcmp(&f->host, host, fwd_addr_len(af))) {
+		f->refreshed = now;
+		heap_update(&t->heap, &f->timer, deadline);
+		mark_pending(t, f, FWD_PENDING_REFRESH);
+		t->stats.refreshed++;
+		return FWD_REFRESHED;
+	}
+	if (r->exclusive) {
+		t->stats.refused++;
+		return FWD_REFUSED;
+	}
+	if (ret_old_host)
+		memcpy(ret_old_host, &f->host, sizeof(f->host));
+	memcpy(&f->host, host, fwd_addr_len(af));
+	f->opened = f->refreshed = now;
+	heap_update(&t->heap, &f->timer, deadline);
+	mark_pending(t, f, FWD_PENDING_ASSIGN);
+	t->stats.taken_over++;
+	return FWD_TAKEN_OVER;
+}
+
+static void unlink_fwd(struct fwtable *t, struct fwd *f)
+{
+	struct fwd **pp = &t->buckets[hash_key(f->rule, f->af, &f->peer) & (t->n_buckets - 1)];
+
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == f) {
+			*pp = f->hnext;
+			break;
+		}
+	if (f->pending != FWD_PENDING_NONE) {
+		for (pp = &t->pending; *pp; pp = &(*pp)->pnext)
+			if (*pp == f) {
+				*pp = f->pnext;
+				break;
+			}
+		f->pending = FWD_PENDING_NONE;
+	}
+	heap_remove(&t->heap, &f->timer);
+	t->n--;
+}
+
+void fwtable_remove(struct fwtable *t, struct fwd *f)
+{
+	unlink_fwd(t, f);
+	free(f);
+}
+
+uint64_t fwtable_next_deadline(const struct fwtable *t)
+{
+	struct heap_node *n = heap_peek(&t->heap);
+
+	return n ? n->deadline : FWD_FOREVER;
+}
+
+struct fwd *fwtable_pop_expired(struct fwtable *t, uint64_t now)
+{
+	struct heap_node *n = heap_peek(&t->heap);
+	struct fwd *f;
+
+	if (!n || n->deadline > now)
+		return NULL;
+	f = (struct fwd *)((char *)n - offsetof(struct fwd, timer));
+	unlink_fwd(t, f);
+	t->stats.expired++;
+	return f;
+}
+
+struct fwd *fwtable_take_pending(struct fwtable *t)
+{
+	struct fwd *list = t->pending;
+
+	t->pending = NULL;
+	return list;
+}
+
+void fwtable_foreach(const struct fwtable *t, void (*cb)(struct fwd *f, void *data), void *data)
+{
+	for (size_t i = 0; i < t->n_buckets; i++)
+		for (struct fwd *f = t->buckets[i], *next; f; f = next) {
+			next = f->hnext;
+			cb(f, data);
+		}
+}
+
+static int cmp_fwd(const void *a, const void *b)
+{
+	const struct fwd *x = *(struct fwd *const *)a, *y = *(struct fwd *const *)b;
+	int r = strcmp(x->rule->name, y->rule->name);
+
+	if (r)
+		return r;
+	if (x->af != y->af)
+		return x->af - y->af;
+	r = memcmp(&x->host, &y->host, sizeof(x->host));
+	if (r)
+		return r;
+	return memcmp(&x->peer, &y->peer, sizeof(x->peer));
+}
+
+struct fwd_collect {
+	struct fwd **v;
+	size_t n;
+};
+
+static void collect(struct fwd *f, void *data)
+{
+	struct fwd_collect *c = data;
+
+	c->v[c->n++] = f;
+}
+
+struct fwd **fwtable_sorted(const struct fwtable *t)
+{
+	struct fwd_collect c = { .v = calloc(t->n + 1, sizeof(struct fwd *)) };
+
+	if (!c.v)
+		return NULL;
+	fwtable_foreach(t, collect, &c);
+	qsort(c.v, c.n, sizeof(*c.v), cmp_fwd);
+	return c.v;
+}
+
+void fwtable_clear(struct fwtable *t)
+{
+	for (size_t i = 0; i < t->n_buckets; i++)
+		for (struct fwd *f = t->buckets[i], *next; f; f = next) {
+			next = f->hnext;
+			free(f);
+		}
+	free(t->buckets);
+	heap_free(&t->heap);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,95 @@
+/*
+ * The forwarding table: every active forwarding (a rule's forward ranges
+ * pointed at one host, optionally for one peer) with its expiry, keyed by
+ * (rule, family, peer) in a hash table and ordered by deadline in a heap.
+ * It decides what a trigger means (open, refresh, take over, refuse) and
+ * remembers which forwardings changed since the daemon last wrote to the
+ * kernel, so one loop turn produces one batch however many triggers came.
+ * Time is always passed in, in milliseconds of a monotonic clock.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "heap.h"
+#include "rule.h"
+
+#define FWD_FOREVER UINT64_MAX
+
+enum fwd_change {
+	FWD_REFUSED,		/* exclusive rule held by another host */
+	FWD_OPENED,
+	FWD_REFRESHED,
+	FWD_TAKEN_OVER,
+};
+
+enum fwd_pending {
+	FWD_PENDING_NONE,
+	FWD_PENDING_REFRESH,	/* same data, new timeout */
+	FWD_PENDING_ASSIGN,	/* destroy whatever is there, add ours */
+};
+
+struct fwd {
+	struct heap_node timer;		/* deadline; not queued when static */
+	const struct rule *rule;
+	int af;
+	union inaddr host;
+	union inaddr peer;		/* zero unless rule->peer */
+	uint64_t opened;
+	uint64_t refreshed;
+	enum fwd_pending pending;
+	struct fwd *hnext;
+	struct fwd *pnext;		/* pending list */
+};
+
+struct fwtable_stats {
+	uint64_t opened;
+	uint64_t refreshed;
+	uint64_t taken_over;
+	uint64_t refused;
+	uint64_t expired;
+};
+
+struct fwtable {
+	struct fwd **buckets;
+	size_t n_buckets;
+	size_t n;
+	struct heap heap;
+	struct fwd *pending;
+	struct fwtable_stats stats;
+};
+
+void fwtable_init(struct fwtable *t);
+void fwtable_clear(struct fwtable *t);
+
+int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
+		    const union inaddr *peer, uint64_t now, struct fwd **ret_fwd,
+		    union inaddr *ret_old_host);
+
+/* A static forwarding (rule->is_static), or one adopted with a known deadline. */
+int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
+		   const union inaddr *peer, uint64_t now, uint64_t deadline, struct fwd **ret_fwd);
+
+struct fwd *fwtable_lookup(const struct fwtable *t, const struct rule *r, int af,
+			   const union inaddr *peer);
+
+/* Unlink and free F; it is also taken off the pending list. */
+void fwtable_remove(struct fwtable *t, struct fwd *f);
+
+/* The earliest deadline, or FWD_FOREVER. */
+uint64_t fwtable_next_deadline(const struct fwtable *t);
+
+/* Unlink the next forwarding whose deadline is <= NOW, or return NULL. The caller frees it. */
+struct fwd *fwtable_pop_expired(struct fwtable *t, uint64_t now);
+
+/* Detach the pending list (linked through pnext); entries stay in the table. */
+struct fwd *fwtable_take_pending(struct fwtable *t);
+
+/* Visit every forwarding; CB may not modify the table. */
+void fwtable_foreach(const struct fwtable *t, void (*cb)(struct fwd *f, void *data), void *data);
+
+/* Forwardings sorted by rule name, family, host, peer (for listings); caller frees. */
+struct fwd **fwtable_sorted(const struct fwtable *t);
+
+size_t fwd_addr_len(int af);

@@ -1,0 +1,79 @@
+/*
+ * The nft object builder: table inet ipautofw, its sets and maps, the
+ * three base chains and their few rules (set lookups only, so the packet
+ * path costs the same for one rule or a thousand), and the set elements
+ * that carry forwardings. Everything is written into an nlbatch; nothing
+ * here touches a socket.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fwtable.h"
+#include "nlbatch.h"
+#include "rule.h"
+
+#define NFTOBJ_TABLE "ipautofw"
+
+/* Newer than Debian 12's UAPI headers; probed at run time. */
+#define NFTOBJ_TABLE_F_OWNER 0x2
+#define NFTOBJ_TABLE_F_PERSIST 0x4
+#define NFTOBJ_MSG_DESTROYTABLE 26
+#define NFTOBJ_MSG_DESTROYSETELEM 30
+
+enum nftobj_set {
+	NFTOBJ_WANIF,		/* ifname, interval: WAN interfaces (wildcards as ranges) */
+	NFTOBJ_TRIGGERS,	/* inet_proto . inet_service, interval */
+	NFTOBJ_FWD4,		/* inet_proto . inet_service : ipv4_addr */
+	NFTOBJ_FWD4P,		/* ipv4_addr(peer) . inet_proto . inet_service : ipv4_addr */
+	NFTOBJ_PIN6,		/* ipv6_addr(host) . inet_proto . inet_service */
+	NFTOBJ_PIN6P,		/* ipv6_addr(host) . ipv6_addr(peer) . inet_proto . inet_service */
+	NFTOBJ__SETS,
+};
+
+#define NFTOBJ_KEY_MAX 40
+
+struct nftobj_elem {
+	uint8_t key[NFTOBJ_KEY_MAX];
+	uint8_t key_end[NFTOBJ_KEY_MAX];
+	uint8_t data[4];
+	bool has_key_end;	/* concatenated ranges: inclusive end */
+	bool interval_end;	/* plain interval sets: this element closes a range */
+	bool has_data;
+	uint64_t timeout_ms;	/* 0: permanent */
+	uint64_t expiration_ms;	/* 0: a full timeout */
+};
+
+struct nftobj_params {
+	uint32_t table_flags;
+	uint16_t nflog_group;
+	uint32_t mark;
+	uint32_t mark_mask;
+};
+
+const char *nftobj_set_name(enum nftobj_set s);
+size_t nftobj_key_len(enum nftobj_set s);
+
+void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
+int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p);
+
+/* Element messages, split so that no attribute nest passes 64 KiB. */
+int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,
+		 const struct nftobj_elem *e, size_t n);
+int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s);
+
+/*
+ * The elements that carry forwarding F: one per forward range of its rule
+ * (that matches F's family). OUT must hold rule->n_forwards entries.
+ * Returns how many were written; *RET_SET says which set they go to.
+ */
+size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_elem *out,
+			enum nftobj_set *ret_set);
+
+/* Interval elements (start/end pairs, merged) matching any of the names. */
+int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n);
+
+/* Disjoint (proto, range) elements covering all PORTS. */
+int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftobj_elem **ret,
+			   size_t *ret_n);

@@ -1,0 +1,98 @@
+/*
+ * nfnetlink batch buffer; see nlbatch.h.
+ */
+#include <errno.h>
+#include <libnftnl/common.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlbatch.h"
+
+void nlbatch_init(struct nlbatch *b, uint32_t seq)
+{
+	memset(b, 0, sizeof(*b));
+	b->seq = seq;
+}
+
+void nlbatch_free(struct nlbatch *b)
+{
+	free(b->buf);
+	free(b->ops);
+	memset(b, 0, sizeof(*b));
+}
+
+uint32_t nlbatch_next_seq(struct nlbatch *b)
+{
+	return b->seq++;
+}
+
+char *nlbatch_reserve(struct nlbatch *b)
+{
+	if (b->len + NLBATCH_MSG_MAX > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4 * NLBATCH_MSG_MAX;
+		char *p;
+
+		while (cap < b->len + NLBATCH_MSG_MAX)
+			cap *= 2;
+		p = realloc(b->buf, cap);
+		if (!p) {
+			b->oom = 1;
+			return NULL;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	memset(b->buf + b->len, 0, NLBATCH_MSG_MAX);
+	return b->buf + b->len;
+}
+
+void nlbatch_reset(struct nlbatch *b)
+{
+	char *p;
+
+	b->len = 0;
+	b->n_ops = 0;
+	b->oom = 0;
+	p = nlbatch_reserve(b);
+	if (!p)
+		return;
+	b->len += NLMSG_ALIGN(nftnl_batch_begin(p, nlbatch_next_seq(b))->nlmsg_len);
+}
+
+void nlbatch_commit(struct nlbatch *b, struct nlmsghdr *nlh, const char *what)
+{
+	if (b->n_ops == b->cap_ops) {
+		size_t cap = b->cap_ops ? b->cap_ops * 2 : 64;
+		struct nlbatch_op *o = realloc(b->ops, cap * sizeof(*o));
+
+		if (!o) {
+			b->oom = 1;
+			return;
+		}
+		b->ops = o;
+		b->cap_ops = cap;
+	}
+	b->ops[b->n_ops].seq = nlh->nlmsg_seq;
+	snprintf(b->ops[b->n_ops].what, sizeof(b->ops[0].what), "%s", what);
+	b->n_ops++;
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+size_t nlbatch_finish(struct nlbatch *b)
+{
+	char *p = nlbatch_reserve(b);
+
+	if (!p)
+		return 0;
+	b->len += NLMSG_ALIGN(nftnl_batch_end(p, nlbatch_next_seq(b))->nlmsg_len);
+	return b->n_ops;
+}
+
+const char *nlbatch_describe(const struct nlbatch *b, uint32_t seq)
+{
+	for (size_t i = 0; i < b->n_ops; i++)
+		if (b->ops[i].seq == seq)
+			return b->ops[i].what;
+	return "unknown request";
+}
