@@ -148,6 +148,10 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 	}
 	if (ret_old_host)
 		memcpy(ret_old_host, &f->host, sizeof(f->host));
+	if (!f->has_old) {
+		f->old_host = f->host;
+		f->has_old = true;
+	}
 	memcpy(&f->host, host, fwd_addr_len(af));
 	f->opened = f->refreshed = now;
 	heap_update(&t->heap, &f->timer, deadline);

@@ -36,6 +36,8 @@ struct fwd {
 	int af;
 	union inaddr host;
 	union inaddr peer;		/* zero unless rule->peer */
+	union inaddr old_host;		/* host in the kernel before a takeover */
+	bool has_old;
 	uint64_t opened;
 	uint64_t refreshed;
 	enum fwd_pending pending;

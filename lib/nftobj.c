@@ -530,17 +530,20 @@ static size_t put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t p
 	return put_field(key, off, &be, 2);
 }
 
+enum nftobj_set nftobj_fwd_set(const struct fwd *f)
+{
+	if (f->af == AF_INET)
+		return f->rule->peer ? NFTOBJ_FWD4P : NFTOBJ_FWD4;
+	return f->rule->peer ? NFTOBJ_PIN6P : NFTOBJ_PIN6;
+}
+
 size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_elem *out,
 			enum nftobj_set *ret_set)
 {
 	const struct rule *r = f->rule;
+	enum nftobj_set s = nftobj_fwd_set(f);
 	size_t n = 0;
-	enum nftobj_set s;
 
-	if (f->af == AF_INET)
-		s = r->peer ? NFTOBJ_FWD4P : NFTOBJ_FWD4;
-	else
-		s = r->peer ? NFTOBJ_PIN6P : NFTOBJ_PIN6;
 	*ret_set = s;
 	for (size_t i = 0; i < r->n_forwards; i++) {
 		const struct portrange *p = &r->forwards[i];

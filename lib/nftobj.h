@@ -68,6 +68,7 @@ int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s);
  * (that matches F's family). OUT must hold rule->n_forwards entries.
  * Returns how many were written; *RET_SET says which set they go to.
  */
+enum nftobj_set nftobj_fwd_set(const struct fwd *f);
 size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_elem *out,
 			enum nftobj_set *ret_set);
 

@@ -1,0 +1,325 @@
+/*
+ * The engine; see engine.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+void engine_init(struct engine *e)
+{
+	memset(e, 0, sizeof(*e));
+	fwtable_init(&e->fwt);
+}
+
+void engine_fini(struct engine *e)
+{
+	fwtable_clear(&e->fwt);
+	config_free(e->cfg);
+	iflist_clear(&e->auto_wan);
+	memset(e, 0, sizeof(*e));
+}
+
+const struct iflist *engine_rule_wan(const struct engine *e, const struct rule *r)
+{
+	if (r->has_wan)
+		return &r->wan;
+	if (e->cfg && e->cfg->has_wan)
+		return &e->cfg->wan;
+	return &e->auto_wan;
+}
+
+bool engine_uses_auto_wan(const struct engine *e)
+{
+	if (!e->cfg || !e->cfg->has_wan)
+		return true;
+	return false;
+}
+
+static int iflist_merge(struct iflist *dst, const struct iflist *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < dst->n && !dup; k++)
+			dup = !strcmp(dst->names[k], src->names[i]);
+		if (!dup && iflist_add(dst, src->names[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int engine_all_wan(const struct engine *e, struct iflist *ret)
+{
+	int r = iflist_merge(ret, e->cfg && e->cfg->has_wan ? &e->cfg->wan : &e->auto_wan);
+
+	for (size_t i = 0; e->cfg && i < e->cfg->n_rules && r == 0; i++)
+		if (e->cfg->rules[i]->has_wan)
+			r = iflist_merge(ret, &e->cfg->rules[i]->wan);
+	return r;
+}
+
+bool engine_set_auto_wan(struct engine *e, const struct iflist *wan)
+{
+	bool same = wan->n == e->auto_wan.n;
+
+	for (size_t i = 0; same && i < wan->n; i++)
+		same = iflist_match(&e->auto_wan, wan->names[i]);
+	if (same)
+		return false;
+	iflist_clear(&e->auto_wan);
+	iflist_copy(&e->auto_wan, wan);
+	return true;
+}
+
+bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
+			 const char *indev, const char *outdev)
+{
+	const struct iflist *wan = engine_rule_wan(e, r);
+	unsigned fam = af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6;
+
+	if (r->is_static || !(r->family & fam))
+		return false;
+	/* a packet that came in on a WAN interface never triggers */
+	if (iflist_match(wan, indev) || !iflist_match(wan, outdev))
+		return false;
+	if (r->has_lan)
+		return iflist_match(&r->lan, indev);
+	if (e->cfg->has_lan)
+		return iflist_match(&e->cfg->lan, indev);
+	return strcmp(indev, "lo") != 0;
+}
+
+static bool rule_triggered_by(const struct rule *r, uint8_t proto, uint16_t port)
+{
+	for (size_t i = 0; i < r->n_triggers; i++) {
+		const struct portrange *t = &r->triggers[i];
+
+		if (t->proto == proto && t->lo <= port && port <= t->hi)
+			return true;
+	}
+	return false;
+}
+
+int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
+		   const char *outdev, uint64_t now, engine_event_cb cb, void *data)
+{
+	int fired = 0;
+
+	e->stats.triggers_seen++;
+	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++) {
+		const struct rule *r = e->cfg->rules[i];
+		struct engine_event ev = { 0 };
+		struct fwd *f;
+		int c;
+
+		if (!rule_triggered_by(r, pkt->proto, pkt->dport) ||
+		    !engine_rule_accepts(e, r, pkt->af, indev, outdev))
+			continue;
+		c = fwtable_trigger(&e->fwt, r, pkt->af, &pkt->saddr, &pkt->daddr, now, &f,
+				    &ev.old_host);
+		if (c < 0)
+			return c;
+		fired++;
+		ev.change = c;
+		ev.fwd = f;
+		if (c == FWD_REFUSED)
+			memcpy(&ev.old_host, &f->host, sizeof(f->host));
+		if (cb)
+			cb(&ev, data);
+	}
+	if (!fired)
+		e->stats.triggers_unmatched++;
+	return fired;
+}
+
+static void fwd_closed(struct engine *e, struct fwd *f,
+		       void (*closed)(const struct fwd *f, void *data), void *data)
+{
+	if (closed)
+		closed(f, data);
+	fwtable_remove(&e->fwt, f);
+}
+
+void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
+		       void (*closed)(const struct fwd *f, void *data), void *data)
+{
+	struct fwd **all = fwtable_sorted(&e->fwt);
+	struct config *old = e->cfg;
+
+	e->cfg = cfg;
+	for (size_t i = 0; all && all[i]; i++) {
+		struct fwd *f = all[i];
+		struct rule *nr = config_find_rule(cfg, f->rule->name);
+
+		if (f->rule->is_static || !nr || !rule_same_forwards(f->rule, nr)) {
+			fwd_closed(e, f, closed, data);
+			continue;
+		}
+		f->rule = nr;
+		if (f->timer.deadline > now + (uint64_t)nr->timeout_s * 1000)
+			heap_update(&e->fwt.heap, &f->timer, now + (uint64_t)nr->timeout_s * 1000);
+	}
+	free(all);
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		struct rule *r = cfg->rules[i];
+		struct fwd *f;
+
+		if (r->is_static)
+			fwtable_insert(&e->fwt, r, r->to_af, &r->to, NULL, now, FWD_FOREVER, &f);
+	}
+	config_free(old);
+}
+
+/* ---- writing to the kernel ------------------------------------------------ */
+
+struct elemvec {
+	struct nftobj_elem *v;
+	size_t n;
+	size_t cap;
+};
+
+static struct nftobj_elem *elemvec_grow(struct elemvec *ev, size_t k)
+{
+	if (ev->n + k > ev->cap) {
+		size_t cap = ev->cap ? ev->cap : 64;
+		struct nftobj_elem *p;
+
+		while (cap < ev->n + k)
+			cap *= 2;
+		p = realloc(ev->v, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		ev->v = p;
+		ev->cap = cap;
+	}
+	return ev->v + ev->n;
+}
+
+/* Append F's elements to the vector of their set. */
+static int add_fwd_elems(struct elemvec *vec, const struct fwd *f, uint64_t expiration_ms)
+{
+	enum nftobj_set s = nftobj_fwd_set(f);
+	struct nftobj_elem *out = elemvec_grow(&vec[s], f->rule->n_forwards);
+	size_t n;
+
+	if (!out)
+		return -ENOMEM;
+	n = nftobj_fwd_elems(f, expiration_ms, out, &s);
+	vec[s].n += n;
+	return 0;
+}
+
+static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvec *vec)
+{
+	int r = 0;
+
+	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
+		if (vec[s].n)
+			r = nftobj_elems(b, type, s, vec[s].v, vec[s].n);
+	return r;
+}
+
+static void free_vecs(struct elemvec *vec)
+{
+	for (int s = 0; s < NFTOBJ__SETS; s++)
+		free(vec[s].v);
+}
+
+int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now)
+{
+	struct elemvec destroy[NFTOBJ__SETS] = { 0 }, add[NFTOBJ__SETS] = { 0 };
+	struct fwd *f = fwtable_take_pending(&e->fwt), *next;
+	size_t before = b->n_ops;
+	int r = 0;
+
+	for (; f; f = next) {
+		next = f->pnext;
+		if (r == 0 && f->pending == FWD_PENDING_ASSIGN) {
+			struct fwd old = *f;
+
+			r = add_fwd_elems(destroy, f, 0);
+			/* keys that carry the host (IPv6 pinholes) differ for the old host */
+			if (r == 0 && f->has_old && f->af == AF_INET6) {
+				memcpy(&old.host, &f->old_host, sizeof(old.host));
+				r = add_fwd_elems(destroy, &old, 0);
+			}
+		}
+		if (r == 0)
+			r = add_fwd_elems(add, f, f->rule->is_static ? 0 : f->timer.deadline - now);
+		f->pending = FWD_PENDING_NONE;
+		f->has_old = false;
+		f->pnext = NULL;
+	}
+	if (r == 0)
+		r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, destroy);
+	if (r == 0)
+		r = write_vecs(b, NFT_MSG_NEWSETELEM, add);
+	free_vecs(destroy);
+	free_vecs(add);
+	return r < 0 ? r : (int)(b->n_ops - before);
+}
+
+int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
+{
+	struct elemvec add[NFTOBJ__SETS] = { 0 };
+	struct iflist wan = { 0 };
+	struct portrange *trig = NULL;
+	struct nftobj_elem *el = NULL;
+	struct fwd **all = NULL, *f;
+	size_t n_trig = 0, n_el = 0;
+	int r;
+
+	/* anything already due is gone from the kernel too */
+	while ((f = fwtable_pop_expired(&e->fwt, now)))
+		free(f);
+	fwtable_take_pending(&e->fwt);
+	for (int s = 0; s < NFTOBJ__SETS; s++) {
+		r = nftobj_flush_set(b, s);
+		if (r < 0)
+			return r;
+	}
+	r = engine_all_wan(e, &wan);
+	if (r == 0)
+		r = nftobj_ifname_elems(&wan, &el, &n_el);
+	if (r == 0 && n_el)
+		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, el, n_el);
+	free(el);
+	el = NULL;
+	for (size_t i = 0; r == 0 && e->cfg && i < e->cfg->n_rules; i++) {
+		const struct rule *q = e->cfg->rules[i];
+		struct portrange *p = realloc(trig, (n_trig + q->n_triggers + 1) * sizeof(*p));
+
+		if (!p) {
+			r = -ENOMEM;
+			break;
+		}
+		trig = p;
+		memcpy(trig + n_trig, q->triggers, q->n_triggers * sizeof(*p));
+		n_trig += q->n_triggers;
+	}
+	if (r == 0)
+		r = nftobj_portrange_elems(trig, n_trig, &el, &n_el);
+	if (r == 0 && n_el)
+		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, el, n_el);
+	all = fwtable_sorted(&e->fwt);
+	if (!all && r == 0)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && all[i]; i++) {
+		f = all[i];
+		f->pending = FWD_PENDING_NONE;
+		f->has_old = false;
+		r = add_fwd_elems(add, f, f->rule->is_static ? 0 : f->timer.deadline - now);
+	}
+	if (r == 0)
+		r = write_vecs(b, NFT_MSG_NEWSETELEM, add);
+	free_vecs(add);
+	free(all);
+	free(el);
+	free(trig);
+	iflist_clear(&wan);
+	return r;
+}

@@ -1,0 +1,69 @@
+/*
+ * The engine: the running configuration plus the forwarding table, and
+ * the translation between them and the kernel. It takes decoded trigger
+ * packets (with interface names and the time passed in), decides which
+ * rules they fire, and writes the resulting element changes into an
+ * nlbatch. The daemon owns the sockets; the engine owns the meaning.
+ */
+#pragma once
+
+#include "config.h"
+#include "fwtable.h"
+#include "nflog.h"
+#include "nlbatch.h"
+#include "nftobj.h"
+
+struct engine_event {
+	enum fwd_change change;
+	const struct fwd *fwd;
+	union inaddr old_host;	/* FWD_TAKEN_OVER, FWD_REFUSED: the holder */
+};
+
+typedef void (*engine_event_cb)(const struct engine_event *ev, void *data);
+
+struct engine_stats {
+	uint64_t triggers_seen;
+	uint64_t triggers_unmatched;
+};
+
+struct engine {
+	struct config *cfg;
+	struct fwtable fwt;
+	struct iflist auto_wan;		/* interfaces with a default route */
+	struct engine_stats stats;
+};
+
+void engine_init(struct engine *e);
+void engine_fini(struct engine *e);
+
+/*
+ * Install CFG (taking ownership). Forwardings of rules whose name and
+ * forward ranges are unchanged are kept (their expiry shortened if the
+ * new timeout is shorter); the others are dropped and reported through
+ * CLOSED. Static forwardings are (re)created. Call engine_write_all next.
+ */
+void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
+		       void (*closed)(const struct fwd *f, void *data), void *data);
+
+/* Replace the automatic WAN list; returns true if it changed. */
+bool engine_set_auto_wan(struct engine *e, const struct iflist *wan);
+
+/* True when some rule relies on the automatic WAN list. */
+bool engine_uses_auto_wan(const struct engine *e);
+
+/* The WAN interface patterns of one rule, and the union of all. */
+const struct iflist *engine_rule_wan(const struct engine *e, const struct rule *r);
+int engine_all_wan(const struct engine *e, struct iflist *ret);
+
+bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
+			 const char *indev, const char *outdev);
+
+/* Handle one trigger packet; returns the number of rules it fired. */
+int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
+		   const char *outdev, uint64_t now, engine_event_cb cb, void *data);
+
+/* Elements for what changed since the last call; returns messages added. */
+int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now);
+
+/* Flush every set and write the whole state (start, reload, resync). */
+int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now);
