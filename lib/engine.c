@@ -263,10 +263,27 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now)
 	return r < 0 ? r : (int)(b->n_ops - before);
 }
 
+int engine_write_wan(struct engine *e, struct nlbatch *b)
+{
+	struct nftobj_elem *el = NULL;
+	struct iflist wan = { 0 };
+	size_t n_el = 0;
+	int r = nftobj_flush_set(b, NFTOBJ_WANIF);
+
+	if (r == 0)
+		r = engine_all_wan(e, &wan);
+	if (r == 0)
+		r = nftobj_ifname_elems(&wan, &el, &n_el);
+	if (r == 0 && n_el)
+		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, el, n_el);
+	free(el);
+	iflist_clear(&wan);
+	return r;
+}
+
 int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 {
 	struct elemvec add[NFTOBJ__SETS] = { 0 };
-	struct iflist wan = { 0 };
 	struct portrange *trig = NULL;
 	struct nftobj_elem *el = NULL;
 	struct fwd **all = NULL, *f;
@@ -278,17 +295,13 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 		free(f);
 	fwtable_take_pending(&e->fwt);
 	for (int s = 0; s < NFTOBJ__SETS; s++) {
+		if (s == NFTOBJ_WANIF)
+			continue;
 		r = nftobj_flush_set(b, s);
 		if (r < 0)
 			return r;
 	}
-	r = engine_all_wan(e, &wan);
-	if (r == 0)
-		r = nftobj_ifname_elems(&wan, &el, &n_el);
-	if (r == 0 && n_el)
-		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, el, n_el);
-	free(el);
-	el = NULL;
+	r = engine_write_wan(e, b);
 	for (size_t i = 0; r == 0 && e->cfg && i < e->cfg->n_rules; i++) {
 		const struct rule *q = e->cfg->rules[i];
 		struct portrange *p = realloc(trig, (n_trig + q->n_triggers + 1) * sizeof(*p));
@@ -320,6 +333,5 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 	free(all);
 	free(el);
 	free(trig);
-	iflist_clear(&wan);
 	return r;
 }

@@ -65,5 +65,8 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 /* Elements for what changed since the last call; returns messages added. */
 int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now);
 
+/* Rewrite the WAN interface set. */
+int engine_write_wan(struct engine *e, struct nlbatch *b);
+
 /* Flush every set and write the whole state (start, reload, resync). */
 int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now);

@@ -1,0 +1,371 @@
+/*
+ * The control socket server: non-blocking clients, one request each, a
+ * size limit and an idle timeout, a cap on concurrent clients, and
+ * SO_PEERCRED to keep changes for root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctlproto.h"
+#include "daemon.h"
+#include "log.h"
+#include "report.h"
+
+#define CLIENTS_MAX 64
+#define CLIENT_IDLE_MS 5000
+
+struct command {
+	const char *name;
+	bool needs_root;
+	int (*fn)(struct daemon *d, const struct ctl_request *req, struct dynbuf *out);
+};
+
+static int cmd_list(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: list\n");
+		return CTLPROTO_USAGE;
+	}
+	report_list(&d->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
+	return CTLPROTO_OK;
+}
+
+static int cmd_rules(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: rules\n");
+		return CTLPROTO_USAGE;
+	}
+	report_rules(&d->eng, req->flags & CTLPROTO_JSON, out);
+	return CTLPROTO_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	const struct fwtable_stats *fs = &d->eng.fwt.stats;
+	const struct engine_stats *es = &d->eng.stats;
+	uint32_t lat[LATENCY_RING];
+	uint32_t p50 = 0, p99 = 0;
+	char up[32];
+
+	if (req->argc) {
+		dynbuf_printf(out, "usage: status\n");
+		return CTLPROTO_USAGE;
+	}
+	memcpy(lat, d->lat_us, d->lat_n * sizeof(*lat));
+	qsort(lat, d->lat_n, sizeof(*lat), cmp_u32);
+	if (d->lat_n) {
+		p50 = lat[(d->lat_n - 1) / 2];
+		p99 = lat[(d->lat_n - 1) * 99 / 100];
+	}
+	duration_format((now_ms() - d->started_ms) / 1000, up, sizeof(up));
+	if (req->flags & CTLPROTO_JSON) {
+		dynbuf_printf(out,
+			      "{\"version\": \"%s\", \"uptime\": %llu, \"rules\": %zu, \"forwardings\": %zu,\n"
+			      " \"triggers_seen\": %llu, \"triggers_unmatched\": %llu,\n"
+			      " \"opened\": %llu, \"refreshed\": %llu, \"taken_over\": %llu, "
+			      "\"refused\": %llu, \"expired\": %llu,\n"
+			      " \"netlink_errors\": %llu, \"nflog_lost\": %llu, \"nflog_enobufs\": %llu, "
+			      "\"nflog_malformed\": %llu,\n"
+			      " \"latency_samples\": %zu, \"latency_p50_us\": %u, \"latency_p99_us\": %u}\n",
+			      VERSION, (unsigned long long)(now_ms() - d->started_ms) / 1000,
+			      d->eng.cfg ? d->eng.cfg->n_rules : 0, d->eng.fwt.n,
+			      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched,
+			      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
+			      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
+			      (unsigned long long)fs->expired, (unsigned long long)d->cnt.netlink_errors,
+			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
+			      (unsigned long long)d->cnt.nflog_bad, d->lat_n, p50, p99);
+		return CTLPROTO_OK;
+	}
+	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
+	dynbuf_printf(out, "rules:       %zu\n", d->eng.cfg ? d->eng.cfg->n_rules : 0);
+	dynbuf_printf(out, "active:      %zu (rule x host%s)\n", d->eng.fwt.n, "");
+	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
+		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
+	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "
+		      "%llu refused (exclusive), %llu expired\n",
+		      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
+		      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
+		      (unsigned long long)fs->expired);
+	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
+		      (unsigned long long)d->cnt.netlink_errors, (unsigned long long)d->cnt.nflog_lost,
+		      (unsigned long long)d->cnt.nflog_enobufs, (unsigned long long)d->cnt.nflog_bad);
+	if (d->lat_n)
+		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
+			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);
+	else
+		dynbuf_printf(out, "latency:     no triggers yet\n");
+	return CTLPROTO_OK;
+}
+
+static int cmd_reload(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: reload\n");
+		return CTLPROTO_USAGE;
+	}
+	if (daemon_reload(d, out) < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "reloaded: %zu rules\n", d->eng.cfg->n_rules);
+	return CTLPROTO_OK;
+}
+
+static const struct command commands[] = {
+	{ "list", false, cmd_list },
+	{ "rules", false, cmd_rules },
+	{ "status", false, cmd_status },
+	{ "reload", true, cmd_reload },
+};
+
+static void client_free(struct daemon *d, struct client *c)
+{
+	heap_remove(&d->client_timers, &c->timer);
+	if (c->w.fd >= 0) {
+		epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
+		close(c->w.fd);
+	}
+	free(c->in);
+	dynbuf_free(&c->out);
+	free(c);
+}
+
+static void client_kill(struct daemon *d, struct client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	heap_remove(&d->client_timers, &c->timer);
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
+}
+
+static void client_write(struct daemon *d, struct client *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = write(c->w.fd, c->out.data + c->out_off, c->out.len - c->out_off);
+
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &c->w };
+
+				epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
+				return;
+			}
+			break;
+		}
+		c->out_off += n;
+	}
+	client_kill(d, c);
+}
+
+static void reply(struct daemon *d, struct client *c, int status, const char *text, size_t len)
+{
+	if (ctlproto_encode_reply(&c->out, status, text, len) < 0) {
+		dynbuf_free(&c->out);
+		ctlproto_encode_reply(&c->out, CTLPROTO_FAILED, "reply too large\n", 16);
+	}
+	client_write(d, c);
+}
+
+static void handle(struct daemon *d, struct client *c, const struct ctl_request *req)
+{
+	struct dynbuf out = { 0 };
+	int status = CTLPROTO_USAGE;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, req->cmd))
+			break;
+	if (i == ARRAY_SIZE(commands)) {
+		dynbuf_printf(&out, "unknown command '%s'\n", req->cmd);
+	} else if (commands[i].needs_root && c->cred.uid != 0) {
+		dynbuf_printf(&out, "permission denied: %s needs root\n", req->cmd);
+		status = CTLPROTO_FAILED;
+	} else {
+		status = commands[i].fn(d, req, &out);
+	}
+	if (out.oom) {
+		dynbuf_free(&out);
+		dynbuf_printf(&out, "out of memory\n");
+		status = CTLPROTO_FAILED;
+	}
+	reply(d, c, status, out.data ? out.data : "", out.len);
+	dynbuf_free(&out);
+}
+
+static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
+{
+	struct client *c = (struct client *)w;
+	struct ctl_request req;
+	const char *err;
+	ssize_t n;
+	int r;
+
+	if (c->dead)
+		return;
+	if (events & EPOLLOUT) {
+		client_write(d, c);
+		return;
+	}
+	n = read(c->w.fd, c->in + c->in_len, CTLPROTO_REQUEST_MAX + 4 - c->in_len);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		client_kill(d, c);
+		return;
+	}
+	c->in_len += n;
+	r = ctlproto_decode_request(c->in, c->in_len, &req, &err);
+	if (r == 0 && c->in_len == CTLPROTO_REQUEST_MAX + 4)
+		r = -E2BIG, err = "request too large";
+	if (r == 0)
+		return;
+	/* one request per connection: stop reading */
+	struct epoll_event ev = { .events = 0, .data.ptr = &c->w };
+
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
+	if (r < 0) {
+		char msg[160];
+		int len = snprintf(msg, sizeof(msg), "%s\n", err);
+
+		log_debug("control client pid %d: %s", c->cred.pid, err);
+		reply(d, c, CTLPROTO_USAGE, msg, len);
+		return;
+	}
+	handle(d, c, &req);
+}
+
+static void accept_cb(struct daemon *d, struct watch *w, uint32_t events)
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t len = sizeof(struct ucred);
+		struct client *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("control socket: accept: %m");
+			return;
+		}
+		if (d->n_clients >= CLIENTS_MAX) {
+			static const char busy[] = "\0\0\0\0" "1\0too many clients, try again\n";
+			char msg[sizeof(busy)];
+
+			memcpy(msg, busy, sizeof(busy));
+			msg[3] = sizeof(busy) - 5;
+			if (write(fd, msg, sizeof(busy) - 1) < 0)
+				log_debug("control: %m");
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c)
+			c->in = malloc(CTLPROTO_REQUEST_MAX + 4);
+		if (!c || !c->in || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+			if (c)
+				free(c->in);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->w.fd = fd;
+		c->w.cb = client_cb;
+		heap_node_init(&c->timer);
+		if (daemon_watch(d, &c->w, EPOLLIN) < 0 ||
+		    heap_push(&d->client_timers, &c->timer, now_ms() + CLIENT_IDLE_MS) < 0) {
+			c->w.fd = -1;
+			close(fd);
+			client_free(d, c);
+			continue;
+		}
+		c->next = d->clients;
+		d->clients = c;
+		d->n_clients++;
+	}
+}
+
+uint64_t control_tick(struct daemon *d, uint64_t now)
+{
+	struct heap_node *n;
+	struct client **pp;
+
+	while ((n = heap_peek(&d->client_timers)) && n->deadline <= now) {
+		struct client *c = (struct client *)((char *)n - offsetof(struct client, timer));
+
+		log_debug("control client pid %d idle too long", c->cred.pid);
+		client_kill(d, c);
+	}
+	for (pp = &d->clients; *pp;) {
+		struct client *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			d->n_clients--;
+			client_free(d, c);
+		} else {
+			pp = &c->next;
+		}
+	}
+	n = heap_peek(&d->client_timers);
+	return n ? n->deadline : UINT64_MAX;
+}
+
+int control_listen(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd;
+
+	if (strlen(d->sockpath) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, d->sockpath);
+	strcpy(dir, d->sockpath);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(d->sockpath);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(d->sockpath, 0660) < 0 ||
+	    listen(fd, 64) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	d->ctl_w.fd = fd;
+	d->ctl_w.cb = accept_cb;
+	return daemon_watch(d, &d->ctl_w, EPOLLIN);
+}
+
+void control_close(struct daemon *d)
+{
+	for (struct client *c = d->clients, *next; c; c = next) {
+		next = c->next;
+		client_free(d, c);
+	}
+	d->clients = NULL;
+	heap_free(&d->client_timers);
+	if (d->ctl_w.fd >= 0) {
+		close(d->ctl_w.fd);
+		unlink(d->sockpath);
+	}
+}

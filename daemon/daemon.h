@@ -1,0 +1,86 @@
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "engine.h"
+#include "heap.h"
+#include "netlink.h"
+
+struct daemon;
+
+struct watch {
+	int fd;
+	void (*cb)(struct daemon *d, struct watch *w, uint32_t events);
+};
+
+struct client {
+	struct watch w;
+	struct heap_node timer;
+	char *in;
+	size_t in_len;
+	struct dynbuf out;
+	size_t out_off;
+	struct ucred cred;
+	bool dead;
+	struct client *next;
+};
+
+#define LATENCY_RING 1024
+#define TURN_TRIGGERS_MAX 4096
+
+struct counters {
+	uint64_t nflog_bad;
+	uint64_t nflog_lost;
+	uint64_t nflog_enobufs;
+	uint64_t netlink_errors;
+	uint64_t reloads;
+	uint64_t reload_failures;
+};
+
+struct daemon {
+	int ep;
+	struct watch sig_w;
+	struct watch timer_w;
+	struct watch nflog_w;
+	struct watch rtnl_w;
+	struct watch ctl_w;
+	struct nftsock nft;
+	struct mnl_socket *nflog;
+	struct mnl_socket *rtnl;
+	struct nlbatch batch;
+	struct engine eng;
+	const char **confdirs;
+	size_t n_confdirs;
+	const char *sockpath;
+	uint16_t group;
+	uint32_t table_flags;
+	struct client *clients;
+	size_t n_clients;
+	struct heap client_timers;
+	struct counters cnt;
+	bool have_seq;
+	uint32_t last_seq;
+	uint64_t started_ms;
+	uint64_t turn_recv_us[TURN_TRIGGERS_MAX];
+	size_t turn_n;
+	uint32_t lat_us[LATENCY_RING];
+	size_t lat_n;
+	size_t lat_pos;
+	unsigned rl_count;
+	unsigned long long rl_window;
+	unsigned rl_suppressed;
+	bool quit;
+};
+
+uint64_t now_ms(void);
+uint64_t now_us(void);
+
+int daemon_reload(struct daemon *d, struct dynbuf *errors);
+int daemon_watch(struct daemon *d, struct watch *w, uint32_t events);
+
+int control_listen(struct daemon *d);
+void control_close(struct daemon *d);
+/* Expire idle clients, free dead ones; returns the next client deadline. */
+uint64_t control_tick(struct daemon *d, uint64_t now);

@@ -1,0 +1,71 @@
+/*
+ * Logging to stderr, to the journal through stderr with <N> prefixes, or
+ * to syslog when running detached without a journal.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+static enum log_target target;
+static int max_prio = LOG_INFO;
+
+void log_setup(enum log_target t, bool verbose)
+{
+	target = t;
+	max_prio = verbose ? LOG_DEBUG : LOG_INFO;
+	if (t == LOG_TARGET_SYSLOG)
+		openlog("ipautofwd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+enum log_target log_detect_target(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	    st.st_dev == dev && st.st_ino == ino)
+		return LOG_TARGET_JOURNAL;
+	return LOG_TARGET_STDERR;
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (prio > max_prio)
+		return;
+	va_start(ap, fmt);
+	switch (target) {
+	case LOG_TARGET_SYSLOG:
+		vsyslog(prio, fmt, ap);
+		break;
+	case LOG_TARGET_JOURNAL:
+		fprintf(stderr, "<%d>", prio);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		break;
+	case LOG_TARGET_STDERR:
+		fprintf(stderr, "ipautofwd: ");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		break;
+	}
+	va_end(ap);
+}
+
+bool log_ratelimit(unsigned *count, unsigned long long *window_ms, unsigned long long now_ms,
+		   unsigned *suppressed)
+{
+	if (now_ms - *window_ms >= 5000) {
+		*window_ms = now_ms;
+		*count = 0;
+	}
+	if (++*count <= 10)
+		return true;
+	(*suppressed)++;
+	return false;
+}

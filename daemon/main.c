@@ -1,0 +1,638 @@
+/*
+ * ipautofwd: port triggering for nftables. Sets up table inet ipautofw,
+ * listens for trigger packets on NFLOG, and keeps the forwarding maps in
+ * step with the forwarding table, one batch per event-loop turn.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "nftobj.h"
+
+#define DEFAULT_SOCKET "/run/ipautofw/control.sock"
+#define DEFAULT_GROUP 7070
+#define NFLOG_READS_PER_TURN 64
+
+uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+uint64_t now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+int daemon_watch(struct daemon *d, struct watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+static struct config *load_config(struct daemon *d, struct dynbuf *errors)
+{
+	struct config *c = config_new();
+	int r;
+
+	if (!c)
+		return NULL;
+	r = config_load_dirs(c, d->confdirs, d->n_confdirs);
+	if (r < 0) {
+		if (c->errors.len)
+			dynbuf_append(errors, c->errors.data, c->errors.len);
+		dynbuf_printf(errors, "%u error%s; configuration not applied\n", c->n_errors,
+			      c->n_errors == 1 ? "" : "s");
+		return config_free(c);
+	}
+	return c;
+}
+
+static const char *fmt_addr(int af, const union inaddr *a, char *buf)
+{
+	return inet_ntop(af, a, buf, INET6_ADDRSTRLEN);
+}
+
+static void describe_forwards(const struct rule *r, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT(buf, size);
+	char tmp[32];
+
+	for (size_t i = 0; i < r->n_forwards; i++) {
+		portrange_format(&r->forwards[i], tmp, sizeof(tmp));
+		strbuf_printf(&sb, "%s%s", i ? "," : "", tmp);
+	}
+}
+
+static void log_closed(const struct fwd *f, void *data)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!f->rule->is_static)
+		log_info("%s: forwarding to %s closed (rule removed or changed)", f->rule->name,
+			 fmt_addr(f->af, &f->host, host));
+}
+
+static int commit(struct daemon *d, const char *why)
+{
+	const char *what;
+	int r = nftsock_commit(&d->nft, &d->batch, &what);
+
+	if (r < 0) {
+		d->cnt.netlink_errors++;
+		log_err("nftables %s failed%s%s: %s", why, what ? " at " : "", what ? what : "",
+			strerror(-r));
+	}
+	nlbatch_reset(&d->batch);
+	return r;
+}
+
+static int write_everything(struct daemon *d, const char *why)
+{
+	int r = engine_write_all(&d->eng, &d->batch, now_ms());
+
+	if (r < 0) {
+		nlbatch_reset(&d->batch);
+		return r;
+	}
+	return commit(d, why);
+}
+
+int daemon_reload(struct daemon *d, struct dynbuf *errors)
+{
+	struct config *c = load_config(d, errors);
+	int r;
+
+	d->cnt.reloads++;
+	if (!c) {
+		d->cnt.reload_failures++;
+		log_err("reload refused, the running configuration stays:\n%s",
+			errors->data ? errors->data : "out of memory");
+		return -EINVAL;
+	}
+	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
+	r = write_everything(d, "reload");
+	if (r < 0) {
+		dynbuf_printf(errors, "reload: writing to nftables failed: %s\n", strerror(-r));
+		return r;
+	}
+	log_info("configuration reloaded: %zu rules, %zu forwardings kept", c->n_rules, d->eng.fwt.n);
+	return 0;
+}
+
+static void refresh_wan(struct daemon *d)
+{
+	struct iflist wan = { 0 };
+	int r = rtnl_default_wan(&wan);
+
+	if (r < 0) {
+		log_warn("cannot read default routes: %s", strerror(-r));
+	} else if (engine_set_auto_wan(&d->eng, &wan) && engine_uses_auto_wan(&d->eng)) {
+		char names[256] = "";
+		struct strbuf sb = STRBUF_INIT(names, sizeof(names));
+
+		for (size_t i = 0; i < wan.n; i++)
+			strbuf_printf(&sb, "%s%s", i ? "," : "", wan.names[i]);
+		log_info("WAN interfaces (default routes): %s", wan.n ? names : "none");
+		if (engine_write_wan(&d->eng, &d->batch) == 0)
+			commit(d, "WAN update");
+		else
+			nlbatch_reset(&d->batch);
+	}
+	iflist_clear(&wan);
+}
+
+static void on_event(const struct engine_event *ev, void *data)
+{
+	struct daemon *d = data;
+	const struct fwd *f = ev->fwd;
+	char host[INET6_ADDRSTRLEN], old[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 8] = "";
+	char fwds[256], dur[32];
+
+	if (ev->change == FWD_REFRESHED) {
+		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(f->af, &f->host, host));
+		return;
+	}
+	if (!log_ratelimit(&d->rl_count, &d->rl_window, now_ms(), &d->rl_suppressed))
+		return;
+	if (d->rl_suppressed) {
+		log_info("(%u forwarding messages suppressed)", d->rl_suppressed);
+		d->rl_suppressed = 0;
+	}
+	fmt_addr(f->af, &f->host, host);
+	describe_forwards(f->rule, fwds, sizeof(fwds));
+	duration_format(f->rule->timeout_s, dur, sizeof(dur));
+	if (f->rule->peer) {
+		strcpy(peer, " peer ");
+		fmt_addr(f->af, &f->peer, peer + 6);
+	}
+	switch (ev->change) {
+	case FWD_OPENED:
+		log_info("%s: forwarding %s to %s%s for %s", f->rule->name, fwds, host, peer, dur);
+		break;
+	case FWD_TAKEN_OVER:
+		log_info("%s: forwarding %s taken over by %s from %s%s", f->rule->name, fwds, host,
+			 fmt_addr(f->af, &ev->old_host, old), peer);
+		break;
+	case FWD_REFUSED:
+		log_info("%s: exclusive, held by %s; trigger from another host ignored", f->rule->name,
+			 fmt_addr(f->af, &ev->old_host, old));
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
+{
+	struct daemon *d = data;
+	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
+	int fired;
+
+	if (pkt->has_seq) {
+		if (d->have_seq && pkt->seq != d->last_seq + 1)
+			d->cnt.nflog_lost += pkt->seq - d->last_seq - 1;
+		d->have_seq = true;
+		d->last_seq = pkt->seq;
+	}
+	if (err < 0 || pkt->group != d->group) {
+		d->cnt.nflog_bad++;
+		return;
+	}
+	if (!if_indextoname(pkt->indev, indev) || !if_indextoname(pkt->outdev, outdev))
+		return;
+	fired = engine_trigger(&d->eng, pkt, indev, outdev, now_ms(), on_event, d);
+	if (fired > 0 && d->turn_n < TURN_TRIGGERS_MAX)
+		d->turn_recv_us[d->turn_n++] = now_us();
+}
+
+static void nflog_cb_watch(struct daemon *d, struct watch *w, uint32_t events)
+{
+	int r = nflogsock_read(d->nflog, NFLOG_READS_PER_TURN, on_nflog, d);
+
+	if (r == -ENOBUFS) {
+		if (!d->cnt.nflog_enobufs)
+			log_warn("NFLOG receive buffer overrun: triggers were lost (counted in status)");
+		d->cnt.nflog_enobufs++;
+	} else if (r < 0) {
+		log_err("NFLOG read: %s", strerror(-r));
+	}
+}
+
+static void rtnl_cb(struct daemon *d, struct watch *w, uint32_t events)
+{
+	if (rtnlsock_read(d->rtnl) > 0)
+		refresh_wan(d);
+}
+
+static void signal_cb(struct daemon *d, struct watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct dynbuf errors = { 0 };
+
+			log_info("SIGHUP: reloading");
+			daemon_reload(d, &errors);
+			dynbuf_free(&errors);
+		} else {
+			log_info("%s: removing table inet %s and exiting", strsignal(si.ssi_signo),
+				 NFTOBJ_TABLE);
+			d->quit = true;
+		}
+	}
+}
+
+static void timer_cb(struct daemon *d, struct watch *w, uint64_t events_unused)
+{
+	uint64_t ticks;
+
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_debug("timerfd: %m");
+}
+
+static void timer_cb_watch(struct daemon *d, struct watch *w, uint32_t events)
+{
+	timer_cb(d, w, events);
+}
+
+static void end_of_turn(struct daemon *d)
+{
+	uint64_t now = now_ms(), next, cnext;
+	struct itimerspec its = { 0 };
+	struct fwd *f;
+	int r;
+
+	while ((f = fwtable_pop_expired(&d->eng.fwt, now))) {
+		char host[INET6_ADDRSTRLEN];
+
+		log_info("%s: forwarding to %s expired", f->rule->name,
+			 fmt_addr(f->af, &f->host, host));
+		free(f);
+	}
+	r = engine_write_pending(&d->eng, &d->batch, now);
+	if (r > 0) {
+		if (commit(d, "update") == 0) {
+			uint64_t t = now_us();
+
+			for (size_t i = 0; i < d->turn_n; i++) {
+				d->lat_us[d->lat_pos] = t - d->turn_recv_us[i];
+				d->lat_pos = (d->lat_pos + 1) % LATENCY_RING;
+				if (d->lat_n < LATENCY_RING)
+					d->lat_n++;
+			}
+		}
+	} else if (r < 0) {
+		log_err("building nftables update: %s", strerror(-r));
+		nlbatch_reset(&d->batch);
+	}
+	d->turn_n = 0;
+	next = fwtable_next_deadline(&d->eng.fwt);
+	cnext = control_tick(d, now);
+	if (cnext < next)
+		next = cnext;
+	if (next != UINT64_MAX) {
+		uint64_t delta = next > now ? next - now : 1;
+
+		its.it_value.tv_sec = delta / 1000;
+		its.it_value.tv_nsec = (delta % 1000) * 1000000;
+	}
+	timerfd_settime(d->timer_w.fd, 0, &its, NULL);
+}
+
+static int setup_table(struct daemon *d)
+{
+	struct nftobj_params p = {
+		.nflog_group = d->group,
+		.mark = d->eng.cfg->pinhole_mark,
+		.mark_mask = d->eng.cfg->pinhole_mask,
+	};
+	uint32_t flags[] = { NFTOBJ_TABLE_F_OWNER | NFTOBJ_TABLE_F_PERSIST, NFTOBJ_TABLE_F_OWNER };
+	int r = -EINVAL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		const char *what;
+
+		nlbatch_reset(&d->batch);
+		nftobj_table(&d->batch, NFTOBJ_MSG_DESTROYTABLE, 0);
+		nftobj_table(&d->batch, NFT_MSG_NEWTABLE, flags[i]);
+		r = nftobj_skeleton(&d->batch, &p);
+		if (r == 0)
+			r = engine_write_all(&d->eng, &d->batch, now_ms());
+		if (r < 0)
+			break;
+		r = nftsock_commit(&d->nft, &d->batch, &what);
+		if (r == 0) {
+			d->table_flags = flags[i];
+			if (!(flags[i] & NFTOBJ_TABLE_F_PERSIST))
+				log_warn("this kernel cannot keep a table after its owner exits "
+					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
+			break;
+		}
+		if (r == -EPERM && what && !strcmp(what, "delete table")) {
+			log_err("table inet %s belongs to another process (is ipautofwd already running?)",
+				NFTOBJ_TABLE);
+			break;
+		}
+		log_debug("creating table with flags 0x%x failed at %s: %s", flags[i],
+			  what ? what : "?", strerror(-r));
+		if (!what || strcmp(what, "create table"))
+			break;
+	}
+	if (r < 0)
+		log_err("cannot create table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
+	nlbatch_reset(&d->batch);
+	return r;
+}
+
+static void remove_table(struct daemon *d)
+{
+	const char *what;
+	int r;
+
+	nlbatch_reset(&d->batch);
+	nftobj_table(&d->batch, NFT_MSG_DELTABLE, 0);
+	r = nftsock_commit(&d->nft, &d->batch, &what);
+	if (r < 0)
+		log_err("removing table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ipautofwd [OPTIONS]\n"
+		"Port triggering for nftables.\n\n"
+		"  -f, --foreground        stay in the foreground, log to stderr\n"
+		"  -C, --config-dir DIR    read rule files from DIR (repeatable; replaces\n"
+		"                          /etc/ipautofw.d /run/ipautofw.d /usr/lib/ipautofw.d)\n"
+		"  -s, --socket PATH       control socket (default %s)\n"
+		"  -g, --nflog-group N     NFLOG group for trigger packets (default %d)\n"
+		"      --check             check the configuration and exit (no privileges needed)\n"
+		"  -v, --verbose           log debug messages\n"
+		"  -h, --help              show this help\n"
+		"  -V, --version           show the version\n",
+		DEFAULT_SOCKET, DEFAULT_GROUP);
+}
+
+/* Fork; the parent exits when the child says it is ready (or failed). */
+static int daemonize(int *ret_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c = 1;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -errno;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	*ret_fd = p[1];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config-dir", required_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "nflog-group", required_argument, NULL, 'g' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	static struct daemon dd;
+	struct daemon *d = &dd;
+	bool foreground = false, check = false, verbose = false;
+	const char *dirs[64];
+	size_t n_dirs = 0;
+	struct dynbuf errors = { 0 };
+	struct config *cfg;
+	int opt, r, ready_fd = -1, nerr;
+	sigset_t mask;
+	char *end;
+
+	d->sockpath = getenv("IPAUTOFW_SOCKET") ? getenv("IPAUTOFW_SOCKET") : DEFAULT_SOCKET;
+	d->group = DEFAULT_GROUP;
+	while ((opt = getopt_long(argc, argv, "fC:s:g:vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'C':
+			if (n_dirs == ARRAY_SIZE(dirs)) {
+				fprintf(stderr, "ipautofwd: too many --config-dir options\n");
+				return 2;
+			}
+			dirs[n_dirs++] = optarg;
+			break;
+		case 's':
+			d->sockpath = optarg;
+			break;
+		case 'g': {
+			unsigned long g = strtoul(optarg, &end, 10);
+
+			if (*end || !optarg[0] || g > 65535) {
+				fprintf(stderr, "ipautofwd: invalid NFLOG group '%s' (0-65535)\n", optarg);
+				return 2;
+			}
+			d->group = g;
+			break;
+		}
+		case 'k':
+			check = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ipautofwd %s\n", VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ipautofwd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (n_dirs) {
+		d->confdirs = dirs;
+		d->n_confdirs = n_dirs;
+	} else {
+		d->confdirs = (const char **)config_default_dirs;
+		d->n_confdirs = ARRAY_SIZE(config_default_dirs);
+	}
+
+	cfg = load_config(d, &errors);
+	if (check) {
+		if (!cfg) {
+			fputs(errors.data ? errors.data : "out of memory\n", stderr);
+			dynbuf_free(&errors);
+			return 1;
+		}
+		printf("configuration OK: %zu rule%s\n", cfg->n_rules, cfg->n_rules == 1 ? "" : "s");
+		config_free(cfg);
+		return 0;
+	}
+	if (!cfg) {
+		fputs(errors.data ? errors.data : "out of memory\n", stderr);
+		dynbuf_free(&errors);
+		return 1;
+	}
+	if (!foreground) {
+		r = daemonize(&ready_fd);
+		if (r < 0) {
+			fprintf(stderr, "ipautofwd: cannot detach: %s\n", strerror(-r));
+			return 1;
+		}
+		log_setup(LOG_TARGET_SYSLOG, verbose);
+	} else {
+		log_setup(log_detect_target(), verbose);
+	}
+
+	d->started_ms = now_ms();
+	d->ctl_w.fd = -1;
+	engine_init(&d->eng);
+	nlbatch_init(&d->batch, time(NULL));
+	r = rtnl_default_wan(&d->eng.auto_wan);
+	if (r < 0)
+		log_warn("cannot read default routes: %s", strerror(-r));
+	engine_set_config(&d->eng, cfg, now_ms(), NULL, NULL);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	d->sig_w.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->sig_w.cb = signal_cb;
+	d->timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->timer_w.cb = timer_cb_watch;
+	if (d->ep < 0 || d->sig_w.fd < 0 || d->timer_w.fd < 0) {
+		log_err("event loop setup: %m");
+		return 1;
+	}
+	daemon_watch(d, &d->sig_w, EPOLLIN);
+	daemon_watch(d, &d->timer_w, EPOLLIN);
+
+	r = nftsock_open(&d->nft);
+	if (r < 0) {
+		log_err("cannot open nftables netlink socket: %s", strerror(-r));
+		return 1;
+	}
+	/* bind NFLOG first: a trigger rule without a listener would log into the void */
+	d->nflog = nflogsock_open(d->group, &nerr);
+	if (!d->nflog) {
+		log_err("cannot bind NFLOG group %u: %s%s", d->group, strerror(-nerr),
+			nerr == -EBUSY || nerr == -EPERM ?
+			" (another program, such as ulogd, holds it; choose one with --nflog-group)" : "");
+		return 1;
+	}
+	if (setup_table(d) < 0)
+		return 1;
+	d->nflog_w.fd = mnl_socket_get_fd(d->nflog);
+	d->nflog_w.cb = nflog_cb_watch;
+	daemon_watch(d, &d->nflog_w, EPOLLIN);
+	d->rtnl = rtnlsock_open();
+	if (d->rtnl) {
+		d->rtnl_w.fd = mnl_socket_get_fd(d->rtnl);
+		d->rtnl_w.cb = rtnl_cb;
+		daemon_watch(d, &d->rtnl_w, EPOLLIN);
+	} else {
+		log_warn("cannot follow routes: %m");
+	}
+	r = control_listen(d);
+	if (r < 0) {
+		log_err("control socket %s: %s", d->sockpath, strerror(-r));
+		remove_table(d);
+		return 1;
+	}
+	log_info("ready: %zu rules, NFLOG group %u, control socket %s", d->eng.cfg->n_rules,
+		 d->group, d->sockpath);
+	if (ready_fd >= 0) {
+		char ok = 0;
+
+		if (write(ready_fd, &ok, 1) < 0)
+			log_debug("ready pipe: %m");
+		close(ready_fd);
+	}
+
+	while (!d->quit) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(d->ep, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %m");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct watch *w = evs[i].data.ptr;
+
+			w->cb(d, w, evs[i].events);
+		}
+		end_of_turn(d);
+	}
+
+	remove_table(d);
+	control_close(d);
+	if (d->rtnl)
+		mnl_socket_close(d->rtnl);
+	mnl_socket_close(d->nflog);
+	nftsock_close(&d->nft);
+	engine_fini(&d->eng);
+	nlbatch_free(&d->batch);
+	dynbuf_free(&errors);
+	close(d->timer_w.fd);
+	close(d->sig_w.fd);
+	close(d->ep);
+	return 0;
+}

@@ -1,0 +1,271 @@
+/*
+ * The daemon's netlink sockets: nf_tables transactions with every ack
+ * read and mapped back to its request, the NFLOG group the trigger rule
+ * logs to, and rtnetlink for default routes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libnetfilter_log/libnetfilter_log.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "netlink.h"
+#include "rtmon.h"
+
+#define RECV_BUF (256 * 1024)
+
+static char recvbuf[RECV_BUF] __attribute__((aligned(8)));
+
+static void set_buf(struct mnl_socket *nl, int opt_force, int opt, int size)
+{
+	int fd = mnl_socket_get_fd(nl);
+
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+}
+
+int nftsock_open(struct nftsock *s)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	int one = 1;
+
+	s->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!s->nl)
+		return -errno;
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		nftsock_close(s);
+		return err;
+	}
+	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	s->sndbuf = 1 << 20;
+	set_buf(s->nl, SO_SNDBUFFORCE, SO_SNDBUF, s->sndbuf);
+	set_buf(s->nl, SO_RCVBUFFORCE, SO_RCVBUF, 4 << 20);
+	return 0;
+}
+
+void nftsock_close(struct nftsock *s)
+{
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	s->nl = NULL;
+}
+
+int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what)
+{
+	size_t expect = nlbatch_finish(b), got = 0;
+	uint32_t first, last;
+	int first_err = 0;
+
+	*ret_what = NULL;
+	if (b->oom)
+		return -ENOMEM;
+	if (!expect)
+		return 0;
+	first = b->ops[0].seq;
+	last = b->ops[b->n_ops - 1].seq;
+	if ((size_t)s->sndbuf < b->len) {
+		s->sndbuf = b->len;
+		set_buf(s->nl, SO_SNDBUFFORCE, SO_SNDBUF, s->sndbuf);
+	}
+	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
+		return -errno;
+	while (got < expect) {
+		ssize_t n = mnl_socket_recvfrom(s->nl, recvbuf, sizeof(recvbuf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)recvbuf;
+		int len = n;
+
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *err;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first ||
+			    nlh->nlmsg_seq > last)
+				continue;
+			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
+				return -EBADMSG;
+			err = mnl_nlmsg_get_payload(nlh);
+			got++;
+			if (err->error && !first_err) {
+				first_err = err->error;
+				*ret_what = nlbatch_describe(b, nlh->nlmsg_seq);
+			}
+		}
+	}
+	return first_err;
+}
+
+static int nflog_cfg(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	if (mnl_cb_run(buf, n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+struct mnl_socket *nflogsock_open(uint16_t group, int *ret_err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		*ret_err = -errno;
+		goto fail;
+	}
+	set_buf(nl, SO_RCVBUFFORCE, SO_RCVBUF, 8 << 20);
+	nlh = nflog_nlmsg_put_header(buf, NFULNL_MSG_CONFIG, AF_UNSPEC, group);
+	nflog_attr_put_cfg_cmd(nlh, NFULNL_CFG_CMD_BIND);
+	r = nflog_cfg(nl, nlh);
+	if (r < 0) {
+		*ret_err = r;
+		goto fail;
+	}
+	nlh = nflog_nlmsg_put_header(buf, NFULNL_MSG_CONFIG, AF_UNSPEC, group);
+	nflog_attr_put_cfg_mode(nlh, NFULNL_COPY_PACKET, 128);
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(0));
+	mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
+	r = nflog_cfg(nl, nlh);
+	if (r < 0) {
+		*ret_err = r;
+		goto fail;
+	}
+	fcntl(mnl_socket_get_fd(nl), F_SETFL, O_NONBLOCK);
+	return nl;
+fail:
+	if (nl)
+		mnl_socket_close(nl);
+	return NULL;
+}
+
+int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void *data)
+{
+	for (unsigned i = 0; i < max_reads; i++) {
+		ssize_t n = mnl_socket_recvfrom(nl, recvbuf, sizeof(recvbuf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)recvbuf;
+		int len = n;
+
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct nflog_pkt pkt;
+			int r;
+
+			if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
+				continue;
+			r = nflog_parse(nlh, &pkt);
+			cb(&pkt, r, data);
+		}
+	}
+	return 0;
+}
+
+struct mnl_socket *rtnlsock_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+int rtnlsock_read(struct mnl_socket *nl)
+{
+	int changed = 0;
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, recvbuf, sizeof(recvbuf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)recvbuf;
+		int len = n;
+
+		if (n < 0)
+			return errno == EAGAIN ? changed : (errno == ENOBUFS ? 1 : -errno);
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			if (rtmon_is_default_change(nlh))
+				changed = 1;
+	}
+}
+
+struct wan_collect {
+	struct iflist *l;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct wan_collect *c = data;
+	uint32_t oifs[16];
+	int n = rtmon_default_oifs(nlh, oifs, 16);
+
+	for (int i = 0; i < n; i++) {
+		char name[IF_NAMESIZE];
+
+		if (if_indextoname(oifs[i], name) && !iflist_match(c->l, name))
+			iflist_add(c->l, name);
+	}
+	return MNL_CB_OK;
+}
+
+int rtnl_default_wan(struct iflist *ret)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct wan_collect c = { ret };
+	struct timeval tv = { .tv_sec = 2 };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rt;
+	uint32_t seq = time(NULL), portid;
+	ssize_t n;
+	int r = 0;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		r = mnl_cb_run(buf, n, seq, portid, route_cb, &c);
+		if (r <= MNL_CB_STOP)
+			break;
+	}
+	r = (n < 0 || r < 0) ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return r;
+}

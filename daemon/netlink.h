@@ -1,0 +1,29 @@
+#pragma once
+
+#include <libmnl/libmnl.h>
+#include <stdint.h>
+
+#include "nflog.h"
+#include "nlbatch.h"
+#include "rule.h"
+
+struct nftsock {
+	struct mnl_socket *nl;
+	int sndbuf;
+};
+
+int nftsock_open(struct nftsock *s);
+void nftsock_close(struct nftsock *s);
+/* Finish, send and read every ack of B. On error *RET_WHAT names the request. */
+int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what);
+
+struct mnl_socket *nflogsock_open(uint16_t group, int *ret_err);
+typedef void (*nflog_cb)(const struct nflog_pkt *pkt, int err, void *data);
+/* Drain up to MAX_READS datagrams; returns -errno (ENOBUFS: logs were lost). */
+int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void *data);
+
+struct mnl_socket *rtnlsock_open(void);
+/* Returns > 0 when a message concerned default routes. */
+int rtnlsock_read(struct mnl_socket *nl);
+/* The names of interfaces that carry a default route right now. */
+int rtnl_default_wan(struct iflist *ret);

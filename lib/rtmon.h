@@ -1,0 +1,19 @@
+/*
+ * Reading default routes out of rtnetlink messages, to follow which
+ * interfaces are WAN when the configuration names none.
+ */
+#pragma once
+
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * If NLH is an RTM_NEWROUTE for a default route (prefix length 0, main
+ * table, unicast), store its output interfaces (multipath included) in
+ * OIFS and return how many; otherwise return 0. -EINVAL if malformed.
+ */
+int rtmon_default_oifs(const struct nlmsghdr *nlh, uint32_t *oifs, size_t max);
+
+/* True if NLH announces a change that may concern default routes. */
+int rtmon_is_default_change(const struct nlmsghdr *nlh);

@@ -1,0 +1,178 @@
+# Shared set-up for the netns suite: a router with two LAN hosts on a
+# bridge, an outside host, the admin's own firewall (forward policy drop,
+# `ct status dnat accept`), and the real ipautofwd. Every name carries the
+# test's PID; everything is torn down on exit, failed or not.
+
+set -u
+
+: "${IPAUTOFWD:?}" "${IPAUTOFWCTL:?}" "${NSPROBE:?}"
+
+P="iaf$$"
+LAN1="${P}l1"
+LAN2="${P}l2"
+RTR="${P}r"
+WAN="${P}w"
+TMP=$(mktemp -d "/tmp/${P}.XXXXXX")
+SOCK="$TMP/control.sock"
+CONF="$TMP/conf.d"
+DAEMON_PID=
+FAILS=0
+CHECKS=0
+mkdir -p "$CONF"
+
+cleanup() {
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -9 "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	for ns in "$LAN1" "$LAN2" "$RTR" "$WAN"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+command -v ip >/dev/null || skip "needs iproute2"
+ip netns add "$RTR" 2>/dev/null || skip "cannot create network namespaces"
+
+rtr() { ip netns exec "$RTR" "$@"; }
+
+topo_up() {
+	local i ns
+	for ns in "$LAN1" "$LAN2" "$WAN"; do
+		ip netns add "$ns"
+	done
+	for ns in "$LAN1" "$LAN2" "$RTR" "$WAN"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$RTR" link add br-lan type bridge
+	ip -n "$RTR" addr add 192.168.7.1/24 dev br-lan
+	ip -n "$RTR" link set br-lan up
+	i=2
+	for ns in "$LAN1" "$LAN2"; do
+		ip link add "veth-l$i" netns "$RTR" type veth peer name eth0 netns "$ns"
+		ip -n "$RTR" link set "veth-l$i" master br-lan up
+		ip -n "$ns" addr add "192.168.7.$i/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via 192.168.7.1
+		i=$((i + 1))
+	done
+	ip link add veth-wan netns "$RTR" type veth peer name eth0 netns "$WAN"
+	ip -n "$RTR" addr add 203.0.113.1/24 dev veth-wan
+	ip -n "$RTR" link set veth-wan up
+	ip -n "$WAN" addr add 203.0.113.9/24 dev eth0
+	ip -n "$WAN" link set eth0 up
+	ip -n "$WAN" route add 192.168.7.0/24 via 203.0.113.1
+	ip -n "$RTR" route add default via 203.0.113.9
+	rtr sysctl -qw net.ipv4.ip_forward=1
+	rtr nft -f - <<'NFT'
+table inet admin {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct status dnat accept
+		iifname "br-lan" oifname "veth-wan" accept
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "veth-wan" masquerade
+	}
+}
+NFT
+}
+
+conf() {
+	cat >"$CONF/${1}.conf"
+}
+
+# start_daemon [extra args]: run ipautofwd in the router, wait until it answers.
+start_daemon() {
+	ip netns exec "$RTR" "$IPAUTOFWD" -f -v -C "$CONF" -s "$SOCK" "$@" >>"$TMP/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	local i
+	for i in $(seq 100); do
+		if "$IPAUTOFWCTL" -s "$SOCK" status >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "daemon did not come up:"
+	cat "$TMP/daemon.log"
+	exit 1
+}
+
+stop_daemon() {
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	local rc=$?
+	DAEMON_PID=
+	return $rc
+}
+
+ctl() { "$IPAUTOFWCTL" -s "$SOCK" "$@"; }
+
+ok() {
+	CHECKS=$((CHECKS + 1))
+	echo "ok - $*"
+}
+
+fail() {
+	CHECKS=$((CHECKS + 1))
+	FAILS=$((FAILS + 1))
+	echo "FAIL - $*"
+}
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+check_not() {
+	local what=$1
+	shift
+	if "$@"; then fail "$what"; else ok "$what"; fi
+}
+
+# trigger NS PROTO PORT: a new connection from a LAN host to the outside host
+trigger() { "$NSPROBE" trigger "$2" "$1" 203.0.113.9 "$3"; }
+
+# reaches NS PROTO PORT [TIMEOUT_MS]: new inbound flow to the router's WAN address arrives at NS
+reaches() { "$NSPROBE" "$2" "$WAN" "$1" 203.0.113.1 "$3" "${4:-1000}" >/dev/null; }
+
+# blocked NS PROTO PORT: nothing arrives within a short wait
+blocked() { ! "$NSPROBE" "$2" "$WAN" "$1" 203.0.113.1 "$3" 300 >/dev/null; }
+
+# wait_for DESC CMD...: poll a condition for up to 5 s
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		if "${@:2}" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+has_forwarding() {
+	# has_forwarding RULE HOST: ipautofwctl -j list shows it
+	ctl -j list | jq -e --arg r "$1" --arg h "$2" 'any(.[]; .rule == $r and .host == $h)' >/dev/null
+}
+
+finish() {
+	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+	if [ "$FAILS" -ne 0 ]; then
+		echo "--- daemon log"
+		cat "$TMP/daemon.log"
+		exit 1
+	fi
+	exit 0
+}

@@ -1,0 +1,254 @@
+/*
+ * nsprobe: send test traffic between network namespaces and say whether
+ * it arrived, without races: the listener is bound before anything is
+ * sent, and every attempt uses a fresh socket (a fresh source port), so
+ * no attempt rides on the conntrack entry of an earlier one.
+ *
+ *   nsprobe udp|tcp FROM_NS TO_NS DST PORT [TIMEOUT_MS]
+ *       exit 0 and print the source seen if it reached TO_NS, else 1
+ *   nsprobe trigger tcp|udp FROM_NS DST PORT
+ *       open a connection (or send a datagram) from FROM_NS
+ *   nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]
+ *       trigger from LAN_NS (alternating with LAN2_NS: takeovers), then
+ *       probe from WAN_NS until a datagram reaches the triggering host;
+ *       print p50/p99 microseconds from trigger to first arrival
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int ns_fd(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "nsprobe: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void enter(int fd)
+{
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		perror("nsprobe: setns");
+		exit(2);
+	}
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int addr_of(const char *s, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+		return AF_INET6;
+	}
+	fprintf(stderr, "nsprobe: bad address '%s'\n", s);
+	exit(2);
+}
+
+static int listener(int af, int type, unsigned port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd = socket(af, type | SOCK_CLOEXEC, 0);
+
+	addr_of(af == AF_INET ? "0.0.0.0" : "::", port, &ss, &len);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 16) < 0)) {
+		perror("nsprobe: listener");
+		exit(2);
+	}
+	return fd;
+}
+
+/* Send one datagram, or start one connection, from the current namespace. */
+static int sender(int type, const char *dst, unsigned port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = addr_of(dst, port, &ss, &len);
+	int fd = socket(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0) {
+		perror("nsprobe: socket");
+		exit(2);
+	}
+	if (type == SOCK_DGRAM) {
+		if (sendto(fd, "nsprobe", 7, 0, (struct sockaddr *)&ss, len) < 0 && errno != ECONNREFUSED)
+			perror("nsprobe: sendto");
+	} else if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		perror("nsprobe: connect");
+	}
+	return fd;
+}
+
+/* Wait up to TIMEOUT_MS for something on L; print its source. */
+static int arrived(int l, int type, int timeout_ms, int quiet)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char buf[64], host[INET6_ADDRSTRLEN];
+	int fd;
+
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return 0;
+	if (type == SOCK_DGRAM) {
+		if (recvfrom(l, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) < 0)
+			return 0;
+	} else {
+		fd = accept(l, (struct sockaddr *)&from, &flen);
+		if (fd < 0)
+			return 0;
+		close(fd);
+	}
+	if (!quiet) {
+		if (from.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, host, sizeof(host));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, host, sizeof(host));
+		printf("received from %s\n", host);
+	}
+	return 1;
+}
+
+static int cmd_reach(int type, char **argv, int argc)
+{
+	int from = ns_fd(argv[0]), to = ns_fd(argv[1]);
+	unsigned port = atoi(argv[3]);
+	int timeout = argc > 4 ? atoi(argv[4]) : 1000;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = addr_of(argv[2], port, &ss, &len), l, s;
+
+	enter(to);
+	l = listener(af, type, port);
+	enter(from);
+	s = sender(type, argv[2], port);
+	if (arrived(l, type, timeout, 0))
+		return 0;
+	close(s);
+	printf("nothing arrived at %s port %u within %d ms\n", argv[1], port, timeout);
+	return 1;
+}
+
+static int cmd_trigger(char **argv)
+{
+	int type = !strcmp(argv[0], "udp") ? SOCK_DGRAM : SOCK_STREAM;
+	struct pollfd p;
+	int fd;
+
+	enter(ns_fd(argv[1]));
+	fd = sender(type, argv[2], atoi(argv[3]));
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (type == SOCK_STREAM)
+		poll(&p, 1, 1000);	/* wait for the handshake (or a refusal) */
+	close(fd);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_latency(char **argv, int argc)
+{
+	int lan[2] = { ns_fd(argv[0]), ns_fd(argc > 7 ? argv[7] : argv[0]) };
+	int wan = ns_fd(argv[1]);
+	unsigned tport = atoi(argv[3]), port = atoi(argv[5]);
+	int rounds = atoi(argv[6]), ok = 0;
+	uint64_t *lat = calloc(rounds, sizeof(*lat));
+	int l[2];
+
+	for (int i = 0; i < 2; i++) {
+		enter(lan[i]);
+		l[i] = listener(AF_INET, SOCK_DGRAM, port);
+	}
+	for (int r = 0; r < rounds; r++) {
+		int who = r % 2, fd;
+		uint64_t t0, deadline;
+
+		enter(lan[who]);
+		fd = sender(SOCK_STREAM, argv[2], tport);
+		t0 = now_us();
+		close(fd);
+		enter(wan);
+		deadline = t0 + 1000000;
+		while (now_us() < deadline) {
+			int s = sender(SOCK_DGRAM, argv[4], port);
+			int got = arrived(l[who], SOCK_DGRAM, 0, 1);
+
+			if (!got)
+				got = arrived(l[who], SOCK_DGRAM, 1, 1);
+			close(s);
+			if (got) {
+				lat[ok++] = now_us() - t0;
+				break;
+			}
+		}
+		/* drain strays that reached the other host */
+		while (arrived(l[!who], SOCK_DGRAM, 0, 1))
+			;
+	}
+	if (!ok) {
+		printf("latency: no forwarding within 1 s in %d rounds\n", rounds);
+		return 1;
+	}
+	qsort(lat, ok, sizeof(*lat), cmp_u64);
+	printf("trigger-to-forward latency over %d of %d rounds: p50 %llu us, p99 %llu us, max %llu us\n",
+	       ok, rounds, (unsigned long long)lat[(ok - 1) / 2],
+	       (unsigned long long)lat[(ok - 1) * 99 / 100], (unsigned long long)lat[ok - 1]);
+	return ok == rounds ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 6 && !strcmp(argv[1], "udp"))
+		return cmd_reach(SOCK_DGRAM, argv + 2, argc - 2);
+	if (argc >= 6 && !strcmp(argv[1], "tcp"))
+		return cmd_reach(SOCK_STREAM, argv + 2, argc - 2);
+	if (argc == 6 && !strcmp(argv[1], "trigger"))
+		return cmd_trigger(argv + 2);
+	if (argc >= 9 && !strcmp(argv[1], "latency"))
+		return cmd_latency(argv + 2, argc - 2);
+	fprintf(stderr, "usage: nsprobe udp|tcp FROM_NS TO_NS DST PORT [TIMEOUT_MS]\n"
+			"       nsprobe trigger tcp|udp FROM_NS DST PORT\n"
+			"       nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]\n");
+	return 2;
+}
