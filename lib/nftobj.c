@@ -573,9 +573,14 @@ size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nfto
 			memcpy(e->data, &f->host.v4, 4);
 			e->has_data = true;
 		}
+		/*
+		 * A refresh of an existing element takes effect only with an
+		 * explicit expiration (measured on 6.18: timeout alone leaves
+		 * the old expiry running), so always send both.
+		 */
 		if (!r->is_static) {
 			e->timeout_ms = (uint64_t)r->timeout_s * 1000;
-			if (expiration_ms && expiration_ms < e->timeout_ms)
+			if (expiration_ms && expiration_ms <= e->timeout_ms)
 				e->expiration_ms = expiration_ms;
 		}
 	}
