@@ -19,6 +19,7 @@ DAEMON_PID=
 FAILS=0
 CHECKS=0
 mkdir -p "$CONF"
+chmod 755 "$TMP"
 
 cleanup() {
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
