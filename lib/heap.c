@@ -48,10 +48,8 @@ static void sift_down(struct heap *h, size_t i)
 
 int heap_push(struct heap *h, struct heap_node *n, uint64_t deadline)
 {
-	if (n->idx != HEAP_NOT_QUEUED) {
-		heap_update(h, n, deadline);
-		return 0;
-	}
+	if (n->idx != HEAP_NOT_QUEUED)
+		return heap_update(h, n, deadline);
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 64;
 		struct heap_node **v = realloc(h->v, cap * sizeof(*v));
@@ -81,15 +79,18 @@ void heap_remove(struct heap *h, struct heap_node *n)
 	sift_up(h, h->v[i]->idx);
 }
 
-void heap_update(struct heap *h, struct heap_node *n, uint64_t deadline)
+int heap_update(struct heap *h, struct heap_node *n, uint64_t deadline)
 {
 	uint64_t old = n->deadline;
 
+	if (n->idx == HEAP_NOT_QUEUED)
+		return heap_push(h, n, deadline);
 	n->deadline = deadline;
 	if (deadline < old)
 		sift_up(h, n->idx);
 	else
 		sift_down(h, n->idx);
+	return 0;
 }
 
 struct heap_node *heap_peek(const struct heap *h)

@@ -27,6 +27,6 @@ static inline void heap_node_init(struct heap_node *n)
 
 int heap_push(struct heap *h, struct heap_node *n, uint64_t deadline);
 void heap_remove(struct heap *h, struct heap_node *n);
-void heap_update(struct heap *h, struct heap_node *n, uint64_t deadline);
+int heap_update(struct heap *h, struct heap_node *n, uint64_t deadline);
 struct heap_node *heap_peek(const struct heap *h);
 void heap_free(struct heap *h);

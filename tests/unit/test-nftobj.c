@@ -1,0 +1,190 @@
+#include <arpa/inet.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "config.h"
+#include "nftobj.h"
+#include "test.h"
+
+static void test_fwd_keys(void)
+{
+	struct config *c = config_new();
+	const char *text = "rule ra trigger 7070/tcp forward 6970-7170/udp,7070/tcp timeout 30s\n"
+			   "rule vp trigger 5060/udp forward 10000-20000/udp peer\n";
+	struct nftobj_elem e[2];
+	enum nftobj_set s;
+	struct fwd f = { 0 };
+	static const uint8_t k4[8] = { 0x11, 0, 0, 0, 0x1b, 0x3a, 0, 0 };
+	static const uint8_t k4end[8] = { 0x11, 0, 0, 0, 0x1c, 0x02, 0, 0 };
+
+	config_parse_text(c, "t", text, strlen(text));
+	f.rule = c->rules[0];
+	f.af = AF_INET;
+	inet_pton(AF_INET, "192.168.7.2", &f.host.v4);
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 2);
+	CHECK_INT(s, NFTOBJ_FWD4);
+	CHECK(!memcmp(e[0].key, k4, 8));
+	CHECK(!memcmp(e[0].key_end, k4end, 8));
+	CHECK(e[0].has_key_end && e[0].has_data);
+	CHECK(!memcmp(e[0].data, "\xc0\xa8\x07\x02", 4));
+	CHECK_INT(e[0].timeout_ms, 30000);
+	CHECK_INT(e[1].key[0], IPPROTO_TCP);
+	/* refresh: expiration always sent, capped at the timeout */
+	CHECK_INT(nftobj_fwd_elems(&f, 30000, e, &s), 2);
+	CHECK_INT(e[0].expiration_ms, 30000);
+	CHECK_INT(nftobj_fwd_elems(&f, 12345, e, &s), 2);
+	CHECK_INT(e[0].expiration_ms, 12345);
+
+	f.rule = c->rules[1];
+	inet_pton(AF_INET, "203.0.113.9", &f.peer.v4);
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 1);
+	CHECK_INT(s, NFTOBJ_FWD4P);
+	CHECK(!memcmp(e[0].key, "\xcb\x00\x71\x09\x11\x00\x00\x00\x27\x10\x00\x00", 12));
+
+	f.af = AF_INET6;
+	f.rule = c->rules[0];
+	inet_pton(AF_INET6, "2001:db8::2", &f.host.v6);
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 2);
+	CHECK_INT(s, NFTOBJ_PIN6);
+	CHECK(!memcmp(e[0].key, &f.host.v6, 16));
+	CHECK(!memcmp(e[0].key + 16, k4, 8));
+	CHECK(!e[0].has_data);
+	CHECK_INT(nftobj_key_len(NFTOBJ_PIN6P), 40);
+	config_free(c);
+}
+
+static void test_ifname_intervals(void)
+{
+	struct iflist l = { 0 };
+	struct nftobj_elem *e;
+	size_t n;
+	uint8_t k[16] = { 0 };
+
+	iflist_add(&l, "eth0");
+	iflist_add(&l, "ppp*");
+	iflist_add(&l, "eth*");
+	iflist_add(&l, "br-lan");
+	CHECK_INT(nftobj_ifname_elems(&l, &e, &n), 0);
+	CHECK_INT(n, 6);
+	memcpy(k, "br-lan", 6);
+	CHECK(!memcmp(e[0].key, k, 16) && !e[0].interval_end);
+	k[15] = 1;
+	CHECK(!memcmp(e[1].key, k, 16) && e[1].interval_end);
+	memset(k, 0, 16);
+	memcpy(k, "eth", 3);
+	CHECK(!memcmp(e[2].key, k, 16));
+	memcpy(k, "eti", 3);
+	CHECK(!memcmp(e[3].key, k, 16) && e[3].interval_end);
+	memcpy(k, "ppq", 3);
+	CHECK(!memcmp(e[5].key, k, 16) && e[5].interval_end);
+	free(e);
+	iflist_clear(&l);
+
+	iflist_add(&l, "*");
+	iflist_add(&l, "eth0");
+	CHECK_INT(nftobj_ifname_elems(&l, &e, &n), 0);
+	CHECK_INT(n, 1);	/* everything, no end */
+	free(e);
+	iflist_clear(&l);
+}
+
+static void test_portranges(void)
+{
+	struct portrange p[] = {
+		{ IPPROTO_TCP, 5, 20, { 0 } }, { IPPROTO_TCP, 1, 10, { 0 } },
+		{ IPPROTO_TCP, 21, 21, { 0 } }, { IPPROTO_UDP, 7, 7, { 0 } },
+		{ IPPROTO_TCP, 100, 65535, { 0 } },
+	};
+	struct nftobj_elem *e;
+	size_t n;
+
+	CHECK_INT(nftobj_portrange_elems(p, 5, &e, &n), 0);
+	CHECK_INT(n, 3);
+	CHECK(!memcmp(e[0].key, "\x06\0\0\0\x00\x01\0\0", 8));
+	CHECK(!memcmp(e[0].key_end, "\x06\0\0\0\x00\x15\0\0", 8));
+	CHECK(!memcmp(e[1].key_end, "\x06\0\0\0\xff\xff\0\0", 8));
+	CHECK(!memcmp(e[2].key, "\x11\0\0\0\x00\x07\0\0", 8));
+	free(e);
+}
+
+static void test_batch_split(void)
+{
+	struct nlbatch b;
+	struct nftobj_elem *e = calloc(600, sizeof(*e));
+	struct iflist l = { 0 };
+	size_t n;
+
+	nlbatch_init(&b, 100);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_FWD4, e, 600), 0);
+	CHECK_INT(b.n_ops, 3);
+	CHECK_STR(b.ops[0].what, "add 256 in fwd4");
+	CHECK_STR(b.ops[2].what, "add 88 in fwd4");
+	CHECK_STR(nlbatch_describe(&b, b.ops[1].seq), "add 256 in fwd4");
+	CHECK_STR(nlbatch_describe(&b, 1), "unknown request");
+	/* every message stays below the 64 KiB attribute limit */
+	for (size_t off = 0; off < b.len;) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(b.buf + off);
+
+		CHECK(nlh->nlmsg_len < 65536);
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	free(e);
+
+	/* a start/end pair of a plain interval set is never split */
+	for (int i = 0; i < 200; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "if%03d", i);
+		iflist_add(&l, name);
+	}
+	CHECK_INT(nftobj_ifname_elems(&l, &e, &n), 0);
+	CHECK_INT(n, 400);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, e, n), 0);
+	CHECK_STR(b.ops[0].what, "add 256 in wanif");
+	free(e);
+	iflist_clear(&l);
+	nlbatch_free(&b);
+}
+
+static void test_skeleton(void)
+{
+	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000 };
+	struct nlbatch b;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	size_t off;
+
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
+	CHECK_INT(nftobj_skeleton(&b, &p), 0);
+	/* table, 6 sets, 3 chains, 5 rules: never one rule per configured rule */
+	CHECK_INT(b.n_ops, 15);
+	CHECK_STR(b.ops[1].what, "create set wanif");
+	CHECK_STR(b.ops[7].what, "create chain trigger");
+	CHECK_STR(b.ops[14].what, "add pinhole rule (peer)");
+	CHECK_INT(nlbatch_finish(&b), 15);
+	/* parse the fwd4 set back */
+	nlh = (struct nlmsghdr *)b.buf;
+	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
+	for (int i = 0; i < 3; i++) {	/* table, wanif, triggers */
+		nlh = (struct nlmsghdr *)(b.buf + off);
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	nlh = (struct nlmsghdr *)(b.buf + off);
+	CHECK_INT(nlh->nlmsg_type & 0xff, NFT_MSG_NEWSET);
+	CHECK_INT(nftnl_set_nlmsg_parse(nlh, s), 0);
+	CHECK_STR(nftnl_set_get_str(s, NFTNL_SET_NAME), "fwd4");
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+		  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT);
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), (12 << 6) | 13);
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), 4);
+	nftnl_set_free(s);
+	nlbatch_free(&b);
+}
+
+TEST_MAIN(T(test_fwd_keys), T(test_ifname_intervals), T(test_portranges), T(test_batch_split),
+	  T(test_skeleton))
