@@ -311,7 +311,8 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 			break;
 		}
 		trig = p;
-		memcpy(trig + n_trig, q->triggers, q->n_triggers * sizeof(*p));
+		if (q->n_triggers)
+			memcpy(trig + n_trig, q->triggers, q->n_triggers * sizeof(*p));
 		n_trig += q->n_triggers;
 	}
 	if (r == 0)

@@ -482,9 +482,11 @@ static int elems_msg(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
 	nlh = begin_msg(b, msg_type);
 	if (nlh) {
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		snprintf(what, sizeof(what), "%s %zu in %s",
-			 msg_type == NFT_MSG_NEWSETELEM ? "add" :
-			 n ? "delete" : "flush", n, d->name);
+		if (n)
+			snprintf(what, sizeof(what), "%s %zu in %s",
+				 msg_type == NFT_MSG_NEWSETELEM ? "add" : "delete", n, d->name);
+		else
+			snprintf(what, sizeof(what), "flush %s", d->name);
 		nlbatch_commit(b, nlh, what);
 	}
 	nftnl_set_free(s);

@@ -1,0 +1,221 @@
+#include <arpa/inet.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
+#include "engine.h"
+#include "report.h"
+#include "rtmon.h"
+#include "test.h"
+
+static struct engine eng;
+
+static void setup(const char *text)
+{
+	struct config *c = config_new();
+	struct iflist wan = { 0 };
+
+	config_parse_text(c, "t.conf", text, strlen(text));
+	CHECK_INT(c->n_errors, 0);
+	engine_init(&eng);
+	iflist_add(&wan, "veth-wan");
+	engine_set_auto_wan(&eng, &wan);
+	iflist_clear(&wan);
+	engine_set_config(&eng, c, 0, NULL, NULL);
+}
+
+static struct nflog_pkt pkt(const char *src, uint8_t proto, uint16_t dport)
+{
+	struct nflog_pkt p = { .af = AF_INET, .proto = proto, .dport = dport };
+
+	inet_pton(AF_INET, src, &p.saddr.v4);
+	inet_pton(AF_INET, "203.0.113.9", &p.daddr.v4);
+	return p;
+}
+
+static int events;
+static void count(const struct engine_event *ev, void *data)
+{
+	events++;
+}
+
+static void test_interfaces(void)
+{
+	setup("rule a trigger 7070/tcp forward 6970-7170/udp\n"
+	      "rule b trigger 7070/tcp forward 8000/udp wan ppp* lan eth1\n");
+	const struct rule *a = eng.cfg->rules[0], *b = eng.cfg->rules[1];
+
+	CHECK(engine_rule_accepts(&eng, a, AF_INET, "br-lan", "veth-wan"));
+	CHECK(!engine_rule_accepts(&eng, a, AF_INET, "veth-wan", "veth-wan"));
+	CHECK(!engine_rule_accepts(&eng, a, AF_INET, "br-lan", "eth5"));
+	CHECK(!engine_rule_accepts(&eng, a, AF_INET, "lo", "veth-wan"));
+	CHECK(engine_rule_accepts(&eng, b, AF_INET, "eth1", "ppp0"));
+	CHECK(!engine_rule_accepts(&eng, b, AF_INET, "br-lan", "ppp0"));
+	CHECK(!engine_rule_accepts(&eng, b, AF_INET, "eth1", "veth-wan"));
+
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+
+	events = 0;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, count, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &p, "eth1", "ppp0", 0, count, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &p, "veth-wan", "br-lan", 0, count, NULL), 0);
+	p.dport = 7071;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, count, NULL), 0);
+	CHECK_INT(events, 2);
+	CHECK_INT(eng.stats.triggers_seen, 4);
+	CHECK_INT(eng.stats.triggers_unmatched, 2);
+
+	struct iflist all = { 0 };
+
+	CHECK_INT(engine_all_wan(&eng, &all), 0);
+	CHECK_INT(all.n, 2);
+	iflist_clear(&all);
+	engine_fini(&eng);
+}
+
+static void test_family(void)
+{
+	setup("rule a trigger 7070/tcp forward 6970-7170/udp family ipv6\n");
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	engine_fini(&eng);
+}
+
+static void test_writes(void)
+{
+	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 10s\n"
+	      "rule st forward 27015/udp to 192.168.7.20\n");
+	struct nflog_pkt p1 = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+	struct nflog_pkt p2 = pkt("192.168.7.3", IPPROTO_TCP, 7070);
+	struct nlbatch b;
+
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	/* 6 flushes, the WAN set (start and end), the triggers, the static element */
+	CHECK_INT(b.n_ops, 9);
+	CHECK_STR(b.ops[0].what, "flush triggers");
+	CHECK_STR(b.ops[5].what, "flush wanif");
+	CHECK_STR(b.ops[6].what, "add 2 in wanif");
+	CHECK_STR(b.ops[7].what, "add 1 in triggers");
+	CHECK_STR(b.ops[8].what, "add 1 in fwd4");
+
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_pending(&eng, &b, 0), 0);	/* nothing changed */
+	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 1000, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &b, 1000), 2);	/* destroy + add: an upsert */
+	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
+	CHECK_STR(b.ops[1].what, "add 1 in fwd4");
+
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 2000, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &b, 2000), 1);	/* refresh: add only */
+	CHECK_STR(b.ops[0].what, "add 1 in fwd4");
+
+	/* a burst in one turn coalesces into one write per forwarding */
+	nlbatch_reset(&b);
+	for (int i = 0; i < 50; i++) {
+		engine_trigger(&eng, &p1, "br-lan", "veth-wan", 3000, NULL, NULL);
+		engine_trigger(&eng, &p2, "br-lan", "veth-wan", 3000, NULL, NULL);
+	}
+	CHECK_INT(engine_write_pending(&eng, &b, 3000), 2);
+	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
+	CHECK_STR(b.ops[1].what, "add 1 in fwd4");
+	nlbatch_free(&b);
+
+	struct dynbuf out = { 0 };
+
+	report_list(&eng, 5500, true, &out);
+	CHECK_STR(out.data,
+		  "[\n"
+		  "  {\"rule\": \"ra\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 6970, "
+		  "\"port_max\": 7170, \"host\": \"192.168.7.3\", \"peer\": null, \"expires\": 8, \"static\": false},\n"
+		  "  {\"rule\": \"st\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 27015, "
+		  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"peer\": null, \"expires\": null, \"static\": true}\n"
+		  "]\n");
+	dynbuf_free(&out);
+	report_list(&eng, 5500, false, &out);
+	CHECK_STR(out.data,
+		  "RULE  FAMILY  PROTO  PORTS      HOST          PEER  EXPIRES\n"
+		  "ra    ipv4    udp    6970-7170  192.168.7.3   -     8s\n"
+		  "st    ipv4    udp    27015      192.168.7.20  -     static\n"
+		  "\n2 forwardings, 2 rules\n");
+	dynbuf_free(&out);
+	report_rules(&eng, true, &out);
+	CHECK(strstr(out.data, "{\"name\": \"ra\", \"triggers\": [\"7070/tcp\"], \"forwards\": "
+			       "[\"6970-7170/udp\"], \"timeout\": 10, \"to\": null, \"peer\": false, "
+			       "\"exclusive\": false, \"source\": \"t.conf:1\"}") != NULL);
+	dynbuf_free(&out);
+	engine_fini(&eng);
+}
+
+static void test_reload_keeps(void)
+{
+	struct config *c = config_new();
+	const char *text = "rule ra trigger 7070/tcp forward 6970-7170/udp timeout 5s\n"
+			   "rule x trigger 1/tcp forward 100/tcp timeout 1m\n";
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+	struct nflog_pkt q = pkt("192.168.7.2", IPPROTO_TCP, 1);
+
+	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 1m\n"
+	      "rule x trigger 1/tcp forward 100-200/tcp timeout 1m\n");
+	engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL);
+	engine_trigger(&eng, &q, "br-lan", "veth-wan", 0, NULL, NULL);
+	CHECK_INT(eng.fwt.n, 2);
+	config_parse_text(c, "t2.conf", text, strlen(text));
+	engine_set_config(&eng, c, 1000, NULL, NULL);
+	/* ra kept with its expiry cut to the new timeout; x changed its range: dropped */
+	CHECK_INT(eng.fwt.n, 1);
+	CHECK_INT(fwtable_next_deadline(&eng.fwt), 6000);
+	engine_fini(&eng);
+}
+
+static void test_rtmon(void)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rt;
+	uint32_t oifs[4];
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = AF_INET;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_OIF, 7);
+	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 1);
+	CHECK_INT(oifs[0], 7);
+	CHECK(rtmon_is_default_change(nlh));
+	rt->rtm_dst_len = 24;
+	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 0);
+	CHECK(!rtmon_is_default_change(nlh));
+	rt->rtm_dst_len = 0;
+	rt->rtm_table = 100;
+	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 0);
+
+	/* multipath */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = AF_INET6;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_type = RTN_UNICAST;
+	struct rtnexthop nh[2] = { { .rtnh_len = sizeof(nh[0]), .rtnh_ifindex = 3 },
+				   { .rtnh_len = sizeof(nh[0]), .rtnh_ifindex = 4 } };
+	mnl_attr_put(nlh, RTA_MULTIPATH, sizeof(nh), nh);
+	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 2);
+	CHECK_INT(oifs[1], 4);
+	/* a nexthop whose length lies */
+	nh[1].rtnh_len = 200;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = AF_INET6;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_MULTIPATH, sizeof(nh), nh);
+	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
+}
+
+TEST_MAIN(T(test_interfaces), T(test_family), T(test_writes), T(test_reload_keeps), T(test_rtmon))
