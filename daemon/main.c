@@ -135,7 +135,8 @@ int daemon_reload(struct daemon *d, struct dynbuf *errors)
 		dynbuf_printf(errors, "reload: writing to nftables failed: %s\n", strerror(-r));
 		return r;
 	}
-	log_info("configuration reloaded: %zu rules, %zu forwardings kept", c->n_rules, d->eng.fwt.n);
+	log_info("configuration reloaded: %zu rule%s, %zu forwarding%s", c->n_rules,
+		 c->n_rules == 1 ? "" : "s", d->eng.fwt.n, d->eng.fwt.n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -596,8 +597,8 @@ int main(int argc, char **argv)
 		remove_table(d);
 		return 1;
 	}
-	log_info("ready: %zu rules, NFLOG group %u, control socket %s", d->eng.cfg->n_rules,
-		 d->group, d->sockpath);
+	log_info("ready: %zu rule%s, NFLOG group %u, control socket %s", d->eng.cfg->n_rules,
+		 d->eng.cfg->n_rules == 1 ? "" : "s", d->group, d->sockpath);
 	if (ready_fd >= 0) {
 		char ok = 0;
 

@@ -44,19 +44,21 @@ ip netns add "$RTR" 2>/dev/null || skip "cannot create network namespaces"
 
 rtr() { ip netns exec "$RTR" "$@"; }
 
+# topo_up [1]: with 1, only one LAN host (the three-namespace lab)
 topo_up() {
-	local i ns
-	for ns in "$LAN1" "$LAN2" "$WAN"; do
+	local i ns lans="$LAN1 $LAN2"
+	[ "${1:-2}" = 1 ] && lans=$LAN1
+	for ns in $lans "$WAN"; do
 		ip netns add "$ns"
 	done
-	for ns in "$LAN1" "$LAN2" "$RTR" "$WAN"; do
+	for ns in $lans "$RTR" "$WAN"; do
 		ip -n "$ns" link set lo up
 	done
 	ip -n "$RTR" link add br-lan type bridge
 	ip -n "$RTR" addr add 192.168.7.1/24 dev br-lan
 	ip -n "$RTR" link set br-lan up
 	i=2
-	for ns in "$LAN1" "$LAN2"; do
+	for ns in $lans; do
 		ip link add "veth-l$i" netns "$RTR" type veth peer name eth0 netns "$ns"
 		ip -n "$RTR" link set "veth-l$i" master br-lan up
 		ip -n "$ns" addr add "192.168.7.$i/24" dev eth0
@@ -71,7 +73,7 @@ topo_up() {
 	ip -n "$WAN" link set eth0 up
 	ip -n "$WAN" route add 192.168.7.0/24 via 203.0.113.1
 	ip -n "$RTR" route add default via 203.0.113.9
-	rtr sysctl -qw net.ipv4.ip_forward=1
+	rtr sh -c "echo 1 >/proc/sys/net/ipv4/ip_forward"
 	rtr nft -f - <<'NFT'
 table inet admin {
 	chain forward {
