@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,16 +115,17 @@ static int sender(int type, const char *dst, unsigned port)
 	return fd;
 }
 
-/* Wait up to TIMEOUT_MS for something on L; print its source. */
-static int arrived(int l, int type, int timeout_ms, int quiet)
+/* Wait up to TIMEOUT_US for something on L; print its source. */
+static int arrived_us(int l, int type, long timeout_us, int quiet)
 {
 	struct pollfd p = { .fd = l, .events = POLLIN };
+	struct timespec ts = { timeout_us / 1000000, timeout_us % 1000000 * 1000 };
 	struct sockaddr_storage from;
 	socklen_t flen = sizeof(from);
 	char buf[64], host[INET6_ADDRSTRLEN];
 	int fd;
 
-	if (poll(&p, 1, timeout_ms) <= 0)
+	if (ppoll(&p, 1, &ts, NULL) <= 0)
 		return 0;
 	if (type == SOCK_DGRAM) {
 		if (recvfrom(l, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) < 0)
@@ -142,6 +144,11 @@ static int arrived(int l, int type, int timeout_ms, int quiet)
 		printf("received from %s\n", host);
 	}
 	return 1;
+}
+
+static int arrived(int l, int type, int timeout_ms, int quiet)
+{
+	return arrived_us(l, type, timeout_ms * 1000L, quiet);
 }
 
 static int cmd_reach(int type, char **argv, int argc)
@@ -212,10 +219,9 @@ static int cmd_latency(char **argv, int argc)
 		deadline = t0 + 1000000;
 		while (now_us() < deadline) {
 			int s = sender(SOCK_DGRAM, argv[4], port);
-			int got = arrived(l[who], SOCK_DGRAM, 0, 1);
+			/* one probe every 50 us at most; sleeping, not spinning */
+			int got = arrived_us(l[who], SOCK_DGRAM, 50, 1);
 
-			if (!got)
-				got = arrived(l[who], SOCK_DGRAM, 1, 1);
 			close(s);
 			if (got) {
 				lat[ok++] = now_us() - t0;
