@@ -536,11 +536,27 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 			break;
 		case O_TO: {
 			char addr[INET6_ADDRSTRLEN + 1];
+			const char *colon = memchr(val->s, ':', val->len);
+			struct token port;
 
 			i++;
 			to_tok = val;
-			snprintf(addr, sizeof(addr), "%.*s", (int)val->len, val->s);
 			r->is_static = true;
+			/* A.B.C.D:PORT remaps the port (IPv4 only; an IPv6 address has colons) */
+			if (colon && !memchr(colon + 1, ':', val->len - (colon + 1 - val->s)) &&
+			    colon - val->s <= INET_ADDRSTRLEN) {
+				port = subtok(val, colon - val->s + 1, val->len - (colon - val->s) - 1);
+				if (parse_port(p, &port, &r->to_port) < 0)
+					break;
+				snprintf(addr, sizeof(addr), "%.*s", (int)(colon - val->s), val->s);
+				if (inet_pton(AF_INET, addr, &r->to.v4) == 1)
+					r->to_af = AF_INET;
+				else
+					diag(p, val, "invalid address '%s' (a port remap needs an IPv4 address: A.B.C.D:PORT)",
+					     addr);
+				break;
+			}
+			snprintf(addr, sizeof(addr), "%.*s", (int)val->len, val->s);
 			if (val->len < sizeof(addr) && inet_pton(AF_INET, addr, &r->to.v4) == 1)
 				r->to_af = AF_INET;
 			else if (val->len < sizeof(addr) && inet_pton(AF_INET6, addr, &r->to.v6) == 1)
@@ -577,6 +593,8 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 			r->family = af;
 		}
 	}
+	if (r->to_port && (r->n_forwards != 1 || r->forwards[0].lo != r->forwards[0].hi))
+		diag(p, to_tok, "a port remap (to ADDRESS:PORT) needs exactly one forward port");
 	if (r->has_lan && r->has_wan)
 		for (size_t k = 0; k < r->lan.n; k++)
 			if (iflist_match(&r->wan, r->lan.names[k]))

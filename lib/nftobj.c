@@ -49,21 +49,27 @@ struct setdef {
 	uint8_t fields[4];	/* field lengths in bytes; 0 ends (or a plain key) */
 	bool map;
 	bool timeout;
+	uint32_t data_type;
+	uint32_t data_len;
 };
+
+#define DATA_IPV4 TYPE_IPADDR, 4
 
 static const struct setdef sets[NFTOBJ__SETS] = {
 	[NFTOBJ_WANIF] = { "wanif", TYPE_IFNAME, 16, { 0 }, false, false },
 	[NFTOBJ_TRIGGERS] = { "triggers", (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, 8,
 			      { 1, 2 }, false, false },
 	[NFTOBJ_FWD4] = { "fwd4", (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, 8,
-			  { 1, 2 }, true, true },
+			  { 1, 2 }, true, true, DATA_IPV4 },
 	[NFTOBJ_FWD4P] = { "fwd4p", (TYPE_IPADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			   12, { 4, 1, 2 }, true, true },
+			   12, { 4, 1, 2 }, true, true, DATA_IPV4 },
 	[NFTOBJ_PIN6] = { "pin6", (TYPE_IP6ADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			  24, { 16, 1, 2 }, false, true },
 	[NFTOBJ_PIN6P] = { "pin6p", (TYPE_IP6ADDR << 18) | (TYPE_IP6ADDR << 12) |
 				    (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			   40, { 16, 16, 1, 2 }, false, true },
+	[NFTOBJ_REDIR4] = { "redir4", (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, 8,
+			    { 1, 2 }, true, false, (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, 8 },
 };
 
 const char *nftobj_set_name(enum nftobj_set s)
@@ -148,8 +154,8 @@ static int add_set(struct nlbatch *b, enum nftobj_set id)
 	if (nfields)
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, d->fields, nfields);
 	if (d->map) {
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, TYPE_IPADDR);
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 4);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
 	}
 	nlh = begin_msg(b, NFT_MSG_NEWSET);
 	if (nlh) {
@@ -314,13 +320,15 @@ static void e_local_daddr(struct nftnl_rule *r)
 	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, 4);
 }
 
-static void e_dnat4(struct nftnl_rule *r)
+static void e_dnat4(struct nftnl_rule *r, bool with_port)
 {
 	struct nftnl_expr *e = e_new("nat");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	if (with_port)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
 	e_add(r, e);
 }
 
@@ -377,24 +385,26 @@ static int rule_trigger(struct nlbatch *b, const struct nftobj_params *p)
 	return commit_rule(b, r, "add trigger rule");
 }
 
-static int rule_dnat(struct nlbatch *b, bool peer)
+static int rule_dnat(struct nlbatch *b, enum nftobj_set map)
 {
 	struct nftnl_rule *r = new_rule("prerouting");
+	char what[40];
 
 	if (!r)
 		return -ENOMEM;
 	e_wan_in(r);
 	e_local_daddr(r);
 	e_nfproto(r, NFPROTO_IPV4);
-	if (peer) {
+	if (map == NFTOBJ_FWD4P) {
 		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 		e_proto_port(r, NFT_REG32_01, NFT_REG32_02);
 	} else {
 		e_proto_port(r, NFT_REG_1, NFT_REG32_01);
 	}
-	e_lookup(r, NFT_REG_1, peer ? NFTOBJ_FWD4P : NFTOBJ_FWD4, false, NFT_REG_1);
-	e_dnat4(r);
-	return commit_rule(b, r, peer ? "add dnat rule (peer)" : "add dnat rule");
+	e_lookup(r, NFT_REG_1, map, false, NFT_REG_1);
+	e_dnat4(r, map == NFTOBJ_REDIR4);
+	snprintf(what, sizeof(what), "add dnat rule (%s)", sets[map].name);
+	return commit_rule(b, r, what);
 }
 
 static int rule_pinhole(struct nlbatch *b, const struct nftobj_params *p, bool peer)
@@ -433,9 +443,11 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 	if (r == 0)
 		r = rule_trigger(b, p);
 	if (r == 0)
-		r = rule_dnat(b, false);
+		r = rule_dnat(b, NFTOBJ_FWD4);
 	if (r == 0)
-		r = rule_dnat(b, true);
+		r = rule_dnat(b, NFTOBJ_FWD4P);
+	if (r == 0)
+		r = rule_dnat(b, NFTOBJ_REDIR4);
 	if (r == 0)
 		r = rule_pinhole(b, p, false);
 	if (r == 0)
@@ -471,7 +483,7 @@ static int elems_msg(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
 			nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
 		if (msg_type == NFT_MSG_NEWSETELEM) {
 			if (e[i].has_data)
-				nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e[i].data, 4);
+				nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e[i].data, d->data_len);
 			if (e[i].timeout_ms)
 				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, e[i].timeout_ms);
 			if (e[i].expiration_ms)
@@ -534,6 +546,8 @@ static size_t put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t p
 
 enum nftobj_set nftobj_fwd_set(const struct fwd *f)
 {
+	if (f->rule->to_port)
+		return NFTOBJ_REDIR4;
 	if (f->af == AF_INET)
 		return f->rule->peer ? NFTOBJ_FWD4P : NFTOBJ_FWD4;
 	return f->rule->peer ? NFTOBJ_PIN6P : NFTOBJ_PIN6;
@@ -574,6 +588,11 @@ size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nfto
 		if (f->af == AF_INET) {
 			memcpy(e->data, &f->host.v4, 4);
 			e->has_data = true;
+		}
+		if (r->to_port) {
+			uint16_t be = htons(r->to_port);
+
+			memcpy(e->data + 4, &be, 2);
 		}
 		/*
 		 * A refresh of an existing element takes effect only with an

@@ -29,6 +29,7 @@ enum nftobj_set {
 	NFTOBJ_FWD4P,		/* ipv4_addr(peer) . inet_proto . inet_service : ipv4_addr */
 	NFTOBJ_PIN6,		/* ipv6_addr(host) . inet_proto . inet_service */
 	NFTOBJ_PIN6P,		/* ipv6_addr(host) . ipv6_addr(peer) . inet_proto . inet_service */
+	NFTOBJ_REDIR4,		/* inet_proto . inet_service : ipv4_addr . inet_service (port remap) */
 	NFTOBJ__SETS,
 };
 
@@ -37,7 +38,7 @@ enum nftobj_set {
 struct nftobj_elem {
 	uint8_t key[NFTOBJ_KEY_MAX];
 	uint8_t key_end[NFTOBJ_KEY_MAX];
-	uint8_t data[4];
+	uint8_t data[8];
 	bool has_key_end;	/* concatenated ranges: inclusive end */
 	bool interval_end;	/* plain interval sets: this element closes a range */
 	bool has_data;

@@ -105,7 +105,8 @@ bool rule_same_forwards(const struct rule *a, const struct rule *b)
 			return false;
 	}
 	if (a->is_static)
-		return a->to_af == b->to_af && !memcmp(&a->to, &b->to, sizeof(a->to));
+		return a->to_af == b->to_af && a->to_port == b->to_port &&
+		       !memcmp(&a->to, &b->to, sizeof(a->to));
 	return true;
 }
 
@@ -153,6 +154,8 @@ int rule_format(const struct rule *r, char *buf, size_t size)
 	if (r->is_static) {
 		inet_ntop(r->to_af, &r->to, tmp, sizeof(tmp));
 		strbuf_printf(&sb, " to %s", tmp);
+		if (r->to_port)
+			strbuf_printf(&sb, ":%u", r->to_port);
 	} else {
 		duration_format(r->timeout_s, tmp, sizeof(tmp));
 		strbuf_printf(&sb, " timeout %s", tmp);

@@ -52,6 +52,7 @@ struct rule {
 	bool is_static;
 	int to_af;		/* AF_INET or AF_INET6 when is_static */
 	union inaddr to;
+	uint16_t to_port;	/* port remap (to A.B.C.D:PORT); 0 keeps the port */
 	bool peer;
 	bool exclusive;
 	unsigned family;	/* enum rule_family */

@@ -58,8 +58,14 @@ static void test_full_example(void)
 	CHECK_INT(c->rules[4]->family, RULE_FAMILY_IPV4);
 	rule_format(c->rules[4], buf, sizeof(buf));
 	CHECK_STR(buf, "rule game forward 27015-27030/udp to 192.168.1.20 family ipv4");
+
 	CHECK_INT(c->rules[0]->loc.line, 5);
 	CHECK_INT(c->pinhole_mark, 0x10000000);
+	config_free(c);
+	c = parse("rule p forward 8000/udp to 192.168.7.2:9000\n");
+	CHECK_INT(c->n_errors, 0);
+	rule_format(c->rules[0], buf, sizeof(buf));
+	CHECK_STR(buf, "rule p forward 8000/udp to 192.168.7.2:9000 family ipv4");
 	config_free(c);
 }
 
@@ -185,6 +191,12 @@ static void test_errors(void)
 		  "t.conf:1:36: error: interface 'eth0' is both lan and wan" },
 		{ "rule a trigger 1/tcp forward 2/tcp to 1.2.3.4 peer\n",
 		  "t.conf:1:8: error: a rule with a fixed host ('to') has no triggers" },
+		{ "rule a forward 1-2/tcp to 10.0.0.1:80\n",
+		  "t.conf:1:27: error: a port remap (to ADDRESS:PORT) needs exactly one forward port" },
+		{ "rule a forward 1/tcp to 10.0.0.1:0\n",
+		  "t.conf:1:34: error: port 0 out of range 1-65535" },
+		{ "rule a forward 1/tcp to fd00::1:80x\n",
+		  "t.conf:1:25: error: invalid address 'fd00::1:80x' (expected an IPv4 or IPv6 address)" },
 		{ "  \trule a forward 1/tcp\n",
 		  "t.conf:1:9: error: rule 'a' needs 'trigger PORTS' or a fixed host 'to ADDRESS'" },
 	};

@@ -93,13 +93,13 @@ static void test_writes(void)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
-	/* 6 flushes, the WAN set (start and end), the triggers, the static element */
-	CHECK_INT(b.n_ops, 9);
+	/* 7 flushes, the WAN set (start and end), the triggers, the static element */
+	CHECK_INT(b.n_ops, 10);
 	CHECK_STR(b.ops[0].what, "flush triggers");
-	CHECK_STR(b.ops[5].what, "flush wanif");
-	CHECK_STR(b.ops[6].what, "add 2 in wanif");
-	CHECK_STR(b.ops[7].what, "add 1 in triggers");
-	CHECK_STR(b.ops[8].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[6].what, "flush wanif");
+	CHECK_STR(b.ops[7].what, "add 2 in wanif");
+	CHECK_STR(b.ops[8].what, "add 1 in triggers");
+	CHECK_STR(b.ops[9].what, "add 1 in fwd4");
 
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 0), 0);	/* nothing changed */

@@ -51,6 +51,20 @@ static void test_fwd_keys(void)
 	CHECK(!e[0].has_data);
 	CHECK_INT(nftobj_key_len(NFTOBJ_PIN6P), 40);
 	config_free(c);
+
+	/* port remap: redir4, data is address . port */
+	c = config_new();
+	text = "rule p forward 8000/udp to 192.168.7.2:9000\n";
+	config_parse_text(c, "t", text, strlen(text));
+	CHECK_INT(c->n_errors, 0);
+	f.rule = c->rules[0];
+	f.af = AF_INET;
+	f.host = f.rule->to;
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 1);
+	CHECK_INT(s, NFTOBJ_REDIR4);
+	CHECK(!memcmp(e[0].data, "\xc0\xa8\x07\x02\x23\x28", 6));
+	CHECK_INT(e[0].timeout_ms, 0);
+	config_free(c);
 }
 
 static void test_ifname_intervals(void)
@@ -160,12 +174,13 @@ static void test_skeleton(void)
 	nlbatch_reset(&b);
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
-	/* table, 6 sets, 3 chains, 5 rules: never one rule per configured rule */
-	CHECK_INT(b.n_ops, 15);
+	/* table, 7 sets, 3 chains, 6 rules: never one rule per configured rule */
+	CHECK_INT(b.n_ops, 17);
 	CHECK_STR(b.ops[1].what, "create set wanif");
-	CHECK_STR(b.ops[7].what, "create chain trigger");
-	CHECK_STR(b.ops[14].what, "add pinhole rule (peer)");
-	CHECK_INT(nlbatch_finish(&b), 15);
+	CHECK_STR(b.ops[8].what, "create chain trigger");
+	CHECK_STR(b.ops[14].what, "add dnat rule (redir4)");
+	CHECK_STR(b.ops[16].what, "add pinhole rule (peer)");
+	CHECK_INT(nlbatch_finish(&b), 17);
 	/* parse the fwd4 set back */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
