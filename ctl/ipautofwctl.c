@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "autofw.h"
 #include "ctlproto.h"
 #include "util.h"
 
@@ -24,21 +27,55 @@ struct command {
 	const char *help;
 	int min_args;
 	int max_args;
+	const char *more;
 };
 
 static const struct command commands[] = {
-	{ "list", "", "active forwardings (the default command)", 0, 0 },
-	{ "rules", "", "configured rules and where they came from", 0, 0 },
-	{ "status", "", "rules, forwardings, counters and trigger latency", 0, 0 },
-	{ "reload", "", "re-read the rule files; on error keep the running rules", 0, 0 },
+	{ "list", "", "active forwardings (the default command)", 0, 0,
+	  "One row per forward range: rule, family, protocol, ports, host, peer and the\n"
+	  "time left (\"static\" for fixed hosts). -j prints a JSON array.\n" },
+	{ "rules", "", "configured rules and where they came from", 0, 0,
+	  "Each rule in rule-file form, with the FILE:LINE it came from (\"runtime\" for\n"
+	  "rules added with add or ipautofw -A). -j prints a JSON array.\n" },
+	{ "add", "RULE...", "add a runtime rule (the words of a rule line)", 1, 256,
+	  "The words after add are a rule line without the leading \"rule\", e.g.\n"
+	  "  ipautofwctl add realaudio trigger 7070/tcp forward 6970-7170/udp\n"
+	  "Errors point at the column in that line. Runtime rules last until del,\n"
+	  "ipautofw -F or a restart of the daemon; a reload keeps them. Needs root.\n" },
+	{ "del", "NAME", "remove a runtime rule and its forwardings", 1, 1,
+	  "Rules from rule files are removed by editing the file and reloading. Needs root.\n" },
+	{ "flush", "[NAME|HOST]", "close active forwardings (all, of a rule, of a host)", 0, 1,
+	  "Closes forwardings now instead of at their timeout; static ones stay. Needs root.\n" },
+	{ "reload", "", "re-read the rule files; on error keep the running rules", 0, 0,
+	  "Prints every error (FILE:LINE:COL) and exits 1 if the files are wrong; the\n"
+	  "running rules and forwardings stay. Unchanged rules keep their forwardings.\n"
+	  "Needs root.\n" },
+	{ "status", "", "rules, forwardings, counters and trigger latency", 0, 0,
+	  "Counters since the daemon started and the time from a trigger packet's arrival\n"
+	  "to its forwarding being in the kernel (p50/p99 of the last 1024).\n" },
+	{ "help", "[COMMAND]", "this text, or more about one command", 0, 1, NULL },
 };
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void command_help(const struct command *c)
+{
+	printf("Usage: ipautofwctl [-s PATH] [-j] %s %s\n%s.\n\n%s", c->name, c->args, c->help,
+	       c->more ? c->more : "");
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: ipautofwctl [-s PATH] [-j] [COMMAND [ARGS...]]\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %-10s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(f, "  %-7s %-12s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f, "\nOptions:\n"
 		   "  -s, --socket PATH  control socket (default $IPAUTOFW_SOCKET or %s)\n"
 		   "  -j, --json         print JSON\n"
@@ -77,6 +114,8 @@ static int transact(int fd, const struct dynbuf *req, struct dynbuf *rep)
 	while (off < req->len) {
 		ssize_t n = write(fd, req->data + off, req->len - off);
 
+		if (n < 0 && errno == EPIPE)
+			break;	/* the daemon may still have said why */
 		if (n < 0)
 			return -errno;
 		off += n;
@@ -102,6 +141,71 @@ static int transact(int fd, const struct dynbuf *req, struct dynbuf *rep)
 	}
 }
 
+static int request(const char *path, unsigned flags, const char *cmd, int argc,
+		   const char *const *argv, bool quiet_ok)
+{
+	struct dynbuf req = { 0 }, rep = { 0 };
+	const char *text;
+	size_t text_len;
+	int fd, r, status;
+
+	r = ctlproto_encode_request(&req, flags, cmd, argc, argv);
+	if (r < 0) {
+		fprintf(stderr, "%s: request too large\n", program_invocation_short_name);
+		return 2;
+	}
+	fd = connect_socket(path);
+	if (fd < 0) {
+		dynbuf_free(&req);
+		if (fd == -ENOENT || fd == -ECONNREFUSED) {
+			fprintf(stderr, "%s: ipautofwd is not running (no daemon at %s)\n",
+				program_invocation_short_name, path);
+			return EXIT_NOT_RUNNING;
+		}
+		fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, path, strerror(-fd));
+		return fd == -EACCES ? 1 : EXIT_NOT_RUNNING;
+	}
+	r = transact(fd, &req, &rep);
+	close(fd);
+	dynbuf_free(&req);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, strerror(-r));
+		dynbuf_free(&rep);
+		return 1;
+	}
+	r = rep.len ? ctlproto_decode_reply(rep.data, rep.len, &status, &text, &text_len) : -EPIPE;
+	if (r <= 0) {
+		fprintf(stderr, "%s: %s reply from the daemon\n", program_invocation_short_name,
+			r == 0 || r == -EPIPE ? "incomplete" : "malformed");
+		dynbuf_free(&rep);
+		return 1;
+	}
+	if (status || !quiet_ok)
+		fwrite(text, 1, text_len, status ? stderr : stdout);
+	dynbuf_free(&rep);
+	return status;
+}
+
+/* ipautofw: the 1996 command line */
+static int autofw_main(int argc, char **argv, const char *path)
+{
+	struct autofw_cmd c;
+	const char *args[AUTOFW_ARGS_MAX];
+	char err[256];
+
+	if (autofw_parse(argc, argv, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ipautofw: %s\n\n%s", err, autofw_usage);
+		return 2;
+	}
+	if (c.usage) {
+		fputs(autofw_usage, stdout);
+		return 0;
+	}
+	for (int i = 0; i < c.argc; i++)
+		args[i] = c.args[i];
+	return request(path, 0, c.cmd, c.argc, args, !c.verbose && strcmp(c.cmd, "list"));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -112,14 +216,16 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *path = getenv("IPAUTOFW_SOCKET");
-	struct dynbuf req = { 0 }, rep = { 0 };
-	const char *cmd = "list", *text;
+	const struct command *c;
+	const char *cmd = "list";
 	unsigned flags = 0;
-	size_t text_len, i;
-	int opt, fd, r, status;
+	int opt;
 
 	if (!path || !path[0])
 		path = DEFAULT_SOCKET;
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(program_invocation_short_name, "ipautofw"))
+		return autofw_main(argc, argv, path);
 	while ((opt = getopt_long(argc, argv, "+s:jhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -141,46 +247,32 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, cmd))
-			break;
-	if (i == ARRAY_SIZE(commands)) {
+	c = find_command(cmd);
+	if (!c) {
 		fprintf(stderr, "ipautofwctl: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;
 	}
-	if (argc - optind < commands[i].min_args || argc - optind > commands[i].max_args) {
-		fprintf(stderr, "usage: ipautofwctl %s %s\n", cmd, commands[i].args);
-		return 2;
-	}
-	r = ctlproto_encode_request(&req, flags, cmd, argc - optind, (const char *const *)argv + optind);
-	if (r < 0) {
-		fprintf(stderr, "ipautofwctl: request too large\n");
-		return 2;
-	}
-	fd = connect_socket(path);
-	if (fd < 0) {
-		if (fd == -ENOENT || fd == -ECONNREFUSED) {
-			fprintf(stderr, "ipautofwctl: ipautofwd is not running (no daemon at %s)\n", path);
-			return EXIT_NOT_RUNNING;
+	if (!strcmp(cmd, "help")) {
+		if (optind == argc) {
+			usage(stdout);
+			return 0;
 		}
-		fprintf(stderr, "ipautofwctl: %s: %s\n", path, strerror(-fd));
-		return fd == -EACCES ? 1 : EXIT_NOT_RUNNING;
+		c = find_command(argv[optind]);
+		if (!c) {
+			fprintf(stderr, "ipautofwctl: unknown command '%s'\n", argv[optind]);
+			return 2;
+		}
+		command_help(c);
+		return 0;
 	}
-	r = transact(fd, &req, &rep);
-	close(fd);
-	if (r < 0) {
-		fprintf(stderr, "ipautofwctl: %s\n", strerror(-r));
-		return 1;
+	if (optind < argc && (!strcmp(argv[optind], "--help") || !strcmp(argv[optind], "-h"))) {
+		command_help(c);
+		return 0;
 	}
-	r = rep.len ? ctlproto_decode_reply(rep.data, rep.len, &status, &text, &text_len) : -EPIPE;
-	if (r <= 0) {
-		fprintf(stderr, "ipautofwctl: %s reply from the daemon\n",
-			r == 0 || r == -EPIPE ? "incomplete" : "malformed");
-		return 1;
+	if (argc - optind < c->min_args || argc - optind > c->max_args) {
+		fprintf(stderr, "usage: ipautofwctl %s %s\n", cmd, c->args);
+		return 2;
 	}
-	fwrite(text, 1, text_len, status ? stderr : stdout);
-	dynbuf_free(&req);
-	dynbuf_free(&rep);
-	return status;
+	return request(path, flags, cmd, argc - optind, (const char *const *)argv + optind, false);
 }

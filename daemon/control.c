@@ -3,7 +3,9 @@
  * size limit and an idle timeout, a cap on concurrent clients, and
  * SO_PEERCRED to keep changes for root.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,11 +127,223 @@ static int cmd_reload(struct daemon *d, const struct ctl_request *req, struct dy
 	return CTLPROTO_OK;
 }
 
+static void join(const struct ctl_request *req, int from, struct dynbuf *line)
+{
+	for (int i = from; i < req->argc; i++)
+		dynbuf_printf(line, "%s%s", i > from ? " " : "", req->argv[i]);
+}
+
+/* The index of runtime rule NAME, or n_runtime. */
+static size_t runtime_index(const struct daemon *d, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < d->n_runtime; i++)
+		if (!strncmp(d->runtime[i], name, len) && d->runtime[i][len] == ' ')
+			return i;
+	return d->n_runtime;
+}
+
+static int cmd_add(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	struct dynbuf line = { 0 };
+	int r;
+
+	if (!req->argc) {
+		dynbuf_printf(out, "usage: add NAME trigger PORTS forward PORTS [OPTIONS]\n");
+		return CTLPROTO_USAGE;
+	}
+	join(req, 0, &line);
+	r = line.oom ? -ENOMEM : daemon_set_runtime(d, d->n_runtime, "add", line.data, out);
+	dynbuf_free(&line);
+	if (r < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "added rule '%s'\n", req->argv[0]);
+	return CTLPROTO_OK;
+}
+
+static int not_runtime(struct daemon *d, const char *name, struct dynbuf *out)
+{
+	const struct rule *r = d->eng.cfg ? config_find_rule(d->eng.cfg, name) : NULL;
+
+	if (r && r->loc.file)
+		dynbuf_printf(out, "rule '%s' comes from %s:%u; remove it there and reload\n", name,
+			      r->loc.file, r->loc.line);
+	else
+		dynbuf_printf(out, "no rule '%s'\n", name);
+	return CTLPROTO_FAILED;
+}
+
+static int cmd_del(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	size_t i;
+
+	if (req->argc != 1) {
+		dynbuf_printf(out, "usage: del NAME\n");
+		return CTLPROTO_USAGE;
+	}
+	i = runtime_index(d, req->argv[0]);
+	if (i == d->n_runtime)
+		return not_runtime(d, req->argv[0], out);
+	if (daemon_set_runtime(d, i, "del", NULL, out) < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "deleted rule '%s'\n", req->argv[0]);
+	return CTLPROTO_OK;
+}
+
+static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	union inaddr addr;
+	const char *rule = NULL;
+	int af = 0, r;
+	size_t n;
+
+	if (req->argc > 1) {
+		dynbuf_printf(out, "usage: flush [NAME|HOST]\n");
+		return CTLPROTO_USAGE;
+	}
+	if (req->argc) {
+		if (inet_pton(AF_INET, req->argv[0], &addr.v4) == 1)
+			af = AF_INET;
+		else if (inet_pton(AF_INET6, req->argv[0], &addr.v6) == 1)
+			af = AF_INET6;
+		else if (d->eng.cfg && config_find_rule(d->eng.cfg, req->argv[0]))
+			rule = req->argv[0];
+		else {
+			dynbuf_printf(out, "'%s' is neither a rule nor a host address\n", req->argv[0]);
+			return CTLPROTO_FAILED;
+		}
+	}
+	r = daemon_close(d, rule, af, &addr, &n);
+	if (r < 0) {
+		dynbuf_printf(out, "writing to nftables failed: %s\n", strerror(-r));
+		return CTLPROTO_FAILED;
+	}
+	dynbuf_printf(out, "%zu forwarding%s closed\n", n, n == 1 ? "" : "s");
+	return CTLPROTO_OK;
+}
+
+static bool has_trigger(const struct rule *r, const char *spec)
+{
+	char tmp[32];
+
+	for (size_t i = 0; i < r->n_triggers; i++) {
+		portrange_format(&r->triggers[i], tmp, sizeof(tmp));
+		if (!strcmp(tmp, spec))
+			return true;
+	}
+	return false;
+}
+
+/* "NAME trigger T1,T2 forward RANGE timeout ..." with SPEC added or left out */
+static void autofw_line(const struct rule *r, const char *range, const char *add, const char *drop,
+			struct dynbuf *line)
+{
+	char tmp[32];
+	int n = 0;
+
+	dynbuf_printf(line, "%s trigger ", r ? r->name : "");
+	for (size_t i = 0; r && i < r->n_triggers; i++) {
+		portrange_format(&r->triggers[i], tmp, sizeof(tmp));
+		if (drop && !strcmp(tmp, drop))
+			continue;
+		dynbuf_printf(line, "%s%s", n++ ? "," : "", tmp);
+	}
+	if (add)
+		dynbuf_printf(line, "%s%s", n ? "," : "", add);
+	dynbuf_printf(line, " forward %s", range);
+}
+
+/* 1996 -A -r ... -c ...: a runtime rule per range, control ports added to it */
+static int cmd_autofw(struct daemon *d, const struct ctl_request *req, struct dynbuf *out, bool add)
+{
+	const char *name, *range, *trig;
+	const struct rule *r;
+	struct dynbuf line = { 0 };
+	char fwd[32];
+	size_t i;
+	int ret;
+
+	if (req->argc != 3) {
+		dynbuf_printf(out, "usage: %s NAME RANGE TRIGGER\n", req->cmd);
+		return CTLPROTO_USAGE;
+	}
+	name = req->argv[0];
+	range = req->argv[1];
+	trig = req->argv[2];
+	i = runtime_index(d, name);
+	r = i < d->n_runtime ? config_find_rule(d->eng.cfg, name) : NULL;
+	if (r) {
+		portrange_format(&r->forwards[0], fwd, sizeof(fwd));
+		if (r->is_static || r->n_forwards != 1 || strcmp(fwd, range)) {
+			dynbuf_printf(out, "rule '%s' exists and is not a triggered forward of %s\n", name, range);
+			return CTLPROTO_FAILED;
+		}
+	}
+	if (add) {
+		if (r && has_trigger(r, trig)) {
+			dynbuf_printf(out, "rule '%s' already has control port %s\n", name, trig);
+			return CTLPROTO_OK;
+		}
+		if (r)
+			autofw_line(r, range, trig, NULL, &line);
+		else
+			dynbuf_printf(&line, "%s trigger %s forward %s", name, trig, range);
+	} else {
+		if (!r || !has_trigger(r, trig)) {
+			dynbuf_printf(out, "no entry: forward %s with control port %s\n", range, trig);
+			return CTLPROTO_FAILED;
+		}
+		if (r->n_triggers > 1)
+			autofw_line(r, range, NULL, trig, &line);
+	}
+	if (line.oom)
+		ret = -ENOMEM;
+	else
+		ret = daemon_set_runtime(d, i, "ipautofw", line.data, out);
+	dynbuf_free(&line);
+	if (ret < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted", name,
+		      range, trig);
+	return CTLPROTO_OK;
+}
+
+static int cmd_autofw_add(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_autofw(d, req, out, true);
+}
+
+static int cmd_autofw_del(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_autofw(d, req, out, false);
+}
+
+static int cmd_flush_runtime(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	size_t n = d->n_runtime;
+
+	if (req->argc) {
+		dynbuf_printf(out, "usage: flush-runtime\n");
+		return CTLPROTO_USAGE;
+	}
+	if (daemon_clear_runtime(d, out) < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
+	return CTLPROTO_OK;
+}
+
 static const struct command commands[] = {
 	{ "list", false, cmd_list },
 	{ "rules", false, cmd_rules },
 	{ "status", false, cmd_status },
 	{ "reload", true, cmd_reload },
+	{ "add", true, cmd_add },
+	{ "del", true, cmd_del },
+	{ "flush", true, cmd_flush },
+	{ "autofw-add", true, cmd_autofw_add },
+	{ "autofw-del", true, cmd_autofw_del },
+	{ "flush-runtime", true, cmd_flush_runtime },
 };
 
 static void client_free(struct daemon *d, struct client *c)
@@ -149,6 +363,7 @@ static void client_kill(struct daemon *d, struct client *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	d->n_dead++;
 	heap_remove(&d->client_timers, &c->timer);
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
 }
@@ -256,21 +471,27 @@ static void accept_cb(struct daemon *d, struct watch *w, uint32_t events)
 		socklen_t len = sizeof(struct ucred);
 		struct client *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d->spare_fd >= 0) {
+			/* out of descriptors: use the spare to take the client off the queue */
+			log_warn("control socket: out of file descriptors, refusing a client");
+			close(d->spare_fd);
+			fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			continue;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("control socket: accept: %m");
 			return;
 		}
-		if (d->n_clients >= CLIENTS_MAX) {
-			static const char busy[] = "\0\0\0\0" "1\0too many clients, try again\n";
-			char msg[sizeof(busy)];
+		if (d->n_clients - d->n_dead >= CLIENTS_MAX) {
+			/* full: the client that has been waiting longest makes room */
+			struct heap_node *n = heap_peek(&d->client_timers);
 
-			memcpy(msg, busy, sizeof(busy));
-			msg[3] = sizeof(busy) - 5;
-			if (write(fd, msg, sizeof(busy) - 1) < 0)
-				log_debug("control: %m");
-			close(fd);
-			continue;
+			if (n)
+				client_kill(d, (struct client *)((char *)n - offsetof(struct client, timer)));
 		}
 		c = calloc(1, sizeof(*c));
 		if (c)
@@ -315,6 +536,7 @@ uint64_t control_tick(struct daemon *d, uint64_t now)
 		if (c->dead) {
 			*pp = c->next;
 			d->n_clients--;
+			d->n_dead--;
 			client_free(d, c);
 		} else {
 			pp = &c->next;
@@ -328,6 +550,7 @@ int control_listen(struct daemon *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
+	struct group *gr;
 	int fd;
 
 	if (strlen(d->sockpath) >= sizeof(sa.sun_path))
@@ -351,6 +574,16 @@ int control_listen(struct daemon *d)
 		close(fd);
 		return err;
 	}
+	gr = getgrnam(d->sockgroup ? d->sockgroup : "ipautofw");
+	if (gr) {
+		if (chown(d->sockpath, -1, gr->gr_gid) < 0)
+			log_warn("control socket: chown to group '%s': %m", gr->gr_name);
+	} else if (d->sockgroup) {
+		close(fd);
+		log_err("control socket: no group '%s'", d->sockgroup);
+		return -ENOENT;
+	}
+	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	d->ctl_w.fd = fd;
 	d->ctl_w.cb = accept_cb;
 	return daemon_watch(d, &d->ctl_w, EPOLLIN);
@@ -368,4 +601,6 @@ void control_close(struct daemon *d)
 		close(d->ctl_w.fd);
 		unlink(d->sockpath);
 	}
+	if (d->spare_fd >= 0)
+		close(d->spare_fd);
 }

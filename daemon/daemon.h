@@ -53,11 +53,17 @@ struct daemon {
 	struct engine eng;
 	const char **confdirs;
 	size_t n_confdirs;
+	struct config *files;		/* the rule files as last loaded */
+	char **runtime;			/* runtime rules, normalized "NAME options..." */
+	size_t n_runtime;
 	const char *sockpath;
+	const char *sockgroup;
+	int spare_fd;			/* given up to accept and refuse a client on EMFILE */
 	uint16_t group;
 	uint32_t table_flags;
 	struct client *clients;
 	size_t n_clients;
+	size_t n_dead;			/* killed, freed at the end of the loop turn */
 	struct heap client_timers;
 	struct counters cnt;
 	bool have_seq;
@@ -78,6 +84,15 @@ uint64_t now_ms(void);
 uint64_t now_us(void);
 
 int daemon_reload(struct daemon *d, struct dynbuf *errors);
+/*
+ * Replace runtime rule I (I == n_runtime: append; LINE NULL: remove) and
+ * apply the result; on error nothing changes and ERRORS says why.
+ */
+int daemon_set_runtime(struct daemon *d, size_t i, const char *label, const char *line,
+		       struct dynbuf *errors);
+int daemon_clear_runtime(struct daemon *d, struct dynbuf *errors);
+/* Close forwardings (see engine_close) and write the result. */
+int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n);
 int daemon_watch(struct daemon *d, struct watch *w, uint32_t events);
 
 int control_listen(struct daemon *d);

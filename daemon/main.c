@@ -88,8 +88,7 @@ static void log_closed(const struct fwd *f, void *data)
 	char host[INET6_ADDRSTRLEN];
 
 	if (!f->rule->is_static)
-		log_info("%s: forwarding to %s closed (rule removed or changed)", f->rule->name,
-			 fmt_addr(f->af, &f->host, host));
+		log_info("%s: forwarding to %s closed", f->rule->name, fmt_addr(f->af, &f->host, host));
 }
 
 static int commit(struct daemon *d, const char *why)
@@ -117,20 +116,55 @@ static int write_everything(struct daemon *d, const char *why)
 	return commit(d, why);
 }
 
+/*
+ * The running configuration: the rule files' rules, then the runtime rules
+ * LINES, each validated against everything before it.
+ */
+static struct config *compose(const struct config *files, char *const *lines, size_t n,
+			      const char *label, size_t label_idx, struct dynbuf *errors)
+{
+	struct config *c = config_dup(files);
+
+	if (!c) {
+		dynbuf_printf(errors, "out of memory\n");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		config_parse_rule_line(c, i == label_idx ? label : "runtime", lines[i]);
+	if (c->n_errors) {
+		dynbuf_append(errors, c->errors.data, c->errors.len);
+		return config_free(c);
+	}
+	return c;
+}
+
+static int apply(struct daemon *d, struct config *c, const char *why)
+{
+	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
+	return write_everything(d, why);
+}
+
 int daemon_reload(struct daemon *d, struct dynbuf *errors)
 {
-	struct config *c = load_config(d, errors);
+	struct config *files = load_config(d, errors), *c = NULL;
 	int r;
 
 	d->cnt.reloads++;
+	if (files)
+		c = compose(files, d->runtime, d->n_runtime, NULL, SIZE_MAX, errors);
 	if (!c) {
+		if (files)
+			dynbuf_printf(errors, "the runtime rules above conflict with the rule files; "
+				      "configuration not applied\n");
+		config_free(files);
 		d->cnt.reload_failures++;
 		log_err("reload refused, the running configuration stays:\n%s",
 			errors->data ? errors->data : "out of memory");
 		return -EINVAL;
 	}
-	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
-	r = write_everything(d, "reload");
+	config_free(d->files);
+	d->files = files;
+	r = apply(d, c, "reload");
 	if (r < 0) {
 		dynbuf_printf(errors, "reload: writing to nftables failed: %s\n", strerror(-r));
 		return r;
@@ -138,6 +172,89 @@ int daemon_reload(struct daemon *d, struct dynbuf *errors)
 	log_info("configuration reloaded: %zu rule%s, %zu forwarding%s", c->n_rules,
 		 c->n_rules == 1 ? "" : "s", d->eng.fwt.n, d->eng.fwt.n == 1 ? "" : "s");
 	return 0;
+}
+
+int daemon_set_runtime(struct daemon *d, size_t i, const char *label, const char *line,
+		       struct dynbuf *errors)
+{
+	size_t n = d->n_runtime + (i == d->n_runtime ? 1 : 0) - (line ? 0 : 1);
+	char **lines = calloc(n + 1, sizeof(*lines)), *copy = NULL, rule[8192];
+	struct config *c;
+	size_t k = 0, at = SIZE_MAX;
+	int r;
+
+	if (!lines || (line && !(copy = strdup(line)))) {
+		free(lines);
+		dynbuf_printf(errors, "out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t j = 0; j < d->n_runtime; j++) {
+		if (j == i) {
+			if (line) {
+				at = k;
+				lines[k++] = copy;
+			}
+			continue;
+		}
+		lines[k++] = d->runtime[j];
+	}
+	if (i == d->n_runtime) {
+		at = k;
+		lines[k++] = copy;
+	}
+	c = compose(d->files, lines, k, label, at, errors);
+	if (!c) {
+		free(copy);
+		free(lines);
+		return -EINVAL;
+	}
+	if (line) {
+		/* keep the rule in normal form: what `rules` shows, minus "rule " */
+		rule_format(c->rules[d->files->n_rules + at], rule, sizeof(rule));
+		free(copy);
+		lines[at] = strdup(rule + 5);
+		if (!lines[at]) {
+			config_free(c);
+			free(lines);
+			dynbuf_printf(errors, "out of memory\n");
+			return -ENOMEM;
+		}
+	}
+	if (i < d->n_runtime)
+		free(d->runtime[i]);
+	free(d->runtime);
+	d->runtime = lines;
+	d->n_runtime = k;
+	r = apply(d, c, "runtime rule change");
+	if (r < 0)
+		dynbuf_printf(errors, "writing to nftables failed: %s\n", strerror(-r));
+	return r;
+}
+
+int daemon_clear_runtime(struct daemon *d, struct dynbuf *errors)
+{
+	struct config *c = compose(d->files, NULL, 0, NULL, SIZE_MAX, errors);
+	int r;
+
+	if (!c)
+		return -EINVAL;
+	for (size_t i = 0; i < d->n_runtime; i++)
+		free(d->runtime[i]);
+	free(d->runtime);
+	d->runtime = NULL;
+	d->n_runtime = 0;
+	r = apply(d, c, "runtime flush");
+	if (r < 0)
+		dynbuf_printf(errors, "writing to nftables failed: %s\n", strerror(-r));
+	return r;
+}
+
+int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n)
+{
+	*ret_n = engine_close(&d->eng, rule, af, addr, log_closed, d);
+	if (!*ret_n)
+		return 0;
+	return write_everything(d, "flush");
 }
 
 static void refresh_wan(struct daemon *d)
@@ -388,6 +505,8 @@ static void usage(FILE *f)
 		"                          /etc/ipautofw.d /run/ipautofw.d /usr/lib/ipautofw.d)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
 		"  -g, --nflog-group N     NFLOG group for trigger packets (default %d)\n"
+		"      --socket-group NAME group that may use read commands on the control\n"
+		"                          socket (default: ipautofw if it exists, else root)\n"
 		"      --check             check the configuration and exit (no privileges needed)\n"
 		"  -v, --verbose           log debug messages\n"
 		"  -h, --help              show this help\n"
@@ -436,6 +555,7 @@ int main(int argc, char **argv)
 		{ "config-dir", required_argument, NULL, 'C' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "nflog-group", required_argument, NULL, 'g' },
+		{ "socket-group", required_argument, NULL, 'G' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -480,6 +600,9 @@ int main(int argc, char **argv)
 			d->group = g;
 			break;
 		}
+		case 'G':
+			d->sockgroup = optarg;
+			break;
 		case 'k':
 			check = true;
 			break;
@@ -539,11 +662,18 @@ int main(int argc, char **argv)
 
 	d->started_ms = now_ms();
 	d->ctl_w.fd = -1;
+	d->spare_fd = -1;
 	engine_init(&d->eng);
 	nlbatch_init(&d->batch, time(NULL));
 	r = rtnl_default_wan(&d->eng.auto_wan);
 	if (r < 0)
 		log_warn("cannot read default routes: %s", strerror(-r));
+	d->files = cfg;
+	cfg = config_dup(d->files);
+	if (!cfg) {
+		log_err("out of memory");
+		return 1;
+	}
 	engine_set_config(&d->eng, cfg, now_ms(), NULL, NULL);
 
 	sigemptyset(&mask);
@@ -630,6 +760,10 @@ int main(int argc, char **argv)
 	mnl_socket_close(d->nflog);
 	nftsock_close(&d->nft);
 	engine_fini(&d->eng);
+	config_free(d->files);
+	for (size_t i = 0; i < d->n_runtime; i++)
+		free(d->runtime[i]);
+	free(d->runtime);
 	nlbatch_free(&d->batch);
 	dynbuf_free(&errors);
 	close(d->timer_w.fd);

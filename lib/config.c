@@ -834,6 +834,45 @@ int config_parse_rule_line(struct config *c, const char *label, const char *text
 	return r;
 }
 
+static const char *reintern(struct config *c, const char *file)
+{
+	return file ? intern_file(c, file) : NULL;
+}
+
+struct config *config_dup(const struct config *src)
+{
+	struct config *c = config_new();
+
+	if (!c)
+		return NULL;
+	c->has_lan = src->has_lan;
+	c->has_wan = src->has_wan;
+	c->lan_loc = src->lan_loc;
+	c->wan_loc = src->wan_loc;
+	c->mark_loc = src->mark_loc;
+	c->pinhole_mark = src->pinhole_mark;
+	c->pinhole_mask = src->pinhole_mask;
+	c->lan_loc.file = reintern(c, src->lan_loc.file);
+	c->wan_loc.file = reintern(c, src->wan_loc.file);
+	c->mark_loc.file = reintern(c, src->mark_loc.file);
+	if (iflist_copy(&c->lan, &src->lan) < 0 || iflist_copy(&c->wan, &src->wan) < 0)
+		return config_free(c);
+	for (size_t i = 0; i < src->n_rules; i++) {
+		struct rule *r = rule_dup(src->rules[i]);
+
+		if (!r || add_rule(c, r) < 0) {
+			rule_free(r);
+			return config_free(c);
+		}
+		r->loc.file = reintern(c, r->loc.file);
+		for (size_t k = 0; k < r->n_forwards; k++)
+			r->forwards[k].loc.file = reintern(c, r->forwards[k].loc.file);
+		for (size_t k = 0; k < r->n_triggers; k++)
+			r->triggers[k].loc.file = reintern(c, r->triggers[k].loc.file);
+	}
+	return c;
+}
+
 struct rule *config_find_rule(const struct config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_rules; i++)

@@ -53,6 +53,12 @@ int config_parse_rule_line(struct config *c, const char *label, const char *text
 int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs);
 
 
+/*
+ * A copy of C's rules and globals (not its errors). File names in source
+ * locations are interned again, so the copy outlives C.
+ */
+struct config *config_dup(const struct config *c);
+
 struct rule *config_find_rule(const struct config *c, const char *name);
 int config_remove_rule(struct config *c, const char *name);
 

@@ -144,6 +144,25 @@ static void fwd_closed(struct engine *e, struct fwd *f,
 	fwtable_remove(&e->fwt, f);
 }
 
+size_t engine_close(struct engine *e, const char *rule, int af, const union inaddr *addr,
+		    void (*closed)(const struct fwd *f, void *data), void *data)
+{
+	struct fwd **all = fwtable_sorted(&e->fwt);
+	size_t n = 0;
+
+	for (size_t i = 0; all && all[i]; i++) {
+		struct fwd *f = all[i];
+
+		if (f->rule->is_static || (rule && strcmp(f->rule->name, rule)) ||
+		    (af && (f->af != af || memcmp(&f->host, addr, fwd_addr_len(af)))))
+			continue;
+		fwd_closed(e, f, closed, data);
+		n++;
+	}
+	free(all);
+	return n;
+}
+
 void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		       void (*closed)(const struct fwd *f, void *data), void *data)
 {

@@ -45,6 +45,14 @@ void engine_fini(struct engine *e);
 void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		       void (*closed)(const struct fwd *f, void *data), void *data);
 
+/*
+ * Close the active forwardings of RULE (NULL: any) and of host ADDR of
+ * family AF (AF 0: any); static ones stay. Returns how many were closed.
+ * Call engine_write_all next.
+ */
+size_t engine_close(struct engine *e, const char *rule, int af, const union inaddr *addr,
+		    void (*closed)(const struct fwd *f, void *data), void *data);
+
 /* Replace the automatic WAN list; returns true if it changed. */
 bool engine_set_auto_wan(struct engine *e, const struct iflist *wan);
 

@@ -75,6 +75,35 @@ struct rule *rule_free(struct rule *r)
 	return NULL;
 }
 
+static void *memdup(const void *p, size_t n)
+{
+	void *q;
+
+	if (!n)
+		return NULL;
+	q = malloc(n);
+	if (q)
+		memcpy(q, p, n);
+	return q;
+}
+
+struct rule *rule_dup(const struct rule *r)
+{
+	struct rule *q = malloc(sizeof(*q));
+
+	if (!q)
+		return NULL;
+	*q = *r;
+	q->triggers = memdup(r->triggers, r->n_triggers * sizeof(*r->triggers));
+	q->forwards = memdup(r->forwards, r->n_forwards * sizeof(*r->forwards));
+	if (iflist_copy(&q->lan, &r->lan) < 0 || iflist_copy(&q->wan, &r->wan) < 0 ||
+	    (r->n_triggers && !q->triggers) || (r->n_forwards && !q->forwards)) {
+		q->lan.n = q->wan.n = 0;
+		return rule_free(q);
+	}
+	return q;
+}
+
 const char *proto_name(uint8_t proto)
 {
 	switch (proto) {

@@ -64,6 +64,7 @@ struct rule {
 };
 
 struct rule *rule_free(struct rule *r);
+struct rule *rule_dup(const struct rule *r);
 bool rule_same_forwards(const struct rule *a, const struct rule *b);
 int rule_format(const struct rule *r, char *buf, size_t size);
 int portrange_format(const struct portrange *p, char *buf, size_t size);

@@ -4,7 +4,7 @@
  * sent, and every attempt uses a fresh socket (a fresh source port), so
  * no attempt rides on the conntrack entry of an earlier one.
  *
- *   nsprobe udp|tcp FROM_NS TO_NS DST PORT [TIMEOUT_MS]
+ *   nsprobe udp|tcp FROM_NS TO_NS DST PORT[:LISTEN_PORT] [TIMEOUT_MS]
  *       exit 0 and print the source seen if it reached TO_NS, else 1
  *   nsprobe trigger tcp|udp FROM_NS DST PORT
  *       open a connection (or send a datagram) from FROM_NS
@@ -155,13 +155,15 @@ static int cmd_reach(int type, char **argv, int argc)
 {
 	int from = ns_fd(argv[0]), to = ns_fd(argv[1]);
 	unsigned port = atoi(argv[3]);
+	/* SEND:LISTEN when the router remaps the port */
+	unsigned lport = strchr(argv[3], ':') ? (unsigned)atoi(strchr(argv[3], ':') + 1) : port;
 	int timeout = argc > 4 ? atoi(argv[4]) : 1000;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int af = addr_of(argv[2], port, &ss, &len), l, s;
 
 	enter(to);
-	l = listener(af, type, port);
+	l = listener(af, type, lport);
 	enter(from);
 	s = sender(type, argv[2], port);
 	if (arrived(l, type, timeout, 0))

@@ -1,0 +1,178 @@
+/*
+ * The 1996 front-end's argument parser; see autofw.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autofw.h"
+
+const char autofw_usage[] =
+	"IP Autoforward control program (ipautofw for nftables)\n"
+	"Usage: ipautofw -A -r PROTO LOW HIGH -c PROTO PORT   forward a range to the last host\n"
+	"                                                     that opened the control port\n"
+	"       ipautofw -A -r PROTO LOW HIGH -h HOST         forward a range to a fixed host\n"
+	"       ipautofw -A -p PROTO PORT HOST:PORT           redirect one port to HOST:PORT\n"
+	"       ipautofw -D ...                               delete (same arguments as -A)\n"
+	"       ipautofw -F                                   remove every runtime rule\n"
+	"       ipautofw -L                                   list active forwardings\n"
+	"PROTO is tcp or udp. Another -A with the same -r and a different -c adds that\n"
+	"control port to the same rule. -u and -v are accepted; -v says what was done.\n"
+	"Rules made here last until deleted or the daemon restarts; for permanent ones\n"
+	"write rule files in /etc/ipautofw.d (see ipautofw.conf(5)).\n";
+
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool is_proto(const char *s)
+{
+	return !strcmp(s, "tcp") || !strcmp(s, "udp");
+}
+
+static long port(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s[0] || strlen(s) > 5)
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > 65535)
+		return -1;
+	return v;
+}
+
+static void set_args(struct autofw_cmd *c, const char *cmd, int n, ...)
+{
+	va_list ap;
+
+	c->cmd = cmd;
+	c->argc = n;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		snprintf(c->args[i], sizeof(c->args[i]), "%s", va_arg(ap, const char *));
+	va_end(ap);
+}
+
+int autofw_parse(int argc, char *const *argv, struct autofw_cmd *ret, char *err, size_t errlen)
+{
+	const char *r_proto = NULL, *c_proto = NULL, *host = NULL, *p_proto = NULL, *p_to = NULL;
+	long r_lo = 0, r_hi = 0, c_port = 0, p_port = 0;
+	char op = 0, name[96], range[64], trig[64];
+
+	memset(ret, 0, sizeof(*ret));
+	if (argc <= 1) {
+		ret->usage = true;
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int left = argc - i - 1;
+
+		if (!strcmp(a, "-A") || !strcmp(a, "-D") || !strcmp(a, "-F") || !strcmp(a, "-L")) {
+			if (op)
+				return fail(err, errlen, "only one of -A, -D, -F, -L at a time");
+			op = a[1];
+		} else if (!strcmp(a, "-r")) {
+			if (left < 3)
+				return fail(err, errlen, "-r needs PROTO LOW HIGH");
+			r_proto = argv[++i];
+			r_lo = port(argv[++i]);
+			r_hi = port(argv[++i]);
+			if (!is_proto(r_proto))
+				return fail(err, errlen, "-r: unknown protocol '%s' (tcp or udp)", r_proto);
+			if (r_lo < 0 || r_hi < 0)
+				return fail(err, errlen, "-r: ports must be 1-65535");
+			if (r_lo > r_hi)
+				return fail(err, errlen, "-r: range %ld-%ld is reversed", r_lo, r_hi);
+		} else if (!strcmp(a, "-c")) {
+			if (left < 2)
+				return fail(err, errlen, "-c needs PROTO PORT");
+			c_proto = argv[++i];
+			c_port = port(argv[++i]);
+			if (!is_proto(c_proto))
+				return fail(err, errlen, "-c: unknown protocol '%s' (tcp or udp)", c_proto);
+			if (c_port < 0)
+				return fail(err, errlen, "-c: port must be 1-65535");
+		} else if (!strcmp(a, "-h")) {
+			if (left < 1)
+				return fail(err, errlen, "-h needs a HOST address");
+			host = argv[++i];
+		} else if (!strcmp(a, "-p")) {
+			if (left < 3)
+				return fail(err, errlen, "-p needs PROTO PORT HOST:PORT");
+			p_proto = argv[++i];
+			p_port = port(argv[++i]);
+			p_to = argv[++i];
+			if (!is_proto(p_proto))
+				return fail(err, errlen, "-p: unknown protocol '%s' (tcp or udp)", p_proto);
+			if (p_port < 0)
+				return fail(err, errlen, "-p: port must be 1-65535");
+			if (!strchr(p_to, ':'))
+				return fail(err, errlen, "-p: '%s' is not HOST:PORT", p_to);
+		} else if (!strcmp(a, "-u")) {
+			/* 1996: no 15 s arm window; forwardings here always last their timeout */
+		} else if (!strcmp(a, "-v")) {
+			ret->verbose = true;
+		} else if (!strcmp(a, "-d") || !strcmp(a, "-i")) {
+			return fail(err, errlen, "%s is not supported (see ipautofw.conf(5) for 'peer')", a);
+		} else {
+			return fail(err, errlen, "unknown argument '%s'", a);
+		}
+	}
+	if (!op)
+		return fail(err, errlen, "one of -A, -D, -F or -L is needed");
+	if (op == 'F' || op == 'L') {
+		if (r_proto || c_proto || host || p_proto)
+			return fail(err, errlen, "-%c takes no other options", op);
+		set_args(ret, op == 'F' ? "flush-runtime" : "list", 0);
+		return 0;
+	}
+	if (p_proto) {
+		if (r_proto || c_proto || host)
+			return fail(err, errlen, "-p cannot be combined with -r, -c or -h");
+		snprintf(name, sizeof(name), "autofw-redir-%s-%ld", p_proto, p_port);
+		snprintf(range, sizeof(range), "%ld/%s", p_port, p_proto);
+		if (op == 'A')
+			set_args(ret, "add", 5, name, "forward", range, "to", p_to);
+		else
+			set_args(ret, "del", 1, name);
+		return 0;
+	}
+	if (!r_proto)
+		return fail(err, errlen, "-%c needs -r PROTO LOW HIGH (or -p)", op);
+	if (c_proto && host)
+		return fail(err, errlen, "-c and -h exclude each other: a fixed host has no control port");
+	if (!c_proto && !host)
+		return fail(err, errlen, "-%c -r needs -c PROTO PORT or -h HOST", op);
+	if (r_lo == r_hi)
+		snprintf(name, sizeof(name), "autofw-%s-%ld", r_proto, r_lo);
+	else
+		snprintf(name, sizeof(name), "autofw-%s-%ld-%ld", r_proto, r_lo, r_hi);
+	if (r_lo == r_hi)
+		snprintf(range, sizeof(range), "%ld/%s", r_lo, r_proto);
+	else
+		snprintf(range, sizeof(range), "%ld-%ld/%s", r_lo, r_hi, r_proto);
+	if (host) {
+		if (op == 'A')
+			set_args(ret, "add", 5, name, "forward", range, "to", host);
+		else
+			set_args(ret, "del", 1, name);
+		return 0;
+	}
+	snprintf(trig, sizeof(trig), "%ld/%s", c_port, c_proto);
+	set_args(ret, op == 'A' ? "autofw-add" : "autofw-del", 3, name, range, trig);
+	return 0;
+}
