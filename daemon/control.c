@@ -575,7 +575,7 @@ int control_listen(struct daemon *d)
 		return err;
 	}
 	gr = getgrnam(d->sockgroup ? d->sockgroup : "ipautofw");
-	if (gr) {
+	if (gr && gr->gr_gid != getegid()) {
 		if (chown(d->sockpath, -1, gr->gr_gid) < 0)
 			log_warn("control socket: chown to group '%s': %m", gr->gr_name);
 	} else if (d->sockgroup) {

@@ -78,6 +78,9 @@ struct daemon {
 	unsigned long long rl_window;
 	unsigned rl_suppressed;
 	bool quit;
+	size_t notified_rules;
+	size_t notified_fwds;
+	uint64_t next_watchdog_ms;
 };
 
 uint64_t now_ms(void);

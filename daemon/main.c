@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "nftobj.h"
+#include "notify.h"
 
 #define DEFAULT_SOCKET "/run/ipautofw/control.sock"
 #define DEFAULT_GROUP 7070
@@ -116,6 +117,8 @@ static int write_everything(struct daemon *d, const char *why)
 	return commit(d, why);
 }
 
+static int reload(struct daemon *d, struct dynbuf *errors);
+
 /*
  * The running configuration: the rule files' rules, then the runtime rules
  * LINES, each validated against everything before it.
@@ -144,7 +147,31 @@ static int apply(struct daemon *d, struct config *c, const char *why)
 	return write_everything(d, why);
 }
 
+static void notify_status(struct daemon *d)
+{
+	size_t rules = d->eng.cfg ? d->eng.cfg->n_rules : 0, fwds = d->eng.fwt.n;
+
+	if (rules == d->notified_rules && fwds == d->notified_fwds)
+		return;
+	d->notified_rules = rules;
+	d->notified_fwds = fwds;
+	notify_send("STATUS=%zu rule%s, %zu forwarding%s", rules, rules == 1 ? "" : "s", fwds,
+		    fwds == 1 ? "" : "s");
+}
+
 int daemon_reload(struct daemon *d, struct dynbuf *errors)
+{
+	int r;
+
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
+	r = reload(d, errors);
+	notify_send("READY=1");
+	d->notified_rules = SIZE_MAX;
+	notify_status(d);
+	return r;
+}
+
+static int reload(struct daemon *d, struct dynbuf *errors)
 {
 	struct config *files = load_config(d, errors), *c = NULL;
 	int r;
@@ -381,17 +408,13 @@ static void signal_cb(struct daemon *d, struct watch *w, uint32_t events)
 	}
 }
 
-static void timer_cb(struct daemon *d, struct watch *w, uint64_t events_unused)
+/* The work a timer stands for is done in end_of_turn; here it is only drained. */
+static void timer_cb(struct daemon *d, struct watch *w, uint32_t events)
 {
 	uint64_t ticks;
 
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %m");
-}
-
-static void timer_cb_watch(struct daemon *d, struct watch *w, uint32_t events)
-{
-	timer_cb(d, w, events);
 }
 
 static void end_of_turn(struct daemon *d)
@@ -404,7 +427,10 @@ static void end_of_turn(struct daemon *d)
 	while ((f = fwtable_pop_expired(&d->eng.fwt, now))) {
 		char host[INET6_ADDRSTRLEN];
 
-		log_info("%s: forwarding to %s expired", f->rule->name,
+		char fwds[256];
+
+		describe_forwards(f->rule, fwds, sizeof(fwds));
+		log_info("%s: forwarding %s to %s expired", f->rule->name, fwds,
 			 fmt_addr(f->af, &f->host, host));
 		free(f);
 	}
@@ -425,10 +451,19 @@ static void end_of_turn(struct daemon *d)
 		nlbatch_reset(&d->batch);
 	}
 	d->turn_n = 0;
+	notify_status(d);
+	if (notify_watchdog_usec()) {
+		if (now >= d->next_watchdog_ms) {
+			notify_send("WATCHDOG=1");
+			d->next_watchdog_ms = now + notify_watchdog_usec() / 1000;
+		}
+	}
 	next = fwtable_next_deadline(&d->eng.fwt);
 	cnext = control_tick(d, now);
 	if (cnext < next)
 		next = cnext;
+	if (notify_watchdog_usec() && d->next_watchdog_ms < next)
+		next = d->next_watchdog_ms;
 	if (next != UINT64_MAX) {
 		uint64_t delta = next > now ? next - now : 1;
 
@@ -462,6 +497,8 @@ static int setup_table(struct daemon *d)
 		r = nftsock_commit(&d->nft, &d->batch, &what);
 		if (r == 0) {
 			d->table_flags = flags[i];
+			log_debug("table inet %s created (owner%s)", NFTOBJ_TABLE,
+				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? ", persist" : "");
 			if (!(flags[i] & NFTOBJ_TABLE_F_PERSIST))
 				log_warn("this kernel cannot keep a table after its owner exits "
 					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
@@ -508,6 +545,7 @@ static void usage(FILE *f)
 		"      --socket-group NAME group that may use read commands on the control\n"
 		"                          socket (default: ipautofw if it exists, else root)\n"
 		"      --check             check the configuration and exit (no privileges needed)\n"
+		"      --syslog            log to syslog instead of stderr\n"
 		"  -v, --verbose           log debug messages\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n",
@@ -557,6 +595,7 @@ int main(int argc, char **argv)
 		{ "nflog-group", required_argument, NULL, 'g' },
 		{ "socket-group", required_argument, NULL, 'G' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -564,7 +603,7 @@ int main(int argc, char **argv)
 	};
 	static struct daemon dd;
 	struct daemon *d = &dd;
-	bool foreground = false, check = false, verbose = false;
+	bool foreground = false, check = false, verbose = false, use_syslog = false;
 	const char *dirs[64];
 	size_t n_dirs = 0;
 	struct dynbuf errors = { 0 };
@@ -605,6 +644,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'S':
+			use_syslog = true;
 			break;
 		case 'v':
 			verbose = true;
@@ -649,16 +691,19 @@ int main(int argc, char **argv)
 		dynbuf_free(&errors);
 		return 1;
 	}
+	/* under systemd (Type=notify) the service manager does the detaching */
+	notify_init();
+	if (getenv("NOTIFY_SOCKET"))
+		foreground = true;
 	if (!foreground) {
 		r = daemonize(&ready_fd);
 		if (r < 0) {
 			fprintf(stderr, "ipautofwd: cannot detach: %s\n", strerror(-r));
 			return 1;
 		}
-		log_setup(LOG_TARGET_SYSLOG, verbose);
-	} else {
-		log_setup(log_detect_target(), verbose);
+		use_syslog = true;
 	}
+	log_setup(use_syslog ? LOG_TARGET_SYSLOG : log_detect_target(), verbose);
 
 	d->started_ms = now_ms();
 	d->ctl_w.fd = -1;
@@ -687,7 +732,7 @@ int main(int argc, char **argv)
 	d->sig_w.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->sig_w.cb = signal_cb;
 	d->timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	d->timer_w.cb = timer_cb_watch;
+	d->timer_w.cb = timer_cb;
 	if (d->ep < 0 || d->sig_w.fd < 0 || d->timer_w.fd < 0) {
 		log_err("event loop setup: %m");
 		return 1;
@@ -729,6 +774,9 @@ int main(int argc, char **argv)
 	}
 	log_info("ready: %zu rule%s, NFLOG group %u, control socket %s", d->eng.cfg->n_rules,
 		 d->eng.cfg->n_rules == 1 ? "" : "s", d->group, d->sockpath);
+	d->notified_rules = SIZE_MAX;
+	notify_status(d);
+	notify_send("READY=1");
 	if (ready_fd >= 0) {
 		char ok = 0;
 
@@ -753,8 +801,10 @@ int main(int argc, char **argv)
 		end_of_turn(d);
 	}
 
+	notify_send("STOPPING=1");
 	remove_table(d);
 	control_close(d);
+	notify_close();
 	if (d->rtnl)
 		mnl_socket_close(d->rtnl);
 	mnl_socket_close(d->nflog);

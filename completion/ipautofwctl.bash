@@ -1,0 +1,69 @@
+# bash completion for ipautofwctl (and ipautofw, its 1996 name)
+
+_ipautofwctl_rules()
+{
+	ipautofwctl "$@" rules 2>/dev/null | sed -n 's/^rule \([^ ]*\) .*/\1/p'
+}
+
+_ipautofwctl()
+{
+	local cur prev words cword
+	_init_completion || return
+	local commands="list rules add del flush reload status help"
+	local i cmd= sock=()
+
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-s | --socket)
+			sock=(-s "${words[i + 1]}")
+			((i++))
+			;;
+		-*) ;;
+		*)
+			cmd=${words[i]}
+			break
+			;;
+		esac
+	done
+	case $prev in
+	-s | --socket)
+		_filedir
+		return
+		;;
+	esac
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '-s --socket -j --json -h --help -V --version' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+	case $cmd in
+	del | flush)
+		COMPREPLY=($(compgen -W "$(_ipautofwctl_rules "${sock[@]}")" -- "$cur"))
+		;;
+	help)
+		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		;;
+	add)
+		COMPREPLY=($(compgen -W 'trigger forward timeout to peer exclusive family lan wan' -- "$cur"))
+		;;
+	esac
+}
+
+_ipautofw()
+{
+	local cur prev words cword
+	_init_completion || return
+	case $prev in
+	-r | -c | -p)
+		COMPREPLY=($(compgen -W 'tcp udp' -- "$cur"))
+		return
+		;;
+	esac
+	COMPREPLY=($(compgen -W '-A -D -F -L -r -c -h -p -u -v' -- "$cur"))
+}
+
+complete -F _ipautofwctl ipautofwctl
+complete -F _ipautofw ipautofw

@@ -1,0 +1,39 @@
+#!/bin/bash
+# sd_notify through a stand-in notify socket: READY only once the table
+# exists, STATUS, WATCHDOG, RELOADING/READY around a reload, STOPPING last;
+# and the journal's <N> priority prefixes on stderr.
+. "$(dirname "$0")/lib.sh"
+: "${NOTIFYRECV:?}"
+topo_up
+conf ra <<'C'
+rule realaudio trigger 7070/tcp forward 6970-7170/udp
+C
+NOTIFY="$TMP/notify.sock"
+"$NOTIFYRECV" "$NOTIFY" 20000 "ip netns exec $RTR nft list table inet ipautofw >/dev/null 2>&1" >"$TMP/notify.out" &
+recv=$!
+wait_for listening grep -q listening "$TMP/notify.out"
+touch "$TMP/daemon.log"
+export NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=200000
+export JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/daemon.log")
+# no -f: under NOTIFY_SOCKET the daemon must stay in the foreground itself
+ip netns exec "$RTR" "$IPAUTOFWD" -v -C "$CONF" -s "$SOCK" >>"$TMP/daemon.log" 2>&1 &
+DAEMON_PID=$!
+unset NOTIFY_SOCKET WATCHDOG_USEC JOURNAL_STREAM
+check "READY=1 arrives" wait_for ready grep -q "^READY=1$" "$TMP/notify.out"
+check "the table existed when READY came" grep -q "^ready-check: 0$" "$TMP/notify.out"
+check "STATUS before READY" sh -c "grep -n . '$TMP/notify.out' | grep -m1 -E 'STATUS=1 rule, 0 forwardings|READY=1' | grep -q STATUS"
+check "stayed in the foreground under systemd" kill -0 "$DAEMON_PID"
+check "WATCHDOG=1 keeps coming" wait_for wd sh -c "test \$(grep -c '^WATCHDOG=1$' '$TMP/notify.out') -ge 3"
+trigger "$LAN1" tcp 7070
+check "STATUS follows the forwardings" wait_for st grep -q "^STATUS=1 rule, 1 forwarding$" "$TMP/notify.out"
+kill -HUP "$DAEMON_PID"
+check "RELOADING=1 with MONOTONIC_USEC" wait_for rl grep -Eq "^RELOADING=1\|MONOTONIC_USEC=[0-9]+$" "$TMP/notify.out"
+check "READY=1 again after the reload" sh -c "sed -n '/^RELOADING=1/,\$p' '$TMP/notify.out' | grep -q '^READY=1$'"
+check "SIGTERM exits 0" stop_daemon
+wait "$recv"
+check "STOPPING=1 is the last message" sh -c "tail -1 '$TMP/notify.out' | grep -q '^STOPPING=1$'"
+check "journal lines carry <6> for info" grep -q "^<6>ready: 1 rule" "$TMP/daemon.log"
+check "and <7> for debug" grep -q "^<7>" "$TMP/daemon.log"
+check "no line without a priority" sh -c "! grep -qv '^<[0-7]>' '$TMP/daemon.log'"
+cat "$TMP/notify.out" | sort | uniq -c | sort -rn | head -8
+finish
