@@ -95,8 +95,11 @@ conf() {
 }
 
 # start_daemon [extra args]: run ipautofwd in the router, wait until it answers.
+# DAEMON_WRAP (an array) goes before the daemon, e.g. setpriv.
+DAEMON_WRAP=()
 start_daemon() {
-	ip netns exec "$RTR" "$IPAUTOFWD" -f -v -C "$CONF" -s "$SOCK" "$@" >>"$TMP/daemon.log" 2>&1 &
+	ip netns exec "$RTR" "${DAEMON_WRAP[@]}" "$IPAUTOFWD" -f -v -C "$CONF" -s "$SOCK" "$@" \
+		>>"$TMP/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	local i
 	for i in $(seq 100); do
