@@ -56,30 +56,41 @@ topo_up() {
 	done
 	ip -n "$RTR" link add br-lan type bridge
 	ip -n "$RTR" addr add 192.168.7.1/24 dev br-lan
+	ip -n "$RTR" addr add 2001:db8:7::1/64 dev br-lan nodad
 	ip -n "$RTR" link set br-lan up
 	i=2
 	for ns in $lans; do
 		ip link add "veth-l$i" netns "$RTR" type veth peer name eth0 netns "$ns"
 		ip -n "$RTR" link set "veth-l$i" master br-lan up
 		ip -n "$ns" addr add "192.168.7.$i/24" dev eth0
+		ip -n "$ns" addr add "2001:db8:7::$i/64" dev eth0 nodad
 		ip -n "$ns" link set eth0 up
 		ip -n "$ns" route add default via 192.168.7.1
+		ip -n "$ns" -6 route add default via 2001:db8:7::1
 		i=$((i + 1))
 	done
 	ip link add veth-wan netns "$RTR" type veth peer name eth0 netns "$WAN"
 	ip -n "$RTR" addr add 203.0.113.1/24 dev veth-wan
+	ip -n "$RTR" addr add 2001:db8:1::1/64 dev veth-wan nodad
 	ip -n "$RTR" link set veth-wan up
-	ip -n "$WAN" addr add 203.0.113.9/24 dev eth0
+	# three outside addresses, for peer tests
+	for i in 9 10 11; do
+		ip -n "$WAN" addr add "203.0.113.$i/24" dev eth0
+		ip -n "$WAN" addr add "2001:db8:1::$i/64" dev eth0 nodad
+	done
 	ip -n "$WAN" link set eth0 up
 	ip -n "$WAN" route add 192.168.7.0/24 via 203.0.113.1
+	ip -n "$WAN" -6 route add 2001:db8:7::/64 via 2001:db8:1::1
 	ip -n "$RTR" route add default via 203.0.113.9
-	rtr sh -c "echo 1 >/proc/sys/net/ipv4/ip_forward"
+	ip -n "$RTR" -6 route add default via 2001:db8:1::9
+	rtr sh -c "echo 1 >/proc/sys/net/ipv4/ip_forward; echo 1 >/proc/sys/net/ipv6/conf/all/forwarding"
 	rtr nft -f - <<'NFT'
 table inet admin {
 	chain forward {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related accept
 		ct status dnat accept
+		meta mark and 0x10000000 == 0x10000000 accept
 		iifname "br-lan" oifname "veth-wan" accept
 	}
 	chain postrouting {
@@ -147,8 +158,12 @@ check_not() {
 	if "$@"; then fail "$what"; else ok "$what"; fi
 }
 
-# trigger NS PROTO PORT: a new connection from a LAN host to the outside host
-trigger() { "$NSPROBE" trigger "$2" "$1" 203.0.113.9 "$3"; }
+# trigger NS PROTO PORT [DST]: a new connection from a LAN host to an outside host
+trigger() { "$NSPROBE" trigger "$2" "$1" "${4:-203.0.113.9}" "$3"; }
+
+# reaches_from NS PROTO PORT DST SRC: from outside address SRC to DST (v4 or v6)
+reaches_from() { "$NSPROBE" "$2" "$WAN" "$1" "$4" "$3" 1000 "$5" >/dev/null; }
+blocked_from() { ! "$NSPROBE" "$2" "$WAN" "$1" "$4" "$3" 300 "$5" >/dev/null; }
 
 # reaches NS PROTO PORT [TIMEOUT_MS]: new inbound flow to the router's WAN address arrives at NS
 reaches() { "$NSPROBE" "$2" "$WAN" "$1" 203.0.113.1 "$3" "${4:-1000}" >/dev/null; }

@@ -4,8 +4,9 @@
  * sent, and every attempt uses a fresh socket (a fresh source port), so
  * no attempt rides on the conntrack entry of an earlier one.
  *
- *   nsprobe udp|tcp FROM_NS TO_NS DST PORT[:LISTEN_PORT] [TIMEOUT_MS]
- *       exit 0 and print the source seen if it reached TO_NS, else 1
+ *   nsprobe udp|tcp FROM_NS TO_NS DST PORT[:LISTEN_PORT] [TIMEOUT_MS [SRC [SPORT]]]
+ *       exit 0 and print the source seen if it reached TO_NS, else 1;
+ *       SRC (and SPORT) pick the sender's address (and port)
  *   nsprobe trigger tcp|udp FROM_NS DST PORT
  *       open a connection (or send a datagram) from FROM_NS
  *   nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]
@@ -95,7 +96,7 @@ static int listener(int af, int type, unsigned port)
 }
 
 /* Send one datagram, or start one connection, from the current namespace. */
-static int sender(int type, const char *dst, unsigned port)
+static int sender_from(int type, const char *dst, unsigned port, const char *src, unsigned sport)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -106,6 +107,18 @@ static int sender(int type, const char *dst, unsigned port)
 		perror("nsprobe: socket");
 		exit(2);
 	}
+	if (src) {
+		struct sockaddr_storage sa;
+		socklen_t slen;
+		int one = 1;
+
+		addr_of(src, sport, &sa, &slen);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, slen) < 0) {
+			perror("nsprobe: bind source");
+			exit(2);
+		}
+	}
 	if (type == SOCK_DGRAM) {
 		if (sendto(fd, "nsprobe", 7, 0, (struct sockaddr *)&ss, len) < 0 && errno != ECONNREFUSED)
 			perror("nsprobe: sendto");
@@ -113,6 +126,11 @@ static int sender(int type, const char *dst, unsigned port)
 		perror("nsprobe: connect");
 	}
 	return fd;
+}
+
+static int sender(int type, const char *dst, unsigned port)
+{
+	return sender_from(type, dst, port, NULL, 0);
 }
 
 /* Wait up to TIMEOUT_US for something on L; print its source. */
@@ -165,7 +183,7 @@ static int cmd_reach(int type, char **argv, int argc)
 	enter(to);
 	l = listener(af, type, lport);
 	enter(from);
-	s = sender(type, argv[2], port);
+	s = sender_from(type, argv[2], port, argc > 5 ? argv[5] : NULL, argc > 6 ? atoi(argv[6]) : 0);
 	if (arrived(l, type, timeout, 0))
 		return 0;
 	close(s);
