@@ -83,6 +83,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      "\"refused\": %llu, \"expired\": %llu,\n"
 			      " \"netlink_errors\": %llu, \"nflog_lost\": %llu, \"nflog_enobufs\": %llu, "
 			      "\"nflog_malformed\": %llu,\n"
+			      " \"conntrack_deleted\": %llu,\n"
 			      " \"latency_samples\": %zu, \"latency_p50_us\": %u, \"latency_p99_us\": %u}\n",
 			      VERSION, (unsigned long long)(now_ms() - d->started_ms) / 1000,
 			      d->eng.cfg ? d->eng.cfg->n_rules : 0, d->eng.fwt.n,
@@ -91,7 +92,8 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
 			      (unsigned long long)fs->expired, (unsigned long long)d->cnt.netlink_errors,
 			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
-			      (unsigned long long)d->cnt.nflog_bad, d->lat_n, p50, p99);
+			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)d->cnt.ct_deleted,
+			      d->lat_n, p50, p99);
 		return CTLPROTO_OK;
 	}
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
@@ -107,6 +109,8 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
 		      (unsigned long long)d->cnt.netlink_errors, (unsigned long long)d->cnt.nflog_lost,
 		      (unsigned long long)d->cnt.nflog_enobufs, (unsigned long long)d->cnt.nflog_bad);
+	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
+		      (unsigned long long)d->cnt.ct_deleted);
 	if (d->lat_n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conntrack.h"
 #include "engine.h"
 #include "heap.h"
 #include "netlink.h"
@@ -37,6 +38,7 @@ struct counters {
 	uint64_t netlink_errors;
 	uint64_t reloads;
 	uint64_t reload_failures;
+	uint64_t ct_deleted;
 };
 
 struct daemon {
@@ -49,6 +51,8 @@ struct daemon {
 	struct nftsock nft;
 	struct mnl_socket *nflog;
 	struct mnl_socket *rtnl;
+	struct mnl_socket *ct;
+	struct ct_jobs ct_jobs;
 	struct nlbatch batch;
 	struct engine eng;
 	const char **confdirs;

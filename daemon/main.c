@@ -86,8 +86,10 @@ static void describe_forwards(const struct rule *r, char *buf, size_t size)
 
 static void log_closed(const struct fwd *f, void *data)
 {
+	struct daemon *d = data;
 	char host[INET6_ADDRSTRLEN];
 
+	ct_jobs_closed(&d->ct_jobs, f);
 	if (!f->rule->is_static)
 		log_info("%s: forwarding to %s closed", f->rule->name, fmt_addr(f->af, &f->host, host));
 }
@@ -417,6 +419,13 @@ static void timer_cb(struct daemon *d, struct watch *w, uint32_t events)
 		log_debug("timerfd: %m");
 }
 
+static void on_assigned(const struct fwd *f, const union inaddr *old, void *data)
+{
+	struct daemon *d = data;
+
+	ct_jobs_assigned(&d->ct_jobs, f, old);
+}
+
 static void end_of_turn(struct daemon *d)
 {
 	uint64_t now = now_ms(), next, cnext;
@@ -434,7 +443,7 @@ static void end_of_turn(struct daemon *d)
 			 fmt_addr(f->af, &f->host, host));
 		free(f);
 	}
-	r = engine_write_pending(&d->eng, &d->batch, now);
+	r = engine_write_pending(&d->eng, &d->batch, now, on_assigned, d);
 	if (r > 0) {
 		if (commit(d, "update") == 0) {
 			uint64_t t = now_us();
@@ -451,6 +460,16 @@ static void end_of_turn(struct daemon *d)
 		nlbatch_reset(&d->batch);
 	}
 	d->turn_n = 0;
+	if (d->ct_jobs.n) {
+		int n = d->ct ? ct_run(d->ct, &d->ct_jobs) : 0;
+
+		d->ct_jobs.n = 0;
+		if (n > 0) {
+			d->cnt.ct_deleted += n;
+			log_debug("deleted %d conntrack entr%s that no longer fit a forwarding", n,
+				  n == 1 ? "y" : "ies");
+		}
+	}
 	notify_status(d);
 	if (notify_watchdog_usec()) {
 		if (now >= d->next_watchdog_ms) {
@@ -766,6 +785,9 @@ int main(int argc, char **argv)
 	} else {
 		log_warn("cannot follow routes: %m");
 	}
+	d->ct = ctsock_open();
+	if (!d->ct)
+		log_warn("no conntrack socket (%m): streams will not follow a moved forwarding");
 	r = control_listen(d);
 	if (r < 0) {
 		log_err("control socket %s: %s", d->sockpath, strerror(-r));
@@ -808,6 +830,9 @@ int main(int argc, char **argv)
 	if (d->rtnl)
 		mnl_socket_close(d->rtnl);
 	mnl_socket_close(d->nflog);
+	if (d->ct)
+		mnl_socket_close(d->ct);
+	free(d->ct_jobs.v);
 	nftsock_close(&d->nft);
 	engine_fini(&d->eng);
 	config_free(d->files);

@@ -248,7 +248,9 @@ static void free_vecs(struct elemvec *vec)
 		free(vec[s].v);
 }
 
-int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now)
+int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
+			 void (*assigned)(const struct fwd *f, const union inaddr *old, void *data),
+			 void *data)
 {
 	struct elemvec destroy[NFTOBJ__SETS] = { 0 }, add[NFTOBJ__SETS] = { 0 };
 	struct fwd *f = fwtable_take_pending(&e->fwt), *next;
@@ -260,6 +262,8 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now)
 		if (r == 0 && f->pending == FWD_PENDING_ASSIGN) {
 			struct fwd old = *f;
 
+			if (assigned)
+				assigned(f, f->has_old ? &f->old_host : NULL, data);
 			r = add_fwd_elems(destroy, f, 0);
 			/* keys that carry the host (IPv6 pinholes) differ for the old host */
 			if (r == 0 && f->has_old && f->af == AF_INET6) {

@@ -70,8 +70,14 @@ bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
 		   const char *outdev, uint64_t now, engine_event_cb cb, void *data);
 
-/* Elements for what changed since the last call; returns messages added. */
-int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now);
+/*
+ * Elements for what changed since the last call; returns messages added.
+ * ASSIGNED (if not NULL) hears of every forwarding written anew, with the
+ * host it took over from (or NULL).
+ */
+int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
+			 void (*assigned)(const struct fwd *f, const union inaddr *old, void *data),
+			 void *data);
 
 /* Rewrite the WAN interface set. */
 int engine_write_wan(struct engine *e, struct nlbatch *b);

@@ -2,7 +2,7 @@
 # Skips apt entirely when everything is already there.
 
 DEPS="gcc libc6-dev meson ninja-build pkg-config libnftnl-dev libmnl-dev
-libnetfilter-log-dev nftables iproute2 jq scdoc groff-base bash-completion
+libnetfilter-log-dev nftables iproute2 jq conntrack scdoc groff-base bash-completion
 systemd"
 
 install_deps() {

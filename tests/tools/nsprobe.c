@@ -9,6 +9,10 @@
  *       SRC (and SPORT) pick the sender's address (and port)
  *   nsprobe trigger tcp|udp FROM_NS DST PORT
  *       open a connection (or send a datagram) from FROM_NS
+ *   nsprobe stream FROM_NS DST PORT SPORT DURATION_MS
+ *       one datagram every 20 ms from fixed port SPORT: a UDP stream
+ *   nsprobe listen NS PORT TIMEOUT_MS
+ *       print the source of the first datagram to PORT in NS, else exit 1
  *   nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]
  *       trigger from LAN_NS (alternating with LAN2_NS: takeovers), then
  *       probe from WAN_NS until a datagram reaches the triggering host;
@@ -159,7 +163,9 @@ static int arrived_us(int l, int type, long timeout_us, int quiet)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, host, sizeof(host));
 		else
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, host, sizeof(host));
-		printf("received from %s\n", host);
+		printf("received from %s port %u\n", host,
+		       ntohs(from.ss_family == AF_INET ? ((struct sockaddr_in *)&from)->sin_port :
+				 ((struct sockaddr_in6 *)&from)->sin6_port));
 	}
 	return 1;
 }
@@ -205,6 +211,36 @@ static int cmd_trigger(char **argv)
 		poll(&p, 1, 1000);	/* wait for the handshake (or a refusal) */
 	close(fd);
 	return 0;
+}
+
+static int cmd_stream(char **argv)
+{
+	uint64_t end = now_us() + atol(argv[4]) * 1000ULL;
+	int fd;
+
+	enter(ns_fd(argv[0]));
+	fd = sender_from(SOCK_DGRAM, argv[1], atoi(argv[2]), "0.0.0.0", atoi(argv[3]));
+	while (now_us() < end) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		addr_of(argv[1], atoi(argv[2]), &ss, &len);
+		sendto(fd, "stream", 6, 0, (struct sockaddr *)&ss, len);
+		usleep(20000);
+	}
+	return 0;
+}
+
+static int cmd_listen(char **argv)
+{
+	int l;
+
+	enter(ns_fd(argv[0]));
+	l = listener(AF_INET, SOCK_DGRAM, atoi(argv[1]));
+	if (arrived(l, SOCK_DGRAM, atoi(argv[2]), 0))
+		return 0;
+	printf("nothing arrived\n");
+	return 1;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -269,6 +305,10 @@ int main(int argc, char **argv)
 		return cmd_reach(SOCK_DGRAM, argv + 2, argc - 2);
 	if (argc >= 6 && !strcmp(argv[1], "tcp"))
 		return cmd_reach(SOCK_STREAM, argv + 2, argc - 2);
+	if (argc == 7 && !strcmp(argv[1], "stream"))
+		return cmd_stream(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "listen"))
+		return cmd_listen(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "trigger"))
 		return cmd_trigger(argv + 2);
 	if (argc >= 9 && !strcmp(argv[1], "latency"))

@@ -102,15 +102,15 @@ static void test_writes(void)
 	CHECK_STR(b.ops[9].what, "add 1 in fwd4");
 
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_pending(&eng, &b, 0), 0);	/* nothing changed */
+	CHECK_INT(engine_write_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */
 	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 1000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 1000), 2);	/* destroy + add: an upsert */
+	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);	/* destroy + add: an upsert */
 	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
 	CHECK_STR(b.ops[1].what, "add 1 in fwd4");
 
 	nlbatch_reset(&b);
 	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 2000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 2000), 1);	/* refresh: add only */
+	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 1);	/* refresh: add only */
 	CHECK_STR(b.ops[0].what, "add 1 in fwd4");
 
 	/* a burst in one turn coalesces into one write per forwarding */
@@ -119,7 +119,7 @@ static void test_writes(void)
 		engine_trigger(&eng, &p1, "br-lan", "veth-wan", 3000, NULL, NULL);
 		engine_trigger(&eng, &p2, "br-lan", "veth-wan", 3000, NULL, NULL);
 	}
-	CHECK_INT(engine_write_pending(&eng, &b, 3000), 2);
+	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
 	CHECK_STR(b.ops[1].what, "add 1 in fwd4");
 	nlbatch_free(&b);
