@@ -15,7 +15,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter/nf_tables.h>
+
 #include "ctlproto.h"
+#include "fwcheck.h"
 #include "daemon.h"
 #include "log.h"
 #include "report.h"
@@ -56,8 +62,43 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0)
+		fwcheck_add_chain(data, c);
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		fwcheck_add_rule(data, r);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* What the administrator's ruleset would drop, as warning lines. */
+static int firewall_warnings(struct daemon *d, struct dynbuf *w)
+{
+	struct fwcheck fc = { 0 };
+	int n = 0;
+
+	if (nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n &&
+	    nft_dump(NFT_MSG_GETRULE, rule_cb, &fc) == 0)
+		n = fwcheck_report(&fc, d->eng.cfg->pinhole_mark, d->eng.cfg->pinhole_mask, w);
+	fwcheck_free(&fc);
+	return n;
+}
+
 static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
+	struct dynbuf warnings = { 0 };
+	int n_warnings;
 	const struct fwtable_stats *fs = &d->eng.fwt.stats;
 	const struct engine_stats *es = &d->eng.stats;
 	uint32_t lat[LATENCY_RING];
@@ -75,9 +116,21 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		p99 = lat[(d->lat_n - 1) * 99 / 100];
 	}
 	duration_format((now_ms() - d->started_ms) / 1000, up, sizeof(up));
+	n_warnings = firewall_warnings(d, &warnings);
 	if (req->flags & CTLPROTO_JSON) {
+		char *line = warnings.data, *nl;
+
+		dynbuf_printf(out, "{\"warnings\": [");
+		for (int i = 0; i < n_warnings && line && (nl = strchr(line, '\n')); i++) {
+			*nl = '\0';
+			dynbuf_printf(out, "%s", i ? ", " : "");
+			dynbuf_json_string(out, line + strlen("warning: "));
+			line = nl + 1;
+		}
+		dynbuf_printf(out, "],\n ");
+		dynbuf_free(&warnings);
 		dynbuf_printf(out,
-			      "{\"version\": \"%s\", \"uptime\": %llu, \"rules\": %zu, \"forwardings\": %zu,\n"
+			      "\"version\": \"%s\", \"uptime\": %llu, \"rules\": %zu, \"forwardings\": %zu,\n"
 			      " \"triggers_seen\": %llu, \"triggers_unmatched\": %llu,\n"
 			      " \"opened\": %llu, \"refreshed\": %llu, \"taken_over\": %llu, "
 			      "\"refused\": %llu, \"expired\": %llu,\n"
@@ -116,6 +169,9 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);
 	else
 		dynbuf_printf(out, "latency:     no triggers yet\n");
+	if (n_warnings)
+		dynbuf_append(out, warnings.data, warnings.len);
+	dynbuf_free(&warnings);
 	return CTLPROTO_OK;
 }
 

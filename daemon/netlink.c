@@ -3,9 +3,12 @@
  * read and mapped back to its request, the NFLOG group the trigger rule
  * logs to, and rtnetlink for default routes.
  */
+#include <netinet/in.h>	/* before the kernel headers */
 #include <errno.h>
 #include <fcntl.h>
 #include <libnetfilter_log/libnetfilter_log.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -178,6 +181,38 @@ int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void 
 		}
 	}
 	return 0;
+}
+
+int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct timeval tv = { .tv_sec = 2 };
+	uint32_t seq = time(NULL);
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int r = 0;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	nlh = nftnl_nlmsg_build_hdr(recvbuf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = mnl_socket_recvfrom(nl, recvbuf, sizeof(recvbuf))) > 0) {
+		r = mnl_cb_run(recvbuf, n, seq, mnl_socket_get_portid(nl), cb, data);
+		if (r <= MNL_CB_STOP)
+			break;
+	}
+	r = (n < 0 || r < 0) ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return r;
 }
 
 struct mnl_socket *rtnlsock_open(void)

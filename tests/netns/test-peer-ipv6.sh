@@ -55,4 +55,25 @@ trigger "$LAN1" tcp 8888
 sleep 0.3	# a negative: give a (wrong) forwarding time to appear
 check_not "an IPv4 trigger does not fire a family ipv6 rule" has_forwarding v6only 192.168.7.2
 check "a static IPv6 rule is a permanent pinhole" reaches_from "$LAN2" tcp 9999 2001:db8:7::3 2001:db8:1::10
+
+# ---- status warns when the admin's ruleset would drop forwardings
+check "the lab's admin firewall draws no warning" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.warnings == []'"
+check "the admin adds two strict tables" rtr nft -f - <<'NFT'
+table ip strict {
+	chain forward {
+		type filter hook forward priority filter + 5; policy drop;
+		ct state established,related accept
+	}
+}
+table ip6 strict6 {
+	chain forward {
+		type filter hook forward priority filter + 5; policy drop;
+		ct status dnat accept
+	}
+}
+NFT
+out=$(ctl status)
+check "a drop-policy chain without 'ct status dnat accept' is named" grep -q "warning: table ip strict, chain forward drops forwarded packets by default and has no 'ct status dnat accept'" <<<"$out"
+check "an IPv6 chain without the pinhole mark line is named" grep -q "warning: table ip6 strict6, chain forward .*no 'meta mark and 0x10000000 == 0x10000000 accept'" <<<"$out"
+check "two warnings in JSON" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.warnings | length == 2'"
 finish
