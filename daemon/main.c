@@ -23,6 +23,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include <libnftnl/set.h>
+
 #include "nftobj.h"
 #include "notify.h"
 
@@ -492,6 +494,74 @@ static void end_of_turn(struct daemon *d)
 	timerfd_settime(d->timer_w.fd, 0, &its, NULL);
 }
 
+struct adopt_ctx {
+	struct daemon *d;
+	enum nftobj_set set;
+	unsigned adopted;
+	unsigned dropped;
+};
+
+static int adopt_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct adopt_ctx *a = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *el;
+
+	if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0 || !(it = nftnl_set_elems_iter_create(s))) {
+		nftnl_set_free(s);
+		return MNL_CB_OK;
+	}
+	while ((el = nftnl_set_elems_iter_next(it))) {
+		uint32_t klen = 0, kelen = 0, dlen = 0, ulen = 0;
+		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
+		const void *kend = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &kelen);
+		const void *dat = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dlen);
+		const char *ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &ulen);
+		uint64_t left = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION) ?
+				nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_EXPIRATION) : 0;
+		struct nftobj_fwd_elem fe;
+		char name[RULE_NAME_MAX + 1];
+
+		if (!nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT))
+			continue;	/* static: the configuration brings it back */
+		if (!ud || !ulen || ulen > RULE_NAME_MAX || !left ||
+		    nftobj_decode_fwd(a->set, key, klen, kend, kelen, dat, dlen, &fe) < 0) {
+			a->dropped++;
+			continue;
+		}
+		memcpy(name, ud, ulen);
+		name[ulen] = '\0';
+		if (engine_adopt(&a->d->eng, name, &fe, left, now_ms()) > 0)
+			a->adopted++;
+		else
+			a->dropped++;
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/*
+ * A table left by a daemon that died (kept by PERSIST): take over its
+ * forwardings with their remaining time. The table is then replaced in
+ * one transaction, so nothing stops forwarding in between.
+ */
+static void adopt(struct daemon *d)
+{
+	static const enum nftobj_set fwd_sets[] = { NFTOBJ_FWD4, NFTOBJ_FWD4P, NFTOBJ_PIN6, NFTOBJ_PIN6P };
+	struct adopt_ctx a = { .d = d };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fwd_sets); i++) {
+		a.set = fwd_sets[i];
+		if (nft_dump_elems(nftobj_set_name(fwd_sets[i]), adopt_cb, &a) == -ENOENT && i == 0)
+			return;	/* no table: a clean start */
+	}
+	if (a.adopted || a.dropped)
+		log_info("adopted %u forwarding element%s left by a previous ipautofwd%s", a.adopted,
+			 a.adopted == 1 ? "" : "s", a.dropped ? " (and dropped those that no longer fit)" : "");
+}
+
 static int setup_table(struct daemon *d)
 {
 	struct nftobj_params p = {
@@ -772,6 +842,7 @@ int main(int argc, char **argv)
 			" (another program, such as ulogd, holds it; choose one with --nflog-group)" : "");
 		return 1;
 	}
+	adopt(d);
 	if (setup_table(d) < 0)
 		return 1;
 	d->nflog_w.fd = mnl_socket_get_fd(d->nflog);

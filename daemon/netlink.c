@@ -17,7 +17,11 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
 #include "netlink.h"
+#include "nftobj.h"
 #include "rtmon.h"
 
 #define RECV_BUF (256 * 1024)
@@ -183,12 +187,39 @@ int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void 
 	return 0;
 }
 
+static int nft_dump_msg(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *), void *data);
+
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nft_dump_msg(nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, time(NULL)),
+			    cb, data);
+}
+
+int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTOBJ_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, time(NULL));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	r = nft_dump_msg(nlh, cb, data);
+	return r;
+}
+
+static int nft_dump_msg(struct nlmsghdr *req, int (*cb)(const struct nlmsghdr *, void *), void *data)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = 2 };
-	uint32_t seq = time(NULL);
-	struct nlmsghdr *nlh;
+	uint32_t seq = req->nlmsg_seq;
 	ssize_t n;
 	int r = 0;
 
@@ -199,8 +230,7 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 		goto out;
 	}
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	nlh = nftnl_nlmsg_build_hdr(recvbuf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, seq);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0) {
 		r = -errno;
 		goto out;
 	}

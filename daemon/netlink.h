@@ -25,6 +25,9 @@ int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void 
 /* A dump of chains or rules (NFT_MSG_GETCHAIN/GETRULE) of every table. */
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
+/* Every element of set NAME in table inet ipautofw; -ENOENT if there is none. */
+int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+
 struct mnl_socket *rtnlsock_open(void);
 /* Returns > 0 when a message concerned default routes. */
 int rtnlsock_read(struct mnl_socket *nl);

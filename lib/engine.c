@@ -163,6 +163,33 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
 	return n;
 }
 
+int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
+		 uint64_t left_ms, uint64_t now)
+{
+	const struct rule *r = e->cfg ? config_find_rule(e->cfg, rule_name) : NULL;
+	unsigned fam = el->af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6;
+	bool range_ok = false;
+	struct fwd *f;
+
+	if (!r || r->is_static || !(r->family & fam) || r->peer != el->has_peer)
+		return 0;
+	for (size_t i = 0; i < r->n_forwards; i++)
+		if (r->forwards[i].proto == el->proto && r->forwards[i].lo == el->lo &&
+		    r->forwards[i].hi == el->hi)
+			range_ok = true;
+	if (!range_ok)
+		return 0;
+	if (left_ms > (uint64_t)r->timeout_s * 1000)
+		left_ms = (uint64_t)r->timeout_s * 1000;
+	f = fwtable_lookup(&e->fwt, r, el->af, &el->peer);
+	if (f)
+		return 1;	/* the rule's other ranges brought it in already */
+	/* pending like any new entry; engine_write_all rewrites it with the time left */
+	if (fwtable_insert(&e->fwt, r, el->af, &el->host, &el->peer, now, now + left_ms, &f) < 0)
+		return -ENOMEM;
+	return 1;
+}
+
 void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		       void (*closed)(const struct fwd *f, void *data), void *data)
 {

@@ -53,6 +53,15 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 size_t engine_close(struct engine *e, const char *rule, int af, const union inaddr *addr,
 		    void (*closed)(const struct fwd *f, void *data), void *data);
 
+/*
+ * Take over a forwarding element found in the kernel (a restart after a
+ * crash): RULE_NAME from its userdata, LEFT_MS its remaining time.
+ * Returns 1 if adopted (or already known), 0 if it no longer fits the
+ * configuration (the rule is gone, static, or its ranges changed).
+ */
+int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
+		 uint64_t left_ms, uint64_t now);
+
 /* Replace the automatic WAN list; returns true if it changed. */
 bool engine_set_auto_wan(struct engine *e, const struct iflist *wan);
 

@@ -488,6 +488,9 @@ static int elems_msg(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
 				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, e[i].timeout_ms);
 			if (e[i].expiration_ms)
 				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_EXPIRATION, e[i].expiration_ms);
+			if (e[i].owner)
+				nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, e[i].owner,
+						   strlen(e[i].owner));
 		}
 		nftnl_set_elem_add(s, el);
 	}
@@ -567,6 +570,7 @@ size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nfto
 		size_t off = 0;
 
 		memset(e, 0, sizeof(*e));
+		e->owner = r->name;
 		switch (s) {
 		case NFTOBJ_FWD4P:
 			off = put_field(e->key, off, &f->peer.v4, 4);
@@ -606,6 +610,61 @@ size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nfto
 		}
 	}
 	return n;
+}
+
+static int get_proto_port(const uint8_t *k, uint8_t *proto, uint16_t *port)
+{
+	if (k[1] || k[2] || k[3] || k[6] || k[7])
+		return -EINVAL;
+	*proto = k[0];
+	*port = (k[4] << 8) | k[5];
+	return 0;
+}
+
+int nftobj_decode_fwd(enum nftobj_set s, const void *key, size_t key_len, const void *key_end,
+		      size_t key_end_len, const void *data, size_t data_len,
+		      struct nftobj_fwd_elem *ret)
+{
+	const uint8_t *k = key, *ke = key_end;
+	size_t off = 0;
+	uint8_t p2;
+
+	memset(ret, 0, sizeof(*ret));
+	if (s != NFTOBJ_FWD4 && s != NFTOBJ_FWD4P && s != NFTOBJ_PIN6 && s != NFTOBJ_PIN6P)
+		return -EINVAL;
+	if (!key || !key_end || key_len != sets[s].key_len || key_end_len != key_len)
+		return -EINVAL;
+	ret->af = (s == NFTOBJ_FWD4 || s == NFTOBJ_FWD4P) ? AF_INET : AF_INET6;
+	if (ret->af == AF_INET) {
+		if (!data || data_len != 4)
+			return -EINVAL;
+		memcpy(&ret->host.v4, data, 4);
+	}
+	switch (s) {
+	case NFTOBJ_FWD4P:
+		memcpy(&ret->peer.v4, k, 4);
+		ret->has_peer = true;
+		off = 4;
+		break;
+	case NFTOBJ_PIN6:
+		memcpy(&ret->host.v6, k, 16);
+		off = 16;
+		break;
+	case NFTOBJ_PIN6P:
+		memcpy(&ret->host.v6, k, 16);
+		memcpy(&ret->peer.v6, k + 16, 16);
+		ret->has_peer = true;
+		off = 32;
+		break;
+	default:
+		break;
+	}
+	if (memcmp(k, ke, off))
+		return -EINVAL;	/* a range only over the ports */
+	if (get_proto_port(k + off, &ret->proto, &ret->lo) < 0 ||
+	    get_proto_port(ke + off, &p2, &ret->hi) < 0 || p2 != ret->proto || ret->lo > ret->hi)
+		return -EINVAL;
+	return 0;
 }
 
 struct span {

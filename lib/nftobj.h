@@ -44,6 +44,18 @@ struct nftobj_elem {
 	bool has_data;
 	uint64_t timeout_ms;	/* 0: permanent */
 	uint64_t expiration_ms;	/* 0: a full timeout */
+	const char *owner;	/* rule name, kept as element userdata for adoption */
+};
+
+/* A forwarding element read back from the kernel (see nftobj_decode_fwd). */
+struct nftobj_fwd_elem {
+	int af;
+	union inaddr host;
+	union inaddr peer;
+	bool has_peer;
+	uint8_t proto;
+	uint16_t lo;
+	uint16_t hi;
 };
 
 struct nftobj_params {
@@ -72,6 +84,14 @@ int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s);
 enum nftobj_set nftobj_fwd_set(const struct fwd *f);
 size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_elem *out,
 			enum nftobj_set *ret_set);
+
+/*
+ * Decode a forwarding element of set S from its key, key end and data.
+ * Returns 0, or -EINVAL for lengths or contents that do not fit S.
+ */
+int nftobj_decode_fwd(enum nftobj_set s, const void *key, size_t key_len, const void *key_end,
+		      size_t key_end_len, const void *data, size_t data_len,
+		      struct nftobj_fwd_elem *ret);
 
 /* Interval elements (start/end pairs, merged) matching any of the names. */
 int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n);
