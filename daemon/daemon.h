@@ -39,6 +39,7 @@ struct counters {
 	uint64_t reloads;
 	uint64_t reload_failures;
 	uint64_t ct_deleted;
+	uint64_t table_rebuilds;
 };
 
 struct daemon {
@@ -47,10 +48,15 @@ struct daemon {
 	struct watch timer_w;
 	struct watch nflog_w;
 	struct watch rtnl_w;
+	struct watch mon_w;
 	struct watch ctl_w;
 	struct nftsock nft;
 	struct mnl_socket *nflog;
 	struct mnl_socket *rtnl;
+	struct mnl_socket *mon;		/* nf_tables events: someone else touching our table */
+	bool mon_foreign;		/* our table changed in the transaction being read */
+	bool rebuild;			/* re-create the table at the end of this turn */
+	bool no_owner;
 	struct mnl_socket *ct;
 	struct ct_jobs ct_jobs;
 	struct nlbatch batch;

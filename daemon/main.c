@@ -387,6 +387,12 @@ static void nflog_cb_watch(struct daemon *d, struct watch *w, uint32_t events)
 	}
 }
 
+static void mon_cb(struct daemon *d, struct watch *w, uint32_t events)
+{
+	if (monsock_read(d->mon, &d->mon_foreign) > 0)
+		d->rebuild = true;
+}
+
 static void rtnl_cb(struct daemon *d, struct watch *w, uint32_t events)
 {
 	if (rtnlsock_read(d->rtnl) > 0)
@@ -428,6 +434,8 @@ static void on_assigned(const struct fwd *f, const union inaddr *old, void *data
 	ct_jobs_assigned(&d->ct_jobs, f, old);
 }
 
+static int setup_table(struct daemon *d);
+
 static void end_of_turn(struct daemon *d)
 {
 	uint64_t now = now_ms(), next, cnext;
@@ -435,6 +443,13 @@ static void end_of_turn(struct daemon *d)
 	struct fwd *f;
 	int r;
 
+	if (d->rebuild) {
+		d->rebuild = false;
+		d->cnt.table_rebuilds++;
+		log_warn("table inet %s was changed by another program; re-creating it with "
+			 "%zu forwarding%s", NFTOBJ_TABLE, d->eng.fwt.n, d->eng.fwt.n == 1 ? "" : "s");
+		setup_table(d);
+	}
 	while ((f = fwtable_pop_expired(&d->eng.fwt, now))) {
 		char host[INET6_ADDRSTRLEN];
 
@@ -570,9 +585,14 @@ static int setup_table(struct daemon *d)
 		.mark_mask = d->eng.cfg->pinhole_mask,
 	};
 	uint32_t flags[] = { NFTOBJ_TABLE_F_OWNER | NFTOBJ_TABLE_F_PERSIST, NFTOBJ_TABLE_F_OWNER };
+	size_t n_flags = ARRAY_SIZE(flags);
 	int r = -EINVAL;
 
-	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+	if (d->no_owner) {
+		flags[0] = 0;
+		n_flags = 1;
+	}
+	for (size_t i = 0; i < n_flags; i++) {
 		const char *what;
 
 		nlbatch_reset(&d->batch);
@@ -586,9 +606,10 @@ static int setup_table(struct daemon *d)
 		r = nftsock_commit(&d->nft, &d->batch, &what);
 		if (r == 0) {
 			d->table_flags = flags[i];
-			log_debug("table inet %s created (owner%s)", NFTOBJ_TABLE,
-				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? ", persist" : "");
-			if (!(flags[i] & NFTOBJ_TABLE_F_PERSIST))
+			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
+				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
+				  flags[i] ? "owner" : "not owned: other tools may change it");
+			if (flags[i] && !(flags[i] & NFTOBJ_TABLE_F_PERSIST))
 				log_warn("this kernel cannot keep a table after its owner exits "
 					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
 			break;
@@ -633,6 +654,8 @@ static void usage(FILE *f)
 		"  -g, --nflog-group N     NFLOG group for trigger packets (default %d)\n"
 		"      --socket-group NAME group that may use read commands on the control\n"
 		"                          socket (default: ipautofw if it exists, else root)\n"
+		"      --no-owner          do not own the table: nft may inspect and change it\n"
+		"                          (the daemon re-creates it if it is deleted)\n"
 		"      --check             check the configuration and exit (no privileges needed)\n"
 		"      --syslog            log to syslog instead of stderr\n"
 		"  -v, --verbose           log debug messages\n"
@@ -683,6 +706,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "nflog-group", required_argument, NULL, 'g' },
 		{ "socket-group", required_argument, NULL, 'G' },
+		{ "no-owner", no_argument, NULL, 'O' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -730,6 +754,9 @@ int main(int argc, char **argv)
 		}
 		case 'G':
 			d->sockgroup = optarg;
+			break;
+		case 'O':
+			d->no_owner = true;
 			break;
 		case 'k':
 			check = true;
@@ -848,6 +875,14 @@ int main(int argc, char **argv)
 	d->nflog_w.fd = mnl_socket_get_fd(d->nflog);
 	d->nflog_w.cb = nflog_cb_watch;
 	daemon_watch(d, &d->nflog_w, EPOLLIN);
+	d->mon = monsock_open();
+	if (d->mon) {
+		d->mon_w.fd = mnl_socket_get_fd(d->mon);
+		d->mon_w.cb = mon_cb;
+		daemon_watch(d, &d->mon_w, EPOLLIN);
+	} else {
+		log_warn("cannot watch nf_tables events (%m): a deleted table would not be re-created");
+	}
 	d->rtnl = rtnlsock_open();
 	if (d->rtnl) {
 		d->rtnl_w.fd = mnl_socket_get_fd(d->rtnl);
@@ -900,6 +935,8 @@ int main(int argc, char **argv)
 	notify_close();
 	if (d->rtnl)
 		mnl_socket_close(d->rtnl);
+	if (d->mon)
+		mnl_socket_close(d->mon);
 	mnl_socket_close(d->nflog);
 	if (d->ct)
 		mnl_socket_close(d->ct);

@@ -28,6 +28,10 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 /* Every element of set NAME in table inet ipautofw; -ENOENT if there is none. */
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
+struct mnl_socket *monsock_open(void);
+/* Read nf_tables events; returns 1 when someone else changed our table (or events were lost). */
+int monsock_read(struct mnl_socket *nl, bool *foreign);
+
 struct mnl_socket *rtnlsock_open(void);
 /* Returns > 0 when a message concerned default routes. */
 int rtnlsock_read(struct mnl_socket *nl);

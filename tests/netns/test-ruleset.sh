@@ -1,0 +1,37 @@
+#!/bin/bash
+# Somebody else rewrites the ruleset. An owned table survives
+# `nft flush ruleset` untouched; with --no-owner (a table other tools may
+# edit) the daemon notices the deletion through nf_tables events and
+# re-creates the table with every live forwarding within a second.
+. "$(dirname "$0")/lib.sh"
+topo_up
+conf ra <<'C'
+rule realaudio trigger 7070/tcp forward 6970-7170/udp timeout 5m
+rule game forward 27015/udp to 192.168.7.3
+C
+start_daemon
+trigger "$LAN1" tcp 7070
+check "forwarding open" wait_for f has_forwarding realaudio 192.168.7.2
+check "nft flush ruleset" rtr nft flush ruleset
+check "leaves the owned table in place" rtr nft list table inet ipautofw
+check "and its forwarding" reaches "$LAN1" udp 7000
+check_not "nft cannot delete the owned table" rtr nft delete table inet ipautofw 2>/dev/null
+check "SIGTERM exits 0" stop_daemon
+
+start_daemon --no-owner
+trigger "$LAN1" tcp 7070
+check "--no-owner: forwarding open" wait_for f2 has_forwarding realaudio 192.168.7.2
+check "nft delete table inet ipautofw succeeds" rtr nft delete table inet ipautofw
+check "the daemon re-creates the table" wait_for back rtr nft list table inet ipautofw
+check "with the live forwarding in it" wait_for elem sh -c "ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 'udp . 6970-7170 timeout 5m expires .* : 192.168.7.2'"
+check "and the static one" rtr sh -c 'nft list map inet ipautofw fwd4 | grep -q "udp . 27015 : 192.168.7.3"'
+check "forwarding works again" reaches "$LAN1" udp 7001
+check "nft flush ruleset" rtr nft flush ruleset
+check "re-created again" wait_for back2 sh -c "ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 192.168.7.2"
+check "someone flushing one of our maps" rtr nft flush map inet ipautofw fwd4
+check "gets it refilled" wait_for refill sh -c "ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 192.168.7.2"
+check "the log says why" grep -q "was changed by another program; re-creating it with 2 forwardings" "$TMP/daemon.log"
+trigger "$LAN2" tcp 7070
+check "triggers still work after the re-creation" wait_for t2 has_forwarding realaudio 192.168.7.3
+check "no spurious re-creation from our own changes" sh -c "test \$(grep -c 're-creating it' '$TMP/daemon.log') = 3"
+finish
