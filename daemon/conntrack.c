@@ -15,6 +15,7 @@
 
 #define LOCAL_ADDRS_MAX 64
 #define DUMP_BUF 32768
+#define MSG_BUF 8192
 
 static void add_job(struct ct_jobs *j, const struct ct_job *job)
 {
@@ -134,7 +135,7 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 
 static int dump(struct mnl_socket *nl, struct collect *c)
 {
-	char buf[DUMP_BUF];
+	char buf[DUMP_BUF] = { 0 };
 	uint32_t seq = time(NULL) ^ (uint32_t)c->n;
 	struct nlmsghdr *nlh = ctnl_dump_request(buf, seq, AF_INET, c->proto, c->match, c->addr);
 	ssize_t n;
@@ -152,7 +153,7 @@ static int dump(struct mnl_socket *nl, struct collect *c)
 
 static int delete(struct mnl_socket *nl, const struct ct_entry *e)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MSG_BUF] = { 0 };
 	uint32_t seq = time(NULL);
 	struct nlmsghdr *nlh = ctnl_delete_request(buf, seq, e);
 	ssize_t n;
@@ -170,7 +171,7 @@ static int delete(struct mnl_socket *nl, const struct ct_entry *e)
 /* IPv4 addresses of this host, loopback aside. */
 static size_t local_addrs(union inaddr *out, size_t max)
 {
-	char buf[DUMP_BUF];
+	char buf[DUMP_BUF] = { 0 };
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = 1 };
 	struct nlmsghdr *nlh;

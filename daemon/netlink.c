@@ -27,6 +27,7 @@
 #include "rtmon.h"
 
 #define RECV_BUF (256 * 1024)
+#define MSG_BUF 8192
 
 static char recvbuf[RECV_BUF] __attribute__((aligned(8)));
 
@@ -115,7 +116,7 @@ int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what)
 
 static int nflog_cfg(struct mnl_socket *nl, struct nlmsghdr *nlh)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MSG_BUF] = { 0 };
 	ssize_t n;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
@@ -132,7 +133,7 @@ static int nflog_cfg(struct mnl_socket *nl, struct nlmsghdr *nlh)
 
 struct mnl_socket *nflogsock_open(uint16_t group, int *ret_err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MSG_BUF] = { 0 };
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct nlmsghdr *nlh;
 	int r;
@@ -193,7 +194,7 @@ static int nft_dump_msg(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *,
 
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MSG_BUF] = { 0 };
 
 	return nft_dump_msg(nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, time(NULL)),
 			    cb, data);
@@ -201,7 +202,7 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MSG_BUF] = { 0 };
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
 	int r;
@@ -348,7 +349,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 
 int rtnl_default_wan(struct iflist *ret)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MSG_BUF] = { 0 };
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	struct wan_collect c = { ret };
 	struct timeval tv = { .tv_sec = 2 };

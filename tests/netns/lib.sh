@@ -113,7 +113,7 @@ start_daemon() {
 		>>"$TMP/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq "${START_POLLS:-100}"); do
 		if "$IPAUTOFWCTL" -s "$SOCK" status >/dev/null 2>&1; then
 			return 0
 		fi

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 				closed++;
 		}
 		printf("%d of %d idle clients closed by the daemon\n", closed, n);
+		free(fds);
 		return 0;
 	}
 	fprintf(stderr, "usage: ctlpoke SOCKET garbage|oversize|binary|hold N MS\n");

@@ -290,12 +290,14 @@ static int cmd_latency(char **argv, int argc)
 	}
 	if (!ok) {
 		printf("latency: no forwarding within 1 s in %d rounds\n", rounds);
+		free(lat);
 		return 1;
 	}
 	qsort(lat, ok, sizeof(*lat), cmp_u64);
 	printf("trigger-to-forward latency over %d of %d rounds: p50 %llu us, p99 %llu us, max %llu us\n",
 	       ok, rounds, (unsigned long long)lat[(ok - 1) / 2],
 	       (unsigned long long)lat[(ok - 1) * 99 / 100], (unsigned long long)lat[ok - 1]);
+	free(lat);
 	return ok == rounds ? 0 : 1;
 }
 
