@@ -741,7 +741,9 @@ static int parse_buffer(struct config *c, const char *file, const char *text, si
 		if (llen && ls[llen - 1] == '\r')
 			llen--;
 		if (memchr(ls, '\0', llen)) {
-			struct token t = { .s = ls, .len = 0, .line = line, .col = 1, .ltext = "", .llen = 0 };
+			const char *nul = memchr(ls, '\0', llen);
+			struct token t = { .s = nul, .len = 0, .line = line, .col = nul - ls + 1,
+					   .ltext = ls, .llen = nul - ls };
 
 			diag(&p, &t, "line contains a NUL byte");
 			n = 0;

@@ -53,23 +53,28 @@ struct setdef {
 	uint32_t data_len;
 };
 
-#define DATA_IPV4 TYPE_IPADDR, 4
 
 static const struct setdef sets[NFTOBJ__SETS] = {
-	[NFTOBJ_WANIF] = { "wanif", TYPE_IFNAME, 16, { 0 }, false, false },
-	[NFTOBJ_TRIGGERS] = { "triggers", (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, 8,
-			      { 1, 2 }, false, false },
-	[NFTOBJ_FWD4] = { "fwd4", (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, 8,
-			  { 1, 2 }, true, true, DATA_IPV4 },
-	[NFTOBJ_FWD4P] = { "fwd4p", (TYPE_IPADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			   12, { 4, 1, 2 }, true, true, DATA_IPV4 },
-	[NFTOBJ_PIN6] = { "pin6", (TYPE_IP6ADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			  24, { 16, 1, 2 }, false, true },
-	[NFTOBJ_PIN6P] = { "pin6p", (TYPE_IP6ADDR << 18) | (TYPE_IP6ADDR << 12) |
-				    (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			   40, { 16, 16, 1, 2 }, false, true },
-	[NFTOBJ_REDIR4] = { "redir4", (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, 8,
-			    { 1, 2 }, true, false, (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, 8 },
+	[NFTOBJ_WANIF] = { .name = "wanif", .key_type = TYPE_IFNAME, .key_len = 16 },
+	[NFTOBJ_TRIGGERS] = { .name = "triggers", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			      .key_len = 8, .fields = { 1, 2 } },
+	[NFTOBJ_FWD4] = { .name = "fwd4", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			  .key_len = 8, .fields = { 1, 2 }, .map = true, .timeout = true,
+			  .data_type = TYPE_IPADDR, .data_len = 4 },
+	[NFTOBJ_FWD4P] = { .name = "fwd4p",
+			   .key_type = (TYPE_IPADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			   .key_len = 12, .fields = { 4, 1, 2 }, .map = true, .timeout = true,
+			   .data_type = TYPE_IPADDR, .data_len = 4 },
+	[NFTOBJ_PIN6] = { .name = "pin6",
+			  .key_type = (TYPE_IP6ADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			  .key_len = 24, .fields = { 16, 1, 2 }, .timeout = true },
+	[NFTOBJ_PIN6P] = { .name = "pin6p",
+			   .key_type = (TYPE_IP6ADDR << 18) | (TYPE_IP6ADDR << 12) |
+				       (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			   .key_len = 40, .fields = { 16, 16, 1, 2 }, .timeout = true },
+	[NFTOBJ_REDIR4] = { .name = "redir4", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			    .key_len = 8, .fields = { 1, 2 }, .map = true,
+			    .data_type = (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, .data_len = 8 },
 };
 
 const char *nftobj_set_name(enum nftobj_set s)

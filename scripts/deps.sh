@@ -3,7 +3,7 @@
 
 DEPS="gcc libc6-dev meson ninja-build pkg-config libnftnl-dev libmnl-dev
 libnetfilter-log-dev nftables iproute2 jq conntrack scdoc groff-base bash-completion
-systemd valgrind"
+systemd valgrind clang libclang-rt-14-dev"
 
 install_deps() {
 	local missing=

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 		junk[0] = 0;
 		junk[1] = 0;
 		junk[2] = 0;
-		junk[3] = 200;
+		junk[3] = (char)200;
 		fd = dial(argv[1]);
 		if (write(fd, junk, sizeof(junk)) < 0)
 			return 2;
