@@ -20,7 +20,7 @@ ip netns exec "$RTR" "$IPAUTOFWD" -v -C "$CONF" -s "$SOCK" >>"$TMP/daemon.log" 2
 DAEMON_PID=$!
 unset NOTIFY_SOCKET WATCHDOG_USEC JOURNAL_STREAM
 check "READY=1 arrives" wait_for ready grep -q "^READY=1$" "$TMP/notify.out"
-check "the table existed when READY came" grep -q "^ready-check: 0$" "$TMP/notify.out"
+check "the table existed when READY came" wait_for rc grep -q "^ready-check: 0$" "$TMP/notify.out"
 check "STATUS before READY" sh -c "grep -n . '$TMP/notify.out' | grep -m1 -E 'STATUS=1 rule, 0 forwardings|READY=1' | grep -q STATUS"
 check "stayed in the foreground under systemd" kill -0 "$DAEMON_PID"
 check "WATCHDOG=1 keeps coming" wait_for wd sh -c "test \$(grep -c '^WATCHDOG=1$' '$TMP/notify.out') -ge 3"

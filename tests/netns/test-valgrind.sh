@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 : "${CTLPOKE:?}"
 command -v valgrind >/dev/null || skip "valgrind not installed"
+ldd "$IPAUTOFWD" | grep -q libasan && skip "a sanitizer build cannot run under valgrind"
 topo_up
 conf ra <<'C'
 rule realaudio trigger 7070/tcp forward 6970-7170/udp timeout 2s
