@@ -4,6 +4,8 @@
  * no NAT, so there is nothing to steer.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +73,7 @@ void ct_jobs_closed(struct ct_jobs *j, const struct fwd *f)
 		add_ranges(j, f, CT_MATCH_REPLY_SRC, &f->host);
 }
 
-struct mnl_socket *ctsock_open(void)
+static struct mnl_socket *ctsock_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = 1 };
@@ -151,21 +153,46 @@ static int dump(struct mnl_socket *nl, struct collect *c)
 	return n < 0 || r < 0 ? -errno : 0;
 }
 
-static int delete(struct mnl_socket *nl, const struct ct_entry *e)
+/* Delete ENTRIES by exact tuple: every request in one send, then the acks. */
+static int delete_all(struct mnl_socket *nl, const struct ct_entry *entries, size_t n)
 {
-	char buf[MSG_BUF] = { 0 };
-	uint32_t seq = time(NULL);
-	struct nlmsghdr *nlh = ctnl_delete_request(buf, seq, e);
-	ssize_t n;
+	static char buf[DUMP_BUF] __attribute__((aligned(8)));
+	uint32_t seq0 = time(NULL) << 8;
+	int deleted = 0;
 
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	if (mnl_cb_run(buf, n, seq, mnl_socket_get_portid(nl), NULL, NULL) < 0)
-		return errno == ENOENT ? 0 : -errno;	/* gone already: fine */
-	return 1;
+	for (size_t i = 0; i < n;) {
+		size_t len = 0, sent = 0, acked = 0;
+
+		while (i < n && len + 512 <= sizeof(buf)) {
+			struct nlmsghdr *nlh = ctnl_delete_request(buf + len, seq0 + i, &entries[i]);
+
+			len += NLMSG_ALIGN(nlh->nlmsg_len);
+			i++;
+			sent++;
+		}
+		if (mnl_socket_sendto(nl, buf, len) < 0)
+			return deleted ? deleted : -errno;
+		while (acked < sent) {
+			ssize_t got = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+			int rest = got;
+
+			if (got < 0)
+				return deleted ? deleted : -errno;
+			for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+				if (nlh->nlmsg_type != NLMSG_ERROR ||
+				    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
+					continue;
+				acked++;
+				/* ENOENT: gone by itself meanwhile, which is fine */
+				if (!err->error)
+					deleted++;
+			}
+		}
+	}
+	return deleted;
 }
 
 /* IPv4 addresses of this host, loopback aside. */
@@ -219,48 +246,133 @@ out:
 	return n;
 }
 
-int ct_run(struct mnl_socket *nl, struct ct_jobs *j)
+static int ct_run(struct mnl_socket *nl, struct ct_jobs *j)
 {
 	union inaddr local[LOCAL_ADDRS_MAX];
 	size_t n_local = 0;
 	bool need_local = false;
 	int deleted = 0;
 
-	if (!j->n)
-		return 0;
 	for (size_t i = 0; i < j->n; i++)
 		if (j->v[i].match == CT_MATCH_ORIG_DST)
 			need_local = true;
 	if (need_local)
 		n_local = local_addrs(local, LOCAL_ADDRS_MAX);
-	for (size_t i = 0; i < j->n; i++) {
-		const struct ct_job *job = &j->v[i];
-		const union inaddr *addrs = job->match == CT_MATCH_ORIG_DST ? local : &job->addr;
-		size_t n_addrs = job->match == CT_MATCH_ORIG_DST ? n_local : 1;
-		bool done = false;
+	/* one dump per (match, address, protocol) serves every job that shares it */
+	while (j->n) {
+		struct ct_job first = j->v[0];
+		const union inaddr *addrs = first.match == CT_MATCH_ORIG_DST ? local : &first.addr;
+		size_t n_addrs = first.match == CT_MATCH_ORIG_DST ? n_local : 1;
 
-		/* one dump per (match, address, protocol), serving every job that shares it */
-		for (size_t k = 0; k < i && !done; k++)
-			done = j->v[k].match == job->match && j->v[k].proto == job->proto &&
-			       (job->match == CT_MATCH_ORIG_DST ||
-				!memcmp(&j->v[k].addr, &job->addr, sizeof(job->addr)));
-		for (size_t a = 0; a < n_addrs && !done; a++) {
-			struct collect c = { .jobs = j, .match = job->match, .proto = job->proto,
+		for (size_t a = 0; a < n_addrs; a++) {
+			struct collect c = { .jobs = j, .match = first.match, .proto = first.proto,
 					     .addr = &addrs[a] };
 			int r = dump(nl, &c);
 
 			if (r < 0)
 				log_warn("conntrack dump: %s", strerror(-r));
-			for (size_t e = 0; e < c.n; e++) {
-				r = delete(nl, &c.v[e]);
-				if (r > 0)
-					deleted++;
-				else if (r < 0)
-					log_warn("conntrack delete: %s", strerror(-r));
-			}
+			r = delete_all(nl, c.v, c.n);
+			if (r < 0)
+				log_warn("conntrack delete: %s", strerror(-r));
+			else
+				deleted += r;
 			free(c.v);
 		}
+		for (size_t k = 0; k < j->n;) {
+			const struct ct_job *o = &j->v[k];
+
+			if (o->match == first.match && o->proto == first.proto &&
+			    (first.match == CT_MATCH_ORIG_DST ||
+			     !memcmp(&o->addr, &first.addr, sizeof(first.addr)))) {
+				j->v[k] = j->v[--j->n];
+				continue;
+			}
+			k++;
+		}
 	}
-	j->n = 0;
 	return deleted;
+}
+
+struct ct_worker {
+	pthread_t thread;
+	int pipe[2];
+	struct mnl_socket *nl;
+	uint64_t deleted;	/* atomic */
+	uint64_t dropped;	/* atomic: jobs the pipe had no room for */
+};
+
+static void *worker_main(void *arg)
+{
+	struct ct_worker *w = arg;
+	struct ct_jobs jobs = { 0 };
+	struct ct_job job;
+
+	for (;;) {
+		ssize_t n = read(w->pipe[0], &job, sizeof(job));
+		int r;
+
+		if (n == 0)
+			break;	/* the daemon is stopping */
+		if (n != sizeof(job))
+			continue;
+		add_job(&jobs, &job);
+		/* gather what else is queued: one round of dumps serves it all */
+		fcntl(w->pipe[0], F_SETFL, O_NONBLOCK);
+		while (read(w->pipe[0], &job, sizeof(job)) == sizeof(job))
+			add_job(&jobs, &job);
+		fcntl(w->pipe[0], F_SETFL, 0);
+		r = ct_run(w->nl, &jobs);
+		if (r > 0)
+			__atomic_add_fetch(&w->deleted, r, __ATOMIC_RELAXED);
+	}
+	free(jobs.v);
+	return NULL;
+}
+
+struct ct_worker *ct_worker_start(void)
+{
+	struct ct_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->nl = ctsock_open();
+	if (!w->nl || pipe2(w->pipe, O_CLOEXEC) < 0)
+		goto fail_sock;
+	/* the daemon's end never blocks: a full pipe drops jobs (counted) */
+	fcntl(w->pipe[1], F_SETFL, O_NONBLOCK);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		goto fail_pipe;
+	return w;
+fail_pipe:
+	close(w->pipe[0]);
+	close(w->pipe[1]);
+fail_sock:
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	free(w);
+	return NULL;
+}
+
+void ct_worker_submit(struct ct_worker *w, struct ct_jobs *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (write(w->pipe[1], &j->v[i], sizeof(j->v[i])) != sizeof(j->v[i]))
+			__atomic_add_fetch(&w->dropped, 1, __ATOMIC_RELAXED);
+	j->n = 0;
+}
+
+uint64_t ct_worker_deleted(const struct ct_worker *w)
+{
+	return __atomic_load_n(&w->deleted, __ATOMIC_RELAXED);
+}
+
+void ct_worker_stop(struct ct_worker *w)
+{
+	if (!w)
+		return;
+	close(w->pipe[1]);
+	pthread_join(w->thread, NULL);
+	close(w->pipe[0]);
+	mnl_socket_close(w->nl);
+	free(w);
 }

@@ -145,7 +145,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
 			      (unsigned long long)fs->expired, (unsigned long long)d->cnt.netlink_errors,
 			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
-			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)d->cnt.ct_deleted,
+			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0),
 			      d->lat_n, p50, p99);
 		return CTLPROTO_OK;
 	}
@@ -163,7 +163,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		      (unsigned long long)d->cnt.netlink_errors, (unsigned long long)d->cnt.nflog_lost,
 		      (unsigned long long)d->cnt.nflog_enobufs, (unsigned long long)d->cnt.nflog_bad);
 	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
-		      (unsigned long long)d->cnt.ct_deleted);
+		      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
 	if (d->lat_n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);

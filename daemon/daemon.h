@@ -38,7 +38,6 @@ struct counters {
 	uint64_t netlink_errors;
 	uint64_t reloads;
 	uint64_t reload_failures;
-	uint64_t ct_deleted;
 	uint64_t table_rebuilds;
 };
 
@@ -57,7 +56,7 @@ struct daemon {
 	bool mon_foreign;		/* our table changed in the transaction being read */
 	bool rebuild;			/* re-create the table at the end of this turn */
 	bool no_owner;
-	struct mnl_socket *ct;
+	struct ct_worker *ct;
 	struct ct_jobs ct_jobs;
 	struct nlbatch batch;
 	struct engine eng;

@@ -477,16 +477,9 @@ static void end_of_turn(struct daemon *d)
 		nlbatch_reset(&d->batch);
 	}
 	d->turn_n = 0;
-	if (d->ct_jobs.n) {
-		int n = d->ct ? ct_run(d->ct, &d->ct_jobs) : 0;
-
-		d->ct_jobs.n = 0;
-		if (n > 0) {
-			d->cnt.ct_deleted += n;
-			log_debug("deleted %d conntrack entr%s that no longer fit a forwarding", n,
-				  n == 1 ? "y" : "ies");
-		}
-	}
+	if (d->ct)
+		ct_worker_submit(d->ct, &d->ct_jobs);
+	d->ct_jobs.n = 0;
 	notify_status(d);
 	if (notify_watchdog_usec()) {
 		if (now >= d->next_watchdog_ms) {
@@ -891,9 +884,9 @@ int main(int argc, char **argv)
 	} else {
 		log_warn("cannot follow routes: %m");
 	}
-	d->ct = ctsock_open();
+	d->ct = ct_worker_start();
 	if (!d->ct)
-		log_warn("no conntrack socket (%m): streams will not follow a moved forwarding");
+		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
 	r = control_listen(d);
 	if (r < 0) {
 		log_err("control socket %s: %s", d->sockpath, strerror(-r));
@@ -938,8 +931,7 @@ int main(int argc, char **argv)
 	if (d->mon)
 		mnl_socket_close(d->mon);
 	mnl_socket_close(d->nflog);
-	if (d->ct)
-		mnl_socket_close(d->ct);
+	ct_worker_stop(d->ct);
 	free(d->ct_jobs.v);
 	nftsock_close(&d->nft);
 	engine_fini(&d->eng);

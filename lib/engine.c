@@ -345,7 +345,7 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 		free(f);
 	fwtable_take_pending(&e->fwt);
 	for (int s = 0; s < NFTOBJ__SETS; s++) {
-		if (s == NFTOBJ_WANIF)
+		if (s == NFTOBJ_WANIF || nftobj_set_is_dynamic(s))
 			continue;
 		r = nftobj_flush_set(b, s);
 		if (r < 0)

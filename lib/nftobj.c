@@ -44,6 +44,8 @@ enum {
 
 struct setdef {
 	const char *name;
+	bool dynamic;		/* updated from the packet path */
+	uint32_t timeout_ms;	/* default element timeout (dynamic sets) */
 	uint32_t key_type;
 	uint32_t key_len;
 	uint8_t fields[4];	/* field lengths in bytes; 0 ends (or a plain key) */
@@ -75,7 +77,13 @@ static const struct setdef sets[NFTOBJ__SETS] = {
 	[NFTOBJ_REDIR4] = { .name = "redir4", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			    .key_len = 8, .fields = { 1, 2 }, .map = true,
 			    .data_type = (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, .data_len = 8 },
+	[NFTOBJ_RATE4] = { .name = "rate4", .dynamic = true, .timeout_ms = 10000,
+			   .key_type = TYPE_IPADDR, .key_len = 4 },
+	[NFTOBJ_RATE6] = { .name = "rate6", .dynamic = true, .timeout_ms = 10000,
+			   .key_type = TYPE_IP6ADDR, .key_len = 16 },
 };
+
+#define DYNAMIC_SET_SIZE 65536
 
 const char *nftobj_set_name(enum nftobj_set s)
 {
@@ -85,6 +93,11 @@ const char *nftobj_set_name(enum nftobj_set s)
 size_t nftobj_key_len(enum nftobj_set s)
 {
 	return sets[s].key_len;
+}
+
+bool nftobj_set_is_dynamic(enum nftobj_set s)
+{
+	return sets[s].dynamic;
 }
 
 static uint16_t hdr_flags(uint16_t type)
@@ -135,7 +148,7 @@ static int add_set(struct nlbatch *b, enum nftobj_set id)
 	const struct setdef *d = &sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
-	uint32_t flags = NFT_SET_INTERVAL;
+	uint32_t flags = d->dynamic ? NFT_SET_TIMEOUT | NFT_SET_EVAL : NFT_SET_INTERVAL;
 	size_t nfields = 0;
 	char what[40];
 
@@ -145,6 +158,10 @@ static int add_set(struct nlbatch *b, enum nftobj_set id)
 		nfields++;
 	if (nfields)
 		flags |= NFT_SET_CONCAT;
+	if (d->dynamic) {
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, d->timeout_ms);
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, DYNAMIC_SET_SIZE);
+	}
 	if (d->map)
 		flags |= NFT_SET_MAP;
 	if (d->timeout)
@@ -368,10 +385,29 @@ static struct nftnl_rule *new_rule(const char *chain)
 	return r;
 }
 
-static int rule_trigger(struct nlbatch *b, const struct nftobj_params *p)
+static void e_dynset_add(struct nftnl_rule *r, enum nftobj_set s, struct nftnl_expr *inner)
+{
+	struct nftnl_expr *e = e_new("dynset");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, sets[s].name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, s + 1);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, inner, 0);
+	e_add(r, e);
+}
+
+/*
+ * ct state new oifname @wanif iifname != @wanif meta l4proto . th dport @triggers
+ *   meta nfproto F  add @rateF { saddr limit rate R burst B }
+ *   log group G snaplen 128 queue-threshold 1
+ * A flood of triggers from one host is capped for that host alone, so other
+ * hosts still get through.
+ */
+static int rule_trigger(struct nlbatch *b, const struct nftobj_params *p, bool v6)
 {
 	struct nftnl_rule *r = new_rule("trigger");
-	struct nftnl_expr *e;
+	struct nftnl_expr *e, *limit;
 
 	if (!r)
 		return -ENOMEM;
@@ -382,12 +418,21 @@ static int rule_trigger(struct nlbatch *b, const struct nftobj_params *p)
 	e_lookup(r, NFT_REG_1, NFTOBJ_WANIF, true, -1);
 	e_proto_port(r, NFT_REG_1, NFT_REG32_01);
 	e_lookup(r, NFT_REG_1, NFTOBJ_TRIGGERS, false, -1);
+	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_1);
+	limit = e_new("limit");
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, NFTOBJ_RATE);
+	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, NFTOBJ_BURST);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	e_dynset_add(r, v6 ? NFTOBJ_RATE6 : NFTOBJ_RATE4, limit);
 	e = e_new("log");
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, p->nflog_group);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, 128);
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
 	e_add(r, e);
-	return commit_rule(b, r, "add trigger rule");
+	return commit_rule(b, r, v6 ? "add trigger rule (ipv6)" : "add trigger rule (ipv4)");
 }
 
 static int rule_dnat(struct nlbatch *b, enum nftobj_set map)
@@ -446,7 +491,9 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 	if (r == 0)
 		r = add_chain(b, "pinhole", "filter", NF_INET_FORWARD, -10);
 	if (r == 0)
-		r = rule_trigger(b, p);
+		r = rule_trigger(b, p, false);
+	if (r == 0)
+		r = rule_trigger(b, p, true);
 	if (r == 0)
 		r = rule_dnat(b, NFTOBJ_FWD4);
 	if (r == 0)

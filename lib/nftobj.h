@@ -30,10 +30,22 @@ enum nftobj_set {
 	NFTOBJ_PIN6,		/* ipv6_addr(host) . inet_proto . inet_service */
 	NFTOBJ_PIN6P,		/* ipv6_addr(host) . ipv6_addr(peer) . inet_proto . inet_service */
 	NFTOBJ_REDIR4,		/* inet_proto . inet_service : ipv4_addr . inet_service (port remap) */
+	/* filled by the trigger rules themselves: a per-host log rate limit */
+	NFTOBJ_RATE4,
+	NFTOBJ_RATE6,
 	NFTOBJ__SETS,
 };
 
 #define NFTOBJ_KEY_MAX 40
+
+/*
+ * Per host: trigger logs per second, and the burst allowed above it. (A
+ * set that logs identical triggers once per window would bound floods
+ * more, but would also swallow a host's trigger that should take a
+ * forwarding back within the window: last host wins must hold.)
+ */
+#define NFTOBJ_RATE 200
+#define NFTOBJ_BURST 400
 
 struct nftobj_elem {
 	uint8_t key[NFTOBJ_KEY_MAX];
@@ -67,6 +79,8 @@ struct nftobj_params {
 
 const char *nftobj_set_name(enum nftobj_set s);
 size_t nftobj_key_len(enum nftobj_set s);
+/* Sets the packet path fills (rate limits): never flushed or written by us. */
+bool nftobj_set_is_dynamic(enum nftobj_set s);
 
 void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
 int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p);

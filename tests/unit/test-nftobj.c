@@ -174,13 +174,15 @@ static void test_skeleton(void)
 	nlbatch_reset(&b);
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
-	/* table, 7 sets, 3 chains, 6 rules: never one rule per configured rule */
-	CHECK_INT(b.n_ops, 17);
+	/* table, 9 sets, 3 chains, 7 rules: never one rule per configured rule */
+	CHECK_INT(b.n_ops, 20);
 	CHECK_STR(b.ops[1].what, "create set wanif");
-	CHECK_STR(b.ops[8].what, "create chain trigger");
-	CHECK_STR(b.ops[14].what, "add dnat rule (redir4)");
-	CHECK_STR(b.ops[16].what, "add pinhole rule (peer)");
-	CHECK_INT(nlbatch_finish(&b), 17);
+	CHECK_STR(b.ops[8].what, "create set rate4");
+	CHECK_STR(b.ops[10].what, "create chain trigger");
+	CHECK_STR(b.ops[14].what, "add trigger rule (ipv6)");
+	CHECK_STR(b.ops[17].what, "add dnat rule (redir4)");
+	CHECK_STR(b.ops[19].what, "add pinhole rule (peer)");
+	CHECK_INT(nlbatch_finish(&b), 20);
 	/* parse the fwd4 set back */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
