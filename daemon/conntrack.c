@@ -16,6 +16,7 @@
 #include "log.h"
 
 #define LOCAL_ADDRS_MAX 64
+#define ROUND_GAP_US 100000
 #define DUMP_BUF 32768
 #define MSG_BUF 8192
 
@@ -316,6 +317,13 @@ static void *worker_main(void *arg)
 		if (n != sizeof(job))
 			continue;
 		add_job(&jobs, &job);
+		/*
+		 * At most one round of dumps per 100 ms: each walks the kernel's
+		 * whole table, and under a flood of new forwardings the waiting
+		 * lets one round serve them all. A stream still follows its
+		 * forwarding well within a second.
+		 */
+		usleep(ROUND_GAP_US);
 		/* gather what else is queued: one round of dumps serves it all */
 		fcntl(w->pipe[0], F_SETFL, O_NONBLOCK);
 		while (read(w->pipe[0], &job, sizeof(job)) == sizeof(job))

@@ -13,6 +13,11 @@
  *       one datagram every 20 ms from fixed port SPORT: a UDP stream
  *   nsprobe listen NS PORT TIMEOUT_MS
  *       print the source of the first datagram to PORT in NS, else exit 1
+ *   nsprobe burst NS SRC_FIRST COUNT DST_FIRST PEERS PORT
+ *       from each of COUNT consecutive source addresses, one UDP datagram to
+ *       each of PEERS consecutive destinations: COUNT x PEERS new flows
+ *   nsprobe flood NS SRC DST_FIRST PEERS PORT RATE DURATION_MS
+ *       new UDP flows from SRC (a fresh source port each) at RATE per second
  *   nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]
  *       trigger from LAN_NS (alternating with LAN2_NS: takeovers), then
  *       probe from WAN_NS until a datagram reaches the triggering host;
@@ -243,6 +248,128 @@ static int cmd_listen(char **argv)
 	return 1;
 }
 
+static uint32_t v4(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		fprintf(stderr, "nsprobe: bad IPv4 address '%s'\n", s);
+		exit(2);
+	}
+	return ntohl(a.s_addr);
+}
+
+static void send_udp4(int fd, uint32_t dst, unsigned port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(dst) };
+
+	sendto(fd, "trigger", 7, 0, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static int udp4_from(uint32_t src)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("nsprobe: bind");
+		exit(2);
+	}
+	return fd;
+}
+
+static int cmd_burst(char **argv)
+{
+	uint32_t src = v4(argv[1]), dst = v4(argv[3]);
+	int count = atoi(argv[2]), peers = atoi(argv[4]);
+	unsigned port = atoi(argv[5]);
+	uint64_t t0;
+
+	enter(ns_fd(argv[0]));
+	t0 = now_us();
+	for (int i = 0; i < count; i++) {
+		int fd = udp4_from(src + i);
+
+		/* each source has peers of its own */
+		for (int p = 0; p < peers; p++)
+			send_udp4(fd, dst + i * peers + p, port);
+		close(fd);
+	}
+	printf("sent %d triggers in %llu us\n", count * peers, (unsigned long long)(now_us() - t0));
+	return 0;
+}
+
+static int cmd_flood(char **argv)
+{
+	uint32_t src = v4(argv[1]), dst = v4(argv[2]);
+	int peers = atoi(argv[3]);
+	unsigned port = atoi(argv[4]);
+	long rate = atol(argv[5]);
+	uint64_t t0 = now_us(), end = t0 + atol(argv[6]) * 1000ULL;
+	long sent = 0;
+
+	enter(ns_fd(argv[0]));
+	while (now_us() < end) {
+		/* pace in slices of 1 ms */
+		long due = (long)((now_us() - t0) * rate / 1000000);
+
+		while (sent < due) {
+			int fd = udp4_from(src);
+
+			send_udp4(fd, dst + sent % peers, port);
+			close(fd);
+			sent++;
+		}
+		usleep(1000);
+	}
+	printf("flood: %ld new flows in %llu ms\n", sent, (unsigned long long)(now_us() - t0) / 1000);
+	return 0;
+}
+
+/* A datagram that says which latency round sent it. */
+static int sender_tagged(const char *dst, unsigned port, int round)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = addr_of(dst, port, &ss, &len);
+	int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	char tag[16];
+	int n = snprintf(tag, sizeof(tag), "r%d", round);
+
+	if (fd < 0) {
+		perror("nsprobe: socket");
+		exit(2);
+	}
+	sendto(fd, tag, n, 0, (struct sockaddr *)&ss, len);
+	return fd;
+}
+
+/* Wait up to TIMEOUT_US for this round's datagram; older rounds' stragglers are dropped. */
+static int arrived_tagged(int l, long timeout_us, int round)
+{
+	uint64_t end = now_us() + timeout_us;
+	char want[16], buf[32];
+
+	snprintf(want, sizeof(want), "r%d", round);
+	do {
+		struct pollfd p = { .fd = l, .events = POLLIN };
+		long left = (long)(end - now_us());
+		struct timespec ts = { 0, left > 0 ? left * 1000 : 0 };
+		ssize_t n;
+
+		if (ppoll(&p, 1, &ts, NULL) <= 0)
+			return 0;
+		n = recv(l, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			return 0;
+		buf[n] = '\0';
+		if (!strcmp(buf, want))
+			return 1;
+	} while (now_us() < end);
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -274,9 +401,9 @@ static int cmd_latency(char **argv, int argc)
 		enter(wan);
 		deadline = t0 + 1000000;
 		while (now_us() < deadline) {
-			int s = sender(SOCK_DGRAM, argv[4], port);
+			int s = sender_tagged(argv[4], port, r);
 			/* one probe every 50 us at most; sleeping, not spinning */
-			int got = arrived_us(l[who], SOCK_DGRAM, 50, 1);
+			int got = arrived_tagged(l[who], 50, r);
 
 			close(s);
 			if (got) {
@@ -284,9 +411,6 @@ static int cmd_latency(char **argv, int argc)
 				break;
 			}
 		}
-		/* drain strays that reached the other host */
-		while (arrived(l[!who], SOCK_DGRAM, 0, 1))
-			;
 	}
 	if (!ok) {
 		printf("latency: no forwarding within 1 s in %d rounds\n", rounds);
@@ -307,6 +431,10 @@ int main(int argc, char **argv)
 		return cmd_reach(SOCK_DGRAM, argv + 2, argc - 2);
 	if (argc >= 6 && !strcmp(argv[1], "tcp"))
 		return cmd_reach(SOCK_STREAM, argv + 2, argc - 2);
+	if (argc == 8 && !strcmp(argv[1], "burst"))
+		return cmd_burst(argv + 2);
+	if (argc == 9 && !strcmp(argv[1], "flood"))
+		return cmd_flood(argv + 2);
 	if (argc == 7 && !strcmp(argv[1], "stream"))
 		return cmd_stream(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "listen"))
