@@ -18,6 +18,10 @@
  *       each of PEERS consecutive destinations: COUNT x PEERS new flows
  *   nsprobe flood NS SRC DST_FIRST PEERS PORT RATE DURATION_MS
  *       new UDP flows from SRC (a fresh source port each) at RATE per second
+ *   nsprobe blast FROM_NS DST PORT SPORT DURATION_MS
+ *       one UDP flow as fast as it goes (sendmmsg); prints packets sent
+ *   nsprobe count NS PORT DURATION_MS
+ *       count UDP packets to PORT in NS for the duration; prints the count
  *   nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]
  *       trigger from LAN_NS (alternating with LAN2_NS: takeovers), then
  *       probe from WAN_NS until a datagram reaches the triggering host;
@@ -25,6 +29,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -370,6 +375,69 @@ static int arrived_tagged(int l, long timeout_us, int round)
 	return 0;
 }
 
+static int cmd_blast(char **argv)
+{
+	uint64_t end;
+	struct mmsghdr msgs[64];
+	struct iovec iov = { .iov_base = "blast-payload-64-bytes-blast-payload-64-bytes-blast-payload-64b", .iov_len = 64 };
+	long sent = 0;
+	int fd;
+
+	enter(ns_fd(argv[0]));
+	fd = sender_from(SOCK_DGRAM, argv[1], atoi(argv[2]), "0.0.0.0", atoi(argv[3]));
+	{
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		addr_of(argv[1], atoi(argv[2]), &ss, &len);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+			perror("nsprobe: connect");
+			return 2;
+		}
+	}
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < 64; i++) {
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	end = now_us() + atol(argv[4]) * 1000ULL;
+	while (now_us() < end) {
+		int n = sendmmsg(fd, msgs, 64, 0);
+
+		if (n > 0)
+			sent += n;
+		else if (errno == EAGAIN || errno == ENOBUFS)
+			usleep(50);
+	}
+	printf("%ld\n", sent);
+	return 0;
+}
+
+static int cmd_count(char **argv)
+{
+	uint64_t end;
+	long count = 0;
+	char buf[2048];
+	int l, size = 8 << 20;
+
+	enter(ns_fd(argv[0]));
+	l = listener(AF_INET, SOCK_DGRAM, atoi(argv[1]));
+	setsockopt(l, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	printf("listening\n");
+	fflush(stdout);
+	end = now_us() + atol(argv[2]) * 1000ULL;
+	while (now_us() < end) {
+		struct pollfd p = { .fd = l, .events = POLLIN };
+
+		if (poll(&p, 1, 10) <= 0)
+			continue;
+		while (recv(l, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			count++;
+	}
+	printf("%ld\n", count);
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -431,6 +499,10 @@ int main(int argc, char **argv)
 		return cmd_reach(SOCK_DGRAM, argv + 2, argc - 2);
 	if (argc >= 6 && !strcmp(argv[1], "tcp"))
 		return cmd_reach(SOCK_STREAM, argv + 2, argc - 2);
+	if (argc == 7 && !strcmp(argv[1], "blast"))
+		return cmd_blast(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "count"))
+		return cmd_count(argv + 2);
 	if (argc == 8 && !strcmp(argv[1], "burst"))
 		return cmd_burst(argv + 2);
 	if (argc == 9 && !strcmp(argv[1], "flood"))
