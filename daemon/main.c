@@ -110,15 +110,23 @@ static int commit(struct daemon *d, const char *why)
 	return r;
 }
 
-static int write_everything(struct daemon *d, const char *why)
+static void on_assigned(const struct fwd *f, const union inaddr *old, void *data)
 {
-	int r = engine_write_all(&d->eng, &d->batch, now_ms());
+	struct daemon *d = data;
+
+	ct_jobs_assigned(&d->ct_jobs, f, old);
+}
+
+/* Write what changed (a reload, a flush, runtime rules): one transaction. */
+static int write_changes(struct daemon *d, const char *why)
+{
+	int r = engine_write_pending(&d->eng, &d->batch, now_ms(), on_assigned, d);
 
 	if (r < 0) {
 		nlbatch_reset(&d->batch);
 		return r;
 	}
-	return commit(d, why);
+	return r ? commit(d, why) : 0;
 }
 
 static int reload(struct daemon *d, struct dynbuf *errors);
@@ -148,7 +156,7 @@ static struct config *compose(const struct config *files, char *const *lines, si
 static int apply(struct daemon *d, struct config *c, const char *why)
 {
 	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
-	return write_everything(d, why);
+	return write_changes(d, why);
 }
 
 static void notify_status(struct daemon *d)
@@ -285,7 +293,7 @@ int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr 
 	*ret_n = engine_close(&d->eng, rule, af, addr, log_closed, d);
 	if (!*ret_n)
 		return 0;
-	return write_everything(d, "flush");
+	return write_changes(d, "flush");
 }
 
 static void refresh_wan(struct daemon *d)
@@ -425,13 +433,6 @@ static void timer_cb(struct daemon *d, struct watch *w, uint32_t events)
 
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %m");
-}
-
-static void on_assigned(const struct fwd *f, const union inaddr *old, void *data)
-{
-	struct daemon *d = data;
-
-	ct_jobs_assigned(&d->ct_jobs, f, old);
 }
 
 static int setup_table(struct daemon *d);

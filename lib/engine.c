@@ -17,6 +17,8 @@ void engine_init(struct engine *e)
 
 void engine_fini(struct engine *e)
 {
+	for (int s = 0; s < NFTOBJ__SETS; s++)
+		free(e->gone[s].v);
 	fwtable_clear(&e->fwt);
 	config_free(e->cfg);
 	iflist_clear(&e->auto_wan);
@@ -136,11 +138,22 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 	return fired;
 }
 
+static int add_fwd_elems(struct elemvec *vec, const struct fwd *f, uint64_t expiration_ms);
+static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvec *vec);
+static int write_sets(struct engine *e, struct nlbatch *b);
+
 static void fwd_closed(struct engine *e, struct fwd *f,
 		       void (*closed)(const struct fwd *f, void *data), void *data)
 {
+	enum nftobj_set s = nftobj_fwd_set(f);
+	size_t before = e->gone[s].n;
+
 	if (closed)
 		closed(f, data);
+	/* its elements go at the next write; the rule (and its name) may be freed before */
+	add_fwd_elems(e->gone, f, 0);
+	for (size_t i = before; i < e->gone[s].n; i++)
+		e->gone[s].v[i].owner = NULL;
 	fwtable_remove(&e->fwt, f);
 }
 
@@ -201,32 +214,29 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		struct fwd *f = all[i];
 		struct rule *nr = config_find_rule(cfg, f->rule->name);
 
-		if (f->rule->is_static || !nr || !rule_same_forwards(f->rule, nr)) {
+		if (!nr || !rule_same_forwards(f->rule, nr)) {
 			fwd_closed(e, f, closed, data);
 			continue;
 		}
 		f->rule = nr;
-		if (f->timer.deadline > now + (uint64_t)nr->timeout_s * 1000)
+		if (!nr->is_static && f->timer.deadline > now + (uint64_t)nr->timeout_s * 1000) {
 			heap_update(&e->fwt.heap, &f->timer, now + (uint64_t)nr->timeout_s * 1000);
+			fwtable_touch(&e->fwt, f);
+		}
 	}
 	free(all);
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		struct rule *r = cfg->rules[i];
 		struct fwd *f;
 
-		if (r->is_static)
+		if (r->is_static && !fwtable_lookup(&e->fwt, r, r->to_af, NULL))
 			fwtable_insert(&e->fwt, r, r->to_af, &r->to, NULL, now, FWD_FOREVER, &f);
 	}
+	e->sets_dirty = true;
 	config_free(old);
 }
 
 /* ---- writing to the kernel ------------------------------------------------ */
-
-struct elemvec {
-	struct nftobj_elem *v;
-	size_t n;
-	size_t cap;
-};
 
 static struct nftobj_elem *elemvec_grow(struct elemvec *ev, size_t k)
 {
@@ -282,7 +292,14 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 	struct elemvec destroy[NFTOBJ__SETS] = { 0 }, add[NFTOBJ__SETS] = { 0 };
 	struct fwd *f = fwtable_take_pending(&e->fwt), *next;
 	size_t before = b->n_ops;
-	int r = 0;
+	int r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, e->gone);
+
+	for (int s = 0; s < NFTOBJ__SETS; s++)
+		e->gone[s].n = 0;
+	if (r == 0 && e->sets_dirty) {
+		e->sets_dirty = false;
+		r = write_sets(e, b);
+	}
 
 	for (; f; f = next) {
 		next = f->pnext;
@@ -331,27 +348,16 @@ int engine_write_wan(struct engine *e, struct nlbatch *b)
 	return r;
 }
 
-int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
+/* The trigger ports and the WAN interfaces, rewritten whole (both are small). */
+static int write_sets(struct engine *e, struct nlbatch *b)
 {
-	struct elemvec add[NFTOBJ__SETS] = { 0 };
 	struct portrange *trig = NULL;
 	struct nftobj_elem *el = NULL;
-	struct fwd **all = NULL, *f;
 	size_t n_trig = 0, n_el = 0;
-	int r;
+	int r = nftobj_flush_set(b, NFTOBJ_TRIGGERS);
 
-	/* anything already due is gone from the kernel too */
-	while ((f = fwtable_pop_expired(&e->fwt, now)))
-		free(f);
-	fwtable_take_pending(&e->fwt);
-	for (int s = 0; s < NFTOBJ__SETS; s++) {
-		if (s == NFTOBJ_WANIF || nftobj_set_is_dynamic(s))
-			continue;
-		r = nftobj_flush_set(b, s);
-		if (r < 0)
-			return r;
-	}
-	r = engine_write_wan(e, b);
+	if (r == 0)
+		r = engine_write_wan(e, b);
 	for (size_t i = 0; r == 0 && e->cfg && i < e->cfg->n_rules; i++) {
 		const struct rule *q = e->cfg->rules[i];
 		struct portrange *p = realloc(trig, (n_trig + q->n_triggers + 1) * sizeof(*p));
@@ -369,6 +375,31 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 		r = nftobj_portrange_elems(trig, n_trig, &el, &n_el);
 	if (r == 0 && n_el)
 		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, el, n_el);
+	free(el);
+	free(trig);
+	return r;
+}
+
+int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
+{
+	struct elemvec add[NFTOBJ__SETS] = { 0 };
+	struct fwd **all, *f;
+	int r = 0;
+
+	/* anything already due is gone from the kernel too */
+	while ((f = fwtable_pop_expired(&e->fwt, now)))
+		free(f);
+	fwtable_take_pending(&e->fwt);
+	for (int s = 0; s < NFTOBJ__SETS; s++) {
+		e->gone[s].n = 0;
+		if (s == NFTOBJ_WANIF || s == NFTOBJ_TRIGGERS || nftobj_set_is_dynamic(s))
+			continue;
+		r = nftobj_flush_set(b, s);
+		if (r < 0)
+			return r;
+	}
+	e->sets_dirty = false;
+	r = write_sets(e, b);
 	all = fwtable_sorted(&e->fwt);
 	if (!all && r == 0)
 		r = -ENOMEM;
@@ -382,7 +413,5 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 		r = write_vecs(b, NFT_MSG_NEWSETELEM, add);
 	free_vecs(add);
 	free(all);
-	free(el);
-	free(trig);
 	return r;
 }

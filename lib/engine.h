@@ -26,11 +26,19 @@ struct engine_stats {
 	uint64_t triggers_unmatched;
 };
 
+struct elemvec {
+	struct nftobj_elem *v;
+	size_t n;
+	size_t cap;
+};
+
 struct engine {
 	struct config *cfg;
 	struct fwtable fwt;
 	struct iflist auto_wan;		/* interfaces with a default route */
 	struct engine_stats stats;
+	struct elemvec gone[NFTOBJ__SETS];	/* elements of closed forwardings, to delete */
+	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
 };
 
 void engine_init(struct engine *e);
@@ -40,7 +48,9 @@ void engine_fini(struct engine *e);
  * Install CFG (taking ownership). Forwardings of rules whose name and
  * forward ranges are unchanged are kept (their expiry shortened if the
  * new timeout is shorter); the others are dropped and reported through
- * CLOSED. Static forwardings are (re)created. Call engine_write_all next.
+ * CLOSED. Static forwardings are created or kept. engine_write_pending
+ * then writes only what changed, so a reload costs what it changes, not
+ * what is active.
  */
 void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		       void (*closed)(const struct fwd *f, void *data), void *data);
@@ -48,7 +58,7 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 /*
  * Close the active forwardings of RULE (NULL: any) and of host ADDR of
  * family AF (AF 0: any); static ones stay. Returns how many were closed.
- * Call engine_write_all next.
+ * engine_write_pending deletes their elements.
  */
 size_t engine_close(struct engine *e, const char *rule, int af, const union inaddr *addr,
 		    void (*closed)(const struct fwd *f, void *data), void *data);

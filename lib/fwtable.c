@@ -160,6 +160,11 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 	return FWD_TAKEN_OVER;
 }
 
+void fwtable_touch(struct fwtable *t, struct fwd *f)
+{
+	mark_pending(t, f, FWD_PENDING_REFRESH);
+}
+
 static void unlink_fwd(struct fwtable *t, struct fwd *f)
 {
 	struct fwd **pp = &t->buckets[hash_key(f->rule, f->af, &f->peer) & (t->n_buckets - 1)];

@@ -76,6 +76,9 @@ int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union 
 struct fwd *fwtable_lookup(const struct fwtable *t, const struct rule *r, int af,
 			   const union inaddr *peer);
 
+/* Have F written again (with its current deadline) at the next write. */
+void fwtable_touch(struct fwtable *t, struct fwd *f);
+
 /* Unlink and free F; it is also taken off the pending list. */
 void fwtable_remove(struct fwtable *t, struct fwd *f);
 

@@ -95,7 +95,8 @@ static void test_writes(void)
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
 	/* 7 flushes, the WAN set (start and end), the triggers, the static element */
 	CHECK_INT(b.n_ops, 10);
-	CHECK_STR(b.ops[0].what, "flush triggers");
+	CHECK_STR(b.ops[0].what, "flush fwd4");
+	CHECK_STR(b.ops[5].what, "flush triggers");
 	CHECK_STR(b.ops[6].what, "flush wanif");
 	CHECK_STR(b.ops[7].what, "add 2 in wanif");
 	CHECK_STR(b.ops[8].what, "add 1 in triggers");
@@ -157,6 +158,7 @@ static void test_reload_keeps(void)
 			   "rule x trigger 1/tcp forward 100/tcp timeout 1m\n";
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 	struct nflog_pkt q = pkt("192.168.7.2", IPPROTO_TCP, 1);
+	struct nlbatch b;
 
 	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 1m\n"
 	      "rule x trigger 1/tcp forward 100-200/tcp timeout 1m\n");
@@ -164,10 +166,22 @@ static void test_reload_keeps(void)
 	engine_trigger(&eng, &q, "br-lan", "veth-wan", 0, NULL, NULL);
 	CHECK_INT(eng.fwt.n, 2);
 	config_parse_text(c, "t2.conf", text, strlen(text));
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	engine_write_pending(&eng, &b, 0, NULL, NULL);
+	nlbatch_reset(&b);
 	engine_set_config(&eng, c, 1000, NULL, NULL);
 	/* ra kept with its expiry cut to the new timeout; x changed its range: dropped */
 	CHECK_INT(eng.fwt.n, 1);
 	CHECK_INT(fwtable_next_deadline(&eng.fwt), 6000);
+	/* the reload writes what changed: x's element goes, ra is rewritten with its new expiry */
+	CHECK(engine_write_pending(&eng, &b, 1000, NULL, NULL) > 0);
+	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
+	CHECK_STR(b.ops[1].what, "flush triggers");
+	CHECK_STR(b.ops[b.n_ops - 1].what, "add 1 in fwd4");
+	for (size_t i = 0; i < b.n_ops; i++)
+		CHECK(strcmp(b.ops[i].what, "flush fwd4") != 0);
+	nlbatch_free(&b);
 	engine_fini(&eng);
 }
 
