@@ -78,11 +78,16 @@ topo_up() {
 		ip -n "$WAN" addr add "203.0.113.$i/24" dev eth0
 		ip -n "$WAN" addr add "2001:db8:1::$i/64" dev eth0 nodad
 	done
+	# probe sources: every probe datagram gets a source address and port no
+	# earlier one had, so none can ride on an old conntrack entry
+	for i in $(seq 1 250); do echo "addr add 198.18.1.$i/24 dev eth0"; done >"$TMP/wan-addrs"
+	ip -n "$WAN" -batch "$TMP/wan-addrs"
 	ip -n "$WAN" link set eth0 up
 	ip -n "$WAN" route add 192.168.7.0/24 via 203.0.113.1
 	ip -n "$WAN" -6 route add 2001:db8:7::/64 via 2001:db8:1::1
 	ip -n "$RTR" route add default via 203.0.113.9
 	ip -n "$RTR" -6 route add default via 2001:db8:1::9
+	ip -n "$RTR" route add 198.18.0.0/15 via 203.0.113.9
 	rtr sh -c "echo 1 >/proc/sys/net/ipv4/ip_forward; echo 1 >/proc/sys/net/ipv6/conf/all/forwarding"
 	rtr nft -f - <<'NFT'
 table inet admin {

@@ -13,7 +13,6 @@ for i in $(seq 1 1000); do
 done >"$TMP/addrs"
 ip -n "$LAN1" -batch "$TMP/addrs"
 ip -n "$RTR" addr add 192.168.19.254/22 dev br-lan
-ip -n "$RTR" route add 198.18.0.0/15 via 203.0.113.9
 conf voip <<'C'
 rule voip trigger 5060/udp forward 10000-10100/udp peer timeout 5m
 C

@@ -332,10 +332,18 @@ static int cmd_flood(char **argv)
 	return 0;
 }
 
-/* A datagram that says which latency round sent it. */
+/*
+ * A datagram that says which latency round sent it, from a source address
+ * and port no earlier datagram of this run used (198.18.1.1-250 x ports
+ * 20000-59999): a reused tuple would ride on an old conntrack entry to
+ * whichever host it was DNATed to, and count as a success with no daemon.
+ */
 static int sender_tagged(const char *dst, unsigned port, int round)
 {
+	/* a run starts somewhere else in the 10,000,000 tuples than the last one */
+	static unsigned long k = ~0UL;
 	struct sockaddr_storage ss;
+	struct sockaddr_in src = { .sin_family = AF_INET };
 	socklen_t len;
 	int af = addr_of(dst, port, &ss, &len);
 	int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -344,6 +352,15 @@ static int sender_tagged(const char *dst, unsigned port, int round)
 
 	if (fd < 0) {
 		perror("nsprobe: socket");
+		exit(2);
+	}
+	if (k == ~0UL)
+		k = (now_us() / 1000 + (unsigned long)getpid() * 7919) % 10000000;
+	src.sin_addr.s_addr = htonl((198u << 24) | (18u << 16) | (1u << 8) | (1 + k % 250));
+	src.sin_port = htons(20000 + (k / 250) % 40000);
+	k = (k + 1) % 10000000;
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+		perror("nsprobe: bind probe source (are 198.18.1.1-250 on the outside host?)");
 		exit(2);
 	}
 	sendto(fd, tag, n, 0, (struct sockaddr *)&ss, len);
