@@ -51,10 +51,10 @@ static void add_ranges(struct ct_jobs *j, const struct fwd *f, enum ct_match m,
 		job.hi = p->hi;
 		if (addr)
 			job.addr.v4 = addr->v4;
-		if (f->rule->peer && m == CT_MATCH_ORIG_DST) {
-			job.has_peer = true;
-			job.peer.v4 = f->peer.v4;
-		}
+		/*
+		 * Un-NATed flows to the router on the range are stale whichever
+		 * peer sent them, so no per-peer jobs: one per range dedupes.
+		 */
 		add_job(j, &job);
 	}
 }
@@ -107,7 +107,7 @@ static bool wanted(const struct collect *c, const struct ct_entry *e)
 		if (j->match != c->match || j->proto != c->proto)
 			continue;
 		if (j->match == CT_MATCH_ORIG_DST &&
-		    ctnl_is_stale_unnated(e, j->proto, j->lo, j->hi, j->has_peer ? &j->peer : NULL))
+		    ctnl_is_stale_unnated(e, j->proto, j->lo, j->hi, NULL))
 			return true;
 		if (j->match == CT_MATCH_REPLY_SRC && !memcmp(&j->addr.v4, &c->addr->v4, 4) &&
 		    ctnl_is_dnat_to(e, j->proto, j->lo, j->hi, &j->addr))

@@ -11,8 +11,6 @@ struct ct_job {
 	uint16_t lo;
 	uint16_t hi;
 	union inaddr addr;	/* CT_MATCH_REPLY_SRC: the old host */
-	bool has_peer;
-	union inaddr peer;
 };
 
 struct ct_jobs {

@@ -19,6 +19,7 @@ void engine_fini(struct engine *e)
 {
 	for (int s = 0; s < NFTOBJ__SETS; s++)
 		free(e->gone[s].v);
+	free(e->index);
 	fwtable_clear(&e->fwt);
 	config_free(e->cfg);
 	iflist_clear(&e->auto_wan);
@@ -95,31 +96,84 @@ bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 	return strcmp(indev, "lo") != 0;
 }
 
-static bool rule_triggered_by(const struct rule *r, uint8_t proto, uint16_t port)
-{
-	for (size_t i = 0; i < r->n_triggers; i++) {
-		const struct portrange *t = &r->triggers[i];
+/*
+ * Every trigger range of every rule, sorted by (proto, lo), with the
+ * largest hi so far: a packet's rules are found by binary search instead
+ * of a walk over all rules.
+ */
+struct trigger_index {
+	uint8_t proto;
+	uint16_t lo;
+	uint16_t hi;
+	uint16_t max_hi;	/* over this entry and all before it of the same proto */
+	const struct rule *rule;
+};
 
-		if (t->proto == proto && t->lo <= port && port <= t->hi)
-			return true;
+static int cmp_index(const void *a, const void *b)
+{
+	const struct trigger_index *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	return x->lo - y->lo;
+}
+
+static void build_index(struct engine *e)
+{
+	size_t n = 0;
+
+	free(e->index);
+	e->index = NULL;
+	e->n_index = 0;
+	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++)
+		n += e->cfg->rules[i]->n_triggers;
+	if (!n || !(e->index = calloc(n, sizeof(*e->index))))
+		return;
+	for (size_t i = 0; i < e->cfg->n_rules; i++) {
+		const struct rule *r = e->cfg->rules[i];
+
+		for (size_t k = 0; k < r->n_triggers; k++)
+			e->index[e->n_index++] = (struct trigger_index){
+				.proto = r->triggers[k].proto, .lo = r->triggers[k].lo,
+				.hi = r->triggers[k].hi, .rule = r };
 	}
-	return false;
+	qsort(e->index, e->n_index, sizeof(*e->index), cmp_index);
+	for (size_t i = 0; i < e->n_index; i++) {
+		struct trigger_index *t = &e->index[i];
+
+		t->max_hi = t->hi;
+		if (i && t[-1].proto == t->proto && t[-1].max_hi > t->max_hi)
+			t->max_hi = t[-1].max_hi;
+	}
 }
 
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
 		   const char *outdev, uint64_t now, engine_event_cb cb, void *data)
 {
+	size_t lo = 0, hi = e->n_index;
 	int fired = 0;
 
 	e->stats.triggers_seen++;
-	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++) {
-		const struct rule *r = e->cfg->rules[i];
+	/* the first entry past (proto, port); candidates are before it */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct trigger_index *t = &e->index[mid];
+
+		if (t->proto < pkt->proto || (t->proto == pkt->proto && t->lo <= pkt->dport))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i-- > 0;) {
+		const struct trigger_index *t = &e->index[i];
+		const struct rule *r = t->rule;
 		struct engine_event ev = { 0 };
 		struct fwd *f;
 		int c;
 
-		if (!rule_triggered_by(r, pkt->proto, pkt->dport) ||
-		    !engine_rule_accepts(e, r, pkt->af, indev, outdev))
+		if (t->proto != pkt->proto || t->max_hi < pkt->dport)
+			break;
+		if (t->hi < pkt->dport || !engine_rule_accepts(e, r, pkt->af, indev, outdev))
 			continue;
 		c = fwtable_trigger(&e->fwt, r, pkt->af, &pkt->saddr, &pkt->daddr, now, &f,
 				    &ev.old_host);
@@ -233,6 +287,7 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 			fwtable_insert(&e->fwt, r, r->to_af, &r->to, NULL, now, FWD_FOREVER, &f);
 	}
 	e->sets_dirty = true;
+	build_index(e);
 	config_free(old);
 }
 

@@ -38,6 +38,8 @@ struct engine {
 	struct iflist auto_wan;		/* interfaces with a default route */
 	struct engine_stats stats;
 	struct elemvec gone[NFTOBJ__SETS];	/* elements of closed forwardings, to delete */
+	struct trigger_index *index;	/* trigger port ranges, sorted, for lookups */
+	size_t n_index;
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
 };
 

@@ -43,7 +43,8 @@ char *nlbatch_reserve(struct nlbatch *b)
 		b->buf = p;
 		b->cap = cap;
 	}
-	memset(b->buf + b->len, 0, NLBATCH_MSG_MAX);
+	/* libmnl writes every byte it uses, padding included; clear the headers */
+	memset(b->buf + b->len, 0, 64);
 	return b->buf + b->len;
 }
 

@@ -73,6 +73,30 @@ static void test_interfaces(void)
 	engine_fini(&eng);
 }
 
+static void test_trigger_index(void)
+{
+	setup("rule a trigger 7000-7100/tcp forward 1/udp\n"
+	      "rule b trigger 7070/tcp,5000/udp forward 2/udp\n"
+	      "rule c trigger 1-65535/udp forward 3/udp\n"
+	      "rule d trigger 7101/tcp forward 4/udp\n");
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* a, b */
+	p.dport = 7100;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* a */
+	p.dport = 7101;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* d */
+	p.dport = 6999;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	p.proto = IPPROTO_UDP;
+	p.dport = 5000;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* b, c */
+	p.dport = 65535;
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* c */
+	CHECK_INT(eng.fwt.n, 4);
+	engine_fini(&eng);
+}
+
 static void test_family(void)
 {
 	setup("rule a trigger 7070/tcp forward 6970-7170/udp family ipv6\n");
@@ -232,4 +256,4 @@ static void test_rtmon(void)
 	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
 }
 
-TEST_MAIN(T(test_interfaces), T(test_family), T(test_writes), T(test_reload_keeps), T(test_rtmon))
+TEST_MAIN(T(test_interfaces), T(test_trigger_index), T(test_family), T(test_writes), T(test_reload_keeps), T(test_rtmon))
