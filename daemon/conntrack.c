@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "conntrack.h"
+#include "netlink.h"
 #include "log.h"
 
 #define LOCAL_ADDRS_MAX 64
@@ -196,55 +197,45 @@ static int delete_all(struct mnl_socket *nl, const struct ct_entry *entries, siz
 	return deleted;
 }
 
+struct addrs {
+	union inaddr *v;
+	size_t n;
+	size_t max;
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addrs *a = data;
+	struct nlattr *attr;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct ifaddrmsg))
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifaddrmsg)) {
+		if (mnl_attr_get_type(attr) != IFA_LOCAL || mnl_attr_get_payload_len(attr) != 4 ||
+		    a->n == a->max)
+			continue;
+		memcpy(&a->v[a->n].v4, mnl_attr_get_payload(attr), 4);
+		if ((ntohl(a->v[a->n].v4.s_addr) >> 24) != 127)
+			a->n++;
+	}
+	return MNL_CB_OK;
+}
+
 /* IPv4 addresses of this host, loopback aside. */
 static size_t local_addrs(union inaddr *out, size_t max)
 {
-	char buf[DUMP_BUF] = { 0 };
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	struct timeval tv = { .tv_sec = 1 };
-	struct nlmsghdr *nlh;
+	char buf[MSG_BUF] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct addrs a = { out, 0, max };
 	struct ifaddrmsg *ifa;
-	uint32_t seq = time(NULL);
-	size_t n = 0;
-	ssize_t len;
 
-	if (!nl)
-		return 0;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = time(NULL);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	while ((len = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		int rest = len;
-
-		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
-			struct nlattr *a;
-
-			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
-				goto out;
-			if (nlh->nlmsg_type != RTM_NEWADDR ||
-			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*ifa))
-				continue;
-			mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
-				if (mnl_attr_get_type(a) != IFA_LOCAL || mnl_attr_get_payload_len(a) != 4 ||
-				    n == max)
-					continue;
-				memcpy(&out[n].v4, mnl_attr_get_payload(a), 4);
-				if ((ntohl(out[n].v4.s_addr) >> 24) != 127)
-					n++;
-			}
-		}
-	}
-out:
-	mnl_socket_close(nl);
-	return n;
+	nl_dump(NETLINK_ROUTE, nlh, addr_cb, &a);
+	return a.n;
 }
 
 static int ct_run(struct mnl_socket *nl, struct ct_jobs *j)

@@ -190,14 +190,13 @@ int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void 
 	return 0;
 }
 
-static int nft_dump_msg(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *), void *data);
 
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
 	char buf[MSG_BUF] = { 0 };
 
-	return nft_dump_msg(nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, time(NULL)),
-			    cb, data);
+	return nl_dump(NETLINK_NETFILTER,
+		       nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, time(NULL)), cb, data);
 }
 
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
@@ -214,20 +213,23 @@ int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, time(NULL));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	r = nft_dump_msg(nlh, cb, data);
+	r = nl_dump(NETLINK_NETFILTER, nlh, cb, data);
 	return r;
 }
 
-static int nft_dump_msg(struct nlmsghdr *req, int (*cb)(const struct nlmsghdr *, void *), void *data)
+int nl_dump(int bus, const struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct mnl_socket *nl = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = 2 };
-	uint32_t seq = req->nlmsg_seq;
-	ssize_t n;
+	size_t size = 65536;
+	char *buf = malloc(size);
+	ssize_t n = 0;
 	int r = 0;
 
-	if (!nl)
-		return -errno;
+	if (!nl || !buf) {
+		r = nl ? -ENOMEM : -errno;
+		goto out;
+	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
 		goto out;
@@ -237,14 +239,16 @@ static int nft_dump_msg(struct nlmsghdr *req, int (*cb)(const struct nlmsghdr *,
 		r = -errno;
 		goto out;
 	}
-	while ((n = mnl_socket_recvfrom(nl, recvbuf, sizeof(recvbuf))) > 0) {
-		r = mnl_cb_run(recvbuf, n, seq, mnl_socket_get_portid(nl), cb, data);
+	while ((n = mnl_socket_recvfrom(nl, buf, size)) > 0) {
+		r = mnl_cb_run(buf, n, req->nlmsg_seq, mnl_socket_get_portid(nl), cb, data);
 		if (r <= MNL_CB_STOP)
 			break;
 	}
 	r = (n < 0 || r < 0) ? -errno : 0;
 out:
-	mnl_socket_close(nl);
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
 	return r;
 }
 
@@ -350,40 +354,14 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 int rtnl_default_wan(struct iflist *ret)
 {
 	char buf[MSG_BUF] = { 0 };
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	struct wan_collect c = { ret };
-	struct timeval tv = { .tv_sec = 2 };
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rt;
-	uint32_t seq = time(NULL), portid;
-	ssize_t n;
-	int r = 0;
 
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		goto out;
-	}
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = time(NULL);
 	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtm_family = AF_UNSPEC;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		r = mnl_cb_run(buf, n, seq, portid, route_cb, &c);
-		if (r <= MNL_CB_STOP)
-			break;
-	}
-	r = (n < 0 || r < 0) ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-	return r;
+	return nl_dump(NETLINK_ROUTE, nlh, route_cb, &c);
 }

@@ -22,6 +22,9 @@ typedef void (*nflog_cb)(const struct nflog_pkt *pkt, int err, void *data);
 /* Drain up to MAX_READS datagrams; returns -errno (ENOBUFS: logs were lost). */
 int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void *data);
 
+/* Send dump request REQ on a fresh socket of BUS; CB sees every reply. */
+int nl_dump(int bus, const struct nlmsghdr *req, mnl_cb_t cb, void *data);
+
 /* A dump of chains or rules (NFT_MSG_GETCHAIN/GETRULE) of every table. */
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
