@@ -136,6 +136,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      "\"refused\": %llu, \"expired\": %llu,\n"
 			      " \"netlink_errors\": %llu, \"nflog_lost\": %llu, \"nflog_enobufs\": %llu, "
 			      "\"nflog_malformed\": %llu,\n"
+			      " \"reloads\": %llu, \"reload_failures\": %llu, \"table_rebuilds\": %llu,\n"
 			      " \"conntrack_deleted\": %llu,\n"
 			      " \"latency_samples\": %zu, \"latency_p50_us\": %u, \"latency_p99_us\": %u}\n",
 			      VERSION, (unsigned long long)(now_ms() - d->started_ms) / 1000,
@@ -145,7 +146,9 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
 			      (unsigned long long)fs->expired, (unsigned long long)d->cnt.netlink_errors,
 			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
-			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0),
+			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)d->cnt.reloads,
+			      (unsigned long long)d->cnt.reload_failures, (unsigned long long)d->cnt.table_rebuilds,
+			      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0),
 			      d->lat_n, p50, p99);
 		return CTLPROTO_OK;
 	}
@@ -162,6 +165,9 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
 		      (unsigned long long)d->cnt.netlink_errors, (unsigned long long)d->cnt.nflog_lost,
 		      (unsigned long long)d->cnt.nflog_enobufs, (unsigned long long)d->cnt.nflog_bad);
+	dynbuf_printf(out, "reloads:     %llu (%llu refused), table re-created %llu times\n",
+		      (unsigned long long)d->cnt.reloads, (unsigned long long)d->cnt.reload_failures,
+		      (unsigned long long)d->cnt.table_rebuilds);
 	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
 		      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
 	if (d->lat_n)

@@ -883,18 +883,6 @@ struct rule *config_find_rule(const struct config *c, const char *name)
 	return NULL;
 }
 
-int config_remove_rule(struct config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_rules; i++)
-		if (!strcmp(c->rules[i]->name, name)) {
-			rule_free(c->rules[i]);
-			memmove(&c->rules[i], &c->rules[i + 1], (c->n_rules - i - 1) * sizeof(*c->rules));
-			c->n_rules--;
-			return 0;
-		}
-	return -ENOENT;
-}
-
 struct dropin {
 	char *name;
 	char *path;

@@ -60,6 +60,5 @@ int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs);
 struct config *config_dup(const struct config *c);
 
 struct rule *config_find_rule(const struct config *c, const char *name);
-int config_remove_rule(struct config *c, const char *name);
 
 extern const char *const config_default_dirs[3];

@@ -90,11 +90,6 @@ const char *nftobj_set_name(enum nftobj_set s)
 	return sets[s].name;
 }
 
-size_t nftobj_key_len(enum nftobj_set s)
-{
-	return sets[s].key_len;
-}
-
 bool nftobj_set_is_dynamic(enum nftobj_set s)
 {
 	return sets[s].dynamic;

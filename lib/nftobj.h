@@ -78,7 +78,6 @@ struct nftobj_params {
 };
 
 const char *nftobj_set_name(enum nftobj_set s);
-size_t nftobj_key_len(enum nftobj_set s);
 /* Sets the packet path fills (rate limits): never flushed or written by us. */
 bool nftobj_set_is_dynamic(enum nftobj_set s);
 

@@ -259,8 +259,6 @@ static void test_rule_line(void)
 	CHECK_INT(r, -EINVAL);
 	CHECK(strstr(c->errors.data, "add:1:29: error: forward 7000/udp overlaps forward "
 			"6970-7170/udp of rule 'ra' (runtime)") != NULL);
-	CHECK_INT(config_remove_rule(c, "ra"), 0);
-	CHECK_INT(config_remove_rule(c, "ra"), -ENOENT);
 	config_free(c);
 }
 
