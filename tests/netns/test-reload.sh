@@ -41,6 +41,7 @@ kill -HUP "$DAEMON_PID"
 sleep 0.2
 check "a bad SIGHUP reload is logged and refused" wait_for log grep -q "reload refused" "$TMP/daemon.log"
 check "daemon still alive" kill -0 "$DAEMON_PID"
+check "status counts reloads and refusals" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.reloads == 3 and .reload_failures == 2'"
 rm "$CONF/40-bad.conf"
 
 # a changed rule loses its forwarding, an unchanged one keeps it

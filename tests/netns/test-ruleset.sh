@@ -34,4 +34,5 @@ check "the log says why" grep -q "was changed by another program; re-creating it
 trigger "$LAN2" tcp 7070
 check "triggers still work after the re-creation" wait_for t2 has_forwarding realaudio 192.168.7.3
 check "no spurious re-creation from our own changes" sh -c "test \$(grep -c 're-creating it' '$TMP/daemon.log') = 3"
+check "status counts the re-creations" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.table_rebuilds == 3'"
 finish
