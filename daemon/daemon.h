@@ -69,7 +69,6 @@ struct daemon {
 	const char *sockgroup;
 	int spare_fd;			/* given up to accept and refuse a client on EMFILE */
 	uint16_t group;
-	uint32_t table_flags;
 	struct client *clients;
 	size_t n_clients;
 	size_t n_dead;			/* killed, freed at the end of the loop turn */

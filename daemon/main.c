@@ -599,7 +599,6 @@ static int setup_table(struct daemon *d)
 			break;
 		r = nftsock_commit(&d->nft, &d->batch, &what);
 		if (r == 0) {
-			d->table_flags = flags[i];
 			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
 				  flags[i] ? "owner" : "not owned: other tools may change it");

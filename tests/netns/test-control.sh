@@ -111,7 +111,7 @@ check "an oversized request is refused" sh -c "'$CTLPOKE' '$SOCK' oversize | gre
 check "unframed bytes are refused" sh -c "'$CTLPOKE' '$SOCK' binary | grep -q '^status 2'"
 "$CTLPOKE" "$SOCK" hold 100 6000 >"$TMP/hold.out" &
 hold=$!
-sleep 0.5
+check "100 clients connected and stuck" wait_for held grep -q "^100 clients connected" "$TMP/hold.out"
 check "with 100 clients stuck mid-request, list still answers" ctl list
 ctl add ra trigger 7070/tcp forward 6970-7170/udp >/dev/null 2>&1 || true
 trigger "$LAN2" tcp 7070

@@ -92,6 +92,8 @@ int main(int argc, char **argv)
 			if (write(fds[i], "\0\0\0\x20ipautofw/1", 14) < 0)
 				return 2;
 		}
+		printf("%d clients connected\n", n);
+		fflush(stdout);
 		usleep(ms * 1000);
 		for (int i = 0; i < n; i++) {
 			char c;
