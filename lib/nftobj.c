@@ -2,14 +2,14 @@
  * nft object builder; see nftobj.h. The rule expressions are transcribed
  * from `nft --debug=netlink` of the equivalent ruleset:
  *
- *   chain trigger (filter forward, priority filter + 10):
+ *   chain trigger (filter forward, priority NFTOBJ_PRIO_LAST):
  *     ct state new oifname @wanif iifname != @wanif
  *       meta l4proto . th dport @triggers log group G snaplen 128 queue-threshold 1
  *   chain prerouting (nat prerouting, priority dstnat + 10):
  *     iifname @wanif fib daddr type local meta nfproto ipv4
  *       dnat ip to meta l4proto . th dport map @fwd4
  *     ... dnat ip to ip saddr . meta l4proto . th dport map @fwd4p
- *   chain pinhole (filter forward, priority filter - 10):
+ *   chain pinhole (filter forward, priority NFTOBJ_PRIO_FIRST):
  *     iifname @wanif ct state new meta nfproto ipv6
  *       ip6 daddr . meta l4proto . th dport @pin6 meta mark set mark and ~M or V
  *     ... ip6 daddr . ip6 saddr . meta l4proto . th dport @pin6p ...
@@ -480,11 +480,11 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
 		r = add_set(b, s);
 	if (r == 0)
-		r = add_chain(b, "trigger", "filter", NF_INET_FORWARD, 10);
+		r = add_chain(b, "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST);
 	if (r == 0)
 		r = add_chain(b, "prerouting", "nat", NF_INET_PRE_ROUTING, -90);
 	if (r == 0)
-		r = add_chain(b, "pinhole", "filter", NF_INET_FORWARD, -10);
+		r = add_chain(b, "pinhole", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_FIRST);
 	if (r == 0)
 		r = rule_trigger(b, p, false);
 	if (r == 0)

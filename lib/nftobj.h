@@ -16,6 +16,19 @@
 
 #define NFTOBJ_TABLE "ipautofw"
 
+/*
+ * The forward-hook priorities of our two filter chains. Triggers are seen
+ * last, after every other forward chain has accepted the packet, whatever
+ * its priority (postrouting would be later still, but the kernel refuses
+ * `fib saddr . iif oif` there). Pinhole marks are set first, before any
+ * other forward chain looks for them. Of two chains with the same priority
+ * the one registered later runs first, so only a chain at exactly these
+ * priorities, loaded before us, could still come before (after) us; the
+ * firewall check warns about it.
+ */
+#define NFTOBJ_PRIO_LAST INT32_MAX
+#define NFTOBJ_PRIO_FIRST INT32_MIN
+
 /* Newer than Debian 12's UAPI headers; probed at run time. */
 #define NFTOBJ_TABLE_F_OWNER 0x2
 #define NFTOBJ_TABLE_F_PERSIST 0x4
