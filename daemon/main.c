@@ -397,7 +397,7 @@ static void nflog_cb_watch(struct daemon *d, struct watch *w, uint32_t events)
 
 static void mon_cb(struct daemon *d, struct watch *w, uint32_t events)
 {
-	if (monsock_read(d->mon, &d->mon_foreign) > 0)
+	if (monsock_read(d->mon, mnl_socket_get_portid(d->nft.nl), &d->mon_foreign) > 0)
 		d->rebuild = true;
 }
 
@@ -906,6 +906,8 @@ int main(int argc, char **argv)
 		close(ready_fd);
 	}
 
+	/* arms the timer (the watchdog's first keep-alive) before any event comes */
+	end_of_turn(d);
 	while (!d->quit) {
 		struct epoll_event evs[32];
 		int n = epoll_wait(d->ep, evs, ARRAY_SIZE(evs), -1);

@@ -4,11 +4,30 @@
 # and the journal's <N> priority prefixes on stderr.
 . "$(dirname "$0")/lib.sh"
 : "${NOTIFYRECV:?}"
-topo_up
 conf ra <<'C'
 rule realaudio trigger 7070/tcp forward 6970-7170/udp
 C
 NOTIFY="$TMP/notify.sock"
+# An idle daemon keeps the watchdog fed: WATCHDOG_USEC=2s means a
+# keep-alive every second from a timer, with no event at all to wake the
+# loop (no trigger, no route change, no control request: not even the
+# status poll start_daemon does). So it runs first, in a router namespace
+# that has no interfaces yet: nothing there moves.
+"$NOTIFYRECV" "$NOTIFY" 5000 >"$TMP/idle.out" &
+recv=$!
+wait_for listening grep -q listening "$TMP/idle.out"
+NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=2000000 ip netns exec "$RTR" "$IPAUTOFWD" -C "$CONF" -s "$SOCK" \
+	>>"$TMP/idle.log" 2>&1 &
+DAEMON_PID=$!
+check "idle: READY=1" wait_for ready grep -q "^READY=1$" "$TMP/idle.out"
+check "idle: four keep-alives in about three seconds" \
+	wait_for wd sh -c "test \$(grep -c '^WATCHDOG=1$' '$TMP/idle.out') -ge 4"
+n=$(grep -c '^WATCHDOG=1$' "$TMP/idle.out")
+check "idle: at the half interval, not in a busy loop ($n)" test "$n" -le 6
+check "idle: SIGTERM exits 0" stop_daemon
+wait "$recv"
+
+topo_up
 "$NOTIFYRECV" "$NOTIFY" 20000 "ip netns exec $RTR nft list table inet ipautofw >/dev/null 2>&1" >"$TMP/notify.out" &
 recv=$!
 wait_for listening grep -q listening "$TMP/notify.out"
@@ -36,4 +55,5 @@ check "journal lines carry <6> for info" grep -q "^<6>ready: 1 rule" "$TMP/daemo
 check "and <7> for debug" grep -q "^<7>" "$TMP/daemon.log"
 check "no line without a priority" sh -c "! grep -qv '^<[0-7]>' '$TMP/daemon.log'"
 cat "$TMP/notify.out" | sort | uniq -c | sort -rn | head -8
+
 finish
