@@ -268,7 +268,7 @@ struct mnl_socket *monsock_open(void)
 	return nl;
 }
 
-int monsock_read(struct mnl_socket *nl, bool *foreign)
+int monsock_read(struct mnl_socket *nl, uint32_t own_portid, bool *foreign)
 {
 	int changed = 0;
 
@@ -283,14 +283,14 @@ int monsock_read(struct mnl_socket *nl, bool *foreign)
 			return changed;
 		}
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			uint32_t pid = 0;
+			uint32_t portid = 0;
 
-			switch (nftmon_classify(nlh, &pid)) {
+			switch (nftmon_classify(nlh, &portid)) {
 			case NFTMON_OURS_REMOVED:
 				*foreign = true;
 				break;
 			case NFTMON_GEN:
-				if (*foreign && pid != (uint32_t)getpid())
+				if (*foreign && portid != own_portid)
 					changed = 1;
 				*foreign = false;
 				break;

@@ -32,8 +32,12 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
 struct mnl_socket *monsock_open(void);
-/* Read nf_tables events; returns 1 when someone else changed our table (or events were lost). */
-int monsock_read(struct mnl_socket *nl, bool *foreign);
+/*
+ * Read nf_tables events; returns 1 when someone else changed our table (or
+ * events were lost). Our own transactions are those committed through the
+ * netlink socket with port id OWN_PORTID.
+ */
+int monsock_read(struct mnl_socket *nl, uint32_t own_portid, bool *foreign);
 
 struct mnl_socket *rtnlsock_open(void);
 /* Returns > 0 when a message concerned default routes. */

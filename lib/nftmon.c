@@ -1,7 +1,7 @@
 /*
  * nf_tables event classification; see nftmon.h.
  */
-#include <arpa/inet.h>
+#include <arpa/inet.h>	/* netinet/in.h before the kernel headers */
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -37,7 +37,7 @@ static const struct nlattr *get_attr(const struct nlmsghdr *nlh, uint16_t type)
 	return f.attr;
 }
 
-enum nftmon_event nftmon_classify(const struct nlmsghdr *nlh, uint32_t *ret_pid)
+enum nftmon_event nftmon_classify(const struct nlmsghdr *nlh, uint32_t *ret_portid)
 {
 	const struct nfgenmsg *g;
 	const struct nlattr *a;
@@ -49,8 +49,12 @@ enum nftmon_event nftmon_classify(const struct nlmsghdr *nlh, uint32_t *ret_pid)
 	msg = nlh->nlmsg_type & 0xff;
 	g = mnl_nlmsg_get_payload(nlh);
 	if (msg == NFT_MSG_NEWGEN) {
-		a = get_attr(nlh, NFTA_GEN_PROC_PID);
-		*ret_pid = a && mnl_attr_get_payload_len(a) == 4 ? ntohl(mnl_attr_get_u32(a)) : 0;
+		/*
+		 * The kernel sends the event with the committer's netlink port id;
+		 * NFTA_GEN_PROC_PID is no use: it is a pid in the initial pid
+		 * namespace, which a daemon in a container never sees as its own.
+		 */
+		*ret_portid = nlh->nlmsg_pid;
 		return NFTMON_GEN;
 	}
 	if (msg != NFT_MSG_DELTABLE && msg != NFT_MSG_DELCHAIN && msg != NFT_MSG_DELRULE &&

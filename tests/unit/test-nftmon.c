@@ -40,10 +40,10 @@ static void test_classify(void)
 		{ NFT_MSG_DELTABLE, NFPROTO_INET, NULL, NFTMON_OTHER },
 	};
 	char buf[256];
-	uint32_t pid = 0;
+	uint32_t portid = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		CHECK_INT(nftmon_classify(msg(buf, cases[i].type, cases[i].family, cases[i].table), &pid),
+		CHECK_INT(nftmon_classify(msg(buf, cases[i].type, cases[i].family, cases[i].table), &portid),
 			  cases[i].want);
 }
 
@@ -51,20 +51,22 @@ static void test_gen(void)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = msg(buf, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL);
-	uint32_t pid = 0;
+	uint32_t portid = 0;
 
+	/* whose: the committer's netlink port id, not the pid (another pid namespace's) */
+	nlh->nlmsg_pid = 3120562;
 	mnl_attr_put_u32(nlh, NFTA_GEN_ID, htonl(5));
 	mnl_attr_put_u32(nlh, NFTA_GEN_PROC_PID, htonl(4321));
 	mnl_attr_put_strz(nlh, NFTA_GEN_PROC_NAME, "nft");
-	CHECK_INT(nftmon_classify(nlh, &pid), NFTMON_GEN);
-	CHECK_INT(pid, 4321);
+	CHECK_INT(nftmon_classify(nlh, &portid), NFTMON_GEN);
+	CHECK_INT(portid, 3120562);
 	nlh = msg(buf, NFT_MSG_NEWGEN, NFPROTO_UNSPEC, NULL);
-	CHECK_INT(nftmon_classify(nlh, &pid), NFTMON_GEN);
-	CHECK_INT(pid, 0);
+	CHECK_INT(nftmon_classify(nlh, &portid), NFTMON_GEN);
+	CHECK_INT(portid, 0);
 	/* not nf_tables at all */
 	nlh = msg(buf, NFT_MSG_DELTABLE, NFPROTO_INET, "ipautofw");
 	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFT_MSG_DELTABLE;
-	CHECK_INT(nftmon_classify(nlh, &pid), NFTMON_OTHER);
+	CHECK_INT(nftmon_classify(nlh, &portid), NFTMON_OTHER);
 }
 
 TEST_MAIN(T(test_classify), T(test_gen))
