@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "util.h"
 
 static enum log_target target;
 static int max_prio = LOG_INFO;
@@ -34,27 +35,35 @@ enum log_target log_detect_target(void)
 
 void log_msg(int prio, const char *fmt, ...)
 {
+	struct dynbuf m = { 0 };
+	char *raw = NULL;
 	va_list ap;
+	int n;
 
 	if (prio > max_prio)
 		return;
 	va_start(ap, fmt);
+	n = vasprintf(&raw, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	/* one line, one entry: a newline or escape sequence from a file or a request is shown escaped */
+	dynbuf_append_escaped(&m, raw, n);
+	free(raw);
+	if (!m.data)
+		return;
 	switch (target) {
 	case LOG_TARGET_SYSLOG:
-		vsyslog(prio, fmt, ap);
+		syslog(prio, "%s", m.data);
 		break;
 	case LOG_TARGET_JOURNAL:
-		fprintf(stderr, "<%d>", prio);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "<%d>%s\n", prio, m.data);
 		break;
 	case LOG_TARGET_STDERR:
-		fprintf(stderr, "ipautofwd: ");
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "ipautofwd: %s\n", m.data);
 		break;
 	}
-	va_end(ap);
+	dynbuf_free(&m);
 }
 
 bool log_ratelimit(unsigned *count, unsigned long long *window_ms, unsigned long long now_ms,

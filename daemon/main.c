@@ -52,7 +52,11 @@ int daemon_watch(struct daemon *d, struct watch *w, uint32_t events)
 	return epoll_ctl(d->ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
-static struct config *load_config(struct daemon *d, struct dynbuf *errors)
+/*
+ * ERRORS gets the full report (with source lines and carets) for a terminal
+ * or a client; LOG_LINES, if given, each error's first line, for the log.
+ */
+static struct config *load_config(struct daemon *d, struct dynbuf *errors, struct dynbuf *log_lines)
 {
 	struct config *c = config_new();
 	int r;
@@ -63,11 +67,31 @@ static struct config *load_config(struct daemon *d, struct dynbuf *errors)
 	if (r < 0) {
 		if (c->errors.len)
 			dynbuf_append(errors, c->errors.data, c->errors.len);
+		if (log_lines && c->error_lines.len)
+			dynbuf_append(log_lines, c->error_lines.data, c->error_lines.len);
 		dynbuf_printf(errors, "%u error%s; configuration not applied\n", c->n_errors,
 			      c->n_errors == 1 ? "" : "s");
 		return config_free(c);
 	}
 	return c;
+}
+
+/* One journal entry at err per configuration error: "FILE:LINE:COL: error: MESSAGE". */
+static void log_error_lines(const struct dynbuf *lines)
+{
+	const char *p = lines->data, *nl;
+
+	for (; p && (nl = strchr(p, '\n')); p = nl + 1)
+		log_err("%.*s", (int)(nl - p), p);
+}
+
+static unsigned count_lines(const struct dynbuf *lines)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < lines->len; i++)
+		n += lines->data[i] == '\n';
+	return n;
 }
 
 static const char *fmt_addr(int af, const union inaddr *a, char *buf)
@@ -136,7 +160,8 @@ static int reload(struct daemon *d, struct dynbuf *errors);
  * LINES, each validated against everything before it.
  */
 static struct config *compose(const struct config *files, char *const *lines, size_t n,
-			      const char *label, size_t label_idx, struct dynbuf *errors)
+			      const char *label, size_t label_idx, struct dynbuf *errors,
+			      struct dynbuf *log_lines)
 {
 	struct config *c = config_dup(files);
 
@@ -148,6 +173,8 @@ static struct config *compose(const struct config *files, char *const *lines, si
 		config_parse_rule_line(c, i == label_idx ? label : "runtime", lines[i]);
 	if (c->n_errors) {
 		dynbuf_append(errors, c->errors.data, c->errors.len);
+		if (log_lines && c->error_lines.len)
+			dynbuf_append(log_lines, c->error_lines.data, c->error_lines.len);
 		return config_free(c);
 	}
 	return c;
@@ -185,22 +212,34 @@ int daemon_reload(struct daemon *d, struct dynbuf *errors)
 
 static int reload(struct daemon *d, struct dynbuf *errors)
 {
-	struct config *files = load_config(d, errors), *c = NULL;
+	struct dynbuf lines = { 0 };
+	struct config *files = load_config(d, errors, &lines), *c = NULL;
 	int r;
 
 	d->cnt.reloads++;
 	if (files)
-		c = compose(files, d->runtime, d->n_runtime, NULL, SIZE_MAX, errors);
+		c = compose(files, d->runtime, d->n_runtime, NULL, SIZE_MAX, errors, &lines);
 	if (!c) {
+		unsigned n = count_lines(&lines);
+
 		if (files)
 			dynbuf_printf(errors, "the runtime rules above conflict with the rule files; "
 				      "configuration not applied\n");
 		config_free(files);
 		d->cnt.reload_failures++;
-		log_err("reload refused, the running configuration stays:\n%s",
-			errors->data ? errors->data : "out of memory");
+		if (files)
+			log_err("reload refused, the running configuration stays: %u runtime rule "
+				"error%s against the new rule files:", n, n == 1 ? "" : "s");
+		else
+			log_err("reload refused, the running configuration stays: %u error%s in the "
+				"rule files:", n, n == 1 ? "" : "s");
+		log_error_lines(&lines);
+		if (!n)
+			log_err("%s", errors->data ? errors->data : "out of memory");
+		dynbuf_free(&lines);
 		return -EINVAL;
 	}
+	dynbuf_free(&lines);
 	config_free(d->files);
 	d->files = files;
 	r = apply(d, c, "reload");
@@ -241,7 +280,7 @@ int daemon_set_runtime(struct daemon *d, size_t i, const char *label, const char
 		at = k;
 		lines[k++] = copy;
 	}
-	c = compose(d->files, lines, k, label, at, errors);
+	c = compose(d->files, lines, k, label, at, errors, NULL);
 	if (!c) {
 		free(copy);
 		free(lines);
@@ -272,7 +311,7 @@ int daemon_set_runtime(struct daemon *d, size_t i, const char *label, const char
 
 int daemon_clear_runtime(struct daemon *d, struct dynbuf *errors)
 {
-	struct config *c = compose(d->files, NULL, 0, NULL, SIZE_MAX, errors);
+	struct config *c = compose(d->files, NULL, 0, NULL, SIZE_MAX, errors, NULL);
 	int r;
 
 	if (!c)
@@ -712,7 +751,7 @@ int main(int argc, char **argv)
 	bool foreground = false, check = false, verbose = false, use_syslog = false;
 	const char *dirs[64];
 	size_t n_dirs = 0;
-	struct dynbuf errors = { 0 };
+	struct dynbuf errors = { 0 }, log_lines = { 0 };
 	struct config *cfg;
 	int opt, r, ready_fd = -1, nerr;
 	sigset_t mask;
@@ -784,8 +823,9 @@ int main(int argc, char **argv)
 		d->n_confdirs = ARRAY_SIZE(config_default_dirs);
 	}
 
-	cfg = load_config(d, &errors);
+	cfg = load_config(d, &errors, &log_lines);
 	if (check) {
+		dynbuf_free(&log_lines);
 		if (!cfg) {
 			fputs(errors.data ? errors.data : "out of memory\n", stderr);
 			dynbuf_free(&errors);
@@ -796,10 +836,21 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!cfg) {
-		fputs(errors.data ? errors.data : "out of memory\n", stderr);
+		if (log_detect_target() == LOG_TARGET_JOURNAL && log_lines.len) {
+			unsigned n = count_lines(&log_lines);
+
+			/* under systemd: one entry at err per error, not one per line at info */
+			log_setup(LOG_TARGET_JOURNAL, verbose);
+			log_err("cannot start: %u error%s in the rule files:", n, n == 1 ? "" : "s");
+			log_error_lines(&log_lines);
+		} else {
+			fputs(errors.data ? errors.data : "out of memory\n", stderr);
+		}
+		dynbuf_free(&log_lines);
 		dynbuf_free(&errors);
 		return 1;
 	}
+	dynbuf_free(&log_lines);
 	/* under systemd (Type=notify) the service manager does the detaching */
 	notify_init();
 	if (getenv("NOTIFY_SOCKET"))

@@ -63,6 +63,7 @@ struct config *config_free(struct config *c)
 	iflist_clear(&c->lan);
 	iflist_clear(&c->wan);
 	dynbuf_free(&c->errors);
+	dynbuf_free(&c->error_lines);
 	free(c);
 	return NULL;
 }
@@ -89,7 +90,7 @@ static void diag(struct parser *p, const struct token *t, const char *fmt, ...)
 
 static void diag(struct parser *p, const struct token *t, const char *fmt, ...)
 {
-	struct dynbuf *e = &p->c->errors;
+	struct dynbuf *e = &p->c->errors, head = { 0 }, pre = { 0 };
 	char msg[512];
 	va_list ap;
 
@@ -97,15 +98,30 @@ static void diag(struct parser *p, const struct token *t, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	p->c->n_errors++;
-	if (!t) {
-		dynbuf_printf(e, "%s: error: %s\n", p->file, msg);
-		return;
+	/* bytes from the file are shown escaped: no control characters reach a terminal or a log */
+	dynbuf_append_escaped(&head, p->file, strlen(p->file));
+	if (t)
+		dynbuf_printf(&head, ":%u:%u", t->line, t->col);
+	dynbuf_printf(&head, ": error: ");
+	dynbuf_append_escaped(&head, msg, strlen(msg));
+	dynbuf_append(&head, "\n", 1);
+	if (head.oom)
+		p->c->errors.oom = true;
+	else {
+		dynbuf_append(e, head.data, head.len);
+		dynbuf_append(&p->c->error_lines, head.data, head.len);
 	}
-	dynbuf_printf(e, "%s:%u:%u: error: %s\n", p->file, t->line, t->col, msg);
-	dynbuf_append(e, t->ltext, t->llen);
+	dynbuf_free(&head);
+	if (!t)
+		return;
+	dynbuf_append_escaped(e, t->ltext, t->llen);
 	dynbuf_append(e, "\n", 1);
-	for (unsigned i = 1; i < t->col && i <= t->llen; i++)
-		dynbuf_append(e, t->ltext[i - 1] == '\t' ? "\t" : " ", 1);
+	/* the caret under the column as shown: tabs kept, one space per character */
+	dynbuf_append_escaped(&pre, t->ltext, t->col - 1 < t->llen ? t->col - 1 : t->llen);
+	for (size_t i = 0; i < pre.len; i++)
+		if (pre.data[i] == '\t' || (pre.data[i] & 0xc0) != 0x80)
+			dynbuf_append(e, pre.data[i] == '\t' ? "\t" : " ", 1);
+	dynbuf_free(&pre);
 	dynbuf_append(e, "^\n", 2);
 }
 

@@ -30,6 +30,7 @@ struct config {
 	char **files;		/* owned names that srclocs point to */
 	size_t n_files;
 	struct dynbuf errors;
+	struct dynbuf error_lines;	/* each error's first line only: one log entry each */
 	unsigned n_errors;
 };
 

@@ -1,6 +1,7 @@
 /*
  * Bounded and growable string builders shared by the formatters.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,73 @@ void dynbuf_json_string(struct dynbuf *d, const char *s)
 			dynbuf_append(d, s, 1);
 	}
 	dynbuf_append(d, "\"", 1);
+}
+
+/* The length of the well-formed UTF-8 sequence at S (1-4), or 0; *RET_CP its code point. */
+static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *ret_cp)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80) {
+		*ret_cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
+	return n;
+}
+
+static bool invisible(uint32_t cp)
+{
+	return (cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+size_t dynbuf_append_escaped(struct dynbuf *d, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t width = 0;
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_seq(u + i, len - i, &cp);
+
+		if (n && !invisible(cp)) {
+			if (d)
+				dynbuf_append(d, s + i, n);
+			width++;
+			i += n;
+			continue;
+		}
+		/* escape the whole sequence, or the one stray byte */
+		for (size_t k = 0; k < (n ? n : 1); k++) {
+			if (d)
+				dynbuf_printf(d, "\\x%02x", u[i + k]);
+			width += 4;
+		}
+		i += n ? n : 1;
+	}
+	return width;
 }
 
 void dynbuf_free(struct dynbuf *d)

@@ -35,6 +35,15 @@ void dynbuf_append(struct dynbuf *d, const void *p, size_t n);
 void dynbuf_free(struct dynbuf *d);
 void dynbuf_json_string(struct dynbuf *d, const char *s);
 
+/*
+ * Append S[0..LEN) with every byte that would not show as itself written
+ * as \xNN: control characters (tab aside), DEL, bytes that are not UTF-8,
+ * and the invisible or direction-changing characters (a byte-order mark,
+ * zero-width spaces, bidi overrides, C1 controls). D may be NULL. Returns
+ * the width of the result in columns (a tab counts one), for a caret.
+ */
+size_t dynbuf_append_escaped(struct dynbuf *d, const char *s, size_t len);
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);

@@ -48,12 +48,28 @@ check "STATUS follows the forwardings" wait_for st grep -q "^STATUS=1 rule, 1 fo
 kill -HUP "$DAEMON_PID"
 check "RELOADING=1 with MONOTONIC_USEC" wait_for rl grep -Eq "^RELOADING=1\|MONOTONIC_USEC=[0-9]+$" "$TMP/notify.out"
 check "READY=1 again after the reload" sh -c "sed -n '/^RELOADING=1/,\$p' '$TMP/notify.out' | grep -q '^READY=1$'"
+# a bad rule file under systemd: each error one journal entry at err,
+# location and message together, none of it at info
+conf 40-bad <<'C'
+rule broken trigger 0/tcp forward 1-2/xdp
+C
+kill -HUP "$DAEMON_PID"
+check "a refused reload is logged at err" wait_for refused grep -q "^<3>reload refused, the running configuration stays: 2 errors" "$TMP/daemon.log"
+check "each FILE:LINE:COL error one entry at err" sh -c "grep -q '^<3>$CONF/40-bad.conf:1:21: error: port 0 out of range 1-65535$' '$TMP/daemon.log' &&
+	grep -q '^<3>$CONF/40-bad.conf:1:39: error: unknown protocol .xdp. (expected tcp or udp)$' '$TMP/daemon.log'"
 check "SIGTERM exits 0" stop_daemon
 wait "$recv"
 check "STOPPING=1 is the last message" sh -c "tail -1 '$TMP/notify.out' | grep -q '^STOPPING=1$'"
 check "journal lines carry <6> for info" grep -q "^<6>ready: 1 rule" "$TMP/daemon.log"
 check "and <7> for debug" grep -q "^<7>" "$TMP/daemon.log"
 check "no line without a priority" sh -c "! grep -qv '^<[0-7]>' '$TMP/daemon.log'"
+# the same at start: the daemon refuses to run, and says why at err
+: >"$TMP/start.log"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TMP/start.log") ip netns exec "$RTR" "$IPAUTOFWD" -C "$CONF" -s "$SOCK" \
+	>>"$TMP/start.log" 2>&1
+check "a broken configuration at start: exit 1" test $? = 1
+check "with each error at err" grep -q "^<3>$CONF/40-bad.conf:1:21: error: port 0 out of range 1-65535$" "$TMP/start.log"
+check "and nothing else" sh -c "! grep -qv '^<3>' '$TMP/start.log'"
 cat "$TMP/notify.out" | sort | uniq -c | sort -rn | head -8
 
 finish

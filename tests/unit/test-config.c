@@ -223,6 +223,70 @@ static void test_caret_and_all_errors(void)
 	config_free(c);
 }
 
+/* What a log gets: each error's first line, one per error, nothing else. */
+static void test_error_lines(void)
+{
+	struct config *c = parse("rule a trigger 1/tcp forward 2/tcp\n"
+				 "\trule b trigger 0/tcp forward 3/tcp\n"
+				 "bogus\n");
+
+	CHECK_INT(c->n_errors, 2);
+	CHECK_STR(c->error_lines.data,
+		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
+		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan or pinhole-mark)\n");
+	config_free(c);
+}
+
+/* Bytes that would not show as themselves are escaped, and the caret still lines up. */
+static void test_escaped_errors(void)
+{
+	struct config *c = parse("rule \x1b[2Jx trigger 1/tcp forward 2/tcp\n"
+				 "rule \xc3\xa9\x01 trigger 1/xdp\xff forward 3/tcp\n");
+
+	CHECK_STR(c->errors.data,
+		  "t.conf:1:6: error: invalid rule name '\\x1b[2Jx' (1-32 of A-Z a-z 0-9 _ . -)\n"
+		  "rule \\x1b[2Jx trigger 1/tcp forward 2/tcp\n"
+		  "     ^\n"
+		  "t.conf:2:6: error: invalid rule name '\xc3\xa9\\x01' (1-32 of A-Z a-z 0-9 _ . -)\n"
+		  "rule \xc3\xa9\\x01 trigger 1/xdp\\xff forward 3/tcp\n"
+		  "     ^\n"
+		  "t.conf:2:20: error: unknown protocol 'xdp\\xff' (expected tcp or udp)\n"
+		  "rule \xc3\xa9\\x01 trigger 1/xdp\\xff forward 3/tcp\n"
+		  "                     ^\n");
+	config_free(c);
+}
+
+static void test_escape(void)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+		size_t width;
+	} cases[] = {
+		{ "plain", "plain", 5 },
+		{ "a\tb", "a\tb", 3 },
+		{ "a\nb\r", "a\\x0ab\\x0d", 10 },
+		{ "\x7f", "\\x7f", 4 },
+		{ "caf\xc3\xa9", "caf\xc3\xa9", 4 },			/* UTF-8 stays */
+		{ "\xef\xbb\xbfrule", "\\xef\\xbb\\xbfrule", 16 },	/* a BOM does not */
+		{ "\xe2\x80\xae" "evil", "\\xe2\\x80\\xae" "evil", 16 },	/* nor a bidi override */
+		{ "\xc2\x9b", "\\xc2\\x9b", 8 },				/* nor a C1 control */
+		{ "\xc3", "\\xc3", 4 },					/* a cut sequence */
+		{ "\xc0\xaf", "\\xc0\\xaf", 8 },				/* an overlong one */
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80", 12 },		/* a surrogate */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct dynbuf d = { 0 };
+		size_t w = dynbuf_append_escaped(&d, cases[i].in, strlen(cases[i].in));
+
+		CHECK_STR(d.data ? d.data : "", cases[i].out);
+		CHECK_INT(w, cases[i].width);
+		CHECK_INT(dynbuf_append_escaped(NULL, cases[i].in, strlen(cases[i].in)), w);
+		dynbuf_free(&d);
+	}
+}
+
 static void test_overlap_rules(void)
 {
 	struct config *c;
@@ -322,4 +386,5 @@ static void test_dropin_dirs(void)
 
 TEST_MAIN(T(test_full_example), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
-	  T(test_rule_line), T(test_dropin_dirs))
+	  T(test_rule_line), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
+	  T(test_escape))
