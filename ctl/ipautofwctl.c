@@ -53,6 +53,12 @@ static const struct command commands[] = {
 	{ "status", "", "rules, forwardings, counters and trigger latency", 0, 0,
 	  "Counters since the daemon started and the time from a trigger packet's arrival\n"
 	  "to its forwarding being in the kernel (p50/p99 of the last 1024).\n" },
+	{ "reexec", "", "replace the daemon by the installed binary in place", 0, 0,
+	  "The daemon re-executes the ipautofwd it was started from, in place: same PID,\n"
+	  "same table, every forwarding with its remaining time, runtime rules kept;\n"
+	  "systemd sees a reload, not a restart. A package upgrade runs this. The new\n"
+	  "binary answers once it is ready; if it would not start (ipautofwd --check\n"
+	  "fails) the running daemon stays and this exits 1. Needs root.\n" },
 	{ "help", "[COMMAND]", "this text, or more about one command", 0, 1, NULL },
 };
 

@@ -399,6 +399,19 @@ static int cmd_flush_runtime(struct daemon *d, const struct ctl_request *req, st
 	return CTLPROTO_OK;
 }
 
+static int cmd_reexec(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: reexec\n");
+		return CTLPROTO_USAGE;
+	}
+	if (d->reexec_client) {
+		dynbuf_printf(out, "a reexec is already under way\n");
+		return CTLPROTO_FAILED;
+	}
+	return CONTROL_REPLY_LATER;
+}
+
 static const struct command commands[] = {
 	{ "list", false, cmd_list },
 	{ "rules", false, cmd_rules },
@@ -410,6 +423,7 @@ static const struct command commands[] = {
 	{ "autofw-add", true, cmd_autofw_add },
 	{ "autofw-del", true, cmd_autofw_del },
 	{ "flush-runtime", true, cmd_flush_runtime },
+	{ "reexec", true, cmd_reexec },
 };
 
 static void client_free(struct daemon *d, struct client *c)
@@ -479,6 +493,13 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 	} else {
 		status = commands[i].fn(d, req, &out);
 	}
+	if (status == CONTROL_REPLY_LATER) {
+		/* the loop re-executes at the end of this turn */
+		heap_remove(&d->client_timers, &c->timer);
+		d->reexec_client = c;
+		dynbuf_free(&out);
+		return;
+	}
 	if (out.oom) {
 		dynbuf_free(&out);
 		dynbuf_printf(&out, "out of memory\n");
@@ -486,6 +507,11 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 	}
 	reply(d, c, status, out.data ? out.data : "", out.len);
 	dynbuf_free(&out);
+}
+
+void control_reply(struct daemon *d, struct client *c, int status, const char *text)
+{
+	reply(d, c, status, text, strlen(text));
 }
 
 static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
@@ -612,13 +638,17 @@ uint64_t control_tick(struct daemon *d, uint64_t now)
 	return n ? n->deadline : UINT64_MAX;
 }
 
-int control_listen(struct daemon *d)
+int control_listen(struct daemon *d, int fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
 	struct group *gr;
-	int fd;
 
+	if (fd >= 0) {
+		/* handed over by a re-exec: bound, listening, clients queued */
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		goto watch;
+	}
 	if (strlen(d->sockpath) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, d->sockpath);
@@ -649,6 +679,7 @@ int control_listen(struct daemon *d)
 		log_err("control socket: no group '%s'", d->sockgroup);
 		return -ENOENT;
 	}
+watch:
 	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	d->ctl_w.fd = fd;
 	d->ctl_w.cb = accept_cb;

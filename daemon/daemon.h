@@ -56,6 +56,8 @@ struct daemon {
 	bool mon_foreign;		/* our table changed in the transaction being read */
 	bool rebuild;			/* re-create the table at the end of this turn */
 	bool no_owner;
+	bool no_persist;		/* the table goes when the daemon goes, even on a crash */
+	struct client *reexec_client;	/* asked for reexec; answered by the new binary */
 	struct ct_worker *ct;
 	struct ct_jobs ct_jobs;
 	struct nlbatch batch;
@@ -106,7 +108,23 @@ int daemon_clear_runtime(struct daemon *d, struct dynbuf *errors);
 int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n);
 int daemon_watch(struct daemon *d, struct watch *w, uint32_t events);
 
-int control_listen(struct daemon *d);
+/* Listen on d->sockpath, or on FD (>= 0) handed over by a re-exec. */
+int control_listen(struct daemon *d, int fd);
+/* Answer a client whose command said CONTROL_REPLY_LATER. */
+void control_reply(struct daemon *d, struct client *c, int status, const char *text);
+/* What a command returns when its reply comes later (reexec). */
+#define CONTROL_REPLY_LATER (-1)
 void control_close(struct daemon *d);
 /* Expire idle clients, free dead ones; returns the next client deadline. */
 uint64_t control_tick(struct daemon *d, uint64_t now);
+
+struct handover_fds;
+struct handover_state;
+/* Remember ARGV and the binary's path, to run the same again. */
+void reexec_init(char **argv);
+/* The handover of a re-exec: 1 if this process is one, 0 if not, -errno. */
+int reexec_inherited(struct handover_fds *ret, struct handover_state *st);
+/* Replace this process by the installed ipautofwd; returns only on failure, answered. */
+void daemon_reexec(struct daemon *d);
+/* The new binary is ready: tell the client that asked (and close FD). */
+void reexec_reply(int fd, const struct daemon *d);

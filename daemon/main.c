@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "handover.h"
 #include "log.h"
 #include <libnftnl/set.h>
 
@@ -621,8 +622,8 @@ static int setup_table(struct daemon *d)
 	size_t n_flags = ARRAY_SIZE(flags);
 	int r = -EINVAL;
 
-	if (d->no_owner) {
-		flags[0] = 0;
+	if (d->no_owner || d->no_persist) {
+		flags[0] = d->no_owner ? 0 : NFTOBJ_TABLE_F_OWNER;
 		n_flags = 1;
 	}
 	for (size_t i = 0; i < n_flags; i++) {
@@ -641,7 +642,7 @@ static int setup_table(struct daemon *d)
 			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
 				  flags[i] ? "owner" : "not owned: other tools may change it");
-			if (flags[i] && !(flags[i] & NFTOBJ_TABLE_F_PERSIST))
+			if (flags[i] && !(flags[i] & NFTOBJ_TABLE_F_PERSIST) && !d->no_persist)
 				log_warn("this kernel cannot keep a table after its owner exits "
 					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
 			break;
@@ -688,6 +689,8 @@ static void usage(FILE *f)
 		"                          socket (default: ipautofw if it exists, else root)\n"
 		"      --no-owner          do not own the table: nft may inspect and change it\n"
 		"                          (the daemon re-creates it if it is deleted)\n"
+		"      --no-persist        do not keep the table when the daemon dies: a crash\n"
+		"                          closes every forwarding at once\n"
 		"      --check             check the configuration and exit (no privileges needed)\n"
 		"      --syslog            log to syslog instead of stderr\n"
 		"  -v, --verbose           log debug messages\n"
@@ -739,6 +742,7 @@ int main(int argc, char **argv)
 		{ "nflog-group", required_argument, NULL, 'g' },
 		{ "socket-group", required_argument, NULL, 'G' },
 		{ "no-owner", no_argument, NULL, 'O' },
+		{ "no-persist", no_argument, NULL, 'P' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -748,7 +752,9 @@ int main(int argc, char **argv)
 	};
 	static struct daemon dd;
 	struct daemon *d = &dd;
-	bool foreground = false, check = false, verbose = false, use_syslog = false;
+	bool foreground = false, check = false, verbose = false, use_syslog = false, reexeced;
+	struct handover_fds inh;
+	struct handover_state st;
 	const char *dirs[64];
 	size_t n_dirs = 0;
 	struct dynbuf errors = { 0 }, log_lines = { 0 };
@@ -757,6 +763,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	char *end;
 
+	reexec_init(argv);
 	d->sockpath = getenv("IPAUTOFW_SOCKET") ? getenv("IPAUTOFW_SOCKET") : DEFAULT_SOCKET;
 	d->group = DEFAULT_GROUP;
 	while ((opt = getopt_long(argc, argv, "fC:s:g:vhV", opts, NULL)) != -1) {
@@ -789,6 +796,9 @@ int main(int argc, char **argv)
 			break;
 		case 'O':
 			d->no_owner = true;
+			break;
+		case 'P':
+			d->no_persist = true;
 			break;
 		case 'k':
 			check = true;
@@ -855,8 +865,10 @@ int main(int argc, char **argv)
 	notify_init();
 	if (getenv("NOTIFY_SOCKET"))
 		foreground = true;
+	/* a re-exec keeps the PID: it detached, if at all, the first time */
+	reexeced = getenv(HANDOVER_ENV);
 	if (!foreground) {
-		r = daemonize(&ready_fd);
+		r = reexeced ? 0 : daemonize(&ready_fd);
 		if (r < 0) {
 			fprintf(stderr, "ipautofwd: cannot detach: %s\n", strerror(-r));
 			return 1;
@@ -866,6 +878,14 @@ int main(int argc, char **argv)
 	log_setup(use_syslog ? LOG_TARGET_SYSLOG : log_detect_target(), verbose);
 
 	d->started_ms = now_ms();
+	if (reexec_inherited(&inh, &st) < 0)
+		return 1;
+	if (reexeced) {
+		if (st.started_ms)
+			d->started_ms = st.started_ms;
+		d->runtime = st.runtime;
+		d->n_runtime = st.n_runtime;
+	}
 	d->ctl_w.fd = -1;
 	d->spare_fd = -1;
 	engine_init(&d->eng);
@@ -874,7 +894,17 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_warn("cannot read default routes: %s", strerror(-r));
 	d->files = cfg;
-	cfg = config_dup(d->files);
+	cfg = compose(d->files, d->runtime, d->n_runtime, NULL, SIZE_MAX, &errors, NULL);
+	if (!cfg && d->n_runtime) {
+		log_err("the runtime rules handed over do not fit this version; dropped:\n%s",
+			errors.data ? errors.data : "out of memory");
+		for (size_t i = 0; i < d->n_runtime; i++)
+			free(d->runtime[i]);
+		free(d->runtime);
+		d->runtime = NULL;
+		d->n_runtime = 0;
+		cfg = config_dup(d->files);
+	}
 	if (!cfg) {
 		log_err("out of memory");
 		return 1;
@@ -900,13 +930,15 @@ int main(int argc, char **argv)
 	daemon_watch(d, &d->sig_w, EPOLLIN);
 	daemon_watch(d, &d->timer_w, EPOLLIN);
 
-	r = nftsock_open(&d->nft);
+	r = inh.nft >= 0 ? nftsock_fdopen(&d->nft, inh.nft) : nftsock_open(&d->nft);
 	if (r < 0) {
 		log_err("cannot open nftables netlink socket: %s", strerror(-r));
 		return 1;
 	}
 	/* bind NFLOG first: a trigger rule without a listener would log into the void */
-	d->nflog = nflogsock_open(d->group, &nerr);
+	d->nflog = inh.nflog >= 0 ? mnl_socket_fdopen(inh.nflog) : nflogsock_open(d->group, &nerr);
+	if (!d->nflog && inh.nflog >= 0)
+		nerr = -errno;
 	if (!d->nflog) {
 		log_err("cannot bind NFLOG group %u: %s%s", d->group, strerror(-nerr),
 			nerr == -EBUSY || nerr == -EPERM ?
@@ -938,13 +970,14 @@ int main(int argc, char **argv)
 	d->ct = ct_worker_start();
 	if (!d->ct)
 		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
-	r = control_listen(d);
+	r = control_listen(d, inh.control);
 	if (r < 0) {
 		log_err("control socket %s: %s", d->sockpath, strerror(-r));
 		remove_table(d);
 		return 1;
 	}
-	log_info("ready: %zu rule%s, NFLOG group %u, control socket %s", d->eng.cfg->n_rules,
+	log_info("ready%s: %zu rule%s, NFLOG group %u, control socket %s",
+		 reexeced ? " (re-executed)" : "", d->eng.cfg->n_rules,
 		 d->eng.cfg->n_rules == 1 ? "" : "s", d->group, d->sockpath);
 	d->notified_rules = SIZE_MAX;
 	notify_status(d);
@@ -956,6 +989,8 @@ int main(int argc, char **argv)
 			log_debug("ready pipe: %m");
 		close(ready_fd);
 	}
+	if (inh.client >= 0)
+		reexec_reply(inh.client, d);
 
 	/* arms the timer (the watchdog's first keep-alive) before any event comes */
 	end_of_turn(d);
@@ -973,6 +1008,8 @@ int main(int argc, char **argv)
 			w->cb(d, w, evs[i].events);
 		}
 		end_of_turn(d);
+		if (d->reexec_client && !d->quit)
+			daemon_reexec(d);
 	}
 
 	notify_send("STOPPING=1");

@@ -39,11 +39,21 @@ static void set_buf(struct mnl_socket *nl, int opt_force, int opt, int size)
 		setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
 }
 
-int nftsock_open(struct nftsock *s)
+static void nftsock_setup(struct nftsock *s)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	int one = 1;
 
+	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	s->sndbuf = 1 << 20;
+	set_buf(s->nl, SO_SNDBUFFORCE, SO_SNDBUF, s->sndbuf);
+	set_buf(s->nl, SO_RCVBUFFORCE, SO_RCVBUF, 4 << 20);
+}
+
+int nftsock_open(struct nftsock *s)
+{
 	s->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!s->nl)
 		return -errno;
@@ -53,12 +63,16 @@ int nftsock_open(struct nftsock *s)
 		nftsock_close(s);
 		return err;
 	}
-	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	s->sndbuf = 1 << 20;
-	set_buf(s->nl, SO_SNDBUFFORCE, SO_SNDBUF, s->sndbuf);
-	set_buf(s->nl, SO_RCVBUFFORCE, SO_RCVBUF, 4 << 20);
+	nftsock_setup(s);
+	return 0;
+}
+
+int nftsock_fdopen(struct nftsock *s, int fd)
+{
+	s->nl = mnl_socket_fdopen(fd);
+	if (!s->nl)
+		return -errno;
+	nftsock_setup(s);
 	return 0;
 }
 

@@ -13,6 +13,8 @@ struct nftsock {
 };
 
 int nftsock_open(struct nftsock *s);
+/* A bound socket FD handed over by a re-exec: it may own the table. */
+int nftsock_fdopen(struct nftsock *s, int fd);
 void nftsock_close(struct nftsock *s);
 /* Finish, send and read every ack of B. On error *RET_WHAT names the request. */
 int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what);

@@ -1,0 +1,159 @@
+/*
+ * The re-exec handover: descriptor names in an environment variable and
+ * the state file's lines; see handover.h. Only formatting and parsing:
+ * the daemon does the execve().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handover.h"
+
+static const struct {
+	const char *name;
+	size_t off;
+} fd_names[] = {
+	{ "nft", offsetof(struct handover_fds, nft) },
+	{ "nflog", offsetof(struct handover_fds, nflog) },
+	{ "control", offsetof(struct handover_fds, control) },
+	{ "client", offsetof(struct handover_fds, client) },
+	{ "state", offsetof(struct handover_fds, state) },
+};
+
+static int *fd_field(struct handover_fds *f, size_t i)
+{
+	return (int *)((char *)f + fd_names[i].off);
+}
+
+void handover_fds_init(struct handover_fds *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_names); i++)
+		*fd_field(f, i) = -1;
+}
+
+int handover_format_fds(const struct handover_fds *f, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT(buf, size);
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(fd_names); i++) {
+		int fd = *fd_field((struct handover_fds *)f, i);
+
+		if (fd >= 0)
+			strbuf_printf(&sb, "%s%s=%d", sb.len ? " " : "", fd_names[i].name, fd);
+	}
+	return sb.len < size ? 0 : -ENOSPC;
+}
+
+int handover_parse_fds(const char *s, struct handover_fds *ret)
+{
+	handover_fds_init(ret);
+	while (*s) {
+		const char *eq = strchr(s, '='), *p;
+		size_t i, len;
+		long v = 0;
+
+		if (!eq)
+			return -EINVAL;
+		len = eq - s;
+		for (i = 0; i < ARRAY_SIZE(fd_names); i++)
+			if (strlen(fd_names[i].name) == len && !strncmp(s, fd_names[i].name, len))
+				break;
+		if (i == ARRAY_SIZE(fd_names) || *fd_field(ret, i) >= 0)
+			return -EINVAL;
+		for (p = eq + 1; *p >= '0' && *p <= '9'; p++) {
+			v = v * 10 + (*p - '0');
+			if (v > INT_MAX)
+				return -EINVAL;
+		}
+		if (p == eq + 1 || v < 3 || (*p && (*p != ' ' || !p[1])))
+			return -EINVAL;
+		*fd_field(ret, i) = v;
+		s = *p ? p + 1 : p;
+	}
+	return 0;
+}
+
+void handover_format_state(struct dynbuf *out, const struct handover_state *s)
+{
+	dynbuf_printf(out, "started %" PRIu64 "\n", s->started_ms);
+	for (size_t i = 0; i < s->n_runtime; i++)
+		dynbuf_printf(out, "runtime %s\n", s->runtime[i]);
+}
+
+static int add_runtime(struct handover_state *s, const char *v, size_t len)
+{
+	char **lines = realloc(s->runtime, (s->n_runtime + 1) * sizeof(*lines));
+
+	if (!lines)
+		return -ENOMEM;
+	s->runtime = lines;
+	lines[s->n_runtime] = strndup(v, len);
+	if (!lines[s->n_runtime])
+		return -ENOMEM;
+	s->n_runtime++;
+	return 0;
+}
+
+static int parse_line(struct handover_state *s, const char *line, size_t len)
+{
+	const char *sp = memchr(line, ' ', len), *v;
+	size_t klen, vlen;
+	char num[24];
+	char *end;
+
+	if (!sp)
+		return len ? 0 : -EINVAL;	/* a key alone: from a newer daemon */
+	klen = sp - line;
+	v = sp + 1;
+	vlen = len - klen - 1;
+	if (memchr(line, '\0', len))
+		return -EINVAL;
+	if (klen == 7 && !memcmp(line, "started", 7)) {
+		if (!vlen || vlen >= sizeof(num) || v[0] < '0' || v[0] > '9')
+			return -EINVAL;
+		memcpy(num, v, vlen);
+		num[vlen] = '\0';
+		errno = 0;
+		s->started_ms = strtoull(num, &end, 10);
+		return *end || errno ? -EINVAL : 0;
+	}
+	if (klen == 7 && !memcmp(line, "runtime", 7))
+		return vlen ? add_runtime(s, v, vlen) : -EINVAL;
+	return 0;
+}
+
+int handover_parse_state(const char *buf, size_t len, struct handover_state *ret)
+{
+	size_t pos = 0;
+
+	*ret = (struct handover_state){ 0 };
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		int r;
+
+		if (!nl)
+			r = -EINVAL;	/* cut short */
+		else
+			r = parse_line(ret, buf + pos, l);
+		if (r < 0) {
+			handover_state_free(ret);
+			return r;
+		}
+		pos += l + 1;
+	}
+	return 0;
+}
+
+void handover_state_free(struct handover_state *s)
+{
+	for (size_t i = 0; i < s->n_runtime; i++)
+		free(s->runtime[i]);
+	free(s->runtime);
+	*s = (struct handover_state){ 0 };
+}
