@@ -716,6 +716,33 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 	c->mark_loc.line = toks[0].line;
 }
 
+static void parse_guard(struct parser *p, const struct token *toks, size_t n,
+			const struct token *end)
+{
+	struct config *c = p->c;
+	char where[300];
+
+	if (n != 2) {
+		diag(p, n < 2 ? end : &toks[2], n < 2 ? "'pinhole-guard' needs on or off" :
+		     "unexpected word after 'pinhole-guard on|off'");
+		return;
+	}
+	if (!tok_is(&toks[1], "on") && !tok_is(&toks[1], "off")) {
+		diag(p, &toks[1], "invalid value '%.*s' for 'pinhole-guard' (expected on or off)",
+		     (int)toks[1].len, toks[1].s);
+		return;
+	}
+	if (c->guard_loc.line) {
+		describe_loc(&c->guard_loc, where, sizeof(where));
+		diag(p, &toks[0], "'pinhole-guard' given twice (first at %s)", where);
+		return;
+	}
+	c->pinhole_guard = tok_is(&toks[1], "on");
+	c->guard_loc.file = p->file;
+	c->guard_loc.line = toks[0].line;
+	c->guard_loc.col = toks[0].col;
+}
+
 static void parse_statement(struct parser *p, const struct token *toks, size_t n,
 			    const struct token *end)
 {
@@ -729,8 +756,11 @@ static void parse_statement(struct parser *p, const struct token *toks, size_t n
 		parse_global_ifs(p, toks, n, end, true);
 	else if (tok_is(&toks[0], "pinhole-mark"))
 		parse_mark(p, toks, n, end);
+	else if (tok_is(&toks[0], "pinhole-guard"))
+		parse_guard(p, toks, n, end);
 	else
-		diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan or pinhole-mark)",
+		diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark "
+		     "or pinhole-guard)",
 		     (int)toks[0].len, toks[0].s);
 }
 
@@ -870,6 +900,9 @@ struct config *config_dup(const struct config *src)
 	c->mark_loc = src->mark_loc;
 	c->pinhole_mark = src->pinhole_mark;
 	c->pinhole_mask = src->pinhole_mask;
+	c->pinhole_guard = src->pinhole_guard;
+	c->guard_loc = src->guard_loc;
+	c->guard_loc.file = reintern(c, src->guard_loc.file);
 	c->lan_loc.file = reintern(c, src->lan_loc.file);
 	c->wan_loc.file = reintern(c, src->wan_loc.file);
 	c->mark_loc.file = reintern(c, src->mark_loc.file);

@@ -27,6 +27,8 @@ struct config {
 	uint32_t pinhole_mark;
 	uint32_t pinhole_mask;
 	struct srcloc mark_loc;
+	bool pinhole_guard;	/* drop IPv6 to forward ports that no pinhole covers */
+	struct srcloc guard_loc;	/* line 0: not given */
 	char **files;		/* owned names that srclocs point to */
 	size_t n_files;
 	struct dynbuf errors;

@@ -403,7 +403,42 @@ int engine_write_wan(struct engine *e, struct nlbatch *b)
 	return r;
 }
 
-/* The trigger ports and the WAN interfaces, rewritten whole (both are small). */
+/*
+ * pinhole-guard's ports: the forwards of every rule that may open IPv6
+ * pinholes (disabled or not); nothing when the guard is off.
+ */
+static int write_guard(struct engine *e, struct nlbatch *b)
+{
+	struct portrange *ports = NULL;
+	struct nftobj_elem *el = NULL;
+	size_t n = 0, n_el = 0;
+	int r = nftobj_flush_set(b, NFTOBJ_GUARD6);
+
+	for (size_t i = 0; r == 0 && e->cfg && e->cfg->pinhole_guard && i < e->cfg->n_rules; i++) {
+		const struct rule *q = e->cfg->rules[i];
+		struct portrange *p;
+
+		if (q->is_static ? q->to_af != AF_INET6 : !(q->family & RULE_FAMILY_IPV6))
+			continue;
+		p = realloc(ports, (n + q->n_forwards + 1) * sizeof(*p));
+		if (!p) {
+			r = -ENOMEM;
+			break;
+		}
+		ports = p;
+		memcpy(ports + n, q->forwards, q->n_forwards * sizeof(*p));
+		n += q->n_forwards;
+	}
+	if (r == 0 && n)
+		r = nftobj_portrange_elems(ports, n, &el, &n_el);
+	if (r == 0 && n_el)
+		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_GUARD6, el, n_el);
+	free(el);
+	free(ports);
+	return r;
+}
+
+/* The trigger ports, the WAN interfaces and the guarded ports, rewritten whole (all small). */
 static int write_sets(struct engine *e, struct nlbatch *b)
 {
 	struct portrange *trig = NULL;
@@ -432,6 +467,8 @@ static int write_sets(struct engine *e, struct nlbatch *b)
 		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, el, n_el);
 	free(el);
 	free(trig);
+	if (r == 0)
+		r = write_guard(e, b);
 	return r;
 }
 
@@ -447,7 +484,8 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 	fwtable_take_pending(&e->fwt);
 	for (int s = 0; s < NFTOBJ__SETS; s++) {
 		e->gone[s].n = 0;
-		if (s == NFTOBJ_WANIF || s == NFTOBJ_TRIGGERS || nftobj_set_is_dynamic(s))
+		if (s == NFTOBJ_WANIF || s == NFTOBJ_TRIGGERS || s == NFTOBJ_GUARD6 ||
+		    nftobj_set_is_dynamic(s))
 			continue;
 		r = nftobj_flush_set(b, s);
 		if (r < 0)

@@ -13,6 +13,9 @@
  *     iifname @wanif ct state new meta nfproto ipv6
  *       ip6 daddr . meta l4proto . th dport @pin6 meta mark set mark and ~M or V
  *     ... ip6 daddr . ip6 saddr . meta l4proto . th dport @pin6p ...
+ *     iifname @wanif ct state new meta nfproto ipv6 meta mark and M != V
+ *       meta l4proto . th dport @guard6 drop
+ * (guard6 is empty unless `pinhole-guard on`.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,6 +80,8 @@ static const struct setdef sets[NFTOBJ__SETS] = {
 	[NFTOBJ_REDIR4] = { .name = "redir4", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			    .key_len = 8, .fields = { 1, 2 }, .map = true,
 			    .data_type = (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, .data_len = 8 },
+	[NFTOBJ_GUARD6] = { .name = "guard6", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
+			    .key_len = 8, .fields = { 1, 2 } },
 	[NFTOBJ_RATE4] = { .name = "rate4", .dynamic = true, .timeout_ms = 10000,
 			   .key_type = TYPE_IPADDR, .key_len = 4 },
 	[NFTOBJ_RATE6] = { .name = "rate6", .dynamic = true, .timeout_ms = 10000,
@@ -473,6 +478,35 @@ static int rule_pinhole(struct nlbatch *b, const struct nftobj_params *p, bool p
 	return commit_rule(b, r, peer ? "add pinhole rule (peer)" : "add pinhole rule");
 }
 
+/*
+ * pinhole-guard: a new inbound IPv6 connection from WAN to a guarded port
+ * that no pinhole rule marked is dropped. A drop is final in every table,
+ * so a firewall that opens the whole port range to the LAN (firewalld
+ * policies cannot match the mark) still opens only the pinholes.
+ */
+static int rule_guard(struct nlbatch *b, const struct nftobj_params *p)
+{
+	struct nftnl_rule *r = new_rule("pinhole");
+	struct nftnl_expr *e;
+	uint32_t mark = p->mark;
+
+	if (!r)
+		return -ENOMEM;
+	e_wan_in(r);
+	e_ct_new(r);
+	e_nfproto(r, NFPROTO_IPV6);
+	e_meta_load(r, NFT_META_MARK, NFT_REG_1);
+	e_bitwise(r, NFT_REG_1, p->mark_mask, 0);
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &mark, 4);
+	e_proto_port(r, NFT_REG_1, NFT_REG32_01);
+	e_lookup(r, NFT_REG_1, NFTOBJ_GUARD6, false, -1);
+	e = e_new("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	e_add(r, e);
+	return commit_rule(b, r, "add pinhole-guard rule");
+}
+
 int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 {
 	int r = 0;
@@ -499,6 +533,8 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 		r = rule_pinhole(b, p, false);
 	if (r == 0)
 		r = rule_pinhole(b, p, true);
+	if (r == 0)
+		r = rule_guard(b, p);
 	return r;
 }
 

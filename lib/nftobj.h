@@ -43,6 +43,7 @@ enum nftobj_set {
 	NFTOBJ_PIN6,		/* ipv6_addr(host) . inet_proto . inet_service */
 	NFTOBJ_PIN6P,		/* ipv6_addr(host) . ipv6_addr(peer) . inet_proto . inet_service */
 	NFTOBJ_REDIR4,		/* inet_proto . inet_service : ipv4_addr . inet_service (port remap) */
+	NFTOBJ_GUARD6,		/* inet_proto . inet_service, interval: pinhole-guard's ports */
 	/* filled by the trigger rules themselves: a per-host log rate limit */
 	NFTOBJ_RATE4,
 	NFTOBJ_RATE6,

@@ -182,11 +182,18 @@ static void test_errors(void)
 		  "t.conf:1:5: error: interface name 'averyveryverylongname0' is longer than 15 characters" },
 		{ "wan et*h0\n", "t.conf:1:5: error: invalid interface name 'et*h0'" },
 		{ "frobnicate 1\n",
-		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan or pinhole-mark)" },
+		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan, pinhole-mark or pinhole-guard)" },
 		{ "pinhole-mark 0x3/0x1\n",
 		  "t.conf:1:14: error: mark 0x3 has bits outside mask 0x1 or is zero" },
 		{ "pinhole-mark zz\n",
 		  "t.conf:1:14: error: invalid mark 'zz' (expected VALUE[/MASK], e.g. 0x10000000/0x10000000)" },
+		{ "pinhole-guard on\npinhole-guard off\n",
+		  "t.conf:2:1: error: 'pinhole-guard' given twice (first at t.conf:1:1)" },
+		{ "pinhole-guard yes\n",
+		  "t.conf:1:15: error: invalid value 'yes' for 'pinhole-guard' (expected on or off)" },
+		{ "pinhole-guard\n", "t.conf:1:14: error: 'pinhole-guard' needs on or off" },
+		{ "pinhole-guard on off\n",
+		  "t.conf:1:18: error: unexpected word after 'pinhole-guard on|off'" },
 		{ "rule a trigger 1/tcp forward 2/tcp lan eth0 wan eth0\n",
 		  "t.conf:1:36: error: interface 'eth0' is both lan and wan" },
 		{ "rule a trigger 1/tcp forward 2/tcp to 1.2.3.4 peer\n",
@@ -310,6 +317,25 @@ static void test_overlap_rules(void)
 	config_free(c);
 }
 
+static void test_pinhole_guard(void)
+{
+	struct config *c = parse("rule a trigger 1/tcp forward 2/tcp\n"), *d;
+
+	CHECK(!c->pinhole_guard);
+	config_free(c);
+	c = parse("pinhole-guard on\nrule a trigger 1/tcp forward 2/tcp\n");
+	CHECK_INT(c->n_errors, 0);
+	CHECK(c->pinhole_guard);
+	d = config_dup(c);
+	config_free(c);
+	CHECK(d && d->pinhole_guard && d->guard_loc.line == 1 && !strcmp(d->guard_loc.file, "t.conf"));
+	config_free(d);
+	c = parse("pinhole-guard off\n");
+	CHECK_INT(c->n_errors, 0);
+	CHECK(!c->pinhole_guard);
+	config_free(c);
+}
+
 static void test_rule_line(void)
 {
 	struct config *c = config_new();
@@ -386,5 +412,5 @@ static void test_dropin_dirs(void)
 
 TEST_MAIN(T(test_full_example), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
-	  T(test_rule_line), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
+	  T(test_pinhole_guard), T(test_rule_line), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
 	  T(test_escape))

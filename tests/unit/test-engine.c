@@ -106,6 +106,43 @@ static void test_family(void)
 	engine_fini(&eng);
 }
 
+static const char *find_op(const struct nlbatch *b, const char *suffix)
+{
+	for (size_t i = 0; i < b->n_ops; i++) {
+		size_t n = strlen(b->ops[i].what), k = strlen(suffix);
+
+		if (n >= k && !strcmp(b->ops[i].what + n - k, suffix))
+			return b->ops[i].what;
+	}
+	return NULL;
+}
+
+static void test_guard(void)
+{
+	/* IPv6-capable rules' forwards, merged; not family ipv4, not static IPv4 */
+	setup("pinhole-guard on\n"
+	      "rule a trigger 1/tcp forward 6970-7170/udp\n"
+	      "rule b trigger 2/tcp forward 100/tcp family ipv4\n"
+	      "rule c trigger 3/tcp forward 200/tcp,6969/udp family ipv6\n"
+	      "rule s forward 300/tcp to 192.168.7.20\n"
+	      "rule t forward 400/udp to 2001:db8::20\n");
+	struct nlbatch b;
+
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_STR(find_op(&b, "in guard6"), "add 3 in guard6");
+	engine_fini(&eng);
+
+	setup("pinhole-guard off\nrule a trigger 1/tcp forward 6970-7170/udp\n");
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK(!find_op(&b, "in guard6"));
+	CHECK(find_op(&b, "flush guard6"));
+	nlbatch_free(&b);
+	engine_fini(&eng);
+}
+
 static void test_writes(void)
 {
 	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 10s\n"
@@ -117,14 +154,15 @@ static void test_writes(void)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
-	/* 7 flushes, the WAN set (start and end), the triggers, the static element */
-	CHECK_INT(b.n_ops, 10);
+	/* 8 flushes, the WAN set (start and end), the triggers, the static element */
+	CHECK_INT(b.n_ops, 11);
 	CHECK_STR(b.ops[0].what, "flush fwd4");
 	CHECK_STR(b.ops[5].what, "flush triggers");
 	CHECK_STR(b.ops[6].what, "flush wanif");
 	CHECK_STR(b.ops[7].what, "add 2 in wanif");
 	CHECK_STR(b.ops[8].what, "add 1 in triggers");
-	CHECK_STR(b.ops[9].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[9].what, "flush guard6");	/* pinhole-guard off: left empty */
+	CHECK_STR(b.ops[10].what, "add 1 in fwd4");
 
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */
@@ -256,4 +294,4 @@ static void test_rtmon(void)
 	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
 }
 
-TEST_MAIN(T(test_interfaces), T(test_trigger_index), T(test_family), T(test_writes), T(test_reload_keeps), T(test_rtmon))
+TEST_MAIN(T(test_interfaces), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard), T(test_reload_keeps), T(test_rtmon))

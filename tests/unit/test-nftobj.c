@@ -173,15 +173,17 @@ static void test_skeleton(void)
 	nlbatch_reset(&b);
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
-	/* table, 9 sets, 3 chains, 7 rules: never one rule per configured rule */
-	CHECK_INT(b.n_ops, 20);
+	/* table, 10 sets, 3 chains, 8 rules: never one rule per configured rule */
+	CHECK_INT(b.n_ops, 22);
 	CHECK_STR(b.ops[1].what, "create set wanif");
-	CHECK_STR(b.ops[8].what, "create set rate4");
-	CHECK_STR(b.ops[10].what, "create chain trigger");
-	CHECK_STR(b.ops[14].what, "add trigger rule (ipv6)");
-	CHECK_STR(b.ops[17].what, "add dnat rule (redir4)");
-	CHECK_STR(b.ops[19].what, "add pinhole rule (peer)");
-	CHECK_INT(nlbatch_finish(&b), 20);
+	CHECK_STR(b.ops[8].what, "create set guard6");
+	CHECK_STR(b.ops[9].what, "create set rate4");
+	CHECK_STR(b.ops[11].what, "create chain trigger");
+	CHECK_STR(b.ops[15].what, "add trigger rule (ipv6)");
+	CHECK_STR(b.ops[18].what, "add dnat rule (redir4)");
+	CHECK_STR(b.ops[20].what, "add pinhole rule (peer)");
+	CHECK_STR(b.ops[21].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 22);
 	/* parse the fwd4 set back */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
