@@ -240,7 +240,7 @@ static void test_error_lines(void)
 	CHECK_INT(c->n_errors, 2);
 	CHECK_STR(c->error_lines.data,
 		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
-		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan or pinhole-mark)\n");
+		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark or pinhole-guard)\n");
 	config_free(c);
 }
 
