@@ -20,6 +20,7 @@
 #include <libnftnl/rule.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "autofw.h"
 #include "ctlproto.h"
 #include "fwcheck.h"
 #include "daemon.h"
@@ -193,36 +194,29 @@ static int cmd_reload(struct daemon *d, const struct ctl_request *req, struct dy
 	return CTLPROTO_OK;
 }
 
-static void join(const struct ctl_request *req, int from, struct dynbuf *line)
+/* The end of every rule change: R from the rulebook, C the configuration it gave. */
+static int apply(struct daemon *d, int r, struct config *c, const char *why, struct dynbuf *out)
 {
-	for (int i = from; i < req->argc; i++)
-		dynbuf_printf(line, "%s%s", i > from ? " " : "", req->argv[i]);
-}
-
-/* The index of runtime rule NAME, or n_runtime. */
-static size_t runtime_index(const struct daemon *d, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < d->n_runtime; i++)
-		if (!strncmp(d->runtime[i], name, len) && d->runtime[i][len] == ' ')
-			return i;
-	return d->n_runtime;
+	if (r == -ENOMEM)
+		dynbuf_printf(out, "out of memory\n");
+	if (r < 0 || daemon_apply(d, c, why, out) < 0)
+		return CTLPROTO_FAILED;
+	return CTLPROTO_OK;
 }
 
 static int cmd_add(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
-	struct dynbuf line = { 0 };
+	struct config *c = NULL;
 	int r;
 
 	if (!req->argc) {
 		dynbuf_printf(out, "usage: add NAME trigger PORTS forward PORTS [OPTIONS]\n");
 		return CTLPROTO_USAGE;
 	}
-	join(req, 0, &line);
-	r = line.oom ? -ENOMEM : daemon_set_runtime(d, d->n_runtime, "add", line.data, out);
-	dynbuf_free(&line);
-	if (r < 0)
+	r = rulebook_add(&d->book, "add", req->argc, req->argv, &c, out);
+	if (r == -EBADMSG)
+		return CTLPROTO_USAGE;
+	if (apply(d, r, c, "runtime rule change", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "added rule '%s'\n", req->argv[0]);
 	return CTLPROTO_OK;
@@ -242,16 +236,17 @@ static int not_runtime(struct daemon *d, const char *name, struct dynbuf *out)
 
 static int cmd_del(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
-	size_t i;
+	struct config *c = NULL;
+	int r;
 
 	if (req->argc != 1) {
 		dynbuf_printf(out, "usage: del NAME\n");
 		return CTLPROTO_USAGE;
 	}
-	i = runtime_index(d, req->argv[0]);
-	if (i == d->n_runtime)
+	r = rulebook_del(&d->book, req->argv[0], &c, out);
+	if (r == -ENOENT)
 		return not_runtime(d, req->argv[0], out);
-	if (daemon_set_runtime(d, i, "del", NULL, out) < 0)
+	if (apply(d, r, c, "runtime rule change", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "deleted rule '%s'\n", req->argv[0]);
 	return CTLPROTO_OK;
@@ -289,89 +284,31 @@ static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dyn
 	return CTLPROTO_OK;
 }
 
-static bool has_trigger(const struct rule *r, const char *spec)
-{
-	char tmp[32];
-
-	for (size_t i = 0; i < r->n_triggers; i++) {
-		portrange_format(&r->triggers[i], tmp, sizeof(tmp));
-		if (!strcmp(tmp, spec))
-			return true;
-	}
-	return false;
-}
-
-/* "NAME trigger T1,T2 forward RANGE timeout ..." with SPEC added or left out */
-static void autofw_line(const struct rule *r, const char *range, const char *add, const char *drop,
-			struct dynbuf *line)
-{
-	char tmp[32];
-	int n = 0;
-
-	dynbuf_printf(line, "%s trigger ", r ? r->name : "");
-	for (size_t i = 0; r && i < r->n_triggers; i++) {
-		portrange_format(&r->triggers[i], tmp, sizeof(tmp));
-		if (drop && !strcmp(tmp, drop))
-			continue;
-		dynbuf_printf(line, "%s%s", n++ ? "," : "", tmp);
-	}
-	if (add)
-		dynbuf_printf(line, "%s%s", n ? "," : "", add);
-	dynbuf_printf(line, " forward %s", range);
-}
-
-/* 1996 -A -r ... -c ...: a runtime rule per range, control ports added to it */
+/* 1996 -A/-D -r ... -c ...: a runtime rule per range, control ports added to it */
 static int cmd_autofw(struct daemon *d, const struct ctl_request *req, struct dynbuf *out, bool add)
 {
-	const char *name, *range, *trig;
-	const struct rule *r;
-	struct dynbuf line = { 0 };
-	char fwd[32];
-	size_t i;
+	struct rule *r;
+	struct config *c = NULL;
 	int ret;
 
 	if (req->argc != 3) {
 		dynbuf_printf(out, "usage: %s NAME RANGE TRIGGER\n", req->cmd);
 		return CTLPROTO_USAGE;
 	}
-	name = req->argv[0];
-	range = req->argv[1];
-	trig = req->argv[2];
-	i = runtime_index(d, name);
-	r = i < d->n_runtime ? config_find_rule(d->eng.cfg, name) : NULL;
-	if (r) {
-		portrange_format(&r->forwards[0], fwd, sizeof(fwd));
-		if (r->is_static || r->n_forwards != 1 || strcmp(fwd, range)) {
-			dynbuf_printf(out, "rule '%s' exists and is not a triggered forward of %s\n", name, range);
-			return CTLPROTO_FAILED;
-		}
+	ret = autofw_edit(rulebook_runtime(&d->book, req->argv[0]), req->argv[0], req->argv[1],
+			  req->argv[2], add, &r, out);
+	if (ret == AUTOFW_EDIT_NONE)
+		return CTLPROTO_OK;
+	if (ret == AUTOFW_EDIT_SET) {
+		ret = rulebook_set(&d->book, r, &c, out);
+		rule_free(r);
+	} else if (ret == AUTOFW_EDIT_DEL) {
+		ret = rulebook_del(&d->book, req->argv[0], &c, out);
 	}
-	if (add) {
-		if (r && has_trigger(r, trig)) {
-			dynbuf_printf(out, "rule '%s' already has control port %s\n", name, trig);
-			return CTLPROTO_OK;
-		}
-		if (r)
-			autofw_line(r, range, trig, NULL, &line);
-		else
-			dynbuf_printf(&line, "%s trigger %s forward %s", name, trig, range);
-	} else {
-		if (!r || !has_trigger(r, trig)) {
-			dynbuf_printf(out, "no entry: forward %s with control port %s\n", range, trig);
-			return CTLPROTO_FAILED;
-		}
-		if (r->n_triggers > 1)
-			autofw_line(r, range, NULL, trig, &line);
-	}
-	if (line.oom)
-		ret = -ENOMEM;
-	else
-		ret = daemon_set_runtime(d, i, "ipautofw", line.data, out);
-	dynbuf_free(&line);
-	if (ret < 0)
+	if (apply(d, ret, c, "runtime rule change", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
-	dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted", name,
-		      range, trig);
+	dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
+		      req->argv[0], req->argv[1], req->argv[2]);
 	return CTLPROTO_OK;
 }
 
@@ -387,13 +324,16 @@ static int cmd_autofw_del(struct daemon *d, const struct ctl_request *req, struc
 
 static int cmd_flush_runtime(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
-	size_t n = d->n_runtime;
+	size_t n = d->book.n_runtime;
+	struct config *c = NULL;
+	int r;
 
 	if (req->argc) {
 		dynbuf_printf(out, "usage: flush-runtime\n");
 		return CTLPROTO_USAGE;
 	}
-	if (daemon_clear_runtime(d, out) < 0)
+	r = rulebook_clear(&d->book, &c, out);
+	if (apply(d, r, c, "runtime flush", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
 	return CTLPROTO_OK;

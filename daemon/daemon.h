@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "heap.h"
 #include "netlink.h"
+#include "rulebook.h"
 
 struct daemon;
 
@@ -64,9 +65,7 @@ struct daemon {
 	struct engine eng;
 	const char **confdirs;
 	size_t n_confdirs;
-	struct config *files;		/* the rule files as last loaded */
-	char **runtime;			/* runtime rules, normalized "NAME options..." */
-	size_t n_runtime;
+	struct rulebook book;		/* file and runtime rules */
 	const char *sockpath;
 	const char *sockgroup;
 	int spare_fd;			/* given up to accept and refuse a client on EMFILE */
@@ -97,13 +96,8 @@ uint64_t now_ms(void);
 uint64_t now_us(void);
 
 int daemon_reload(struct daemon *d, struct dynbuf *errors);
-/*
- * Replace runtime rule I (I == n_runtime: append; LINE NULL: remove) and
- * apply the result; on error nothing changes and ERRORS says why.
- */
-int daemon_set_runtime(struct daemon *d, size_t i, const char *label, const char *line,
-		       struct dynbuf *errors);
-int daemon_clear_runtime(struct daemon *d, struct dynbuf *errors);
+/* Run C (a rulebook change's result, owned from now on) and write what changed. */
+int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dynbuf *errors);
 /* Close forwardings (see engine_close) and write the result. */
 int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n);
 int daemon_watch(struct daemon *d, struct watch *w, uint32_t events);

@@ -156,35 +156,15 @@ static int write_changes(struct daemon *d, const char *why)
 
 static int reload(struct daemon *d, struct dynbuf *errors);
 
-/*
- * The running configuration: the rule files' rules, then the runtime rules
- * LINES, each validated against everything before it.
- */
-static struct config *compose(const struct config *files, char *const *lines, size_t n,
-			      const char *label, size_t label_idx, struct dynbuf *errors,
-			      struct dynbuf *log_lines)
+int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dynbuf *errors)
 {
-	struct config *c = config_dup(files);
+	int r;
 
-	if (!c) {
-		dynbuf_printf(errors, "out of memory\n");
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		config_parse_rule_line(c, i == label_idx ? label : "runtime", lines[i]);
-	if (c->n_errors) {
-		dynbuf_append(errors, c->errors.data, c->errors.len);
-		if (log_lines && c->error_lines.len)
-			dynbuf_append(log_lines, c->error_lines.data, c->error_lines.len);
-		return config_free(c);
-	}
-	return c;
-}
-
-static int apply(struct daemon *d, struct config *c, const char *why)
-{
 	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
-	return write_changes(d, why);
+	r = write_changes(d, why);
+	if (r < 0)
+		dynbuf_printf(errors, "%s: writing to nftables failed: %s\n", why, strerror(-r));
+	return r;
 }
 
 static void notify_status(struct daemon *d)
@@ -215,12 +195,10 @@ static int reload(struct daemon *d, struct dynbuf *errors)
 {
 	struct dynbuf lines = { 0 };
 	struct config *files = load_config(d, errors, &lines), *c = NULL;
-	int r;
+	int r = files ? rulebook_set_files(&d->book, files, &c, errors, &lines) : -EINVAL;
 
 	d->cnt.reloads++;
-	if (files)
-		c = compose(files, d->runtime, d->n_runtime, NULL, SIZE_MAX, errors, &lines);
-	if (!c) {
+	if (r < 0) {
 		unsigned n = count_lines(&lines);
 
 		if (files)
@@ -241,91 +219,12 @@ static int reload(struct daemon *d, struct dynbuf *errors)
 		return -EINVAL;
 	}
 	dynbuf_free(&lines);
-	config_free(d->files);
-	d->files = files;
-	r = apply(d, c, "reload");
-	if (r < 0) {
-		dynbuf_printf(errors, "reload: writing to nftables failed: %s\n", strerror(-r));
+	r = daemon_apply(d, c, "reload", errors);
+	if (r < 0)
 		return r;
-	}
 	log_info("configuration reloaded: %zu rule%s, %zu forwarding%s", c->n_rules,
 		 c->n_rules == 1 ? "" : "s", d->eng.fwt.n, d->eng.fwt.n == 1 ? "" : "s");
 	return 0;
-}
-
-int daemon_set_runtime(struct daemon *d, size_t i, const char *label, const char *line,
-		       struct dynbuf *errors)
-{
-	size_t n = d->n_runtime + (i == d->n_runtime ? 1 : 0) - (line ? 0 : 1);
-	char **lines = calloc(n + 1, sizeof(*lines)), *copy = NULL, rule[8192];
-	struct config *c;
-	size_t k = 0, at = SIZE_MAX;
-	int r;
-
-	if (!lines || (line && !(copy = strdup(line)))) {
-		free(lines);
-		dynbuf_printf(errors, "out of memory\n");
-		return -ENOMEM;
-	}
-	for (size_t j = 0; j < d->n_runtime; j++) {
-		if (j == i) {
-			if (line) {
-				at = k;
-				lines[k++] = copy;
-			}
-			continue;
-		}
-		lines[k++] = d->runtime[j];
-	}
-	if (i == d->n_runtime) {
-		at = k;
-		lines[k++] = copy;
-	}
-	c = compose(d->files, lines, k, label, at, errors, NULL);
-	if (!c) {
-		free(copy);
-		free(lines);
-		return -EINVAL;
-	}
-	if (line) {
-		/* keep the rule in normal form: what `rules` shows, minus "rule " */
-		rule_format(c->rules[d->files->n_rules + at], rule, sizeof(rule));
-		free(copy);
-		lines[at] = strdup(rule + 5);
-		if (!lines[at]) {
-			config_free(c);
-			free(lines);
-			dynbuf_printf(errors, "out of memory\n");
-			return -ENOMEM;
-		}
-	}
-	if (i < d->n_runtime)
-		free(d->runtime[i]);
-	free(d->runtime);
-	d->runtime = lines;
-	d->n_runtime = k;
-	r = apply(d, c, "runtime rule change");
-	if (r < 0)
-		dynbuf_printf(errors, "writing to nftables failed: %s\n", strerror(-r));
-	return r;
-}
-
-int daemon_clear_runtime(struct daemon *d, struct dynbuf *errors)
-{
-	struct config *c = compose(d->files, NULL, 0, NULL, SIZE_MAX, errors, NULL);
-	int r;
-
-	if (!c)
-		return -EINVAL;
-	for (size_t i = 0; i < d->n_runtime; i++)
-		free(d->runtime[i]);
-	free(d->runtime);
-	d->runtime = NULL;
-	d->n_runtime = 0;
-	r = apply(d, c, "runtime flush");
-	if (r < 0)
-		dynbuf_printf(errors, "writing to nftables failed: %s\n", strerror(-r));
-	return r;
 }
 
 int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n)
@@ -883,8 +782,6 @@ int main(int argc, char **argv)
 	if (reexeced) {
 		if (st.started_ms)
 			d->started_ms = st.started_ms;
-		d->runtime = st.runtime;
-		d->n_runtime = st.n_runtime;
 	}
 	d->ctl_w.fd = -1;
 	d->spare_fd = -1;
@@ -893,18 +790,15 @@ int main(int argc, char **argv)
 	r = rtnl_default_wan(&d->eng.auto_wan);
 	if (r < 0)
 		log_warn("cannot read default routes: %s", strerror(-r));
-	d->files = cfg;
-	cfg = compose(d->files, d->runtime, d->n_runtime, NULL, SIZE_MAX, &errors, NULL);
-	if (!cfg && d->n_runtime) {
+	rulebook_init(&d->book, cfg);
+	cfg = NULL;
+	if (st.n_runtime &&
+	    rulebook_add_lines(&d->book, st.runtime, st.n_runtime, &cfg, &errors) == -EINVAL)
 		log_err("the runtime rules handed over do not fit this version; dropped:\n%s",
-			errors.data ? errors.data : "out of memory");
-		for (size_t i = 0; i < d->n_runtime; i++)
-			free(d->runtime[i]);
-		free(d->runtime);
-		d->runtime = NULL;
-		d->n_runtime = 0;
-		cfg = config_dup(d->files);
-	}
+			errors.data);
+	handover_state_free(&st);
+	if (!cfg)
+		rulebook_compose(&d->book, &cfg, &errors, NULL);
 	if (!cfg) {
 		log_err("out of memory");
 		return 1;
@@ -1025,10 +919,7 @@ int main(int argc, char **argv)
 	free(d->ct_jobs.v);
 	nftsock_close(&d->nft);
 	engine_fini(&d->eng);
-	config_free(d->files);
-	for (size_t i = 0; i < d->n_runtime; i++)
-		free(d->runtime[i]);
-	free(d->runtime);
+	rulebook_fini(&d->book);
 	nlbatch_free(&d->batch);
 	dynbuf_free(&errors);
 	close(d->timer_w.fd);

@@ -139,16 +139,15 @@ static int preflight(struct dynbuf *errors)
 
 static int write_state(struct daemon *d)
 {
-	struct handover_state st = {
-		.started_ms = d->started_ms,
-		.runtime = d->runtime,
-		.n_runtime = d->n_runtime,
-	};
+	struct handover_state st = { .started_ms = d->started_ms };
 	struct dynbuf b = { 0 };
 	size_t off = 0;
-	int fd, r = 0;
+	int fd, r = rulebook_runtime_lines(&d->book, &st.runtime, &st.n_runtime);
 
+	if (r < 0)
+		return r;
 	handover_format_state(&b, &st);
+	handover_state_free(&st);
 	if (b.oom)
 		return -ENOMEM;
 	/* no MFD_CLOEXEC: it is for the next program */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "autofw.h"
+#include "config.h"
 
 const char autofw_usage[] =
 	"IP Autoforward control program (ipautofw for nftables)\n"
@@ -175,4 +176,83 @@ int autofw_parse(int argc, char *const *argv, struct autofw_cmd *ret, char *err,
 	snprintf(trig, sizeof(trig), "%ld/%s", c_port, c_proto);
 	set_args(ret, op == 'A' ? "autofw-add" : "autofw-del", 3, name, range, trig);
 	return 0;
+}
+
+static bool same_range(const struct portrange *a, const struct portrange *b)
+{
+	return a->proto == b->proto && a->lo == b->lo && a->hi == b->hi;
+}
+
+static ssize_t find_port(const struct rule *r, const struct portrange *p)
+{
+	for (size_t i = 0; r && i < r->n_triggers; i++)
+		if (same_range(&r->triggers[i], p))
+			return i;
+	return -1;
+}
+
+/* A copy of R with control port P added (I < 0) or the one at index I removed. */
+static struct rule *with_port(const struct rule *r, const struct portrange *p, ssize_t i)
+{
+	struct rule *q = rule_dup(r);
+	struct portrange *v;
+
+	if (!q)
+		return NULL;
+	if (i >= 0) {
+		memmove(&q->triggers[i], &q->triggers[i + 1],
+			(q->n_triggers - i - 1) * sizeof(*q->triggers));
+		q->n_triggers--;
+		return q;
+	}
+	v = realloc(q->triggers, (q->n_triggers + 1) * sizeof(*v));
+	if (!v)
+		return rule_free(q);
+	q->triggers = v;
+	q->triggers[q->n_triggers++] = *p;
+	return q;
+}
+
+int autofw_edit(const struct rule *existing, const char *name, const char *range,
+		const char *port, bool add, struct rule **ret, struct dynbuf *msg)
+{
+	const struct rule *r = existing;
+	struct portrange fwd, trig;
+	ssize_t i;
+
+	*ret = NULL;
+	if (!rule_name_valid(name) || config_parse_portrange(range, &fwd) < 0 ||
+	    config_parse_portrange(port, &trig) < 0) {
+		dynbuf_printf(msg, "invalid request: rule name '%s', range '%s', control port '%s'\n",
+			      name, range, port);
+		return -EINVAL;
+	}
+	if (r && (r->is_static || r->n_forwards != 1 || !same_range(&r->forwards[0], &fwd))) {
+		dynbuf_printf(msg, "rule '%s' exists and is not a triggered forward of %s\n", name, range);
+		return -EINVAL;
+	}
+	i = find_port(r, &trig);
+	if (add && i >= 0) {
+		dynbuf_printf(msg, "rule '%s' already has control port %s\n", name, port);
+		return AUTOFW_EDIT_NONE;
+	}
+	if (!add && i < 0) {
+		dynbuf_printf(msg, "no entry: forward %s with control port %s\n", range, port);
+		return -ENOENT;
+	}
+	if (!add && r->n_triggers == 1)
+		return AUTOFW_EDIT_DEL;
+	if (r) {
+		*ret = with_port(r, &trig, add ? -1 : i);
+	} else if ((*ret = rule_new(name))) {
+		(*ret)->triggers = malloc(sizeof(trig));
+		(*ret)->forwards = malloc(sizeof(fwd));
+		if (!(*ret)->triggers || !(*ret)->forwards) {
+			*ret = rule_free(*ret);
+		} else {
+			(*ret)->triggers[(*ret)->n_triggers++] = trig;
+			(*ret)->forwards[(*ret)->n_forwards++] = fwd;
+		}
+	}
+	return *ret ? AUTOFW_EDIT_SET : -ENOMEM;
 }

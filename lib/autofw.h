@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rule.h"
+#include "util.h"
+
 #define AUTOFW_ARGS_MAX 6
 
 struct autofw_cmd {
@@ -23,3 +26,19 @@ struct autofw_cmd {
 int autofw_parse(int argc, char *const *argv, struct autofw_cmd *ret, char *err, size_t errlen);
 
 extern const char autofw_usage[];
+
+enum autofw_edit {
+	AUTOFW_EDIT_NONE,	/* nothing to change (MSG says why) */
+	AUTOFW_EDIT_SET,	/* set *RET as runtime rule NAME */
+	AUTOFW_EDIT_DEL,	/* remove runtime rule NAME */
+};
+
+/*
+ * The request `autofw-add|autofw-del NAME RANGE PORT` (-A/-D -r ... -c ...)
+ * as a change of runtime rule NAME, EXISTING (NULL if there is none): -A
+ * adds control port PORT to the rule that forwards RANGE, making the rule
+ * if needed; -D removes PORT, and the rule with its last control port.
+ * Returns an enum autofw_edit, or -EINVAL/-ENOENT/-ENOMEM with MSG saying why.
+ */
+int autofw_edit(const struct rule *existing, const char *name, const char *range,
+		const char *port, bool add, struct rule **ret, struct dynbuf *msg);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "diag.h"
 
 const char *const config_default_dirs[3] = {
 	"/etc/ipautofw.d",
@@ -90,39 +91,19 @@ static void diag(struct parser *p, const struct token *t, const char *fmt, ...)
 
 static void diag(struct parser *p, const struct token *t, const char *fmt, ...)
 {
-	struct dynbuf *e = &p->c->errors, head = { 0 }, pre = { 0 };
-	char msg[512];
+	struct diag_loc loc = { .file = p->file };
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->c->n_errors++;
-	/* bytes from the file are shown escaped: no control characters reach a terminal or a log */
-	dynbuf_append_escaped(&head, p->file, strlen(p->file));
-	if (t)
-		dynbuf_printf(&head, ":%u:%u", t->line, t->col);
-	dynbuf_printf(&head, ": error: ");
-	dynbuf_append_escaped(&head, msg, strlen(msg));
-	dynbuf_append(&head, "\n", 1);
-	if (head.oom)
-		p->c->errors.oom = true;
-	else {
-		dynbuf_append(e, head.data, head.len);
-		dynbuf_append(&p->c->error_lines, head.data, head.len);
+	if (t) {
+		loc.line = t->line;
+		loc.col = t->col;
+		loc.text = t->ltext;
+		loc.len = t->llen;
 	}
-	dynbuf_free(&head);
-	if (!t)
-		return;
-	dynbuf_append_escaped(e, t->ltext, t->llen);
-	dynbuf_append(e, "\n", 1);
-	/* the caret under the column as shown: tabs kept, one space per character */
-	dynbuf_append_escaped(&pre, t->ltext, t->col - 1 < t->llen ? t->col - 1 : t->llen);
-	for (size_t i = 0; i < pre.len; i++)
-		if (pre.data[i] == '\t' || (pre.data[i] & 0xc0) != 0x80)
-			dynbuf_append(e, pre.data[i] == '\t' ? "\t" : " ", 1);
-	dynbuf_free(&pre);
-	dynbuf_append(e, "^\n", 2);
+	p->c->n_errors++;
+	va_start(ap, fmt);
+	diag_vprintf(&p->c->errors, &p->c->error_lines, &loc, fmt, ap);
+	va_end(ap);
 }
 
 static bool tok_is(const struct token *t, const char *s)
@@ -423,21 +404,69 @@ static void describe_loc(const struct srcloc *l, char *buf, size_t size)
 
 static bool valid_name(const struct token *t)
 {
+	char name[RULE_NAME_MAX + 1];
+
 	if (t->len < 1 || t->len > RULE_NAME_MAX)
 		return false;
-	for (size_t i = 0; i < t->len; i++)
-		if (!isalnum((unsigned char)t->s[i]) && !strchr("_.-", t->s[i]))
-			return false;
-	return true;
+	snprintf(name, sizeof(name), "%.*s", (int)t->len, t->s);
+	return strlen(name) == t->len && rule_name_valid(name);
 }
 
-static struct token fwd_token(const struct token *toks, size_t n, const struct portrange *f)
+/* The token a forward range came from (runtime rules composed later have none). */
+static const struct token *fwd_token(const struct token *toks, size_t n, const struct portrange *f,
+				     struct token *ret)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; toks && i < n; i++)
 		if (toks[i].line == f->loc.line && toks[i].col <= f->loc.col &&
-		    f->loc.col < toks[i].col + toks[i].len)
-			return subtok(&toks[i], f->loc.col - toks[i].col, 1);
-	return toks[0];
+		    f->loc.col < toks[i].col + toks[i].len) {
+			*ret = subtok(&toks[i], f->loc.col - toks[i].col, 1);
+			return ret;
+		}
+	return toks;
+}
+
+/*
+ * A duplicate name, or a forward that overlaps another forward of R or of
+ * a rule already in the configuration. TOKS (NULL for a rule that was
+ * parsed before) place the caret; without them the message names R.
+ */
+static void check_conflicts(struct parser *p, const struct rule *r, const struct token *toks,
+			    size_t n, unsigned errors)
+{
+	struct config *c = p->c;
+	const struct rule *first = r->name[0] ? config_find_rule(c, r->name) : NULL;
+	char where[300], who[RULE_NAME_MAX + 16] = "";
+
+	if (!toks)
+		snprintf(who, sizeof(who), "rule '%s': ", r->name);
+	if (first) {
+		describe_loc(&first->loc, where, sizeof(where));
+		diag(p, toks, "%sduplicate rule name '%s' (first defined at %s)", who, r->name, where);
+	}
+	for (size_t k = 0; k < r->n_forwards && c->n_errors == errors; k++) {
+		const struct portrange *f = &r->forwards[k], *g;
+		const struct rule *q;
+		struct token t;
+		char a[32], b[32];
+
+		for (size_t j = 0; j < k; j++) {
+			g = &r->forwards[j];
+			if (g->proto == f->proto && g->lo <= f->hi && f->lo <= g->hi) {
+				portrange_format(f, a, sizeof(a));
+				portrange_format(g, b, sizeof(b));
+				diag(p, fwd_token(toks, n, f, &t),
+				     "%sforward %s overlaps forward %s of the same rule", who, a, b);
+			}
+		}
+		q = find_overlap(c, r, f, &g);
+		if (q) {
+			portrange_format(f, a, sizeof(a));
+			portrange_format(g, b, sizeof(b));
+			describe_loc(&g->loc, where, sizeof(where));
+			diag(p, fwd_token(toks, n, f, &t), "%sforward %s overlaps forward %s of rule '%s' (%s)",
+			     who, a, b, q->name, where);
+		}
+	}
 }
 
 static int add_rule(struct config *c, struct rule *r)
@@ -462,13 +491,12 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 	enum { O_TRIGGER, O_FORWARD, O_TIMEOUT, O_TO, O_PEER, O_EXCLUSIVE, O_FAMILY, O_LAN, O_WAN };
 	static const char *const opts[] = { "trigger", "forward", "timeout", "to", "peer",
 					    "exclusive", "family", "lan", "wan" };
-	char where[300];
 
 	if (!n) {
 		diag(p, end, "'rule' needs a name");
 		return;
 	}
-	r = calloc(1, sizeof(*r));
+	r = rule_new("");
 	if (!r) {
 		diag(p, NULL, "out of memory");
 		return;
@@ -479,8 +507,6 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 		     (int)name->len, name->s, RULE_NAME_MAX);
 	else
 		snprintf(r->name, sizeof(r->name), "%.*s", (int)name->len, name->s);
-	r->timeout_s = CONFIG_TIMEOUT_DEFAULT;
-	r->family = RULE_FAMILY_BOTH;
 	r->loc.file = p->file;
 	r->loc.line = name->line;
 	r->loc.col = name->col;
@@ -616,36 +642,7 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 			if (iflist_match(&r->wan, r->lan.names[k]))
 				diag(p, seen[O_LAN], "interface '%s' is both lan and wan",
 				     r->lan.names[k]);
-	if (r->name[0] && config_find_rule(c, r->name)) {
-		describe_loc(&config_find_rule(c, r->name)->loc, where, sizeof(where));
-		diag(p, name, "duplicate rule name '%s' (first defined at %s)", r->name, where);
-	}
-	for (size_t k = 0; k < r->n_forwards && c->n_errors == errors; k++) {
-		const struct portrange *f = &r->forwards[k], *g;
-		const struct rule *q;
-		char a[32], b[32];
-
-		for (size_t j = 0; j < k; j++) {
-			g = &r->forwards[j];
-			if (g->proto == f->proto && g->lo <= f->hi && f->lo <= g->hi) {
-				struct token t = fwd_token(toks, n, f);
-
-				portrange_format(f, a, sizeof(a));
-				portrange_format(g, b, sizeof(b));
-				diag(p, &t, "forward %s overlaps forward %s of the same rule", a, b);
-			}
-		}
-		q = find_overlap(c, r, f, &g);
-		if (q) {
-			struct token t = fwd_token(toks, n, f);
-
-			portrange_format(f, a, sizeof(a));
-			portrange_format(g, b, sizeof(b));
-			describe_loc(&g->loc, where, sizeof(where));
-			diag(p, &t, "forward %s overlaps forward %s of rule '%s' (%s)", a, b,
-			     q->name, where);
-		}
-	}
+	check_conflicts(p, r, toks, n, errors);
 	if (c->n_errors != errors || add_rule(c, r) < 0)
 		rule_free(r);
 }
@@ -797,14 +794,14 @@ static int parse_buffer(struct config *c, const char *file, const char *text, si
 			continue;
 		}
 		body = llen;
-		for (k = 0; k < llen; k++)
+		for (k = 0; k < llen && !rule_only; k++)
 			if (ls[k] == '#') {
 				body = k;
 				break;
 			}
 		while (body && isspace((unsigned char)ls[body - 1]))
 			body--;
-		bool next_cont = body && ls[body - 1] == '\\';
+		bool next_cont = !rule_only && body && ls[body - 1] == '\\';
 
 		if (next_cont)
 			body--;
@@ -859,12 +856,18 @@ int config_parse_text(struct config *c, const char *file, const char *text, size
 
 int config_parse_rule_line(struct config *c, const char *label, const char *text)
 {
-	size_t before = c->n_rules;
-	int r = parse_buffer(c, label, text, strlen(text), true);
+	size_t before = c->n_rules, len = strlen(text);
+	struct parser p = { .c = c, .file = intern_file(c, label) };
+	int r;
 
+	if (!p.file)
+		return -ENOMEM;
+	if (memchr(text, '\n', len)) {
+		diag(&p, NULL, "a rule line cannot contain a newline");
+		return -EINVAL;
+	}
+	r = parse_buffer(c, label, text, len, true);
 	if (r == 0 && c->n_rules == before) {
-		struct parser p = { .c = c, .file = intern_file(c, label) };
-
 		diag(&p, NULL, "no rule given");
 		return -EINVAL;
 	}
@@ -880,6 +883,42 @@ int config_parse_rule_line(struct config *c, const char *label, const char *text
 				q->triggers[k].loc.file = NULL;
 		}
 	return r;
+}
+
+int config_add_rule(struct config *c, const char *label, struct rule *r)
+{
+	struct parser p = { .c = c, .file = intern_file(c, label) };
+	unsigned errors = c->n_errors;
+
+	if (!p.file) {
+		rule_free(r);
+		return -ENOMEM;
+	}
+	check_conflicts(&p, r, NULL, 0, errors);
+	if (c->n_errors != errors) {
+		rule_free(r);
+		return -EINVAL;
+	}
+	if (add_rule(c, r) < 0) {
+		rule_free(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int config_parse_portrange(const char *text, struct portrange *ret)
+{
+	struct config scratch = { 0 };
+	struct parser p = { .c = &scratch, .file = "" };
+	struct token t = { .s = text, .len = strlen(text), .line = 1, .col = 1,
+			   .ltext = text, .llen = strlen(text) };
+	int r = parse_portrange(&p, &t, ret);
+
+	dynbuf_free(&scratch.errors);
+	dynbuf_free(&scratch.error_lines);
+	if (r == 0)
+		ret->loc.file = NULL;
+	return r < 0 ? -EINVAL : 0;
 }
 
 static const char *reintern(struct config *c, const char *file)

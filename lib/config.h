@@ -11,7 +11,6 @@
 #include "util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-#define CONFIG_TIMEOUT_DEFAULT 300
 #define CONFIG_TIMEOUT_MAX (30u * 24 * 3600)
 #define CONFIG_MARK_DEFAULT 0x10000000u
 
@@ -43,10 +42,21 @@ struct config *config_free(struct config *c);
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len);
 
 /*
- * Parse a single rule given as the words after `rule` (runtime `add`);
- * LABEL stands in for the file name in diagnostics.
+ * Parse a single rule given as the words after `rule` (runtime `add`) on
+ * one line (no comments, no continuation); LABEL stands in for the file
+ * name in diagnostics. The rule is checked against C's rules and appended.
  */
 int config_parse_rule_line(struct config *c, const char *label, const char *text);
+
+/*
+ * Append R (a rule parsed earlier, taking ownership) after checking it
+ * against C's rules: name and forward ranges must be free. On a conflict
+ * the errors are recorded under LABEL, R is freed and -EINVAL returned.
+ */
+int config_add_rule(struct config *c, const char *label, struct rule *r);
+
+/* PORT/PROTO or LOW-HIGH/PROTO; -EINVAL if TEXT is not one. */
+int config_parse_portrange(const char *text, struct portrange *ret);
 
 /*
  * Read DIRS (highest priority first) the systemd way: *.conf only, same

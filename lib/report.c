@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -149,7 +150,7 @@ static void source(const struct rule *r, char *buf, size_t size)
 void report_rules(const struct engine *e, bool json, struct dynbuf *out)
 {
 	size_t n = e->cfg ? e->cfg->n_rules : 0;
-	char src[4096], line[8192];
+	char src[4096], line[INET6_ADDRSTRLEN];
 
 	if (json)
 		dynbuf_printf(out, "[");
@@ -175,8 +176,16 @@ void report_rules(const struct engine *e, bool json, struct dynbuf *out)
 			dynbuf_json_string(out, src);
 			dynbuf_printf(out, "}");
 		} else {
-			rule_format(r, line, sizeof(line));
-			dynbuf_printf(out, "%s\n    # %s\n", line, src);
+			size_t len = rule_format(r, NULL, 0) + 1;
+			char *text = malloc(len);
+
+			if (!text) {
+				out->oom = true;
+				break;
+			}
+			rule_format(r, text, len);
+			dynbuf_printf(out, "%s\n    # %s\n", text, src);
+			free(text);
 		}
 	}
 	if (json)

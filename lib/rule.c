@@ -4,6 +4,7 @@
  * nft-style interface wildcard matching.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,30 @@ bool iflist_match(const struct iflist *l, const char *ifname)
 		}
 	}
 	return false;
+}
+
+struct rule *rule_new(const char *name)
+{
+	struct rule *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->timeout_s = RULE_TIMEOUT_DEFAULT;
+	r->family = RULE_FAMILY_BOTH;
+	return r;
+}
+
+bool rule_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 1 || len > RULE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return true;
 }
 
 struct rule *rule_free(struct rule *r)

@@ -12,6 +12,7 @@
 
 #define RULE_NAME_MAX 32
 #define IFNAME_MAX 15
+#define RULE_TIMEOUT_DEFAULT 300
 
 enum rule_family {
 	RULE_FAMILY_IPV4 = 1,
@@ -63,7 +64,10 @@ struct rule {
 	struct srcloc loc;
 };
 
+/* A rule named NAME with the defaults: timeout 5m, both families. */
+struct rule *rule_new(const char *name);
 struct rule *rule_free(struct rule *r);
+bool rule_name_valid(const char *name);
 struct rule *rule_dup(const struct rule *r);
 bool rule_same_forwards(const struct rule *a, const struct rule *b);
 int rule_format(const struct rule *r, char *buf, size_t size);

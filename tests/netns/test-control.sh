@@ -56,6 +56,20 @@ out=$(ctl add bad trigger 7070/tcp forward 6971/udp 2>&1); rc=$?
 check "add with an overlap fails (exit 1)" test "$rc" = 1
 check "add errors carry the column in the line" grep -q "^add:1:30: error: forward 6971/udp overlaps forward 6970-7170/udp of rule 'ra' (runtime)" <<<"$out"
 check "add errors show a caret" grep -q '^                             ^$' <<<"$out"
+out=$(ctl add nl trigger 3/tcp "forward 4/tcp
+rule two trigger 5/tcp forward 6/tcp" 2>&1); rc=$?
+check "a newline inside an add word is a usage error (exit 2)" test "$rc" = 2
+check "pointing at its column" grep -q "^add:1:31: error: control character 0x0a in word 4" <<<"$out"
+check_not "and adds no rule" sh -c "'$IPAUTOFWCTL' -j rules | jq -e 'any(.[]; .name == \"nl\" or .name == \"two\")'"
+out=$(ctl add hash trigger 3/tcp forward 4/tcp '#' exclusive 2>&1); rc=$?
+check "a '#' in an add word is a usage error (exit 2)" test "$rc" = 2
+check "pointing at it" grep -q "^add:1:34: error: '#' in word 6" <<<"$out"
+long=$(seq -s, -f '%g/tcp' 20001 22400)
+check "a 24 KB rule is added" ctl add long trigger "$long" forward 3000/udp
+check "and kept whole" sh -c "'$IPAUTOFWCTL' -j rules | jq -e 'any(.[]; .name == \"long\" and (.triggers | length) == 2400)'"
+check "reload works after it" ctl reload
+check "so does the next add" ctl add next trigger 4/tcp forward 3001/udp
+check "and del" sh -c "'$IPAUTOFWCTL' del long && '$IPAUTOFWCTL' del next"
 out=$(ctl add dup forward 1/tcp to 192.168.7.2 2>&1)
 check "add of a new static rule" test $? = 0
 out=$(ctl add game forward 2/tcp to 192.168.7.2 2>&1); rc=$?

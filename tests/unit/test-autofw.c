@@ -1,3 +1,5 @@
+#include <errno.h>
+
 #include "autofw.h"
 #include "test.h"
 
@@ -82,4 +84,48 @@ static void test_errors(void)
 	}
 }
 
-TEST_MAIN(T(test_seed_commands), T(test_errors))
+static struct rule *edit(const struct rule *r, const char *range, const char *port, bool add,
+			 int expect, struct dynbuf *msg)
+{
+	struct rule *q = NULL;
+
+	dynbuf_free(msg);
+	CHECK_INT(autofw_edit(r, "autofw-tcp-6000-6100", range, port, add, &q, msg), expect);
+	return q;
+}
+
+/* The seed's X-sessions recipe: one rule per range, control ports added and removed. */
+static void test_edit(void)
+{
+	struct dynbuf msg = { 0 };
+	struct rule *r, *q;
+	char buf[256];
+
+	r = edit(NULL, "6000-6100/tcp", "23/tcp", true, AUTOFW_EDIT_SET, &msg);
+	CHECK(r != NULL);
+	rule_format(r, buf, sizeof(buf));
+	CHECK_STR(buf, "rule autofw-tcp-6000-6100 trigger 23/tcp forward 6000-6100/tcp timeout 5m");
+	q = edit(r, "6000-6100/tcp", "177/udp", true, AUTOFW_EDIT_SET, &msg);
+	rule_free(r);
+	r = q;
+	rule_format(r, buf, sizeof(buf));
+	CHECK_STR(buf, "rule autofw-tcp-6000-6100 trigger 23/tcp,177/udp forward 6000-6100/tcp timeout 5m");
+	CHECK(!edit(r, "6000-6100/tcp", "177/udp", true, AUTOFW_EDIT_NONE, &msg));
+	CHECK_STR(msg.data, "rule 'autofw-tcp-6000-6100' already has control port 177/udp\n");
+	CHECK(!edit(r, "6000-6200/tcp", "1/udp", true, -EINVAL, &msg));
+	CHECK_STR(msg.data, "rule 'autofw-tcp-6000-6100' exists and is not a triggered forward of 6000-6200/tcp\n");
+	CHECK(!edit(r, "6000-6100/tcp", "5/udp", false, -ENOENT, &msg));
+	CHECK_STR(msg.data, "no entry: forward 6000-6100/tcp with control port 5/udp\n");
+	CHECK(!edit(r, "6000-6100/tcp", "x/udp", false, -EINVAL, &msg));
+	q = edit(r, "6000-6100/tcp", "23/tcp", false, AUTOFW_EDIT_SET, &msg);
+	rule_free(r);
+	r = q;
+	rule_format(r, buf, sizeof(buf));
+	CHECK_STR(buf, "rule autofw-tcp-6000-6100 trigger 177/udp forward 6000-6100/tcp timeout 5m");
+	CHECK(!edit(r, "6000-6100/tcp", "177/udp", false, AUTOFW_EDIT_DEL, &msg));
+	CHECK(!edit(NULL, "6000-6100/tcp", "177/udp", false, -ENOENT, &msg));
+	rule_free(r);
+	dynbuf_free(&msg);
+}
+
+TEST_MAIN(T(test_seed_commands), T(test_errors), T(test_edit))
