@@ -3,7 +3,8 @@
 
 DEPS="gcc libc6-dev meson ninja-build pkg-config libnftnl-dev libmnl-dev
 libnetfilter-log-dev nftables iproute2 jq conntrack scdoc groff-base bash-completion
-systemd valgrind clang libclang-rt-14-dev"
+systemd valgrind clang libclang-rt-14-dev
+build-essential debhelper dpkg-dev lintian"
 
 install_deps() {
 	local missing=
