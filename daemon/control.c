@@ -154,7 +154,11 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		return CTLPROTO_OK;
 	}
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
-	dynbuf_printf(out, "rules:       %zu\n", d->eng.cfg ? d->eng.cfg->n_rules : 0);
+	if (d->eng.cfg && d->eng.cfg->n_rules)
+		dynbuf_printf(out, "rules:       %zu\n", d->eng.cfg->n_rules);
+	else
+		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
+			      d->n_confdirs ? d->confdirs[0] : "/etc/ipautofw.d");
 	dynbuf_printf(out, "active:      %zu (rule x host%s)\n", d->eng.fwt.n, "");
 	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
 		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
