@@ -212,6 +212,15 @@ static int autofw_main(int argc, char **argv, const char *path)
 	return request(path, 0, c.cmd, c.argc, args, !c.verbose && strcmp(c.cmd, "list"));
 }
 
+static void unknown_command(const char *cmd)
+{
+	struct dynbuf e = { 0 };
+
+	dynbuf_append_escaped(&e, cmd, strlen(cmd));
+	fprintf(stderr, "ipautofwctl: unknown command '%s'\n", e.data ? e.data : "");
+	dynbuf_free(&e);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -255,7 +264,7 @@ int main(int argc, char **argv)
 		cmd = argv[optind++];
 	c = find_command(cmd);
 	if (!c) {
-		fprintf(stderr, "ipautofwctl: unknown command '%s'\n", cmd);
+		unknown_command(cmd);
 		usage(stderr);
 		return 2;
 	}
@@ -266,7 +275,7 @@ int main(int argc, char **argv)
 		}
 		c = find_command(argv[optind]);
 		if (!c) {
-			fprintf(stderr, "ipautofwctl: unknown command '%s'\n", argv[optind]);
+			unknown_command(argv[optind]);
 			return 2;
 		}
 		command_help(c);

@@ -36,6 +36,19 @@ struct command {
 	int (*fn)(struct daemon *d, const struct ctl_request *req, struct dynbuf *out);
 };
 
+/* A word from a request, for a reply: escaped (no control bytes to the terminal), bounded. */
+#define WORD_MAX 128
+static const char *shown(const char *word, char buf[static WORD_MAX])
+{
+	struct dynbuf e = { 0 };
+	size_t len = strlen(word);
+
+	dynbuf_append_escaped(&e, word, len > WORD_MAX / 4 ? WORD_MAX / 4 : len);
+	snprintf(buf, WORD_MAX, "%s%s", e.data ? e.data : "", len > WORD_MAX / 4 ? "..." : "");
+	dynbuf_free(&e);
+	return buf;
+}
+
 static int cmd_list(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
@@ -230,11 +243,13 @@ static int not_runtime(struct daemon *d, const char *name, struct dynbuf *out)
 {
 	const struct rule *r = d->eng.cfg ? config_find_rule(d->eng.cfg, name) : NULL;
 
+	char w[WORD_MAX];
+
 	if (r && r->loc.file)
 		dynbuf_printf(out, "rule '%s' comes from %s:%u; remove it there and reload\n", name,
 			      r->loc.file, r->loc.line);
 	else
-		dynbuf_printf(out, "no rule '%s'\n", name);
+		dynbuf_printf(out, "no rule '%s'\n", shown(name, w));
 	return CTLPROTO_FAILED;
 }
 
@@ -259,6 +274,7 @@ static int cmd_del(struct daemon *d, const struct ctl_request *req, struct dynbu
 static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
 	union inaddr addr;
+	char w[WORD_MAX];
 	const char *rule = NULL;
 	int af = 0, r;
 	size_t n;
@@ -275,7 +291,8 @@ static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dyn
 		else if (d->eng.cfg && config_find_rule(d->eng.cfg, req->argv[0]))
 			rule = req->argv[0];
 		else {
-			dynbuf_printf(out, "'%s' is neither a rule nor a host address\n", req->argv[0]);
+			dynbuf_printf(out, "'%s' is neither a rule nor a host address\n",
+				      shown(req->argv[0], w));
 			return CTLPROTO_FAILED;
 		}
 	}
@@ -424,13 +441,14 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 {
 	struct dynbuf out = { 0 };
 	int status = CTLPROTO_USAGE;
+	char w[WORD_MAX];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, req->cmd))
 			break;
 	if (i == ARRAY_SIZE(commands)) {
-		dynbuf_printf(&out, "unknown command '%s'\n", req->cmd);
+		dynbuf_printf(&out, "unknown command '%s'\n", shown(req->cmd, w));
 	} else if (commands[i].needs_root && c->cred.uid != 0) {
 		dynbuf_printf(&out, "permission denied: %s needs root\n", req->cmd);
 		status = CTLPROTO_FAILED;

@@ -223,8 +223,14 @@ int autofw_edit(const struct rule *existing, const char *name, const char *range
 	*ret = NULL;
 	if (!rule_name_valid(name) || config_parse_portrange(range, &fwd) < 0 ||
 	    config_parse_portrange(port, &trig) < 0) {
-		dynbuf_printf(msg, "invalid request: rule name '%s', range '%s', control port '%s'\n",
-			      name, range, port);
+		/* the words are a client's: shown escaped */
+		dynbuf_printf(msg, "invalid request: rule name '");
+		dynbuf_append_escaped(msg, name, strlen(name));
+		dynbuf_printf(msg, "', range '");
+		dynbuf_append_escaped(msg, range, strlen(range));
+		dynbuf_printf(msg, "', control port '");
+		dynbuf_append_escaped(msg, port, strlen(port));
+		dynbuf_printf(msg, "'\n");
 		return -EINVAL;
 	}
 	if (r && (r->is_static || r->n_forwards != 1 || !same_range(&r->forwards[0], &fwd))) {

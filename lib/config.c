@@ -469,6 +469,37 @@ static void check_conflicts(struct parser *p, const struct rule *r, const struct
 	}
 }
 
+/* Why A (of family AF) cannot be a fixed host, or NULL when it can. */
+static const char *not_a_host(int af, const union inaddr *a)
+{
+	if (af == AF_INET) {
+		uint32_t v = ntohl(a->v4.s_addr);
+
+		if (v == 0xffffffff)
+			return "the broadcast address";
+		if ((v >> 24) == 0)
+			return v ? "in 0.0.0.0/8 (this network)" : "the unspecified address";
+		if ((v >> 24) == 127)
+			return "a loopback address";
+		if ((v >> 28) == 0xe)
+			return "a multicast address";
+		if ((v >> 28) == 0xf)
+			return "reserved (240.0.0.0/4)";
+		return NULL;
+	}
+	if (IN6_IS_ADDR_UNSPECIFIED(&a->v6))
+		return "the unspecified address";
+	if (IN6_IS_ADDR_LOOPBACK(&a->v6))
+		return "the loopback address";
+	if (IN6_IS_ADDR_MULTICAST(&a->v6))
+		return "a multicast address";
+	if (IN6_IS_ADDR_LINKLOCAL(&a->v6))
+		return "link-local: no one outside can reach it";
+	if (IN6_IS_ADDR_V4MAPPED(&a->v6) || IN6_IS_ADDR_V4COMPAT(&a->v6))
+		return "IPv4-mapped: write the IPv4 address";
+	return NULL;
+}
+
 static int add_rule(struct config *c, struct rule *r)
 {
 	struct rule **q = realloc(c->rules, (c->n_rules + 1) * sizeof(*q));
@@ -609,6 +640,11 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 			break;
 		}
 		}
+		if (o == O_TO && r->to_af && not_a_host(r->to_af, &r->to)) {
+			diag(p, to_tok, "'%.*s' is not a host to forward to: %s", (int)to_tok->len,
+			     to_tok->s, not_a_host(r->to_af, &r->to));
+			r->to_af = 0;
+		}
 	}
 
 	if (!seen[O_FORWARD])
@@ -689,6 +725,17 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 		     "unexpected word after 'pinhole-mark VALUE[/MASK]'");
 		return;
 	}
+	if (c->has_mark) {
+		char where[300];
+
+		describe_loc(&c->mark_loc, where, sizeof(where));
+		diag(p, &toks[0], "'pinhole-mark' given twice (first at %s)", where);
+		return;
+	}
+	c->has_mark = true;
+	c->mark_loc.file = p->file;
+	c->mark_loc.line = toks[0].line;
+	c->mark_loc.col = toks[0].col;
 	snprintf(buf, sizeof(buf), "%.*s", (int)toks[1].len, toks[1].s);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -709,8 +756,6 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 	}
 	c->pinhole_mark = v;
 	c->pinhole_mask = m;
-	c->mark_loc.file = p->file;
-	c->mark_loc.line = toks[0].line;
 }
 
 static void parse_guard(struct parser *p, const struct token *toks, size_t n,
@@ -851,6 +896,11 @@ static int parse_buffer(struct config *c, const char *file, const char *text, si
 
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len)
 {
+	/* a UTF-8 byte-order mark, as some editors write: not part of the first line */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	return parse_buffer(c, file, text, len, false);
 }
 
@@ -934,6 +984,7 @@ struct config *config_dup(const struct config *src)
 		return NULL;
 	c->has_lan = src->has_lan;
 	c->has_wan = src->has_wan;
+	c->has_mark = src->has_mark;
 	c->lan_loc = src->lan_loc;
 	c->wan_loc = src->wan_loc;
 	c->mark_loc = src->mark_loc;
@@ -996,20 +1047,38 @@ static void file_error(struct config *c, const char *path, const char *what, int
 		diag(&p, NULL, "%s: %s", what, strerror(err));
 }
 
+static void not_regular(struct config *c, const char *path)
+{
+	struct parser p = { .c = c, .file = intern_file(c, path) };
+
+	if (p.file)
+		diag(&p, NULL, "not a regular file");
+}
+
 static int read_file(struct config *c, const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t len = 0;
 	ssize_t k;
 
+	/*
+	 * Opening a FIFO for reading blocks until a writer comes, a device may
+	 * do anything: look first, then open without blocking and look again
+	 * at what was opened (it may have been swapped in between).
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		not_regular(c, path);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		file_error(c, path, "cannot open", errno);
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		file_error(c, path, "not a regular file", EINVAL);
+		not_regular(c, path);
 		return -EINVAL;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 1);

@@ -25,6 +25,7 @@ struct config {
 	struct srcloc wan_loc;
 	uint32_t pinhole_mark;
 	uint32_t pinhole_mask;
+	bool has_mark;
 	struct srcloc mark_loc;
 	bool pinhole_guard;	/* drop IPv6 to forward ports that no pinhole covers */
 	struct srcloc guard_loc;	/* line 0: not given */

@@ -65,6 +65,16 @@ out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$IPAUTOFWD" --check -C
 check "--check as nobody rejects a bad config with exit 1" test "$rc" = 1
 check "--check names the place" grep -q "50-bad.conf:1:6: error: rule 'bad' has no 'forward'" <<<"$out"
 
+# a FIFO named *.conf (opening it would block until a writer comes): refused at once
+mkfifo "$CONF/60-fifo.conf"
+kill -HUP "$DAEMON_PID"
+check "a FIFO in the rule directory: the reload is refused" wait_for fifo grep -q "60-fifo.conf: error: not a regular file" "$TMP/daemon.log"
+check "and the daemon still answers" ctl status
+out=$(timeout 10 "$IPAUTOFWD" --check -C "$CONF" 2>&1); rc=$?
+check "--check with a FIFO exits 1 at once" test "$rc" = 1
+check "naming it" grep -q "60-fifo.conf: error: not a regular file" <<<"$out"
+rm "$CONF/60-fifo.conf"
+
 check "SIGTERM exits 0" stop_daemon
 check_not "table removed" rtr nft list table inet ipautofw
 check_not "control socket removed" test -e "$SOCK"

@@ -406,6 +406,25 @@ static void test_dropin_dirs(void)
 	CHECK(c->errors.data && strstr(c->errors.data, p));
 	config_free(c);
 
+	/* a FIFO (which would block the reader), a symlink to one, a device: refused at once */
+	snprintf(p, sizeof(p), "%s/40-bad.conf", d1);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/50-fifo.conf", d1);
+	CHECK(mkfifo(p, 0644) == 0);
+	snprintf(p, sizeof(p), "%s/51-link.conf", d1);
+	CHECK(symlink("50-fifo.conf", p) == 0);
+	snprintf(p, sizeof(p), "%s/52-dev.conf", d1);
+	CHECK(symlink("/dev/zero", p) == 0);
+	c = config_new();
+	CHECK_INT(config_load_dirs(c, dirs, 3), -EINVAL);
+	CHECK_INT(c->n_errors, 3);
+	CHECK_INT(c->n_rules, 2);
+	snprintf(p, sizeof(p), "%s/50-fifo.conf: error: not a regular file\n"
+		 "%s/51-link.conf: error: not a regular file\n"
+		 "%s/52-dev.conf: error: not a regular file\n", d1, d1, d1);
+	CHECK_STR(c->errors.data, p);
+	config_free(c);
+
 	snprintf(p, sizeof(p), "rm -rf '%s'", tmpl);
 	CHECK(system(p) == 0);
 }
