@@ -68,6 +68,10 @@ struct daemon {
 	struct rulebook book;		/* file and runtime rules */
 	const char *sockpath;
 	const char *sockgroup;
+	int sock_dfd;			/* the socket's directory */
+	const char *sock_base;		/* the socket's name in it */
+	ino_t sock_ino;			/* the socket we bound, to remove only that one */
+	dev_t sock_dev;
 	int spare_fd;			/* given up to accept and refuse a client on EMFILE */
 	uint16_t group;
 	struct client *clients;

@@ -824,9 +824,16 @@ int main(int argc, char **argv)
 	daemon_watch(d, &d->sig_w, EPOLLIN);
 	daemon_watch(d, &d->timer_w, EPOLLIN);
 
+	/* first: a second daemon given the same socket stops here, before touching any table */
+	r = control_listen(d, inh.control);
+	if (r < 0) {
+		log_err("control socket %s: %s", d->sockpath, strerror(-r));
+		return 1;
+	}
 	r = inh.nft >= 0 ? nftsock_fdopen(&d->nft, inh.nft) : nftsock_open(&d->nft);
 	if (r < 0) {
 		log_err("cannot open nftables netlink socket: %s", strerror(-r));
+		control_close(d);
 		return 1;
 	}
 	/* bind NFLOG first: a trigger rule without a listener would log into the void */
@@ -837,11 +844,14 @@ int main(int argc, char **argv)
 		log_err("cannot bind NFLOG group %u: %s%s", d->group, strerror(-nerr),
 			nerr == -EBUSY || nerr == -EPERM ?
 			" (another program, such as ulogd, holds it; choose one with --nflog-group)" : "");
+		control_close(d);
 		return 1;
 	}
 	adopt(d);
-	if (setup_table(d) < 0)
+	if (setup_table(d) < 0) {
+		control_close(d);
 		return 1;
+	}
 	d->nflog_w.fd = mnl_socket_get_fd(d->nflog);
 	d->nflog_w.cb = nflog_cb_watch;
 	daemon_watch(d, &d->nflog_w, EPOLLIN);
@@ -864,12 +874,6 @@ int main(int argc, char **argv)
 	d->ct = ct_worker_start();
 	if (!d->ct)
 		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
-	r = control_listen(d, inh.control);
-	if (r < 0) {
-		log_err("control socket %s: %s", d->sockpath, strerror(-r));
-		remove_table(d);
-		return 1;
-	}
 	log_info("ready%s: %zu rule%s, NFLOG group %u, control socket %s",
 		 reexeced ? " (re-executed)" : "", d->eng.cfg->n_rules,
 		 d->eng.cfg->n_rules == 1 ? "" : "s", d->group, d->sockpath);
