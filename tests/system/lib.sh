@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared set-up for the system suite: boot a Debian 12 root file system
 # with systemd as PID 1 in a container (systemd-nspawn, its own network
 # namespace) and run commands in it as an administrator would.
@@ -48,7 +49,7 @@ NSPAWN_PID=
 LEADER=
 FAILS=0
 CHECKS=0
-SYS_KEEP_LOG=
+SYS_STATE=
 
 sys_cleanup() {
 	local rc=$?
@@ -101,6 +102,9 @@ check_not() {
 	if "$@"; then fail "$what"; else ok "$what"; fi
 }
 
+# quiet CMD...: CMD without its output (for check)
+quiet() { "$@" >/dev/null 2>&1; }
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
 wait_for() {
 	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
@@ -118,7 +122,6 @@ sys_setup() {
 	base=$(bash "$SYS_DIR/base.sh") || rc=$?
 	[ "$rc" = 77 ] && skip "no base root file system (see above)"
 	[ "$rc" = 0 ] || { echo "building the base root file system failed"; exit 1; }
-	SYS_BASE=$base
 	mkdir "$TMP/upper" "$TMP/work" "$ROOT"
 	mount -t overlay overlay -o "lowerdir=$base,upperdir=$TMP/upper,workdir=$TMP/work" "$ROOT" ||
 		skip "cannot mount an overlay file system on $TMP"
@@ -299,7 +302,7 @@ trigger() { ct nsprobe trigger "$1" lan 203.0.113.9 "$2" >/dev/null 2>&1; }
 reaches() { ct nsprobe "$1" wan lan 203.0.113.1 "$2" "${3:-1000}" >/dev/null 2>&1; }
 
 # what the journal of the container says, for a failure report
-sys_journal() { ct journalctl --no-pager -b "$@" 2>&1 | tail -60; }
+sys_journal() { ct journalctl --no-pager -b 2>&1 | tail -60; }
 
 finish() {
 	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
