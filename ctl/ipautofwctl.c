@@ -50,9 +50,11 @@ static const struct command commands[] = {
 	  "Prints every error (FILE:LINE:COL) and exits 1 if the files are wrong; the\n"
 	  "running rules and forwardings stay. Unchanged rules keep their forwardings.\n"
 	  "Needs root.\n" },
-	{ "status", "", "rules, forwardings, counters and trigger latency", 0, 0,
+	{ "status", "", "rules, forwardings, counters, latency, interfaces, warnings", 0, 0,
 	  "Counters since the daemon started and the time from a trigger packet's arrival\n"
-	  "to its forwarding being in the kernel (p50/p99 of the last 1024).\n" },
+	  "to its forwarding being in the kernel (p50/p99 of the last 1024), the WAN and\n"
+	  "LAN interfaces in use, and warnings: 'no WAN interface' (nothing can trigger),\n"
+	  "what the firewall would drop.\n" },
 	{ "reexec", "", "replace the daemon by the installed binary in place", 0, 0,
 	  "The daemon re-executes the ipautofwd it was started from, in place: same PID,\n"
 	  "same table, every forwarding with its remaining time, runtime rules kept;\n"

@@ -109,10 +109,31 @@ static int firewall_warnings(struct daemon *d, struct dynbuf *w)
 	return n;
 }
 
+static void json_names(struct dynbuf *out, const char *key, const struct iflist *l)
+{
+	dynbuf_printf(out, "\"%s\": [", key);
+	for (size_t i = 0; i < l->n; i++) {
+		dynbuf_printf(out, "%s", i ? ", " : "");
+		dynbuf_json_string(out, l->names[i]);
+	}
+	dynbuf_printf(out, "], ");
+}
+
+static void text_names(struct dynbuf *out, const struct iflist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		dynbuf_printf(out, "%s", i ? "," : "");
+		dynbuf_append_escaped(out, l->names[i], strlen(l->names[i]));
+	}
+	if (!l->n)
+		dynbuf_printf(out, "none");
+}
+
 static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
 	struct dynbuf warnings = { 0 };
-	int n_warnings;
+	struct iflist wan = { 0 }, lan = { 0 };
+	int n_warnings = 0;
 	const struct fwtable_stats *fs = &d->eng.fwt.stats;
 	const struct engine_stats *es = &d->eng.stats;
 	uint32_t lat[LATENCY_RING];
@@ -130,7 +151,13 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		p99 = lat[(d->lat_n - 1) * 99 / 100];
 	}
 	duration_format((now_ms() - d->started_ms) / 1000, up, sizeof(up));
-	n_warnings = firewall_warnings(d, &warnings);
+	if (daemon_interfaces(d, &wan, &lan) == 0 && !wan.n) {
+		dynbuf_printf(&warnings, "warning: ");
+		daemon_no_wan_warning(d, &warnings);
+		dynbuf_printf(&warnings, "\n");
+		n_warnings++;
+	}
+	n_warnings += firewall_warnings(d, &warnings);
 	if (req->flags & CTLPROTO_JSON) {
 		char *line = warnings.data, *nl;
 
@@ -143,6 +170,10 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		}
 		dynbuf_printf(out, "],\n ");
 		dynbuf_free(&warnings);
+		json_names(out, "wan", &wan);
+		json_names(out, "lan", &lan);
+		iflist_clear(&wan);
+		iflist_clear(&lan);
 		dynbuf_printf(out,
 			      "\"version\": \"%s\", \"uptime\": %llu, \"rules\": %zu, \"forwardings\": %zu,\n"
 			      " \"triggers_seen\": %llu, \"triggers_unmatched\": %llu,\n"
@@ -173,6 +204,13 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
 			      d->n_confdirs ? d->confdirs[0] : "/etc/ipautofw.d");
 	dynbuf_printf(out, "active:      %zu (rule x host%s)\n", d->eng.fwt.n, "");
+	dynbuf_printf(out, "interfaces:  WAN ");
+	text_names(out, &wan);
+	dynbuf_printf(out, "; LAN ");
+	text_names(out, &lan);
+	dynbuf_printf(out, "\n");
+	iflist_clear(&wan);
+	iflist_clear(&lan);
 	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
 		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
 	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "

@@ -91,6 +91,8 @@ struct daemon {
 	unsigned long long rl_window;
 	unsigned rl_suppressed;
 	bool quit;
+	bool check_ifaces;		/* links, routes or rules changed: is there a WAN interface? */
+	bool no_wan;			/* warned that there is none */
 	size_t notified_rules;
 	size_t notified_fwds;
 	uint64_t next_watchdog_ms;
@@ -105,6 +107,10 @@ int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dyn
 /* Close forwardings (see engine_close) and write the result. */
 int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n);
 int daemon_watch(struct daemon *d, struct watch *w, uint32_t events);
+/* The WAN and LAN interfaces in use among those that exist now. */
+int daemon_interfaces(struct daemon *d, struct iflist *ret_wan, struct iflist *ret_lan);
+/* Why there is no WAN interface, for the log and status. */
+void daemon_no_wan_warning(struct daemon *d, struct dynbuf *out);
 
 /* Listen on d->sockpath, or on FD (>= 0) handed over by a re-exec. */
 int control_listen(struct daemon *d, int fd);

@@ -161,6 +161,7 @@ int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dyn
 	int r;
 
 	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
+	d->check_ifaces = true;
 	r = write_changes(d, why);
 	if (r < 0)
 		dynbuf_printf(errors, "%s: writing to nftables failed: %s\n", why, strerror(-r));
@@ -342,8 +343,71 @@ static void mon_cb(struct daemon *d, struct watch *w, uint32_t events)
 
 static void rtnl_cb(struct daemon *d, struct watch *w, uint32_t events)
 {
-	if (rtnlsock_read(d->rtnl) > 0)
+	int r = rtnlsock_read(d->rtnl);
+
+	if (r > 0 && (r & RTNL_ROUTES))
 		refresh_wan(d);
+	if (r > 0)
+		d->check_ifaces = true;
+}
+
+int daemon_interfaces(struct daemon *d, struct iflist *ret_wan, struct iflist *ret_lan)
+{
+	struct if_nameindex *ni = if_nameindex();
+	struct iflist links = { 0 };
+	int r = 0;
+
+	if (!ni)
+		return -errno;
+	for (struct if_nameindex *p = ni; p->if_index && r == 0; p++)
+		r = iflist_add(&links, p->if_name);
+	if_freenameindex(ni);
+	if (r == 0)
+		r = engine_interfaces(&d->eng, &links, ret_wan, ret_lan);
+	iflist_clear(&links);
+	return r;
+}
+
+void daemon_no_wan_warning(struct daemon *d, struct dynbuf *out)
+{
+	const struct config *c = d->eng.cfg;
+
+	dynbuf_printf(out, "no WAN interface: ");
+	if (!c || !c->has_wan) {
+		dynbuf_printf(out, "no default route and no 'wan' statement");
+	} else {
+		dynbuf_printf(out, "no interface matches 'wan ");
+		for (size_t i = 0; i < c->wan.n; i++)
+			dynbuf_printf(out, "%s%s", i ? "," : "", c->wan.names[i]);
+		dynbuf_printf(out, "'");
+	}
+	dynbuf_printf(out, "; nothing can trigger until one appears");
+}
+
+/* Warn when the WAN set becomes empty (nothing can trigger), say so when it fills again. */
+static void check_interfaces(struct daemon *d)
+{
+	struct iflist wan = { 0 }, lan = { 0 };
+	struct dynbuf msg = { 0 };
+	int r = daemon_interfaces(d, &wan, &lan);
+
+	d->check_ifaces = false;
+	if (r < 0) {
+		log_debug("listing interfaces: %s", strerror(-r));
+	} else if (!wan.n && !d->no_wan) {
+		d->no_wan = true;
+		daemon_no_wan_warning(d, &msg);
+		log_warn("%s", msg.data ? msg.data : "no WAN interface");
+	} else if (wan.n && d->no_wan) {
+		d->no_wan = false;
+		for (size_t i = 0; i < wan.n; i++)
+			dynbuf_printf(&msg, "%s%s", i ? "," : "", wan.names[i]);
+		log_info("WAN interface%s now %s: triggers can work again", wan.n == 1 ? "" : "s",
+			 msg.data ? msg.data : "");
+	}
+	dynbuf_free(&msg);
+	iflist_clear(&wan);
+	iflist_clear(&lan);
 }
 
 static void signal_cb(struct daemon *d, struct watch *w, uint32_t events)
@@ -383,6 +447,8 @@ static void end_of_turn(struct daemon *d)
 	struct fwd *f;
 	int r;
 
+	if (d->check_ifaces)
+		check_interfaces(d);
 	if (d->rebuild) {
 		d->rebuild = false;
 		d->cnt.table_rebuilds++;
@@ -877,6 +943,7 @@ int main(int argc, char **argv)
 	log_info("ready%s: %zu rule%s, NFLOG group %u, control socket %s",
 		 reexeced ? " (re-executed)" : "", d->eng.cfg->n_rules,
 		 d->eng.cfg->n_rules == 1 ? "" : "s", d->group, d->sockpath);
+	check_interfaces(d);
 	d->notified_rules = SIZE_MAX;
 	notify_status(d);
 	notify_send("READY=1");

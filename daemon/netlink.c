@@ -322,7 +322,8 @@ struct mnl_socket *rtnlsock_open(void)
 
 	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(nl, RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl, RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_LINK,
+			    MNL_SOCKET_AUTOPID) < 0) {
 		mnl_socket_close(nl);
 		return NULL;
 	}
@@ -339,10 +340,14 @@ int rtnlsock_read(struct mnl_socket *nl)
 		int len = n;
 
 		if (n < 0)
-			return errno == EAGAIN ? changed : (errno == ENOBUFS ? 1 : -errno);
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			return errno == EAGAIN ? changed :
+			       errno == ENOBUFS ? RTNL_ROUTES | RTNL_LINKS : -errno;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (rtmon_is_default_change(nlh))
-				changed = 1;
+				changed |= RTNL_ROUTES;
+			if (rtmon_is_link_change(nlh))
+				changed |= RTNL_LINKS;
+		}
 	}
 }
 

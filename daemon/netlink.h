@@ -42,7 +42,11 @@ struct mnl_socket *monsock_open(void);
 int monsock_read(struct mnl_socket *nl, uint32_t own_portid, bool *foreign);
 
 struct mnl_socket *rtnlsock_open(void);
-/* Returns > 0 when a message concerned default routes. */
+enum {
+	RTNL_ROUTES = 1,	/* default routes changed */
+	RTNL_LINKS = 2,		/* interfaces appeared, changed or went away */
+};
+/* Read route and link events: what they concerned (RTNL_*), or -errno. */
 int rtnlsock_read(struct mnl_socket *nl);
 /* The names of interfaces that carry a default route right now. */
 int rtnl_default_wan(struct iflist *ret);

@@ -78,6 +78,47 @@ bool engine_set_auto_wan(struct engine *e, const struct iflist *wan)
 	return true;
 }
 
+static int add_matching(struct iflist *ret, const struct iflist *links, const struct iflist *pat,
+			const struct iflist *not)
+{
+	for (size_t i = 0; i < links->n; i++) {
+		const char *name = links->names[i];
+		int r;
+
+		if (iflist_match(ret, name) || (pat ? !iflist_match(pat, name) :
+		    iflist_match(not, name) || !strcmp(name, "lo")))
+			continue;
+		r = iflist_add(ret, name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int engine_interfaces(const struct engine *e, const struct iflist *links, struct iflist *ret_wan,
+		      struct iflist *ret_lan)
+{
+	static const struct rule defaults;
+	size_t n = e->cfg ? e->cfg->n_rules : 0;
+	int r = 0;
+
+	for (size_t i = 0; i < (n ? n : 1) && r == 0; i++) {
+		const struct rule *q = n ? e->cfg->rules[i] : &defaults;
+		const struct iflist *wan = engine_rule_wan(e, q), *lan = NULL;
+
+		r = add_matching(ret_wan, links, wan, NULL);
+		if (r < 0 || q->is_static)
+			continue;
+		if (q->has_lan)
+			lan = &q->lan;
+		else if (e->cfg && e->cfg->has_lan)
+			lan = &e->cfg->lan;
+		/* without a lan list: every interface that is not this rule's WAN, loopback aside */
+		r = add_matching(ret_lan, links, lan, wan);
+	}
+	return r;
+}
+
 bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 			 const char *indev, const char *outdev)
 {

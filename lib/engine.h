@@ -84,6 +84,15 @@ bool engine_uses_auto_wan(const struct engine *e);
 const struct iflist *engine_rule_wan(const struct engine *e, const struct rule *r);
 int engine_all_wan(const struct engine *e, struct iflist *ret);
 
+/*
+ * The interfaces in use among LINKS (the names of the interfaces that
+ * exist): those a forward may arrive on (WAN) and those a trigger may
+ * come from (LAN), over every rule, or the defaults when there is none.
+ * An empty WAN list means nothing can trigger.
+ */
+int engine_interfaces(const struct engine *e, const struct iflist *links, struct iflist *ret_wan,
+		      struct iflist *ret_lan);
+
 bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 			 const char *indev, const char *outdev);
 

@@ -36,6 +36,11 @@ int rtmon_is_default_change(const struct nlmsghdr *nlh)
 	return rt && rt->rtm_dst_len == 0;
 }
 
+int rtmon_is_link_change(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK;
+}
+
 int rtmon_default_oifs(const struct nlmsghdr *nlh, uint32_t *oifs, size_t max)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };

@@ -17,3 +17,6 @@ int rtmon_default_oifs(const struct nlmsghdr *nlh, uint32_t *oifs, size_t max);
 
 /* True if NLH announces a change that may concern default routes. */
 int rtmon_is_default_change(const struct nlmsghdr *nlh);
+
+/* True if NLH announces an interface that appeared, changed or went away. */
+int rtmon_is_link_change(const struct nlmsghdr *nlh);

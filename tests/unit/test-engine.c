@@ -73,6 +73,67 @@ static void test_interfaces(void)
 	engine_fini(&eng);
 }
 
+static void links_of(struct iflist *l, const char *names)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		iflist_add(l, t);
+}
+
+/* WANT: the WAN names, '|', the LAN names */
+static void check_in_use(const char *links, const char *want)
+{
+	struct iflist l = { 0 }, wan = { 0 }, lan = { 0 };
+	char got[256] = "";
+	struct strbuf sb = STRBUF_INIT(got, sizeof(got));
+
+	links_of(&l, links);
+	CHECK_INT(engine_interfaces(&eng, &l, &wan, &lan), 0);
+	for (size_t i = 0; i < wan.n; i++)
+		strbuf_printf(&sb, "%s%s", i ? " " : "", wan.names[i]);
+	strbuf_printf(&sb, "|");
+	for (size_t i = 0; i < lan.n; i++)
+		strbuf_printf(&sb, "%s%s", i ? " " : "", lan.names[i]);
+	CHECK_STR(got, want);
+	iflist_clear(&l);
+	iflist_clear(&wan);
+	iflist_clear(&lan);
+}
+
+/* The WAN and LAN interfaces in use, from those that exist. */
+static void test_in_use(void)
+{
+	struct iflist none = { 0 };
+
+	setup("rule a trigger 7070/tcp forward 6970-7170/udp\n");
+	check_in_use("lo br-lan eth1 veth-wan", "veth-wan|br-lan eth1");
+	/* no default route: no WAN, and every interface but loopback would be LAN */
+	engine_set_auto_wan(&eng, &none);
+	check_in_use("lo br-lan veth-wan", "|br-lan veth-wan");
+	engine_fini(&eng);
+
+	/* a wan statement that matches nothing that exists (a typo), then something that does */
+	setup("wan eht0\nlan br-lan\nrule a trigger 7070/tcp forward 6970-7170/udp\n");
+	check_in_use("lo br-lan eth0", "|br-lan");
+	check_in_use("lo br-lan eth0 eht0", "eht0|br-lan");
+	engine_fini(&eng);
+
+	/* per-rule lists add up; a static rule has a WAN side only */
+	setup("rule a trigger 1/tcp forward 2/tcp wan ppp* lan eth1\n"
+	      "rule b trigger 1/tcp forward 3/tcp\n"
+	      "rule c forward 4/tcp to 192.168.1.2 wan eth9\n");
+	check_in_use("lo eth1 eth2 ppp0 ppp1 veth-wan eth9",
+		     "ppp0 ppp1 veth-wan eth9|eth1 eth2 ppp0 ppp1 eth9");
+	engine_fini(&eng);
+
+	/* no rules at all: the defaults */
+	setup("");
+	check_in_use("lo eth0 veth-wan", "veth-wan|eth0");
+	engine_fini(&eng);
+}
+
 static void test_trigger_index(void)
 {
 	setup("rule a trigger 7000-7100/tcp forward 1/udp\n"
@@ -263,12 +324,17 @@ static void test_rtmon(void)
 	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 1);
 	CHECK_INT(oifs[0], 7);
 	CHECK(rtmon_is_default_change(nlh));
+	CHECK(!rtmon_is_link_change(nlh));
 	rt->rtm_dst_len = 24;
 	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 0);
 	CHECK(!rtmon_is_default_change(nlh));
 	rt->rtm_dst_len = 0;
 	rt->rtm_table = 100;
 	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 0);
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	CHECK(rtmon_is_link_change(nlh));
+	CHECK(!rtmon_is_default_change(nlh));
 
 	/* multipath */
 	nlh = mnl_nlmsg_put_header(buf);
@@ -294,4 +360,4 @@ static void test_rtmon(void)
 	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
 }
 
-TEST_MAIN(T(test_interfaces), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard), T(test_reload_keeps), T(test_rtmon))
+TEST_MAIN(T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard), T(test_reload_keeps), T(test_rtmon))
