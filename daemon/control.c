@@ -182,8 +182,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      " \"netlink_errors\": %llu, \"nflog_lost\": %llu, \"nflog_enobufs\": %llu, "
 			      "\"nflog_malformed\": %llu,\n"
 			      " \"reloads\": %llu, \"reload_failures\": %llu, \"table_rebuilds\": %llu,\n"
-			      " \"conntrack_deleted\": %llu,\n"
-			      " \"latency_samples\": %zu, \"latency_p50_us\": %u, \"latency_p99_us\": %u}\n",
+			      " \"conntrack_deleted\": %llu,\n ",
 			      VERSION, (unsigned long long)(now_ms() - d->started_ms) / 1000,
 			      d->eng.cfg ? d->eng.cfg->n_rules : 0, d->eng.fwt.n,
 			      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched,
@@ -193,8 +192,10 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
 			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)d->cnt.reloads,
 			      (unsigned long long)d->cnt.reload_failures, (unsigned long long)d->cnt.table_rebuilds,
-			      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0),
-			      d->lat_n, p50, p99);
+			      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
+		rails_status(d, true, out);
+		dynbuf_printf(out, "\"latency_samples\": %zu, \"latency_p50_us\": %u, "
+			      "\"latency_p99_us\": %u}\n", d->lat_n, p50, p99);
 		return CTLPROTO_OK;
 	}
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
@@ -226,6 +227,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		      (unsigned long long)d->cnt.table_rebuilds);
 	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
 		      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
+	rails_status(d, false, out);
 	if (d->lat_n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);

@@ -9,6 +9,7 @@
 #include "heap.h"
 #include "netlink.h"
 #include "rulebook.h"
+#include "srccheck.h"
 
 struct daemon;
 
@@ -40,6 +41,15 @@ struct counters {
 	uint64_t reloads;
 	uint64_t reload_failures;
 	uint64_t table_rebuilds;
+	uint64_t forged;		/* caught by the daemon's source check (the kernel counts its own) */
+	uint64_t resyncs;		/* failed transactions after which the kernel was rewritten */
+};
+
+/* Rate limits of one kind of packet-driven log message. */
+struct logrl {
+	unsigned count;
+	unsigned long long window;
+	unsigned suppressed;
 };
 
 struct daemon {
@@ -79,6 +89,13 @@ struct daemon {
 	size_t n_dead;			/* killed, freed at the end of the loop turn */
 	struct heap client_timers;
 	struct counters cnt;
+	struct srccheck src;		/* the router's addresses and neighbours */
+	struct mnl_socket *srcw;
+	struct watch srcw_w;
+	bool resync;			/* a transaction failed: rewrite the kernel's state */
+	uint64_t resync_after_ms;
+	struct logrl rl_forged;
+	struct logrl rl_refused;
 	bool have_seq;
 	uint32_t last_seq;
 	uint64_t started_ms;
@@ -111,6 +128,18 @@ int daemon_watch(struct daemon *d, struct watch *w, uint32_t events);
 int daemon_interfaces(struct daemon *d, struct iflist *ret_wan, struct iflist *ret_lan);
 /* Why there is no WAN interface, for the log and status. */
 void daemon_no_wan_warning(struct daemon *d, struct dynbuf *out);
+
+/* rails.c: the safety rails of DESIGN §2.10 and §2.11 around the trigger path */
+int rails_open(struct daemon *d);
+void rails_close(struct daemon *d);
+/* Is this trigger's source genuine? If not, it is counted and logged, and false returned. */
+bool rails_source_ok(struct daemon *d, const struct nflog_pkt *pkt, const char *indev);
+/* A trigger refused at max-per-host or max-forwardings. */
+void rails_refused(struct daemon *d, const struct engine_event *ev);
+/* After a failed transaction: rewrite every forwarding (at most once a second). */
+void rails_resync(struct daemon *d, uint64_t now);
+/* The rails' counters for `status`: JSON members (each followed by ",\n ") or lines. */
+void rails_status(struct daemon *d, bool json, struct dynbuf *out);
 
 /* Listen on d->sockpath, or on FD (>= 0) handed over by a re-exec. */
 int control_listen(struct daemon *d, int fd);

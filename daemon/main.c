@@ -130,6 +130,8 @@ static int commit(struct daemon *d, const char *why)
 		d->cnt.netlink_errors++;
 		log_err("nftables %s failed%s%s: %s", why, what ? " at " : "", what ? what : "",
 			strerror(-r));
+		/* the daemon's view moved on without the kernel: never leave them apart */
+		d->resync = true;
 	}
 	nlbatch_reset(&d->batch);
 	return r;
@@ -269,6 +271,10 @@ static void on_event(const struct engine_event *ev, void *data)
 		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(f->af, &f->host, host));
 		return;
 	}
+	if (ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT) {
+		rails_refused(d, ev);
+		return;
+	}
 	if (!log_ratelimit(&d->rl_count, &d->rl_window, now_ms(), &d->rl_suppressed))
 		return;
 	if (d->rl_suppressed) {
@@ -316,6 +322,8 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		return;
 	}
 	if (!if_indextoname(pkt->indev, indev) || !if_indextoname(pkt->outdev, outdev))
+		return;
+	if (!rails_source_ok(d, pkt, indev))
 		return;
 	fired = engine_trigger(&d->eng, pkt, indev, outdev, now_ms(), on_event, d);
 	if (fired > 0 && d->turn_n < TURN_TRIGGERS_MAX)
@@ -481,7 +489,10 @@ static void end_of_turn(struct daemon *d)
 	} else if (r < 0) {
 		log_err("building nftables update: %s", strerror(-r));
 		nlbatch_reset(&d->batch);
+		d->resync = true;
 	}
+	if (d->resync)
+		rails_resync(d, now);
 	d->turn_n = 0;
 	if (d->ct)
 		ct_worker_submit(d->ct, &d->ct_jobs);
@@ -579,6 +590,7 @@ static void adopt(struct daemon *d)
 static int setup_table(struct daemon *d)
 {
 	struct nftobj_params p = {
+		.fwd_set_size = engine_fwd_set_size(&d->eng),
 		.nflog_group = d->group,
 		.mark = d->eng.cfg->pinhole_mark,
 		.mark_mask = d->eng.cfg->pinhole_mask,
@@ -937,6 +949,10 @@ int main(int argc, char **argv)
 	} else {
 		log_warn("cannot follow routes: %m");
 	}
+	r = rails_open(d);
+	if (r < 0)
+		log_warn("cannot follow addresses and neighbours (%s): triggers get the kernel's "
+			 "source checks only", strerror(-r));
 	d->ct = ct_worker_start();
 	if (!d->ct)
 		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
@@ -983,6 +999,7 @@ int main(int argc, char **argv)
 	notify_close();
 	if (d->rtnl)
 		mnl_socket_close(d->rtnl);
+	rails_close(d);
 	if (d->mon)
 		mnl_socket_close(d->mon);
 	mnl_socket_close(d->nflog);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "prefix.h"
 
 const char *const config_default_dirs[3] = {
 	"/etc/ipautofw.d",
@@ -48,6 +49,8 @@ struct config *config_new(void)
 		return NULL;
 	c->pinhole_mark = CONFIG_MARK_DEFAULT;
 	c->pinhole_mask = CONFIG_MARK_DEFAULT;
+	c->max_per_host = CONFIG_MAX_PER_HOST_DEFAULT;
+	c->max_forwardings = CONFIG_MAX_FORWARDINGS_DEFAULT;
 	return c;
 }
 
@@ -55,6 +58,7 @@ struct config *config_free(struct config *c)
 {
 	if (!c)
 		return NULL;
+	prefixlist_clear(&c->allow);
 	for (size_t i = 0; i < c->n_rules; i++)
 		rule_free(c->rules[i]);
 	free(c->rules);
@@ -369,6 +373,57 @@ static int parse_ifnames(struct parser *p, const struct token *toks, size_t n, s
 	return r;
 }
 
+static int parse_allow(struct parser *p, const struct token *toks, size_t n, size_t *i,
+		       struct prefixlist *ret)
+{
+	struct token *el;
+	size_t nel;
+	int r = collect_list(p, toks, n, i, &el, &nel);
+
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < nel; k++) {
+		const struct token *t = &el[k];
+		struct addrprefix a;
+		int e = prefix_parse(t->s, t->len, &a);
+
+		if (e == -EADDRNOTAVAIL)
+			diag(p, t, "'%.*s' has bits set after the prefix length", (int)t->len, t->s);
+		else if (e == -ERANGE)
+			diag(p, t, "prefix length out of range in '%.*s'", (int)t->len, t->s);
+		else if (e < 0)
+			diag(p, t, "invalid address or prefix '%.*s' (examples: 192.168.1.0/24, "
+			     "192.168.1.20, fd00::/64)", (int)t->len, t->s);
+		else if (prefixlist_add(ret, &a) < 0)
+			e = -ENOMEM;
+		if (e < 0)
+			r = e;
+	}
+	free(el);
+	return r;
+}
+
+/* A count for max-per-host or max-forwardings: 1 to CONFIG_LIMIT_MAX. */
+static int parse_limit(struct parser *p, const struct token *t, const char *what, unsigned *ret)
+{
+	unsigned long v = 0;
+	int r = parse_uint(t->s, t->len, CONFIG_LIMIT_MAX, &v);
+	size_t digits = 0;
+
+	while (digits < t->len && isdigit((unsigned char)t->s[digits]))
+		digits++;
+	if (r == -EINVAL && (!t->len || digits < t->len)) {
+		diag(p, t, "invalid number '%.*s' for '%s'", (int)t->len, t->s, what);
+		return r;
+	}
+	if (r < 0 || v < 1) {
+		diag(p, t, "'%s' must be 1 to %u", what, CONFIG_LIMIT_MAX);
+		return -ERANGE;
+	}
+	*ret = v;
+	return 0;
+}
+
 static bool families_meet(unsigned a, unsigned b)
 {
 	return (a & b) != 0;
@@ -380,7 +435,8 @@ static const struct rule *find_overlap(struct config *c, const struct rule *r,
 	for (size_t k = 0; k < c->n_rules; k++) {
 		const struct rule *q = c->rules[k];
 
-		if (!families_meet(q->family, r->family) || (q->peer && r->peer))
+		/* peer rules too: the kernel holds one interval per peer and port */
+		if (!families_meet(q->family, r->family))
 			continue;
 		for (size_t j = 0; j < q->n_forwards; j++) {
 			const struct portrange *g = &q->forwards[j];
@@ -519,9 +575,11 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 	const struct token *name, *seen[16] = { 0 };
 	const struct token *to_tok = NULL;
 	struct rule *r;
-	enum { O_TRIGGER, O_FORWARD, O_TIMEOUT, O_TO, O_PEER, O_EXCLUSIVE, O_FAMILY, O_LAN, O_WAN };
+	enum { O_TRIGGER, O_FORWARD, O_TIMEOUT, O_TO, O_PEER, O_EXCLUSIVE, O_FAMILY, O_LAN, O_WAN,
+	       O_ALLOW, O_MAX_PER_HOST };
 	static const char *const opts[] = { "trigger", "forward", "timeout", "to", "peer",
-					    "exclusive", "family", "lan", "wan" };
+					    "exclusive", "family", "lan", "wan", "allow",
+					    "max-per-host" };
 
 	if (!n) {
 		diag(p, end, "'rule' needs a name");
@@ -552,7 +610,8 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 				break;
 		if (o == ARRAY_SIZE(opts)) {
 			diag(p, kw, "unknown option '%.*s' (expected trigger, forward, timeout, "
-			     "to, peer, exclusive, family, lan or wan)", (int)kw->len, kw->s);
+			     "to, peer, exclusive, family, lan, wan, allow or max-per-host)",
+			     (int)kw->len, kw->s);
 			continue;
 		}
 		if (seen[o]) {
@@ -594,6 +653,14 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 		case O_TIMEOUT:
 			i++;
 			parse_duration(p, val, &r->timeout_s);
+			break;
+		case O_ALLOW:
+			r->has_allow = true;
+			parse_allow(p, toks, n, &i, &r->allow);
+			break;
+		case O_MAX_PER_HOST:
+			i++;
+			parse_limit(p, val, "max-per-host", &r->max_per_host);
 			break;
 		case O_FAMILY:
 			i++;
@@ -661,6 +728,10 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 			diag(p, seen[O_PEER], "a rule with a fixed host ('to') cannot be 'peer'");
 		if (seen[O_EXCLUSIVE])
 			diag(p, seen[O_EXCLUSIVE], "a rule with a fixed host ('to') cannot be 'exclusive'");
+		if (seen[O_ALLOW])
+			diag(p, seen[O_ALLOW], "a rule with a fixed host ('to') has no triggers to 'allow'");
+		if (seen[O_MAX_PER_HOST])
+			diag(p, seen[O_MAX_PER_HOST], "a rule with a fixed host ('to') has no 'max-per-host'");
 		if (r->to_af) {
 			unsigned af = r->to_af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6;
 
@@ -785,6 +856,54 @@ static void parse_guard(struct parser *p, const struct token *toks, size_t n,
 	c->guard_loc.col = toks[0].col;
 }
 
+static bool set_once(struct parser *p, const struct token *kw, struct srcloc *loc)
+{
+	char where[300];
+
+	if (loc->file || loc->line) {
+		describe_loc(loc, where, sizeof(where));
+		diag(p, kw, "'%.*s' given twice (first at %s)", (int)kw->len, kw->s, where);
+		return false;
+	}
+	loc->file = p->file;
+	loc->line = kw->line;
+	loc->col = kw->col;
+	return true;
+}
+
+static void parse_global_allow(struct parser *p, const struct token *toks, size_t n,
+			       const struct token *end)
+{
+	struct config *c = p->c;
+	size_t i = 1;
+
+	if (n < 2) {
+		diag(p, end, "'allow' needs a list of addresses or prefixes");
+		return;
+	}
+	if (!set_once(p, &toks[0], &c->allow_loc))
+		return;
+	c->has_allow = true;
+	parse_allow(p, toks, n, &i, &c->allow);
+	if (i < n)
+		diag(p, &toks[i], "unexpected '%.*s' after the list", (int)toks[i].len, toks[i].s);
+}
+
+static void parse_global_limit(struct parser *p, const struct token *toks, size_t n,
+			       const struct token *end, unsigned *val, struct srcloc *loc)
+{
+	char what[32];
+
+	snprintf(what, sizeof(what), "%.*s", (int)toks[0].len, toks[0].s);
+	if (n != 2) {
+		diag(p, n < 2 ? end : &toks[2], n < 2 ? "'%s' needs a number" :
+		     "unexpected word after '%s N'", what);
+		return;
+	}
+	if (set_once(p, &toks[0], loc))
+		parse_limit(p, &toks[1], what, val);
+}
+
 static void parse_statement(struct parser *p, const struct token *toks, size_t n,
 			    const struct token *end)
 {
@@ -800,10 +919,16 @@ static void parse_statement(struct parser *p, const struct token *toks, size_t n
 		parse_mark(p, toks, n, end);
 	else if (tok_is(&toks[0], "pinhole-guard"))
 		parse_guard(p, toks, n, end);
+	else if (tok_is(&toks[0], "allow"))
+		parse_global_allow(p, toks, n, end);
+	else if (tok_is(&toks[0], "max-per-host"))
+		parse_global_limit(p, toks, n, end, &p->c->max_per_host, &p->c->max_per_host_loc);
+	else if (tok_is(&toks[0], "max-forwardings"))
+		parse_global_limit(p, toks, n, end, &p->c->max_forwardings,
+				   &p->c->max_forwardings_loc);
 	else
-		diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark "
-		     "or pinhole-guard)",
-		     (int)toks[0].len, toks[0].s);
+		diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
+		     "pinhole-guard, allow, max-per-host or max-forwardings)", (int)toks[0].len, toks[0].s);
 }
 
 static int parse_buffer(struct config *c, const char *file, const char *text, size_t len,
@@ -996,7 +1121,17 @@ struct config *config_dup(const struct config *src)
 	c->lan_loc.file = reintern(c, src->lan_loc.file);
 	c->wan_loc.file = reintern(c, src->wan_loc.file);
 	c->mark_loc.file = reintern(c, src->mark_loc.file);
-	if (iflist_copy(&c->lan, &src->lan) < 0 || iflist_copy(&c->wan, &src->wan) < 0)
+	c->has_allow = src->has_allow;
+	c->allow_loc = src->allow_loc;
+	c->allow_loc.file = reintern(c, src->allow_loc.file);
+	c->max_per_host = src->max_per_host;
+	c->max_per_host_loc = src->max_per_host_loc;
+	c->max_per_host_loc.file = reintern(c, src->max_per_host_loc.file);
+	c->max_forwardings = src->max_forwardings;
+	c->max_forwardings_loc = src->max_forwardings_loc;
+	c->max_forwardings_loc.file = reintern(c, src->max_forwardings_loc.file);
+	if (iflist_copy(&c->lan, &src->lan) < 0 || iflist_copy(&c->wan, &src->wan) < 0 ||
+	    prefixlist_copy(&c->allow, &src->allow) < 0)
 		return config_free(c);
 	for (size_t i = 0; i < src->n_rules; i++) {
 		struct rule *r = rule_dup(src->rules[i]);

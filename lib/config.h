@@ -13,6 +13,9 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_TIMEOUT_MAX (30u * 24 * 3600)
 #define CONFIG_MARK_DEFAULT 0x10000000u
+#define CONFIG_MAX_PER_HOST_DEFAULT 64
+#define CONFIG_MAX_FORWARDINGS_DEFAULT 16384
+#define CONFIG_LIMIT_MAX 1048576	/* for both: the kernel sets are sized from them */
 
 struct config {
 	struct rule **rules;
@@ -29,6 +32,13 @@ struct config {
 	struct srcloc mark_loc;
 	bool pinhole_guard;	/* drop IPv6 to forward ports that no pinhole covers */
 	struct srcloc guard_loc;	/* line 0: not given */
+	bool has_allow;
+	struct prefixlist allow;	/* sources that may trigger, unless a rule says */
+	struct srcloc allow_loc;
+	unsigned max_per_host;		/* per host (IPv4 address, IPv6 /64) */
+	struct srcloc max_per_host_loc;
+	unsigned max_forwardings;	/* in all */
+	struct srcloc max_forwardings_loc;
 	char **files;		/* owned names that srclocs point to */
 	size_t n_files;
 	struct dynbuf errors;

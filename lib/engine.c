@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "prefix.h"
 
 void engine_init(struct engine *e)
 {
@@ -137,6 +138,36 @@ bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 	return strcmp(indev, "lo") != 0;
 }
 
+bool engine_rule_allows(const struct engine *e, const struct rule *r, int af, const union inaddr *src)
+{
+	if (r->has_allow)
+		return prefixlist_match(&r->allow, af, src);
+	if (e->cfg && e->cfg->has_allow)
+		return prefixlist_match(&e->cfg->allow, af, src);
+	return true;
+}
+
+#define FWD_SET_SIZE_MIN 1024
+#define FWD_SET_SIZE_MAX (16u << 20)
+
+uint32_t engine_fwd_set_size(const struct engine *e)
+{
+	uint64_t per = 0, fixed = 0, size;
+
+	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++) {
+		const struct rule *r = e->cfg->rules[i];
+
+		if (r->is_static)
+			fixed += r->n_forwards;
+		else if (r->n_forwards > per)
+			per = r->n_forwards;
+	}
+	size = 2 * per * (e->cfg ? e->cfg->max_forwardings : 0) + fixed;
+	if (size < FWD_SET_SIZE_MIN)
+		size = FWD_SET_SIZE_MIN;
+	return size > FWD_SET_SIZE_MAX ? FWD_SET_SIZE_MAX : size;
+}
+
 /*
  * Every trigger range of every rule, sorted by (proto, lo), with the
  * largest hi so far: a packet's rules are found by binary search instead
@@ -192,6 +223,7 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 		   const char *outdev, uint64_t now, engine_event_cb cb, void *data)
 {
 	size_t lo = 0, hi = e->n_index;
+	bool disallowed = false;
 	int fired = 0;
 
 	e->stats.triggers_seen++;
@@ -216,6 +248,10 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 			break;
 		if (t->hi < pkt->dport || !engine_rule_accepts(e, r, pkt->af, indev, outdev))
 			continue;
+		if (!engine_rule_allows(e, r, pkt->af, &pkt->saddr)) {
+			disallowed = true;
+			continue;
+		}
 		c = fwtable_trigger(&e->fwt, r, pkt->af, &pkt->saddr, &pkt->daddr, now, &f,
 				    &ev.old_host);
 		if (c < 0)
@@ -223,12 +259,17 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 		fired++;
 		ev.change = c;
 		ev.fwd = f;
+		ev.rule = r;
+		ev.af = pkt->af;
+		ev.host = pkt->saddr;
 		if (c == FWD_REFUSED)
 			memcpy(&ev.old_host, &f->host, sizeof(f->host));
 		if (cb)
 			cb(&ev, data);
 	}
-	if (!fired)
+	if (!fired && disallowed)
+		e->stats.triggers_not_allowed++;
+	else if (!fired)
 		e->stats.triggers_unmatched++;
 	return fired;
 }
@@ -305,11 +346,15 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 	struct config *old = e->cfg;
 
 	e->cfg = cfg;
+	e->fwt.max_per_host = cfg->max_per_host;
+	e->fwt.max_forwardings = cfg->max_forwardings;
 	for (size_t i = 0; all && all[i]; i++) {
 		struct fwd *f = all[i];
 		struct rule *nr = config_find_rule(cfg, f->rule->name);
 
-		if (!nr || !rule_same_forwards(f->rule, nr)) {
+		/* a host an `allow` now leaves out loses what it holds */
+		if (!nr || !rule_same_forwards(f->rule, nr) ||
+		    (!nr->is_static && !engine_rule_allows(e, nr, f->af, &f->host))) {
 			fwd_closed(e, f, closed, data);
 			continue;
 		}
@@ -327,6 +372,8 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		if (r->is_static && !fwtable_lookup(&e->fwt, r, r->to_af, NULL))
 			fwtable_insert(&e->fwt, r, r->to_af, &r->to, NULL, now, FWD_FOREVER, &f);
 	}
+	/* a rule's own max-per-host may have come or gone: its forwardings change pools */
+	fwtable_recount(&e->fwt);
 	e->sets_dirty = true;
 	build_index(e);
 	config_free(old);
@@ -487,6 +534,10 @@ static int write_sets(struct engine *e, struct nlbatch *b)
 	size_t n_trig = 0, n_el = 0;
 	int r = nftobj_flush_set(b, NFTOBJ_TRIGGERS);
 
+	if (r == 0 && engine_fwd_set_size(e) != e->fwd_set_size) {
+		e->fwd_set_size = engine_fwd_set_size(e);
+		r = nftobj_resize_fwd_sets(b, e->fwd_set_size);
+	}
 	if (r == 0)
 		r = engine_write_wan(e, b);
 	for (size_t i = 0; r == 0 && e->cfg && i < e->cfg->n_rules; i++) {
@@ -533,6 +584,8 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 			return r;
 	}
 	e->sets_dirty = false;
+	/* the sets were just created (or are kept) with this size */
+	e->fwd_set_size = engine_fwd_set_size(e);
 	r = write_sets(e, b);
 	all = fwtable_sorted(&e->fwt);
 	if (!all && r == 0)

@@ -15,7 +15,10 @@
 
 struct engine_event {
 	enum fwd_change change;
-	const struct fwd *fwd;
+	const struct fwd *fwd;	/* NULL when FWD_OVER_* opened nothing */
+	const struct rule *rule;
+	int af;
+	union inaddr host;	/* the trigger's source */
 	union inaddr old_host;	/* FWD_TAKEN_OVER, FWD_REFUSED: the holder */
 };
 
@@ -24,6 +27,7 @@ typedef void (*engine_event_cb)(const struct engine_event *ev, void *data);
 struct engine_stats {
 	uint64_t triggers_seen;
 	uint64_t triggers_unmatched;
+	uint64_t triggers_not_allowed;	/* matched only rules whose `allow` left the source out */
 };
 
 struct elemvec {
@@ -41,6 +45,7 @@ struct engine {
 	struct trigger_index *index;	/* trigger port ranges, sorted, for lookups */
 	size_t n_index;
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
+	uint32_t fwd_set_size;		/* as last written to the kernel */
 };
 
 void engine_init(struct engine *e);
@@ -95,6 +100,17 @@ int engine_interfaces(const struct engine *e, const struct iflist *links, struct
 
 bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 			 const char *indev, const char *outdev);
+
+/* Whether SRC may trigger rule R: its `allow`, else the global one, else any source. */
+bool engine_rule_allows(const struct engine *e, const struct rule *r, int af, const union inaddr *src);
+
+/*
+ * The size the kernel's forwarding sets need: every forwarding up to
+ * max-forwardings with the largest rule's forward ranges, twice over
+ * (elements that expired stay counted until the kernel collects them),
+ * plus the static ones.
+ */
+uint32_t engine_fwd_set_size(const struct engine *e);
 
 /* Handle one trigger packet; returns the number of rules it fired. */
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fwtable.h"
+#include "prefix.h"
 
 size_t fwd_addr_len(int af)
 {
@@ -78,6 +79,45 @@ struct fwd *fwtable_lookup(const struct fwtable *t, const struct rule *r, int af
 	return NULL;
 }
 
+static const char *pool(const struct rule *r)
+{
+	return r->max_per_host ? r->name : "";
+}
+
+static int count_host(struct fwtable *t, const struct fwd *f, int delta)
+{
+	if (f->rule->is_static)
+		return 0;
+	if (hostcount_add(&t->hosts, f->af, &f->host, pool(f->rule), delta) < 0)
+		return -ENOMEM;
+	t->n_dynamic += delta;
+	return 0;
+}
+
+unsigned fwtable_host_count(const struct fwtable *t, const struct rule *r, int af,
+			    const union inaddr *host)
+{
+	return hostcount_get(&t->hosts, af, host, pool(r));
+}
+
+static bool host_full(const struct fwtable *t, const struct rule *r, int af, const union inaddr *host)
+{
+	unsigned max = r->max_per_host ? r->max_per_host : t->max_per_host;
+
+	return max && fwtable_host_count(t, r, af, host) >= max;
+}
+
+int fwtable_recount(struct fwtable *t)
+{
+	hostcount_clear(&t->hosts);
+	t->n_dynamic = 0;
+	for (size_t i = 0; i < t->n_buckets; i++)
+		for (struct fwd *f = t->buckets[i]; f; f = f->hnext)
+			if (count_host(t, f, 1) < 0)
+				return -ENOMEM;
+	return 0;
+}
+
 static void mark_pending(struct fwtable *t, struct fwd *f, enum fwd_pending p)
 {
 	if (f->pending == FWD_PENDING_NONE) {
@@ -106,7 +146,12 @@ int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union 
 	if (r->peer && peer)
 		memcpy(&f->peer, peer, fwd_addr_len(af));
 	f->opened = f->refreshed = now;
+	if (count_host(t, f, 1) < 0) {
+		free(f);
+		return -ENOMEM;
+	}
 	if (deadline != FWD_FOREVER && heap_push(&t->heap, &f->timer, deadline) < 0) {
+		count_host(t, f, -1);
 		free(f);
 		return -ENOMEM;
 	}
@@ -125,9 +170,20 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 {
 	uint64_t deadline = now + (uint64_t)r->timeout_s * 1000;
 	struct fwd *f = fwtable_lookup(t, r, af, peer);
+	union inaddr k_new, k_old;
 	int ret;
 
+	*ret_fwd = NULL;
 	if (!f) {
+		/* a refused trigger changes nothing: it neither opens nor closes anything */
+		if (t->max_forwardings && t->n_dynamic >= t->max_forwardings) {
+			t->stats.over_limit++;
+			return FWD_OVER_LIMIT;
+		}
+		if (host_full(t, r, af, host)) {
+			t->stats.over_host_limit++;
+			return FWD_OVER_HOST_LIMIT;
+		}
 		ret = fwtable_insert(t, r, af, host, peer, now, deadline, ret_fwd);
 		if (ret < 0)
 			return ret;
@@ -146,6 +202,16 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 		t->stats.refused++;
 		return FWD_REFUSED;
 	}
+	/* another address of the same IPv6 /64 takes over: that host's count stays */
+	host_key(af, host, &k_new);
+	host_key(af, &f->host, &k_old);
+	if (memcmp(&k_new, &k_old, sizeof(k_new)) && host_full(t, r, af, host)) {
+		t->stats.over_host_limit++;
+		return FWD_OVER_HOST_LIMIT;
+	}
+	if (hostcount_add(&t->hosts, af, host, pool(r), 1) < 0)
+		return -ENOMEM;
+	hostcount_add(&t->hosts, af, &f->host, pool(r), -1);
 	if (ret_old_host)
 		memcpy(ret_old_host, &f->host, sizeof(f->host));
 	if (!f->has_old) {
@@ -183,6 +249,7 @@ static void unlink_fwd(struct fwtable *t, struct fwd *f)
 		f->pending = FWD_PENDING_NONE;
 	}
 	heap_remove(&t->heap, &f->timer);
+	count_host(t, f, -1);
 	t->n--;
 }
 
@@ -276,5 +343,6 @@ void fwtable_clear(struct fwtable *t)
 		}
 	free(t->buckets);
 	heap_free(&t->heap);
+	hostcount_clear(&t->hosts);
 	memset(t, 0, sizeof(*t));
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "heap.h"
+#include "hostcount.h"
 #include "rule.h"
 
 #define FWD_FOREVER UINT64_MAX
@@ -22,6 +23,8 @@ enum fwd_change {
 	FWD_OPENED,
 	FWD_REFRESHED,
 	FWD_TAKEN_OVER,
+	FWD_OVER_HOST_LIMIT,	/* the host holds max-per-host already: nothing changes */
+	FWD_OVER_LIMIT,		/* max-forwardings are active: nothing changes */
 };
 
 enum fwd_pending {
@@ -51,6 +54,8 @@ struct fwtable_stats {
 	uint64_t taken_over;
 	uint64_t refused;
 	uint64_t expired;
+	uint64_t over_host_limit;
+	uint64_t over_limit;
 };
 
 struct fwtable {
@@ -60,16 +65,34 @@ struct fwtable {
 	struct heap heap;
 	struct fwd *pending;
 	struct fwtable_stats stats;
+	struct hostcount hosts;		/* forwardings per host, static ones aside */
+	size_t n_dynamic;		/* forwardings, static ones aside */
+	unsigned max_per_host;		/* for rules without their own; 0: no limit */
+	size_t max_forwardings;		/* 0: no limit */
 };
 
 void fwtable_init(struct fwtable *t);
 void fwtable_clear(struct fwtable *t);
 
+/*
+ * A trigger of rule R from HOST (towards PEER): returns the enum fwd_change.
+ * *RET_FWD is the forwarding concerned, NULL when FWD_OVER_* refused to open one.
+ */
 int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
 		    const union inaddr *peer, uint64_t now, struct fwd **ret_fwd,
 		    union inaddr *ret_old_host);
 
-/* A static forwarding (rule->is_static), or one adopted with a known deadline. */
+/* Count the forwardings per host again (after rules were re-pointed by a reload). */
+int fwtable_recount(struct fwtable *t);
+
+/* Active forwardings HOST holds against the limit of rule R. */
+unsigned fwtable_host_count(const struct fwtable *t, const struct rule *r, int af,
+			    const union inaddr *host);
+
+/*
+ * A static forwarding (rule->is_static), or one adopted with a known
+ * deadline. Limits are not applied: adoption keeps what the kernel holds.
+ */
 int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
 		   const union inaddr *peer, uint64_t now, uint64_t deadline, struct fwd **ret_fwd);
 

@@ -113,6 +113,21 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static void parse_hwaddr(const struct nlattr *a, struct nflog_pkt *pkt)
+{
+	const struct nfulnl_msg_packet_hw *hw;
+	uint16_t len;
+
+	if (mnl_attr_get_payload_len(a) < sizeof(*hw))
+		return;
+	hw = mnl_attr_get_payload(a);
+	len = ntohs(hw->hw_addrlen);
+	if (len > sizeof(pkt->hwaddr) || len > sizeof(hw->hw_addr))
+		return;
+	memcpy(pkt->hwaddr, hw->hw_addr, len);
+	pkt->hwlen = len;
+}
+
 int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *pkt)
 {
 	const struct nlattr *tb[NFULA_MAX + 1] = { 0 };
@@ -139,6 +154,15 @@ int nflog_parse(const struct nlmsghdr *nlh, struct nflog_pkt *pkt)
 		pkt->indev = ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_INDEV]));
 	if (tb[NFULA_IFINDEX_OUTDEV])
 		pkt->outdev = ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_OUTDEV]));
+	if (tb[NFULA_HWADDR])
+		parse_hwaddr(tb[NFULA_HWADDR], pkt);
+	if (tb[NFULA_PREFIX]) {
+		const char *p = mnl_attr_get_payload(tb[NFULA_PREFIX]);
+		size_t n = strnlen(p, mnl_attr_get_payload_len(tb[NFULA_PREFIX]));
+
+		if (n < sizeof(pkt->prefix))
+			memcpy(pkt->prefix, p, n);
+	}
 	if (tb[NFULA_SEQ]) {
 		pkt->has_seq = true;
 		pkt->seq = ntohl(mnl_attr_get_u32(tb[NFULA_SEQ]));

@@ -25,6 +25,9 @@ struct nflog_pkt {
 	uint8_t proto;
 	uint16_t sport;
 	uint16_t dport;
+	uint8_t hwaddr[8];	/* link-layer source (NFULA_HWADDR); hwlen 0 if none */
+	uint8_t hwlen;
+	char prefix[32];	/* the log statement's prefix, "" if none */
 };
 
 /* Decode an L3 packet of family AF into PKT's address and port fields. */

@@ -4,7 +4,17 @@
  *
  *   chain trigger (filter forward, priority NFTOBJ_PRIO_LAST):
  *     ct state new oifname @wanif iifname != @wanif
- *       meta l4proto . th dport @triggers log group G snaplen 128 queue-threshold 1
+ *       meta l4proto . th dport @triggers meta nfproto ipv4 jump trigger4
+ *     ... meta nfproto ipv6 jump trigger6
+ *   chain trigger4 (trigger6 alike, keyed by ip6 saddr & ffff:ffff:ffff:ffff::):
+ *     fib saddr . iif oif missing goto trig_forged
+ *     fib saddr type != unicast goto trig_forged
+ *     meta nfproto ipv4 update @rate4 { ip saddr limit rate over R/second burst B packets }
+ *       counter name "limited" return
+ *     goto trig_log
+ *   chain trig_log: log group G snaplen 128 queue-threshold 1
+ *   chain trig_forged: counter name "forged"
+ *     limit rate 10/second log prefix "ipautofw:forged" group G snaplen 128 queue-threshold 1
  *   chain prerouting (nat prerouting, priority dstnat + 10):
  *     iifname @wanif fib daddr type local meta nfproto ipv4
  *       dnat ip to meta l4proto . th dport map @fwd4
@@ -21,6 +31,7 @@
 #include <errno.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -33,6 +44,7 @@
 #include <string.h>
 
 #include "nftobj.h"
+#include "util.h"
 
 #define ELEMS_PER_MSG 256
 
@@ -88,7 +100,20 @@ static const struct setdef sets[NFTOBJ__SETS] = {
 			   .key_type = TYPE_IP6ADDR, .key_len = 16 },
 };
 
-#define DYNAMIC_SET_SIZE 65536
+static const char *const counters[NFTOBJ__COUNTERS] = {
+	[NFTOBJ_CTR_FORGED] = "forged",
+	[NFTOBJ_CTR_LIMITED] = "limited",
+};
+
+const char *nftobj_counter_name(enum nftobj_counter c)
+{
+	return counters[c];
+}
+
+bool nftobj_set_is_fwd(enum nftobj_set s)
+{
+	return s == NFTOBJ_FWD4 || s == NFTOBJ_FWD4P || s == NFTOBJ_PIN6 || s == NFTOBJ_PIN6P;
+}
 
 const char *nftobj_set_name(enum nftobj_set s)
 {
@@ -107,6 +132,7 @@ static uint16_t hdr_flags(uint16_t type)
 	case NFT_MSG_NEWSET:
 	case NFT_MSG_NEWCHAIN:
 	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_NEWOBJ:
 		return NLM_F_CREATE | NLM_F_ACK;
 	case NFT_MSG_NEWRULE:
 		return NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK;
@@ -143,7 +169,7 @@ void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags)
 	nftnl_table_free(t);
 }
 
-static int add_set(struct nlbatch *b, enum nftobj_set id)
+static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
 {
 	const struct setdef *d = &sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -160,8 +186,10 @@ static int add_set(struct nlbatch *b, enum nftobj_set id)
 		flags |= NFT_SET_CONCAT;
 	if (d->dynamic) {
 		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, d->timeout_ms);
-		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, DYNAMIC_SET_SIZE);
+		size = NFTOBJ_RATE_SET_SIZE;
 	}
+	if (size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	if (d->map)
 		flags |= NFT_SET_MAP;
 	if (d->timeout)
@@ -189,6 +217,39 @@ static int add_set(struct nlbatch *b, enum nftobj_set id)
 	return b->oom ? -ENOMEM : 0;
 }
 
+int nftobj_resize_fwd_sets(struct nlbatch *b, uint32_t size)
+{
+	int r = 0;
+
+	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
+		if (nftobj_set_is_fwd(s))
+			r = add_set(b, s, size);
+	return r;
+}
+
+static int add_counter(struct nlbatch *b, enum nftobj_counter id)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+	char what[40];
+
+	if (!o)
+		return -ENOMEM;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, counters[id]);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = begin_msg(b, NFT_MSG_NEWOBJ);
+	if (nlh) {
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+		snprintf(what, sizeof(what), "create counter %s", counters[id]);
+		nlbatch_commit(b, nlh, what);
+	}
+	nftnl_obj_free(o);
+	return b->oom ? -ENOMEM : 0;
+}
+
+/* A base chain if TYPE is given, else a regular chain (a jump target). */
 static int add_chain(struct nlbatch *b, const char *name, const char *type, uint32_t hook, int32_t prio)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
@@ -199,10 +260,12 @@ static int add_chain(struct nlbatch *b, const char *name, const char *type, uint
 		return -ENOMEM;
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFTOBJ_TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if (type) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
 	nlh = begin_msg(b, NFT_MSG_NEWCHAIN);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -385,29 +448,153 @@ static struct nftnl_rule *new_rule(const char *chain)
 	return r;
 }
 
-static void e_dynset_add(struct nftnl_rule *r, enum nftobj_set s, struct nftnl_expr *inner)
+static void e_dynset_update(struct nftnl_rule *r, enum nftobj_set s, struct nftnl_expr *inner)
 {
 	struct nftnl_expr *e = e_new("dynset");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, sets[s].name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, s + 1);
 	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, inner, 0);
 	e_add(r, e);
 }
 
+static void e_verdict(struct nftnl_rule *r, int code, const char *chain)
+{
+	struct nftnl_expr *e = e_new("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, code);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	e_add(r, e);
+}
+
+static void e_counter(struct nftnl_rule *r, enum nftobj_counter c)
+{
+	struct nftnl_expr *e = e_new("objref");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, counters[c]);
+	e_add(r, e);
+}
+
+static void e_log(struct nftnl_rule *r, uint16_t group, const char *prefix)
+{
+	struct nftnl_expr *e = e_new("log");
+
+	if (prefix)
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, 128);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
+	e_add(r, e);
+}
+
+static struct nftnl_expr *limit_new(uint64_t rate, uint32_t burst, bool over)
+{
+	struct nftnl_expr *e = e_new("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, over ? NFT_LIMIT_F_INV : 0);
+	return e;
+}
+
+/* The source address, its first PLEN bits kept, into register 1. */
+static void e_saddr_prefix(struct nftnl_rule *r, bool v6, unsigned plen)
+{
+	uint8_t mask[16] = { 0 }, zero[16] = { 0 };
+	unsigned len = v6 ? 16 : 4;
+	struct nftnl_expr *e;
+
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, NFT_REG_1);
+	if (plen == len * 8)
+		return;
+	for (unsigned i = 0; i < plen; i++)
+		mask[i / 8] |= 0x80 >> (i % 8);
+	e = e_new("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	e_add(r, e);
+}
+
+/*
+ * The chain a trigger of one family goes through (see the top of this
+ * file). The kernel's half of the source check comes first: the route
+ * back must leave through the interface the trigger came in on, and the
+ * source must be unicast (not the router's own, not a broadcast or
+ * anycast address). Then the log rate limit per host. When its set is
+ * full the update fails, the rule does not match and the trigger is
+ * logged: a full limiter never stops anyone's triggers. (A second,
+ * coarser limiter for that case would need to tell "full" from "under
+ * the limit", and on 6.18 neither a lookup nor a plain update finds the
+ * elements that an update with a limit created.)
+ */
+static int rules_trigger_family(struct nlbatch *b, bool v6)
+{
+	const char *chain = v6 ? "trigger6" : "trigger4";
+	uint32_t zero = 0, unicast = RTN_UNICAST;
+	struct nftnl_rule *r = new_rule(chain);
+	struct nftnl_expr *e;
+	char what[48];
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	e = e_new("fib");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF | NFTA_FIB_F_PRESENT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	e_add(r, e);
+	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &zero, 4);
+	e_verdict(r, NFT_GOTO, "trig_forged");
+	snprintf(what, sizeof(what), "add %s rule (reverse path)", chain);
+	ret = commit_rule(b, r, what);
+	if (ret < 0 || !(r = new_rule(chain)))
+		return ret < 0 ? ret : -ENOMEM;
+
+	e = e_new("fib");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	e_add(r, e);
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &unicast, 4);
+	e_verdict(r, NFT_GOTO, "trig_forged");
+	snprintf(what, sizeof(what), "add %s rule (address type)", chain);
+	ret = commit_rule(b, r, what);
+	if (ret < 0 || !(r = new_rule(chain)))
+		return ret < 0 ? ret : -ENOMEM;
+
+	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	e_saddr_prefix(r, v6, v6 ? 64 : 32);
+	e_dynset_update(r, v6 ? NFTOBJ_RATE6 : NFTOBJ_RATE4, limit_new(NFTOBJ_RATE, NFTOBJ_BURST, true));
+	e_counter(r, NFTOBJ_CTR_LIMITED);
+	e_verdict(r, NFT_RETURN, NULL);
+	snprintf(what, sizeof(what), "add %s rule (rate limit)", chain);
+	ret = commit_rule(b, r, what);
+	if (ret < 0 || !(r = new_rule(chain)))
+		return ret < 0 ? ret : -ENOMEM;
+
+	e_verdict(r, NFT_GOTO, "trig_log");
+	snprintf(what, sizeof(what), "add %s rule (log)", chain);
+	return commit_rule(b, r, what);
+}
+
 /*
  * ct state new oifname @wanif iifname != @wanif meta l4proto . th dport @triggers
- *   meta nfproto F  add @rateF { saddr limit rate R burst B }
- *   log group G snaplen 128 queue-threshold 1
- * A flood of triggers from one host is capped for that host alone, so other
- * hosts still get through.
+ *   meta nfproto F jump triggerF
+ * (a packet that came in on a WAN interface never triggers)
  */
-static int rule_trigger(struct nlbatch *b, const struct nftobj_params *p, bool v6)
+static int rule_trigger(struct nlbatch *b, bool v6)
 {
 	struct nftnl_rule *r = new_rule("trigger");
-	struct nftnl_expr *e, *limit;
 
 	if (!r)
 		return -ENOMEM;
@@ -419,20 +606,29 @@ static int rule_trigger(struct nlbatch *b, const struct nftobj_params *p, bool v
 	e_proto_port(r, NFT_REG_1, NFT_REG32_01);
 	e_lookup(r, NFT_REG_1, NFTOBJ_TRIGGERS, false, -1);
 	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_1);
-	limit = e_new("limit");
-	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, NFTOBJ_RATE);
-	nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
-	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, NFTOBJ_BURST);
-	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-	nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_FLAGS, 0);
-	e_dynset_add(r, v6 ? NFTOBJ_RATE6 : NFTOBJ_RATE4, limit);
-	e = e_new("log");
-	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, p->nflog_group);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, 128);
-	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
-	e_add(r, e);
+	e_verdict(r, NFT_JUMP, v6 ? "trigger6" : "trigger4");
 	return commit_rule(b, r, v6 ? "add trigger rule (ipv6)" : "add trigger rule (ipv4)");
+}
+
+/* The end of a genuine trigger's way, and of a forged one's (counted, its log rate-limited). */
+static int rules_log(struct nlbatch *b, const struct nftobj_params *p)
+{
+	struct nftnl_rule *r = new_rule("trig_log");
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	e_log(r, p->nflog_group, NULL);
+	ret = commit_rule(b, r, "add log rule");
+	if (ret < 0)
+		return ret;
+	r = new_rule("trig_forged");
+	if (!r)
+		return -ENOMEM;
+	e_counter(r, NFTOBJ_CTR_FORGED);
+	e_add(r, limit_new(NFTOBJ_FORGED_LOG_RATE, NFTOBJ_FORGED_LOG_RATE, false));
+	e_log(r, p->nflog_group, NFTOBJ_FORGED_PREFIX);
+	return commit_rule(b, r, "add forged rule");
 }
 
 static int rule_dnat(struct nlbatch *b, enum nftobj_set map)
@@ -509,20 +705,31 @@ static int rule_guard(struct nlbatch *b, const struct nftobj_params *p)
 
 int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 {
+	static const char *const regular[] = { "trigger4", "trigger6", "trig_log", "trig_forged" };
 	int r = 0;
 
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
-		r = add_set(b, s);
+		r = add_set(b, s, nftobj_set_is_fwd(s) ? p->fwd_set_size : 0);
+	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++)
+		r = add_counter(b, c);
 	if (r == 0)
 		r = add_chain(b, "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST);
+	for (size_t i = 0; i < ARRAY_SIZE(regular) && r == 0; i++)
+		r = add_chain(b, regular[i], NULL, 0, 0);
 	if (r == 0)
 		r = add_chain(b, "prerouting", "nat", NF_INET_PRE_ROUTING, -90);
 	if (r == 0)
 		r = add_chain(b, "pinhole", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_FIRST);
 	if (r == 0)
-		r = rule_trigger(b, p, false);
+		r = rule_trigger(b, false);
 	if (r == 0)
-		r = rule_trigger(b, p, true);
+		r = rule_trigger(b, true);
+	if (r == 0)
+		r = rules_trigger_family(b, false);
+	if (r == 0)
+		r = rules_trigger_family(b, true);
+	if (r == 0)
+		r = rules_log(b, p);
 	if (r == 0)
 		r = rule_dnat(b, NFTOBJ_FWD4);
 	if (r == 0)

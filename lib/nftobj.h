@@ -44,11 +44,24 @@ enum nftobj_set {
 	NFTOBJ_PIN6P,		/* ipv6_addr(host) . ipv6_addr(peer) . inet_proto . inet_service */
 	NFTOBJ_REDIR4,		/* inet_proto . inet_service : ipv4_addr . inet_service (port remap) */
 	NFTOBJ_GUARD6,		/* inet_proto . inet_service, interval: pinhole-guard's ports */
-	/* filled by the trigger rules themselves: a per-host log rate limit */
+	/* filled by the trigger rules themselves: a log rate limit per host (IPv4 address, IPv6 /64) */
 	NFTOBJ_RATE4,
 	NFTOBJ_RATE6,
 	NFTOBJ__SETS,
 };
+
+/* Named counters of the trigger path, read by `status`. */
+enum nftobj_counter {
+	NFTOBJ_CTR_FORGED,	/* failed the kernel's source checks */
+	NFTOBJ_CTR_LIMITED,	/* over a host's log rate */
+	NFTOBJ__COUNTERS,
+};
+
+/* The log prefix of the (rate-limited) logs of forged triggers. */
+#define NFTOBJ_FORGED_PREFIX "ipautofw:forged"
+#define NFTOBJ_FORGED_LOG_RATE 10
+/* Elements of each rate limiter set (the kernel refuses more). */
+#define NFTOBJ_RATE_SET_SIZE 65536
 
 #define NFTOBJ_KEY_MAX 40
 
@@ -86,12 +99,18 @@ struct nftobj_fwd_elem {
 
 struct nftobj_params {
 	uint32_t table_flags;
+	uint32_t fwd_set_size;	/* elements each forwarding set may hold (0: no limit) */
 	uint16_t nflog_group;
 	uint32_t mark;
 	uint32_t mark_mask;
 };
 
 const char *nftobj_set_name(enum nftobj_set s);
+const char *nftobj_counter_name(enum nftobj_counter c);
+/* Sets whose elements carry forwardings (sized by nftobj_params.fwd_set_size). */
+bool nftobj_set_is_fwd(enum nftobj_set s);
+/* Change the size of the forwarding sets (the kernel takes it on an existing set). */
+int nftobj_resize_fwd_sets(struct nlbatch *b, uint32_t size);
 /* Sets the packet path fills (rate limits): never flushed or written by us. */
 bool nftobj_set_is_dynamic(enum nftobj_set s);
 

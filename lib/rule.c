@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefix.h"
 #include "rule.h"
 #include "util.h"
 
@@ -96,6 +97,7 @@ struct rule *rule_free(struct rule *r)
 	free(r->forwards);
 	iflist_clear(&r->lan);
 	iflist_clear(&r->wan);
+	prefixlist_clear(&r->allow);
 	free(r);
 	return NULL;
 }
@@ -121,11 +123,13 @@ struct rule *rule_dup(const struct rule *r)
 	*q = *r;
 	q->triggers = memdup(r->triggers, r->n_triggers * sizeof(*r->triggers));
 	q->forwards = memdup(r->forwards, r->n_forwards * sizeof(*r->forwards));
+	/* nothing of R's may be freed with Q if a copy below fails */
+	q->lan = q->wan = (struct iflist){ 0 };
+	q->allow = (struct prefixlist){ 0 };
 	if (iflist_copy(&q->lan, &r->lan) < 0 || iflist_copy(&q->wan, &r->wan) < 0 ||
-	    (r->n_triggers && !q->triggers) || (r->n_forwards && !q->forwards)) {
-		q->lan.n = q->wan.n = 0;
+	    prefixlist_copy(&q->allow, &r->allow) < 0 ||
+	    (r->n_triggers && !q->triggers) || (r->n_forwards && !q->forwards))
 		return rule_free(q);
-	}
 	return q;
 }
 
@@ -200,7 +204,7 @@ static void format_ifs(struct strbuf *sb, const char *kw, const struct iflist *l
 int rule_format(const struct rule *r, char *buf, size_t size)
 {
 	struct strbuf sb = STRBUF_INIT(buf, size);
-	char tmp[INET6_ADDRSTRLEN];
+	char tmp[INET6_ADDRSTRLEN + 8];
 
 	strbuf_printf(&sb, "rule %s", r->name);
 	format_ports(&sb, "trigger", r->triggers, r->n_triggers);
@@ -224,5 +228,14 @@ int rule_format(const struct rule *r, char *buf, size_t size)
 		format_ifs(&sb, "lan", &r->lan);
 	if (r->has_wan)
 		format_ifs(&sb, "wan", &r->wan);
+	if (r->has_allow) {
+		strbuf_printf(&sb, " allow ");
+		for (size_t i = 0; i < r->allow.n; i++) {
+			prefix_format(&r->allow.v[i], tmp, sizeof(tmp));
+			strbuf_printf(&sb, "%s%s", i ? "," : "", tmp);
+		}
+	}
+	if (r->max_per_host)
+		strbuf_printf(&sb, " max-per-host %u", r->max_per_host);
 	return sb.len;
 }

@@ -43,6 +43,18 @@ union inaddr {
 	struct in6_addr v6;
 };
 
+/* An address prefix (host bits zero) and a list of them; see prefix.h. */
+struct addrprefix {
+	int af;
+	uint8_t plen;
+	union inaddr addr;
+};
+
+struct prefixlist {
+	struct addrprefix *v;
+	size_t n;
+};
+
 struct rule {
 	char name[RULE_NAME_MAX + 1];
 	struct portrange *triggers;
@@ -61,6 +73,9 @@ struct rule {
 	bool has_wan;
 	struct iflist lan;
 	struct iflist wan;
+	bool has_allow;
+	struct prefixlist allow;	/* sources that may trigger (has_allow) */
+	unsigned max_per_host;		/* 0: the global max-per-host */
 	struct srcloc loc;
 };
 

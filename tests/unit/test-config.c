@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "prefix.h"
 #include "test.h"
 
 static struct config *parse(const char *text)
@@ -66,6 +67,48 @@ static void test_full_example(void)
 	CHECK_INT(c->n_errors, 0);
 	rule_format(c->rules[0], buf, sizeof(buf));
 	CHECK_STR(buf, "rule p forward 8000/udp to 192.168.7.2:9000 family ipv4");
+	config_free(c);
+}
+
+static void test_safety_statements(void)
+{
+	struct config *c = parse("allow 192.168.7.0/24, fd00::/64,10.0.0.9\n"
+				 "max-per-host 8\n"
+				 "max-forwardings 1000\n"
+				 "rule a trigger 1/tcp forward 2/tcp allow 192.168.7.20 max-per-host 200\n"
+				 "rule b trigger 3/tcp forward 4/tcp\n");
+	struct config *d;
+	union inaddr a;
+	char buf[512];
+
+	CHECK_INT(c->n_errors, 0);
+	CHECK(c->has_allow);
+	CHECK_INT(c->allow.n, 3);
+	CHECK_INT(c->max_per_host, 8);
+	CHECK_INT(c->max_forwardings, 1000);
+	CHECK(c->rules[0]->has_allow && !c->rules[1]->has_allow);
+	CHECK_INT(c->rules[0]->max_per_host, 200);
+	CHECK_INT(c->rules[1]->max_per_host, 0);
+	inet_pton(AF_INET, "192.168.7.20", &a.v4);
+	CHECK(prefixlist_match(&c->rules[0]->allow, AF_INET, &a));
+	rule_format(c->rules[0], buf, sizeof(buf));
+	CHECK_STR(buf, "rule a trigger 1/tcp forward 2/tcp timeout 5m allow 192.168.7.20 max-per-host 200");
+	/* the normal form parses back to the same rule (runtime rules are kept so) */
+	d = config_new();
+	CHECK_INT(config_parse_rule_line(d, "add", buf + 5), 0);
+	CHECK(d->n_rules == 1 && d->rules[0]->allow.n == 1 && d->rules[0]->max_per_host == 200);
+	config_free(d);
+	d = config_dup(c);
+	CHECK(d && d->has_allow && d->allow.n == 3 && d->max_per_host == 8 && d->max_forwardings == 1000);
+	CHECK(d && d->rules[0]->allow.n == 1 && d->rules[0]->max_per_host == 200);
+	CHECK(d && d->max_forwardings_loc.line == 3);
+	config_free(d);
+	config_free(c);
+	/* the defaults */
+	c = parse("rule b trigger 3/tcp forward 4/tcp\n");
+	CHECK(!c->has_allow);
+	CHECK_INT(c->max_per_host, 64);
+	CHECK_INT(c->max_forwardings, 16384);
 	config_free(c);
 }
 
@@ -156,7 +199,7 @@ static void test_errors(void)
 		  "t.conf:1:44: error: invalid duration '5x' (examples: 300, 300s, 5m, 1h30m, 4m12s)" },
 		{ "rule a trigger 1/tcp forward 2/tcp bogus\n",
 		  "t.conf:1:36: error: unknown option 'bogus' (expected trigger, forward, timeout, "
-		  "to, peer, exclusive, family, lan or wan)" },
+		  "to, peer, exclusive, family, lan, wan, allow or max-per-host)" },
 		{ "rule a trigger 1/tcp forward 2/tcp family ipv5\n",
 		  "t.conf:1:43: error: unknown family 'ipv5' (expected ipv4, ipv6 or both)" },
 		{ "rule bad/name trigger 1/tcp forward 2/tcp\n",
@@ -182,7 +225,44 @@ static void test_errors(void)
 		  "t.conf:1:5: error: interface name 'averyveryverylongname0' is longer than 15 characters" },
 		{ "wan et*h0\n", "t.conf:1:5: error: invalid interface name 'et*h0'" },
 		{ "frobnicate 1\n",
-		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan, pinhole-mark or pinhole-guard)" },
+		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan, "
+		  "pinhole-mark, pinhole-guard, allow, max-per-host or max-forwardings)" },
+		{ "max-forwardings 100\nmax-forwardings 200\n",
+		  "t.conf:2:1: error: 'max-forwardings' given twice (first at t.conf:1:1)" },
+		{ "max-per-host 1\n\nmax-per-host 1\n",
+		  "t.conf:3:1: error: 'max-per-host' given twice (first at t.conf:1:1)" },
+		{ "allow 10.0.0.0/8\nallow 192.168.0.0/16\n",
+		  "t.conf:2:1: error: 'allow' given twice (first at t.conf:1:1)" },
+		{ "max-forwardings 0\n", "t.conf:1:17: error: 'max-forwardings' must be 1 to 1048576" },
+		{ "max-forwardings 1048577\n",
+		  "t.conf:1:17: error: 'max-forwardings' must be 1 to 1048576" },
+		{ "max-forwardings 99999999999\n",
+		  "t.conf:1:17: error: 'max-forwardings' must be 1 to 1048576" },
+		{ "max-per-host -1\n", "t.conf:1:14: error: invalid number '-1' for 'max-per-host'" },
+		{ "max-per-host\n", "t.conf:1:13: error: 'max-per-host' needs a number" },
+		{ "max-per-host 5 6\n", "t.conf:1:16: error: unexpected word after 'max-per-host N'" },
+		{ "allow\n", "t.conf:1:6: error: 'allow' needs a list of addresses or prefixes" },
+		{ "allow 192.168.1.5/24\n",
+		  "t.conf:1:7: error: '192.168.1.5/24' has bits set after the prefix length" },
+		{ "allow 10.0.0.0/8, fd00::/129\n",
+		  "t.conf:1:19: error: prefix length out of range in 'fd00::/129'" },
+		{ "allow 10.0.0.0/8,lan\n",
+		  "t.conf:1:18: error: invalid address or prefix 'lan' (examples: 192.168.1.0/24, "
+		  "192.168.1.20, fd00::/64)" },
+		{ "allow 10.0.0.0/8 junk\n", "t.conf:1:18: error: unexpected 'junk' after the list" },
+		{ "rule a trigger 1/tcp forward 2/tcp allow 10.0.0.0/33\n",
+		  "t.conf:1:42: error: prefix length out of range in '10.0.0.0/33'" },
+		{ "rule a trigger 1/tcp forward 2/tcp max-per-host 0\n",
+		  "t.conf:1:49: error: 'max-per-host' must be 1 to 1048576" },
+		{ "rule a trigger 1/tcp forward 2/tcp max-per-host\n",
+		  "t.conf:1:48: error: 'max-per-host' needs a value" },
+		{ "rule a forward 2/tcp to 10.0.0.1 allow 10.0.0.0/8\n",
+		  "t.conf:1:34: error: a rule with a fixed host ('to') has no triggers to 'allow'" },
+		{ "rule a forward 2/tcp to 10.0.0.1 max-per-host 3\n",
+		  "t.conf:1:34: error: a rule with a fixed host ('to') has no 'max-per-host'" },
+		{ "rule a trigger 1/tcp forward 5000-5010/udp peer\n"
+		  "rule b trigger 2/tcp forward 5005-5020/udp peer\n",
+		  "t.conf:2:30: error: forward 5005-5020/udp overlaps forward 5000-5010/udp of rule 'a' (t.conf:1:30)" },
 		{ "pinhole-mark 0x3/0x1\n",
 		  "t.conf:1:14: error: mark 0x3 has bits outside mask 0x1 or is zero" },
 		{ "pinhole-mark zz\n",
@@ -240,7 +320,7 @@ static void test_error_lines(void)
 	CHECK_INT(c->n_errors, 2);
 	CHECK_STR(c->error_lines.data,
 		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
-		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark or pinhole-guard)\n");
+		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark, pinhole-guard, allow, max-per-host or max-forwardings)\n");
 	config_free(c);
 }
 
@@ -298,13 +378,18 @@ static void test_overlap_rules(void)
 {
 	struct config *c;
 
-	/* different families or protocols or both peer: no conflict */
+	/* different families or protocols: no conflict */
 	c = parse("rule a trigger 1/tcp forward 100-200/udp family ipv4\n"
 		  "rule b trigger 1/tcp forward 150/udp family ipv6\n"
 		  "rule c trigger 1/tcp forward 150/tcp\n"
-		  "rule d trigger 1/tcp forward 300-400/udp peer\n"
-		  "rule e trigger 1/tcp forward 350/udp peer\n");
+		  "rule d trigger 1/tcp forward 300-400/udp peer family ipv4\n"
+		  "rule e trigger 1/tcp forward 350/udp peer family ipv6\n");
 	CHECK_INT(c->n_errors, 0);
+	config_free(c);
+	/* two peer rules: one peer and port would need two hosts at once (DESIGN §2.9) */
+	c = parse("rule d trigger 1/tcp forward 300-400/udp peer\n"
+		  "rule e trigger 1/tcp forward 350/udp peer\n");
+	CHECK_INT(c->n_errors, 1);
 	config_free(c);
 	c = parse("rule d trigger 1/tcp forward 300-400/udp peer\n"
 		  "rule e trigger 1/tcp forward 400/udp\n");
@@ -429,7 +514,7 @@ static void test_dropin_dirs(void)
 	CHECK(system(p) == 0);
 }
 
-TEST_MAIN(T(test_full_example), T(test_continuation_and_lists), T(test_durations),
+TEST_MAIN(T(test_full_example), T(test_safety_statements), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
 	  T(test_pinhole_guard), T(test_rule_line), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
 	  T(test_escape))

@@ -308,6 +308,96 @@ static void test_reload_keeps(void)
 	engine_fini(&eng);
 }
 
+static enum fwd_change last_change;
+static void remember(const struct engine_event *ev, void *data)
+{
+	last_change = ev->change;
+	CHECK(ev->rule != NULL);
+	CHECK(ev->fwd != NULL || ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT);
+}
+
+static void test_allow(void)
+{
+	struct config *c = config_new();
+	const char *text = "allow 192.168.7.128/25\n"
+			   "rule a trigger 1/tcp forward 100/tcp\n"
+			   "rule b trigger 2/tcp forward 200/tcp allow 192.168.7.200,fd00::/64\n";
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 1);
+
+	setup("allow 192.168.7.0/24\n"
+	      "rule a trigger 1/tcp forward 100/tcp\n"
+	      "rule b trigger 2/tcp forward 200/tcp allow 192.168.7.200,fd00::/64\n");
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);
+	p = pkt("192.168.8.2", IPPROTO_TCP, 1);
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(eng.stats.triggers_not_allowed, 1);
+	/* the rule's own list replaces the global one */
+	p = pkt("192.168.7.2", IPPROTO_TCP, 2);
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	p = pkt("192.168.7.200", IPPROTO_TCP, 2);
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);
+	CHECK_INT(eng.stats.triggers_not_allowed, 2);
+	CHECK_INT(eng.stats.triggers_unmatched, 0);
+	CHECK_INT(eng.fwt.n, 2);
+	/* a reload whose allow leaves a holder out closes its forwarding */
+	config_parse_text(c, "t2.conf", text, strlen(text));
+	engine_set_config(&eng, c, 1000, NULL, NULL);
+	CHECK_INT(eng.fwt.n, 1);
+	CHECK(fwtable_lookup(&eng.fwt, eng.cfg->rules[1], AF_INET, NULL) != NULL);
+	engine_fini(&eng);
+}
+
+static void test_limits(void)
+{
+	struct config *c = config_new();
+	const char *text = "max-per-host 1\nmax-forwardings 50\n"
+			   "rule v trigger 5060/udp forward 10000-10100/udp,10200/udp,10300/udp peer max-per-host 3\n";
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_UDP, 5060);
+	struct nlbatch b;
+
+	setup("max-per-host 2\nmax-forwardings 1000\n"
+	      "rule v trigger 5060/udp forward 10000-10100/udp,10200/udp,10300/udp peer\n"
+	      "rule s forward 40/tcp to 192.168.7.9\n");
+	/* 2 x 3 ranges x 1000, and the static element */
+	CHECK_INT(engine_fwd_set_size(&eng), 6001);
+	CHECK_INT(eng.fwt.max_per_host, 2);
+	for (int i = 0; i < 3; i++) {
+		p.daddr.v4.s_addr = htonl(0xcb007109 + i);
+		engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, remember, NULL);
+	}
+	CHECK_INT(last_change, FWD_OVER_HOST_LIMIT);
+	CHECK_INT(eng.fwt.n, 3);	/* 2 and the static one */
+	/* a reload takes the new limits and the rule's own pool */
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	engine_write_pending(&eng, &b, 0, NULL, NULL);
+	nlbatch_reset(&b);
+	config_parse_text(c, "t2.conf", text, strlen(text));
+	engine_set_config(&eng, c, 1000, NULL, NULL);
+	CHECK_INT(eng.fwt.max_per_host, 1);
+	CHECK_INT(eng.fwt.max_forwardings, 50);
+	CHECK_INT(fwtable_host_count(&eng.fwt, eng.cfg->rules[0], AF_INET, &p.saddr), 2);
+	p.daddr.v4.s_addr = htonl(0xcb007120);
+	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, remember, NULL);
+	CHECK_INT(last_change, FWD_OPENED);
+	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, remember, NULL);
+	CHECK_INT(last_change, FWD_REFRESHED);
+	p.daddr.v4.s_addr = htonl(0xcb007121);
+	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, remember, NULL);
+	CHECK_INT(last_change, FWD_OVER_HOST_LIMIT);
+	/* the kernel's sets follow the new size in the reload's batch */
+	CHECK_INT(engine_fwd_set_size(&eng), 1024);
+	CHECK(engine_write_pending(&eng, &b, 1000, NULL, NULL) > 0);
+	CHECK_STR(find_op(&b, "set fwd4p"), "create set fwd4p");
+	nlbatch_reset(&b);
+	/* unchanged, not written again */
+	engine_set_config(&eng, config_dup(eng.cfg), 2000, NULL, NULL);
+	CHECK(engine_write_pending(&eng, &b, 2000, NULL, NULL) > 0);
+	CHECK(find_op(&b, "set fwd4p") == NULL);
+	nlbatch_free(&b);
+	engine_fini(&eng);
+}
+
 static void test_rtmon(void)
 {
 	char buf[512];
@@ -360,4 +450,5 @@ static void test_rtmon(void)
 	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
 }
 
-TEST_MAIN(T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard), T(test_reload_keeps), T(test_rtmon))
+TEST_MAIN(T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
+	  T(test_reload_keeps), T(test_allow), T(test_limits), T(test_rtmon))

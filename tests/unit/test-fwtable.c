@@ -167,5 +167,164 @@ static void test_many(void)
 	config_free(c);
 }
 
+static union inaddr v6(const char *s)
+{
+	union inaddr a = { 0 };
+
+	inet_pton(AF_INET6, s, &a.v6);
+	return a;
+}
+
+static void test_max_per_host(void)
+{
+	struct config *c = cfg("rule v trigger 5060/udp forward 10000-20000/udp peer timeout 10s\n"
+			       "rule w trigger 1/tcp forward 30/tcp timeout 10s\n"
+			       "rule big trigger 2/tcp forward 40/tcp peer timeout 10s max-per-host 5\n");
+	const struct rule *v = c->rules[0], *w = c->rules[1], *big = c->rules[2];
+	union inaddr h1 = v4("192.168.7.2"), h2 = v4("192.168.7.3"), p;
+	struct fwtable t;
+	struct fwd *f;
+
+	fwtable_init(&t);
+	t.max_per_host = 3;
+	for (int i = 0; i < 3; i++) {
+		p = v4("203.0.113.9");
+		p.v4.s_addr = htonl(ntohl(p.v4.s_addr) + i);
+		CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h1, &p, 0, &f, NULL), FWD_OPENED);
+	}
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET, &h1), 3);
+	/* a fourth is refused: nothing opened, nothing closed */
+	p = v4("203.0.113.50");
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h1, &p, 0, &f, NULL), FWD_OVER_HOST_LIMIT);
+	CHECK(f == NULL);
+	CHECK_INT(fwtable_trigger(&t, w, AF_INET, &h1, NULL, 0, &f, NULL), FWD_OVER_HOST_LIMIT);
+	CHECK_INT(t.n, 3);
+	CHECK_INT(t.stats.over_host_limit, 2);
+	CHECK(t.pending != NULL);
+	/* refreshing what it holds still works */
+	p = v4("203.0.113.9");
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h1, &p, 500, &f, NULL), FWD_REFRESHED);
+	/* another host is not affected, and may take one over */
+	CHECK_INT(fwtable_trigger(&t, w, AF_INET, &h2, NULL, 0, &f, NULL), FWD_OPENED);
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h2, &p, 0, &f, NULL), FWD_TAKEN_OVER);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET, &h1), 2);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET, &h2), 2);
+	/* but a host at its limit cannot take one over: the holder keeps it */
+	CHECK_INT(fwtable_trigger(&t, w, AF_INET, &h1, NULL, 0, &f, NULL), FWD_TAKEN_OVER);
+	CHECK_INT(fwtable_host_count(&t, w, AF_INET, &h1), 3);
+	p = v4("203.0.113.9");
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h1, &p, 0, &f, NULL), FWD_OVER_HOST_LIMIT);
+	CHECK(f && !memcmp(&f->host, &h2, 4));
+	/* a rule with its own max-per-host counts apart */
+	for (int i = 0; i < 5; i++) {
+		p = v4("198.51.100.1");
+		p.v4.s_addr = htonl(ntohl(p.v4.s_addr) + i);
+		CHECK_INT(fwtable_trigger(&t, big, AF_INET, &h1, &p, 0, &f, NULL), FWD_OPENED);
+	}
+	p = v4("198.51.100.99");
+	CHECK_INT(fwtable_trigger(&t, big, AF_INET, &h1, &p, 0, &f, NULL), FWD_OVER_HOST_LIMIT);
+	CHECK_INT(fwtable_host_count(&t, big, AF_INET, &h1), 5);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET, &h1), 3);
+	/* expiry gives room again */
+	while ((f = fwtable_pop_expired(&t, 10000)))
+		free(f);
+	CHECK_INT(t.n, 0);
+	CHECK_INT(t.n_dynamic, 0);
+	CHECK_INT(t.hosts.n, 0);
+	CHECK_INT(fwtable_trigger(&t, big, AF_INET, &h1, &p, 10001, &f, NULL), FWD_OPENED);
+	fwtable_clear(&t);
+	config_free(c);
+}
+
+static void test_max_per_host_ipv6(void)
+{
+	struct config *c = cfg("rule v trigger 5060/udp forward 10000-20000/udp peer timeout 10s\n");
+	const struct rule *v = c->rules[0];
+	union inaddr a1 = v6("2001:db8:7::2"), a2 = v6("2001:db8:7::3"), other = v6("2001:db8:8::2");
+	union inaddr p1 = v6("2001:db8:1::9"), p2 = v6("2001:db8:1::10"), p3 = v6("2001:db8:1::11");
+	struct fwtable t;
+	struct fwd *f;
+
+	fwtable_init(&t);
+	t.max_per_host = 2;
+	/* one /64 is one host, whatever address of it triggers */
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a1, &p1, 0, &f, NULL), FWD_OPENED);
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, &p2, 0, &f, NULL), FWD_OPENED);
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, &p3, 0, &f, NULL), FWD_OVER_HOST_LIMIT);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET6, &a1), 2);
+	/* within its /64 an address may take over from another: the count stays */
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, &p1, 0, &f, NULL), FWD_TAKEN_OVER);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET6, &a1), 2);
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &other, &p3, 0, &f, NULL), FWD_OPENED);
+	fwtable_clear(&t);
+	config_free(c);
+}
+
+static void test_max_forwardings(void)
+{
+	struct config *c = cfg("rule v trigger 5060/udp forward 10000-20000/udp peer timeout 10s\n"
+			       "rule s forward 40/tcp to 192.168.7.9\n");
+	const struct rule *v = c->rules[0];
+	union inaddr h, p = v4("203.0.113.9"), s = v4("192.168.7.9");
+	struct fwtable t;
+	struct fwd *f;
+
+	fwtable_init(&t);
+	t.max_forwardings = 100;
+	t.max_per_host = 1;
+	/* static forwardings count toward neither limit */
+	CHECK_INT(fwtable_insert(&t, c->rules[1], AF_INET, &s, NULL, 0, FWD_FOREVER, &f), 0);
+	for (int i = 0; i < 100; i++) {
+		h.v4.s_addr = htonl(0xc0a81000 + i);
+		p.v4.s_addr = htonl(0xcb007100 + i);
+		CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h, &p, 0, &f, NULL), FWD_OPENED);
+	}
+	h.v4.s_addr = htonl(0xc0a81000 + 200);
+	p.v4.s_addr = htonl(0xcb007100 + 200);
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h, &p, 0, &f, NULL), FWD_OVER_LIMIT);
+	CHECK_INT(t.stats.over_limit, 1);
+	CHECK_INT(t.n, 101);
+	/* a takeover adds none: allowed at the limit */
+	p.v4.s_addr = htonl(0xcb007100 + 5);
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET, &h, &p, 0, &f, NULL), FWD_TAKEN_OVER);
+	/* recounting (after a reload) gives the same */
+	CHECK_INT(fwtable_recount(&t), 0);
+	CHECK_INT(t.n_dynamic, 100);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET, &h), 1);
+	h.v4.s_addr = htonl(0xc0a81000 + 5);
+	CHECK_INT(fwtable_host_count(&t, v, AF_INET, &h), 0);
+	fwtable_clear(&t);
+	config_free(c);
+}
+
+static void test_hostcount(void)
+{
+	struct hostcount h = { 0 };
+	union inaddr a = v4("10.0.0.1"), b = v6("2001:db8::1"), b2 = v6("2001:db8::ffff:1");
+
+	CHECK_INT(hostcount_get(&h, AF_INET, &a, ""), 0);
+	hostcount_add(&h, AF_INET, &a, "", -1);	/* never below zero */
+	CHECK_INT(hostcount_get(&h, AF_INET, &a, ""), 0);
+	for (int i = 0; i < 1000; i++) {
+		union inaddr x = { .v4.s_addr = htonl(0x0a000000 + i) };
+
+		CHECK_INT(hostcount_add(&h, AF_INET, &x, i % 2 ? "r" : "", 1), 0);
+	}
+	CHECK_INT(h.n, 1000);
+	CHECK_INT(hostcount_get(&h, AF_INET, &a, "r"), 1);
+	CHECK_INT(hostcount_get(&h, AF_INET, &a, ""), 0);
+	hostcount_add(&h, AF_INET6, &b, "", 1);
+	hostcount_add(&h, AF_INET6, &b2, "", 1);
+	CHECK_INT(hostcount_get(&h, AF_INET6, &b, ""), 2);
+	/* the same bytes in another family are another host */
+	CHECK_INT(hostcount_get(&h, AF_INET, &b, ""), 0);
+	hostcount_add(&h, AF_INET6, &b, "", -1);
+	hostcount_add(&h, AF_INET6, &b2, "", -1);
+	CHECK_INT(h.n, 1000);
+	hostcount_clear(&h);
+	CHECK_INT(h.n, 0);
+}
+
 TEST_MAIN(T(test_heap_order), T(test_open_refresh_takeover_expire), T(test_exclusive),
-	  T(test_peer_keys_and_families), T(test_many))
+	  T(test_peer_keys_and_families), T(test_many), T(test_max_per_host),
+	  T(test_max_per_host_ipv6), T(test_max_forwardings), T(test_hostcount))

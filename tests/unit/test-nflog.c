@@ -163,4 +163,36 @@ static void test_message(void)
 	CHECK_INT(nflog_parse(nlh, &pkt), -EINVAL);
 }
 
-TEST_MAIN(T(test_ipv4), T(test_ipv6), T(test_message))
+static void test_hwaddr_prefix(void)
+{
+	struct nfulnl_msg_packet_hw hw = { .hw_addrlen = htons(6),
+					   .hw_addr = { 2, 0, 0, 0, 0, 3 } };
+	char buf[512];
+	struct nflog_pkt pkt;
+	struct nlmsghdr *nlh;
+
+	nlh = message(buf, NFPROTO_IPV4, true, false);
+	CHECK_INT(nflog_parse(nlh, &pkt), 0);
+	CHECK_INT(pkt.hwlen, 0);
+	CHECK_STR(pkt.prefix, "");
+	mnl_attr_put(nlh, NFULA_HWADDR, sizeof(hw), &hw);
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, "ipautofw:forged");
+	CHECK_INT(nflog_parse(nlh, &pkt), 0);
+	CHECK_INT(pkt.hwlen, 6);
+	CHECK(!memcmp(pkt.hwaddr, hw.hw_addr, 6));
+	CHECK_STR(pkt.prefix, "ipautofw:forged");
+	/* a length beyond the address field, a short attribute, an overlong prefix: ignored */
+	hw.hw_addrlen = htons(9);
+	nlh = message(buf, NFPROTO_IPV4, true, false);
+	mnl_attr_put(nlh, NFULA_HWADDR, sizeof(hw), &hw);
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, "0123456789012345678901234567890123456789");
+	CHECK_INT(nflog_parse(nlh, &pkt), 0);
+	CHECK_INT(pkt.hwlen, 0);
+	CHECK_STR(pkt.prefix, "");
+	nlh = message(buf, NFPROTO_IPV4, true, false);
+	mnl_attr_put(nlh, NFULA_HWADDR, 3, &hw);
+	CHECK_INT(nflog_parse(nlh, &pkt), 0);
+	CHECK_INT(pkt.hwlen, 0);
+}
+
+TEST_MAIN(T(test_ipv4), T(test_ipv6), T(test_message), T(test_hwaddr_prefix))

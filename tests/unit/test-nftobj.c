@@ -163,7 +163,8 @@ static void test_batch_split(void)
 
 static void test_skeleton(void)
 {
-	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000 };
+	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000,
+				   .fwd_set_size = 40000 };
 	struct nlbatch b;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -173,17 +174,29 @@ static void test_skeleton(void)
 	nlbatch_reset(&b);
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
-	/* table, 10 sets, 3 chains, 8 rules: never one rule per configured rule */
-	CHECK_INT(b.n_ops, 22);
+	/*
+	 * table, 10 sets, 2 counters, 7 chains, 18 rules: never one rule per
+	 * configured rule; a trigger's way is 1 + 4 rules whatever the rules
+	 */
+	CHECK_INT(b.n_ops, 38);
 	CHECK_STR(b.ops[1].what, "create set wanif");
 	CHECK_STR(b.ops[8].what, "create set guard6");
 	CHECK_STR(b.ops[9].what, "create set rate4");
-	CHECK_STR(b.ops[11].what, "create chain trigger");
-	CHECK_STR(b.ops[15].what, "add trigger rule (ipv6)");
-	CHECK_STR(b.ops[18].what, "add dnat rule (redir4)");
-	CHECK_STR(b.ops[20].what, "add pinhole rule (peer)");
-	CHECK_STR(b.ops[21].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 22);
+	CHECK_STR(b.ops[10].what, "create set rate6");
+	CHECK_STR(b.ops[11].what, "create counter forged");
+	CHECK_STR(b.ops[13].what, "create chain trigger");
+	CHECK_STR(b.ops[14].what, "create chain trigger4");
+	CHECK_STR(b.ops[21].what, "add trigger rule (ipv6)");
+	CHECK_STR(b.ops[22].what, "add trigger4 rule (reverse path)");
+	CHECK_STR(b.ops[23].what, "add trigger4 rule (address type)");
+	CHECK_STR(b.ops[24].what, "add trigger4 rule (rate limit)");
+	CHECK_STR(b.ops[25].what, "add trigger4 rule (log)");
+	CHECK_STR(b.ops[29].what, "add trigger6 rule (log)");
+	CHECK_STR(b.ops[30].what, "add log rule");
+	CHECK_STR(b.ops[31].what, "add forged rule");
+	CHECK_STR(b.ops[34].what, "add dnat rule (redir4)");
+	CHECK_STR(b.ops[37].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 38);
 	/* parse the fwd4 set back */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
@@ -200,6 +213,7 @@ static void test_skeleton(void)
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), (12 << 6) | 13);
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), 4);
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), 40000);
 	nftnl_set_free(s);
 	nlbatch_free(&b);
 }

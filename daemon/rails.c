@@ -1,0 +1,211 @@
+/*
+ * The daemon's side of the safety rails: following the router's addresses
+ * and neighbours for the source check, logging (rate-limited) what the
+ * checks and limits refuse, reading the trigger path's kernel counters,
+ * and putting the kernel back in step after a failed transaction. The
+ * decisions themselves are in lib/ (srccheck, fwtable, engine).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/object.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "nftobj.h"
+#include "srcwatch.h"
+
+static void srcw_cb(struct daemon *d, struct watch *w, uint32_t events)
+{
+	int r = srcwatch_read(d->srcw, &d->src);
+
+	if (r < 0)
+		log_warn("reading addresses and neighbours: %s", strerror(-r));
+}
+
+int rails_open(struct daemon *d)
+{
+	srccheck_init(&d->src);
+	d->srcw = srcwatch_open(&d->src);
+	if (!d->srcw)
+		return -errno;
+	d->srcw_w.fd = mnl_socket_get_fd(d->srcw);
+	d->srcw_w.cb = srcw_cb;
+	return daemon_watch(d, &d->srcw_w, EPOLLIN);
+}
+
+void rails_close(struct daemon *d)
+{
+	if (d->srcw)
+		mnl_socket_close(d->srcw);
+	d->srcw = NULL;
+	srccheck_clear(&d->src);
+}
+
+static bool ratelimit(struct logrl *rl, const char *what)
+{
+	if (!log_ratelimit(&rl->count, &rl->window, now_ms(), &rl->suppressed))
+		return false;
+	if (rl->suppressed) {
+		log_info("(%u %s messages suppressed)", rl->suppressed, what);
+		rl->suppressed = 0;
+	}
+	return true;
+}
+
+/*
+ * A forged trigger: VERDICT says why; KERNEL when the trigger rule caught
+ * it (those are counted in the kernel, and only some are logged to us).
+ * The `forged` event of `ipautofwctl monitor` belongs here.
+ */
+static void forged(struct daemon *d, const struct nflog_pkt *pkt, enum srccheck_verdict verdict,
+		   bool kernel, const char *indev)
+{
+	char src[INET6_ADDRSTRLEN], hw[3 * SRCCHECK_HWADDR_MAX + 1] = "";
+	struct strbuf sb = STRBUF_INIT(hw, sizeof(hw));
+
+	if (!kernel)
+		d->cnt.forged++;
+	if (!ratelimit(&d->rl_forged, "forged trigger"))
+		return;
+	for (size_t i = 0; i < pkt->hwlen; i++)
+		strbuf_printf(&sb, "%s%02x", i ? ":" : "", pkt->hwaddr[i]);
+	inet_ntop(pkt->af, &pkt->saddr, src, sizeof(src));
+	log_warn("forged trigger ignored: %u/%s from %s%s%s%s on %s: %s", pkt->dport,
+		 proto_name(pkt->proto), src, hw[0] ? " (" : "", hw, hw[0] ? ")" : "",
+		 indev[0] ? indev : "?", srccheck_reason(verdict));
+}
+
+bool rails_source_ok(struct daemon *d, const struct nflog_pkt *pkt, const char *indev)
+{
+	enum srccheck_verdict v = srccheck_source(&d->src, pkt->af, &pkt->saddr, pkt->indev,
+						  pkt->hwaddr, pkt->hwlen);
+
+	if (!strcmp(pkt->prefix, NFTOBJ_FORGED_PREFIX)) {
+		forged(d, pkt, v == SRCCHECK_OK ? SRCCHECK_REVERSE_PATH : v, true, indev);
+		return false;
+	}
+	if (v == SRCCHECK_OK)
+		return true;
+	forged(d, pkt, v, false, indev);
+	return false;
+}
+
+void rails_refused(struct daemon *d, const struct engine_event *ev)
+{
+	const struct fwtable *t = &d->eng.fwt;
+	char host[INET6_ADDRSTRLEN];
+
+	if (!ratelimit(&d->rl_refused, "refused trigger"))
+		return;
+	inet_ntop(ev->af, &ev->host, host, sizeof(host));
+	if (ev->change == FWD_OVER_LIMIT)
+		log_warn("%s: trigger from %s refused: %zu forwardings active (max-forwardings %zu)",
+			 ev->rule->name, host, t->n_dynamic, t->max_forwardings);
+	else
+		log_warn("%s: trigger from %s refused: the host%s holds %u forwardings (max-per-host %u%s)",
+			 ev->rule->name, host, ev->af == AF_INET6 ? " (its /64)" : "",
+			 fwtable_host_count(t, ev->rule, ev->af, &ev->host),
+			 ev->rule->max_per_host ? ev->rule->max_per_host : t->max_per_host,
+			 ev->rule->max_per_host ? ", this rule's" : "");
+}
+
+void rails_resync(struct daemon *d, uint64_t now)
+{
+	const char *what;
+	int r;
+
+	if (now < d->resync_after_ms)
+		return;
+	d->resync = false;
+	d->resync_after_ms = now + 1000;
+	d->cnt.resyncs++;
+	nlbatch_reset(&d->batch);
+	r = engine_write_all(&d->eng, &d->batch, now);
+	if (r == 0)
+		r = nftsock_commit(&d->nft, &d->batch, &what);
+	nlbatch_reset(&d->batch);
+	if (r == 0) {
+		log_warn("after a failed transaction, every forwarding was written again (%zu)",
+			 d->eng.fwt.n);
+		return;
+	}
+	/* the table itself may be what is wrong: the end of the turn re-creates it */
+	log_err("rewriting the forwardings failed: %s; re-creating the table", strerror(-r));
+	d->rebuild = true;
+}
+
+struct counters_ctx {
+	uint64_t v[NFTOBJ__COUNTERS];
+};
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct counters_ctx *c = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (o && nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
+	    nftnl_obj_is_set(o, NFTNL_OBJ_NAME)) {
+		for (int i = 0; i < NFTOBJ__COUNTERS; i++)
+			if (!strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_NAME), nftobj_counter_name(i)))
+				c->v[i] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+static void read_counters(struct counters_ctx *c)
+{
+	char buf[512] = { 0 };
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!o)
+		return;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, time(NULL));
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	nl_dump(NETLINK_NETFILTER, nlh, obj_cb, c);
+}
+
+void rails_status(struct daemon *d, bool json, struct dynbuf *out)
+{
+	const struct engine_stats *es = &d->eng.stats;
+	const struct fwtable *t = &d->eng.fwt;
+	const struct fwtable_stats *fs = &t->stats;
+	struct counters_ctx k = { { 0 } };
+	unsigned long long forged_total;
+
+	read_counters(&k);
+	forged_total = d->cnt.forged + k.v[NFTOBJ_CTR_FORGED];
+	if (json) {
+		dynbuf_printf(out,
+			      "\"triggers_forged\": %llu, \"triggers_forged_kernel\": %llu, "
+			      "\"triggers_limited\": %llu, \"triggers_not_allowed\": %llu,\n"
+			      " \"refused_max_per_host\": %llu, \"refused_max_forwardings\": %llu, "
+			      "\"max_per_host\": %u, \"max_forwardings\": %zu, \"resyncs\": %llu,\n ",
+			      forged_total, (unsigned long long)k.v[NFTOBJ_CTR_FORGED],
+			      (unsigned long long)k.v[NFTOBJ_CTR_LIMITED],
+			      (unsigned long long)es->triggers_not_allowed,
+			      (unsigned long long)fs->over_host_limit, (unsigned long long)fs->over_limit,
+			      t->max_per_host, t->max_forwardings, (unsigned long long)d->cnt.resyncs);
+		return;
+	}
+	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "
+		      "%llu not allowed\n", forged_total, (unsigned long long)k.v[NFTOBJ_CTR_FORGED],
+		      (unsigned long long)k.v[NFTOBJ_CTR_LIMITED],
+		      (unsigned long long)es->triggers_not_allowed);
+	dynbuf_printf(out, "limits:      %llu at max-per-host %u, %llu at max-forwardings %zu "
+		      "(%zu active)\n", (unsigned long long)fs->over_host_limit, t->max_per_host,
+		      (unsigned long long)fs->over_limit, t->max_forwardings, t->n_dynamic);
+	if (d->cnt.resyncs)
+		dynbuf_printf(out, "resyncs:     %llu (the kernel rewritten after a failed transaction)\n",
+			      (unsigned long long)d->cnt.resyncs);
+}

@@ -1,0 +1,24 @@
+/*
+ * How many active forwardings each host holds, for max-per-host (DESIGN
+ * §2.11). A host is an IPv4 address or an IPv6 /64 (see host_key); its
+ * forwardings are counted per pool: the global one (rules without a
+ * max-per-host of their own, POOL "") and one per rule that has its own.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "rule.h"
+
+struct hostcount_entry;
+
+struct hostcount {
+	struct hostcount_entry **buckets;
+	size_t n_buckets;
+	size_t n;	/* entries (host, pool) with a count above zero */
+};
+
+unsigned hostcount_get(const struct hostcount *h, int af, const union inaddr *host, const char *pool);
+/* Add DELTA (+1 or -1) to the count of HOST in POOL. Returns 0 or -ENOMEM (only when adding). */
+int hostcount_add(struct hostcount *h, int af, const union inaddr *host, const char *pool, int delta);
+void hostcount_clear(struct hostcount *h);

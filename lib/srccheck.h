@@ -1,0 +1,80 @@
+/*
+ * Is a trigger's source genuine (DESIGN §2.10)? The kernel's trigger rule
+ * already drops what the FIB can tell (strict reverse path, the router's
+ * own, broadcast and anycast addresses); this is the daemon's half: a
+ * mirror of the router's addresses (every interface, with prefixes) and
+ * of its neighbour table (IP to link-layer address per interface), fed
+ * with rtnetlink messages, and the verdict on one trigger's source, its
+ * incoming interface and the link-layer source address NFLOG saw.
+ */
+#pragma once
+
+#include <linux/netlink.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rule.h"
+
+#define SRCCHECK_HWADDR_MAX 8
+
+enum srccheck_verdict {
+	SRCCHECK_OK,
+	SRCCHECK_UNSPECIFIED,
+	SRCCHECK_LOOPBACK,
+	SRCCHECK_MULTICAST,
+	SRCCHECK_BROADCAST,	/* 255.255.255.255 or a prefix's broadcast address */
+	SRCCHECK_NETWORK,	/* the network (IPv6: subnet-router anycast) address of a prefix */
+	SRCCHECK_OWN,		/* one of the router's addresses */
+	SRCCHECK_MAPPED,	/* IPv4-mapped or -compatible IPv6 */
+	SRCCHECK_HWADDR,	/* the neighbour table names another link-layer address */
+	SRCCHECK_REVERSE_PATH,	/* the kernel's check: the route back leaves elsewhere */
+};
+
+struct srccheck_addr {
+	uint32_t ifindex;
+	int af;
+	uint8_t plen;
+	union inaddr addr;	/* the router's address */
+	union inaddr prefix;	/* the prefix it belongs to (IPv4 point-to-point: the peer's) */
+};
+
+struct srccheck_neigh {
+	uint32_t ifindex;
+	int af;
+	union inaddr addr;
+	uint8_t lladdr[SRCCHECK_HWADDR_MAX];
+	uint8_t lllen;
+	struct srccheck_neigh *next;
+};
+
+struct srccheck {
+	struct srccheck_addr *addrs;
+	size_t n_addrs;
+	size_t cap_addrs;
+	struct srccheck_neigh **buckets;
+	size_t n_buckets;
+	size_t n_neigh;
+};
+
+void srccheck_init(struct srccheck *s);
+/* Forget everything (before a fresh dump, after lost events). */
+void srccheck_clear(struct srccheck *s);
+
+/*
+ * Apply one rtnetlink message: RTM_NEWADDR/DELADDR, RTM_NEWNEIGH/DELNEIGH
+ * (AF_INET and AF_INET6; anything else is ignored). Returns 1 if it
+ * changed the mirror, 0 if it did not concern it, -EINVAL if malformed,
+ * -ENOMEM.
+ */
+int srccheck_update(struct srccheck *s, const struct nlmsghdr *nlh);
+
+/*
+ * The verdict on source SRC of family AF that came in on IFINDEX with
+ * link-layer source HW (HWLEN 0: unknown, e.g. a tunnel; no link-layer
+ * check then).
+ */
+enum srccheck_verdict srccheck_source(const struct srccheck *s, int af, const union inaddr *src,
+				      uint32_t ifindex, const uint8_t *hw, size_t hwlen);
+
+const char *srccheck_reason(enum srccheck_verdict v);

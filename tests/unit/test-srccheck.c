@@ -1,0 +1,285 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include "srccheck.h"
+#include "test.h"
+#include "util.h"
+
+#define BR 4	/* br-lan */
+#define WAN 2
+
+static char buf[1024];
+
+static union inaddr ip(const char *s)
+{
+	union inaddr a = { 0 };
+
+	if (inet_pton(AF_INET, s, &a.v4) != 1)
+		inet_pton(AF_INET6, s, &a.v6);
+	return a;
+}
+
+static int af_of(const char *s)
+{
+	return strchr(s, ':') ? AF_INET6 : AF_INET;
+}
+
+static struct nlmsghdr *addr_msg(uint16_t type, uint32_t ifindex, const char *addr, unsigned plen,
+				 const char *peer)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	int af = af_of(addr);
+	union inaddr a = ip(addr);
+	size_t len = af == AF_INET ? 4 : 16;
+
+	nlh->nlmsg_type = type;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = af;
+	ifa->ifa_prefixlen = plen;
+	ifa->ifa_index = ifindex;
+	if (af == AF_INET)
+		mnl_attr_put(nlh, IFA_LOCAL, len, &a);
+	if (peer)
+		a = ip(peer);
+	mnl_attr_put(nlh, IFA_ADDRESS, len, &a);
+	return nlh;
+}
+
+static struct nlmsghdr *neigh_msg(uint16_t type, uint32_t ifindex, const char *addr,
+				  const char *mac, uint16_t state)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *nd;
+	int af = af_of(addr);
+	union inaddr a = ip(addr);
+	uint8_t ll[6];
+
+	nlh->nlmsg_type = type;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = af;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = state;
+	mnl_attr_put(nlh, NDA_DST, af == AF_INET ? 4 : 16, &a);
+	if (mac) {
+		sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &ll[0], &ll[1], &ll[2], &ll[3], &ll[4],
+		       &ll[5]);
+		mnl_attr_put(nlh, NDA_LLADDR, 6, ll);
+	}
+	return nlh;
+}
+
+static const uint8_t mac2[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t mac3[6] = { 0x02, 0, 0, 0, 0, 0x03 };
+
+static enum srccheck_verdict verdict(const struct srccheck *s, const char *src, uint32_t ifindex,
+				     const uint8_t *hw)
+{
+	union inaddr a = ip(src);
+
+	return srccheck_source(s, af_of(src), &a, ifindex, hw, hw ? 6 : 0);
+}
+
+/* the router of the netns suite: br-lan 192.168.7.1/24 + 2001:db8:7::1/64, WAN 203.0.113.1/24 */
+static void router(struct srccheck *s)
+{
+	srccheck_init(s);
+	CHECK_INT(srccheck_update(s, addr_msg(RTM_NEWADDR, BR, "192.168.7.1", 24, NULL)), 1);
+	CHECK_INT(srccheck_update(s, addr_msg(RTM_NEWADDR, BR, "2001:db8:7::1", 64, NULL)), 1);
+	CHECK_INT(srccheck_update(s, addr_msg(RTM_NEWADDR, WAN, "203.0.113.1", 24, NULL)), 1);
+	CHECK_INT(srccheck_update(s, addr_msg(RTM_NEWADDR, WAN, "2001:db8:1::1", 64, NULL)), 1);
+	CHECK_INT(srccheck_update(s, addr_msg(RTM_NEWADDR, 1, "127.0.0.1", 8, NULL)), 1);
+}
+
+static void test_address_classes(void)
+{
+	static const struct {
+		const char *src;
+		enum srccheck_verdict v;
+	} cases[] = {
+		{ "192.168.7.2", SRCCHECK_OK },
+		{ "192.168.7.254", SRCCHECK_OK },
+		{ "0.0.0.0", SRCCHECK_UNSPECIFIED },
+		{ "127.0.0.1", SRCCHECK_LOOPBACK },
+		{ "127.1.2.3", SRCCHECK_LOOPBACK },
+		{ "224.0.0.5", SRCCHECK_MULTICAST },
+		{ "239.255.255.250", SRCCHECK_MULTICAST },
+		{ "255.255.255.255", SRCCHECK_BROADCAST },
+		{ "192.168.7.255", SRCCHECK_BROADCAST },
+		{ "192.168.7.0", SRCCHECK_NETWORK },
+		{ "192.168.7.1", SRCCHECK_OWN },
+		{ "203.0.113.1", SRCCHECK_OWN },
+		{ "203.0.113.0", SRCCHECK_NETWORK },
+		{ "203.0.113.255", SRCCHECK_BROADCAST },
+		{ "2001:db8:7::2", SRCCHECK_OK },
+		{ "2001:db8:7::", SRCCHECK_NETWORK },
+		{ "2001:db8:7::1", SRCCHECK_OWN },
+		{ "2001:db8:1::1", SRCCHECK_OWN },
+		{ "2001:db8:7:0:ffff:ffff:ffff:ffff", SRCCHECK_OK },
+		{ "::", SRCCHECK_UNSPECIFIED },
+		{ "::1", SRCCHECK_LOOPBACK },
+		{ "ff02::1", SRCCHECK_MULTICAST },
+		{ "ff0e::1", SRCCHECK_MULTICAST },
+		{ "::ffff:192.168.7.2", SRCCHECK_MAPPED },
+		{ "::192.168.7.2", SRCCHECK_MAPPED },
+	};
+	struct srccheck s;
+
+	router(&s);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		enum srccheck_verdict v = verdict(&s, cases[i].src, BR, NULL);
+
+		if (v != cases[i].v)
+			fprintf(stderr, "  %s: %s, expected %s\n", cases[i].src, srccheck_reason(v),
+				srccheck_reason(cases[i].v));
+		CHECK_INT(v, cases[i].v);
+	}
+	srccheck_clear(&s);
+}
+
+static void test_small_prefixes(void)
+{
+	struct srccheck s;
+
+	srccheck_init(&s);
+	/* point-to-point /31 and /32 peers, /127: no network or broadcast address */
+	srccheck_update(&s, addr_msg(RTM_NEWADDR, 5, "10.0.0.0", 31, NULL));
+	srccheck_update(&s, addr_msg(RTM_NEWADDR, 6, "10.9.0.1", 32, "10.9.0.2"));
+	srccheck_update(&s, addr_msg(RTM_NEWADDR, 7, "2001:db8:9::", 127, NULL));
+	CHECK_INT(verdict(&s, "10.0.0.1", 5, NULL), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "10.0.0.0", 5, NULL), SRCCHECK_OWN);
+	CHECK_INT(verdict(&s, "10.9.0.2", 6, NULL), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "2001:db8:9::1", 7, NULL), SRCCHECK_OK);
+	/* a /30 has both */
+	srccheck_update(&s, addr_msg(RTM_NEWADDR, 8, "10.1.0.1", 30, NULL));
+	CHECK_INT(verdict(&s, "10.1.0.0", 8, NULL), SRCCHECK_NETWORK);
+	CHECK_INT(verdict(&s, "10.1.0.3", 8, NULL), SRCCHECK_BROADCAST);
+	CHECK_INT(verdict(&s, "10.1.0.2", 8, NULL), SRCCHECK_OK);
+	/* a prefix length that is not a multiple of 8 */
+	srccheck_update(&s, addr_msg(RTM_NEWADDR, 9, "172.16.4.1", 22, NULL));
+	CHECK_INT(verdict(&s, "172.16.4.0", 9, NULL), SRCCHECK_NETWORK);
+	CHECK_INT(verdict(&s, "172.16.7.255", 9, NULL), SRCCHECK_BROADCAST);
+	CHECK_INT(verdict(&s, "172.16.5.0", 9, NULL), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "172.16.6.255", 9, NULL), SRCCHECK_OK);
+	srccheck_clear(&s);
+}
+
+static void test_address_removed(void)
+{
+	struct srccheck s;
+
+	router(&s);
+	CHECK_INT(verdict(&s, "192.168.7.0", BR, NULL), SRCCHECK_NETWORK);
+	CHECK_INT(srccheck_update(&s, addr_msg(RTM_DELADDR, BR, "192.168.7.1", 24, NULL)), 1);
+	CHECK_INT(verdict(&s, "192.168.7.0", BR, NULL), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "192.168.7.1", BR, NULL), SRCCHECK_OK);
+	CHECK_INT(srccheck_update(&s, addr_msg(RTM_DELADDR, BR, "192.168.7.1", 24, NULL)), 0);
+	/* a re-announced address replaces, not duplicates */
+	CHECK_INT(srccheck_update(&s, addr_msg(RTM_NEWADDR, WAN, "203.0.113.1", 24, NULL)), 1);
+	CHECK_INT(s.n_addrs, 4);
+	srccheck_clear(&s);
+}
+
+static void test_neighbours(void)
+{
+	struct srccheck s;
+
+	router(&s);
+	/* no entry: nothing to compare */
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac2), SRCCHECK_OK);
+	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03",
+						  NUD_REACHABLE)), 1);
+	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "2001:db8:7::3", "02:00:00:00:00:03",
+						  NUD_STALE)), 1);
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac3), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac2), SRCCHECK_HWADDR);
+	CHECK_INT(verdict(&s, "2001:db8:7::3", BR, mac3), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "2001:db8:7::3", BR, mac2), SRCCHECK_HWADDR);
+	/* unknown link layer (a tunnel): no check */
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, NULL), SRCCHECK_OK);
+	/* the entry is per interface */
+	CHECK_INT(verdict(&s, "192.168.7.3", 9, mac2), SRCCHECK_OK);
+	/* the host moved to another NIC: the kernel's new entry wins */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:02", NUD_DELAY));
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac2), SRCCHECK_OK);
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac3), SRCCHECK_HWADDR);
+	CHECK_INT(s.n_neigh, 2);
+	/* a failed or incomplete entry vouches for nothing */
+	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", NULL, NUD_FAILED)), 1);
+	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac3), SRCCHECK_OK);
+	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.4", NULL,
+						  NUD_INCOMPLETE)), 0);
+	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_DELNEIGH, BR, "2001:db8:7::3", "02:00:00:00:00:03",
+						  NUD_STALE)), 1);
+	CHECK_INT(verdict(&s, "2001:db8:7::3", BR, mac2), SRCCHECK_OK);
+	CHECK_INT(s.n_neigh, 0);
+	srccheck_clear(&s);
+}
+
+static void test_many_neighbours(void)
+{
+	struct srccheck s;
+	char a[32];
+
+	srccheck_init(&s);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(a, sizeof(a), "10.%d.%d.%d", i >> 16, (i >> 8) & 0xff, i & 0xff);
+		CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, a, "02:00:00:00:00:03",
+							  NUD_REACHABLE)), 1);
+	}
+	CHECK_INT(s.n_neigh, 5000);
+	CHECK_INT(verdict(&s, "10.0.19.135", BR, mac2), SRCCHECK_HWADDR);
+	CHECK_INT(verdict(&s, "10.0.19.135", BR, mac3), SRCCHECK_OK);
+	srccheck_clear(&s);
+}
+
+static void test_malformed(void)
+{
+	struct srccheck s;
+	struct nlmsghdr *nlh;
+
+	srccheck_init(&s);
+	/* an IPv4 address attribute of the wrong length */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 24;
+	mnl_attr_put(nlh, IFA_LOCAL, 3, "abc");
+	CHECK_INT(srccheck_update(&s, nlh), -EINVAL);
+	/* a prefix longer than the address */
+	nlh = addr_msg(RTM_NEWADDR, 1, "10.0.0.1", 24, NULL);
+	((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_prefixlen = 33;
+	CHECK_INT(srccheck_update(&s, nlh), -EINVAL);
+	/* truncated header */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	CHECK_INT(srccheck_update(&s, nlh), -EINVAL);
+	/* an oversized link-layer address */
+	nlh = neigh_msg(RTM_NEWNEIGH, BR, "10.0.0.2", NULL, NUD_REACHABLE);
+	mnl_attr_put(nlh, NDA_LLADDR, 20, "01234567890123456789");
+	CHECK_INT(srccheck_update(&s, nlh), -EINVAL);
+	/* other families and messages are not ours */
+	nlh = neigh_msg(RTM_NEWNEIGH, BR, "10.0.0.2", "02:00:00:00:00:03", NUD_REACHABLE);
+	((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family = AF_BRIDGE;
+	CHECK_INT(srccheck_update(&s, nlh), 0);
+	nlh = neigh_msg(RTM_NEWNEIGH, BR, "10.0.0.2", "02:00:00:00:00:03", NUD_REACHABLE);
+	((struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_flags = NTF_PROXY;
+	CHECK_INT(srccheck_update(&s, nlh), 0);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	CHECK_INT(srccheck_update(&s, nlh), 0);
+	CHECK_INT(s.n_addrs + s.n_neigh, 0);
+	srccheck_clear(&s);
+}
+
+TEST_MAIN({ "address classes", test_address_classes },
+	  { "small prefixes", test_small_prefixes },
+	  { "address removed", test_address_removed },
+	  { "neighbours", test_neighbours },
+	  { "many neighbours", test_many_neighbours },
+	  { "malformed", test_malformed })
