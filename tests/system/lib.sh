@@ -14,7 +14,10 @@
 #   finish
 #
 # $ROOT is the container's live root: a file written there from the host is
-# there inside too (before and after boot). Everything (overlay, container,
+# there inside too (before and after boot), except under $ROOT/tmp, which
+# the container's own /tmp (a tmpfs) covers: use $ROOT/root or $ROOT/var/tmp.
+# `apt-get install ./x.deb` works inside without network when the package's
+# dependencies are in the base (base.sh). Everything (overlay, container,
 # temporary files) goes away on exit, failed or killed: the mounts live in
 # the test's private mount namespace, the container is killed by PID.
 # Exit 77 with the reason where this machine cannot boot such a container.
