@@ -81,7 +81,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
 	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0)
-		fwcheck_add_chain(data, c);
+		fwcheck_add_nftnl_chain(data, c);
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
 }
@@ -91,22 +91,81 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
 	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		fwcheck_add_rule(data, r);
+		fwcheck_add_nftnl_rule(data, r);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
 
-/* What the administrator's ruleset would drop, as warning lines. */
-static int firewall_warnings(struct daemon *d, struct dynbuf *w)
+static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0)
+		fwcheck_add_nftnl_set(data, s);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+		fwcheck_add_nftnl_elems(data, s);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/*
+ * What the administrator's ruleset would drop: its chains, rules, and the
+ * sets those rules look up, read from the kernel and checked in lib/.
+ * Returns the number of warnings in *RET (to free()).
+ */
+static int firewall_warnings(struct daemon *d, struct fwcheck_env *env, struct iflist *wan,
+			     struct fwcheck_warning **ret)
+{
+	const struct config *cfg = d->eng.cfg;
 	struct fwcheck fc = { 0 };
 	int n = 0;
 
-	if (nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n &&
-	    nft_dump(NFT_MSG_GETRULE, rule_cb, &fc) == 0)
-		n = fwcheck_report(&fc, d->eng.cfg->pinhole_mark, d->eng.cfg->pinhole_mask, w);
+	*ret = NULL;
+	if (!cfg || engine_all_wan(&d->eng, wan) < 0)
+		return 0;
+	*env = (struct fwcheck_env){
+		.mark = cfg->pinhole_mark,
+		.mark_mask = cfg->pinhole_mask,
+		.guard = cfg->pinhole_guard,
+		.wan = wan,
+		.lan = cfg->has_lan ? &cfg->lan : NULL,
+		.rules = (const struct rule *const *)cfg->rules,
+		.n_rules = cfg->n_rules,
+		.own_table = NFTOBJ_TABLE,
+	};
+	if (nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
+	    nft_dump(NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
+	    (!fc.n_sets || nft_dump(NFT_MSG_GETSET, set_cb, &fc) == 0)) {
+		bool *wanted = calloc(fc.n_sets + 1, sizeof(*wanted));
+		bool *tried = calloc(fc.n_sets + 1, sizeof(*tried));
+		bool more = wanted && tried;
+
+		/* a verdict map's elements may lead to further chains and sets */
+		while (more && fwcheck_sets_wanted(&fc, NFTOBJ_TABLE, wanted) == 0) {
+			more = false;
+			for (size_t i = 0; i < fc.n_sets; i++) {
+				if (!wanted[i] || tried[i])
+					continue;
+				tried[i] = more = true;
+				if (nft_dump_set_elems(fc.sets[i].family, fc.sets[i].table,
+						       fc.sets[i].name, elems_cb, &fc) == 0)
+					fc.sets[i].has_elems = true;
+			}
+		}
+		free(wanted);
+		free(tried);
+		n = fwcheck_run(&fc, env, ret);
+	}
 	fwcheck_free(&fc);
-	return n;
+	return n < 0 ? 0 : n;
 }
 
 static void json_names(struct dynbuf *out, const char *key, const struct iflist *l)
@@ -131,9 +190,12 @@ static void text_names(struct dynbuf *out, const struct iflist *l)
 
 static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
-	struct dynbuf warnings = { 0 };
-	struct iflist wan = { 0 }, lan = { 0 };
-	int n_warnings = 0;
+	struct dynbuf nowan = { 0 };
+	struct fwcheck_warning *warnings;
+	struct fwcheck_env env;
+	struct iflist wan = { 0 }, lan = { 0 }, fwan = { 0 };
+	char line[512];
+	int n_warnings;
 	const struct fwtable_stats *fs = &d->eng.fwt.stats;
 	const struct engine_stats *es = &d->eng.stats;
 	uint32_t lat[LATENCY_RING];
@@ -151,25 +213,22 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		p99 = lat[(d->lat_n - 1) * 99 / 100];
 	}
 	duration_format((now_ms() - d->started_ms) / 1000, up, sizeof(up));
-	if (daemon_interfaces(d, &wan, &lan) == 0 && !wan.n) {
-		dynbuf_printf(&warnings, "warning: ");
-		daemon_no_wan_warning(d, &warnings);
-		dynbuf_printf(&warnings, "\n");
-		n_warnings++;
-	}
-	n_warnings += firewall_warnings(d, &warnings);
+	if (daemon_interfaces(d, &wan, &lan) == 0 && !wan.n)
+		daemon_no_wan_warning(d, &nowan);
+	n_warnings = firewall_warnings(d, &env, &fwan, &warnings);
+	iflist_clear(&fwan);
 	if (req->flags & CTLPROTO_JSON) {
-		char *line = warnings.data, *nl;
-
 		dynbuf_printf(out, "{\"warnings\": [");
-		for (int i = 0; i < n_warnings && line && (nl = strchr(line, '\n')); i++) {
-			*nl = '\0';
-			dynbuf_printf(out, "%s", i ? ", " : "");
-			dynbuf_json_string(out, line + strlen("warning: "));
-			line = nl + 1;
+		if (nowan.len)
+			dynbuf_json_string(out, nowan.data);
+		for (int i = 0; i < n_warnings; i++) {
+			fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
+			dynbuf_printf(out, "%s", i || nowan.len ? ", " : "");
+			dynbuf_json_string(out, line);
 		}
 		dynbuf_printf(out, "],\n ");
-		dynbuf_free(&warnings);
+		dynbuf_free(&nowan);
+		free(warnings);
 		json_names(out, "wan", &wan);
 		json_names(out, "lan", &lan);
 		iflist_clear(&wan);
@@ -233,9 +292,14 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);
 	else
 		dynbuf_printf(out, "latency:     no triggers yet\n");
-	if (n_warnings)
-		dynbuf_append(out, warnings.data, warnings.len);
-	dynbuf_free(&warnings);
+	if (nowan.len)
+		dynbuf_printf(out, "warning: %s\n", nowan.data);
+	dynbuf_free(&nowan);
+	for (int i = 0; i < n_warnings; i++) {
+		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
+		dynbuf_printf(out, "warning: %s\n", line);
+	}
+	free(warnings);
 	return CTLPROTO_OK;
 }
 

@@ -213,22 +213,26 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 		       nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, time(NULL)), cb, data);
 }
 
-int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+int nft_dump_set_elems(int family, const char *table, const char *set,
+		       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
 	char buf[MSG_BUF] = { 0 };
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
-	int r;
 
 	if (!s)
 		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTOBJ_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, time(NULL));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, time(NULL));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	r = nl_dump(NETLINK_NETFILTER, nlh, cb, data);
-	return r;
+	return nl_dump(NETLINK_NETFILTER, nlh, cb, data);
+}
+
+int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	return nft_dump_set_elems(NFPROTO_INET, NFTOBJ_TABLE, set, cb, data);
 }
 
 int nl_dump(int bus, const struct nlmsghdr *req, mnl_cb_t cb, void *data)

@@ -32,6 +32,9 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 
 /* Every element of set NAME in table inet ipautofw; -ENOENT if there is none. */
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* Every element of set NAME (anonymous ones too) of table FAMILY TABLE. */
+int nft_dump_set_elems(int family, const char *table, const char *set,
+		       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
 struct mnl_socket *monsock_open(void);
 /*

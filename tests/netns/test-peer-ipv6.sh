@@ -73,7 +73,7 @@ table ip6 strict6 {
 }
 NFT
 out=$(ctl status)
-check "a drop-policy chain without 'ct status dnat accept' is named" grep -q "warning: table ip strict, chain forward drops forwarded packets by default and has no 'ct status dnat accept'" <<<"$out"
-check "an IPv6 chain without the pinhole mark line is named" grep -q "warning: table ip6 strict6, chain forward .*no 'meta mark and 0x10000000 == 0x10000000 accept'" <<<"$out"
+check "a drop-policy chain without 'ct status dnat accept' is named" grep -q "warning: table ip strict, chain forward drops IPv4 forwardings (rule voip, 10000-10100/udp, and 3 more): accept them with 'ct status dnat accept' before the drop" <<<"$out"
+check "an IPv6 chain without the pinhole mark line is named" grep -q "warning: table ip6 strict6, chain forward drops IPv6 pinholes (rule voip, .*): accept them with 'meta mark and 0x10000000 == 0x10000000 accept'" <<<"$out"
 check "two warnings in JSON" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.warnings | length == 2'"
 finish
