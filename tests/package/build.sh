@@ -53,6 +53,7 @@ if [ -n "$version" ]; then
 	mv "$entry" "$dir/src/debian/changelog"
 fi
 start=$(date +%s)
+export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"
 if ! (cd "$dir/src" && dpkg-buildpackage -us -uc -b) >"$dir/build.log" 2>&1; then
 	tail -40 "$dir/build.log" >&2
 	echo "dpkg-buildpackage failed; log in $dir/build.log" >&2
