@@ -27,7 +27,9 @@ DAEMON_PID=
 check "after SIGKILL the table is still there" rtr nft list table inet ipautofw
 check "and the forwarding still works" reaches "$LAN1" udp 7000
 check "the peer forwarding too" reaches_from "$LAN2" udp 10005 203.0.113.1 203.0.113.10
-check "the kernel closes the short one on time, without a daemon" wait_for short sh -c "! ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 'udp . 14000'"
+# nft -n: protocols as numbers (17 udp) whatever /etc/protocols holds
+check "the short one is in the kernel" rtr sh -c "nft -n list map inet ipautofw fwd4 | grep -q '17 . 14000'"
+check "the kernel closes the short one on time, without a daemon" wait_for short sh -c "! ip netns exec '$RTR' nft -n list map inet ipautofw fwd4 | grep -q '17 . 14000'"
 check "and it no longer forwards" blocked "$LAN2" udp 14000
 
 start_daemon

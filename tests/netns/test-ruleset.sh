@@ -23,8 +23,9 @@ trigger "$LAN1" tcp 7070
 check "--no-owner: forwarding open" wait_for f2 has_forwarding realaudio 192.168.7.2
 check "nft delete table inet ipautofw succeeds" rtr nft delete table inet ipautofw
 check "the daemon re-creates the table" wait_for back rtr nft list table inet ipautofw
-check "with the live forwarding in it" wait_for elem sh -c "ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 'udp . 6970-7170 timeout 5m expires .* : 192.168.7.2'"
-check "and the static one" rtr sh -c 'nft list map inet ipautofw fwd4 | grep -q "udp . 27015 : 192.168.7.3"'
+# nft -n: protocols as numbers (17 udp) whatever /etc/protocols holds, times in seconds
+check "with the live forwarding in it" wait_for elem sh -c "ip netns exec '$RTR' nft -n list map inet ipautofw fwd4 | grep -q '17 . 6970-7170 timeout 300s expires .* : 192.168.7.2'"
+check "and the static one" rtr sh -c 'nft -n list map inet ipautofw fwd4 | grep -q "17 . 27015 : 192.168.7.3"'
 check "forwarding works again" reaches "$LAN1" udp 7001
 check "nft flush ruleset" rtr nft flush ruleset
 check "re-created again" wait_for back2 sh -c "ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 192.168.7.2"
