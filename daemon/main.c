@@ -589,12 +589,6 @@ static void adopt(struct daemon *d)
 
 static int setup_table(struct daemon *d)
 {
-	struct nftobj_params p = {
-		.fwd_set_size = engine_fwd_set_size(&d->eng),
-		.nflog_group = d->group,
-		.mark = d->eng.cfg->pinhole_mark,
-		.mark_mask = d->eng.cfg->pinhole_mask,
-	};
 	uint32_t flags[] = { NFTOBJ_TABLE_F_OWNER | NFTOBJ_TABLE_F_PERSIST, NFTOBJ_TABLE_F_OWNER };
 	size_t n_flags = ARRAY_SIZE(flags);
 	int r = -EINVAL;
@@ -607,11 +601,7 @@ static int setup_table(struct daemon *d)
 		const char *what;
 
 		nlbatch_reset(&d->batch);
-		nftobj_table(&d->batch, NFTOBJ_MSG_DESTROYTABLE, 0);
-		nftobj_table(&d->batch, NFT_MSG_NEWTABLE, flags[i]);
-		r = nftobj_skeleton(&d->batch, &p);
-		if (r == 0)
-			r = engine_write_all(&d->eng, &d->batch, now_ms());
+		r = engine_write_table(&d->eng, &d->batch, d->group, flags[i], now_ms());
 		if (r < 0)
 			break;
 		r = nftsock_commit(&d->nft, &d->batch, &what);
@@ -669,11 +659,32 @@ static void usage(FILE *f)
 		"      --no-persist        do not keep the table when the daemon dies: a crash\n"
 		"                          closes every forwarding at once\n"
 		"      --check             check the configuration and exit (no privileges needed)\n"
+		"      --dry-run           print the nf_tables ruleset the configuration would\n"
+		"                          load, in nft -f syntax, and exit (no privileges needed)\n"
 		"      --syslog            log to syslog instead of stderr\n"
 		"  -v, --verbose           log debug messages\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n",
 		DEFAULT_SOCKET, DEFAULT_GROUP);
+}
+
+/* --dry-run: what the daemon would load at start, built like it, printed */
+static int print_ruleset(struct config *cfg, uint16_t group)
+{
+	struct dynbuf out = { 0 };
+	struct engine e;
+	int r;
+
+	engine_init(&e);
+	engine_set_config(&e, cfg, 0, NULL, NULL);
+	r = engine_ruleset_text(&e, group, 0, &out);
+	if (r == 0)
+		fwrite(out.data, 1, out.len, stdout);
+	else
+		fprintf(stderr, "ipautofwd: %s\n", strerror(-r));
+	engine_fini(&e);
+	dynbuf_free(&out);
+	return r == 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* Fork; the parent exits when the child says it is ready (or failed). */
@@ -721,6 +732,7 @@ int main(int argc, char **argv)
 		{ "no-owner", no_argument, NULL, 'O' },
 		{ "no-persist", no_argument, NULL, 'P' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -729,7 +741,7 @@ int main(int argc, char **argv)
 	};
 	static struct daemon dd;
 	struct daemon *d = &dd;
-	bool foreground = false, check = false, verbose = false, use_syslog = false, reexeced;
+	bool foreground = false, check = false, dry_run = false, verbose = false, use_syslog = false, reexeced;
 	struct handover_fds inh;
 	struct handover_state st;
 	const char *dirs[64];
@@ -780,6 +792,9 @@ int main(int argc, char **argv)
 		case 'k':
 			check = true;
 			break;
+		case 'n':
+			dry_run = true;
+			break;
 		case 'S':
 			use_syslog = true;
 			break;
@@ -811,13 +826,15 @@ int main(int argc, char **argv)
 	}
 
 	cfg = load_config(d, &errors, &log_lines);
-	if (check) {
+	if (check || dry_run) {
 		dynbuf_free(&log_lines);
 		if (!cfg) {
 			fputs(errors.data ? errors.data : "out of memory\n", stderr);
 			dynbuf_free(&errors);
 			return 1;
 		}
+		if (dry_run)
+			return print_ruleset(cfg, d->group);
 		printf("configuration OK: %zu rule%s\n", cfg->n_rules, cfg->n_rules == 1 ? "" : "s");
 		config_free(cfg);
 		return 0;

@@ -602,3 +602,42 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 	free(all);
 	return r;
 }
+
+static void params(const struct engine *e, uint16_t group, struct nftobj_params *ret)
+{
+	*ret = (struct nftobj_params){
+		.fwd_set_size = engine_fwd_set_size(e),
+		.nflog_group = group,
+		.mark = e->cfg ? e->cfg->pinhole_mark : CONFIG_MARK_DEFAULT,
+		.mark_mask = e->cfg ? e->cfg->pinhole_mask : CONFIG_MARK_DEFAULT,
+	};
+}
+
+int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32_t flags,
+		       uint64_t now)
+{
+	struct nftobj_params p;
+	int r;
+
+	params(e, group, &p);
+	nftobj_table(b, NFTOBJ_MSG_DESTROYTABLE, 0);
+	nftobj_table(b, NFT_MSG_NEWTABLE, flags);
+	r = b->oom ? -ENOMEM : nftobj_skeleton(b, &p);
+	return r < 0 ? r : engine_write_all(e, b, now);
+}
+
+int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct dynbuf *out)
+{
+	struct nftobj_params p;
+	struct nlbatch b;
+	int r;
+
+	params(e, group, &p);
+	nlbatch_init(&b, 0);
+	nlbatch_reset(&b);
+	r = engine_write_table(e, &b, group, 0, now);
+	if (r == 0)
+		r = nftobj_text(&p, &b, out);
+	nlbatch_free(&b);
+	return r;
+}

@@ -130,3 +130,14 @@ int engine_write_wan(struct engine *e, struct nlbatch *b);
 
 /* Flush every set and write the whole state (start, reload, resync). */
 int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now);
+
+/*
+ * The whole table in one transaction: table inet ipautofw replaced (with
+ * FLAGS, NFTOBJ_TABLE_F_*), its sets, chains and rules (triggers logged to
+ * NFLOG group GROUP), and the whole state.
+ */
+int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32_t flags,
+		       uint64_t now);
+
+/* What engine_write_table would create, in `nft -f` syntax (--dry-run). */
+int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct dynbuf *out);

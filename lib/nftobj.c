@@ -36,9 +36,12 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
+#include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/rtnetlink.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,17 +172,22 @@ void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags)
 	nftnl_table_free(t);
 }
 
-static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
+/*
+ * The objects are built once as libnftnl objects (sets, chains) or
+ * statement by statement (rules); the netlink messages and the nft text of
+ * --dry-run are both made from them, so the two cannot tell different
+ * stories.
+ */
+/* SIZE: the elements the set may hold (0: no limit; rate sets have their own) */
+static struct nftnl_set *set_object(enum nftobj_set id, uint32_t size)
 {
 	const struct setdef *d = &sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
 	uint32_t flags = d->dynamic ? NFT_SET_TIMEOUT | NFT_SET_EVAL : NFT_SET_INTERVAL;
 	size_t nfields = 0;
-	char what[40];
 
 	if (!s)
-		return -ENOMEM;
+		return NULL;
 	while (nfields < 4 && d->fields[nfields])
 		nfields++;
 	if (nfields)
@@ -207,10 +215,26 @@ static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
 	}
+	return s;
+}
+
+static uint32_t set_size(const struct nftobj_params *p, enum nftobj_set id)
+{
+	return nftobj_set_is_fwd(id) ? p->fwd_set_size : 0;
+}
+
+static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
+{
+	struct nftnl_set *s = set_object(id, size);
+	struct nlmsghdr *nlh;
+	char what[40];
+
+	if (!s)
+		return -ENOMEM;
 	nlh = begin_msg(b, NFT_MSG_NEWSET);
 	if (nlh) {
 		nftnl_set_nlmsg_build_payload(nlh, s);
-		snprintf(what, sizeof(what), "create set %s", d->name);
+		snprintf(what, sizeof(what), "create set %s", sets[id].name);
 		nlbatch_commit(b, nlh, what);
 	}
 	nftnl_set_free(s);
@@ -227,18 +251,27 @@ int nftobj_resize_fwd_sets(struct nlbatch *b, uint32_t size)
 	return r;
 }
 
-static int add_counter(struct nlbatch *b, enum nftobj_counter id)
+static struct nftnl_obj *counter_object(enum nftobj_counter id)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return NULL;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, counters[id]);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	return o;
+}
+
+static int add_counter(struct nlbatch *b, enum nftobj_counter id)
+{
+	struct nftnl_obj *o = counter_object(id);
 	struct nlmsghdr *nlh;
 	char what[40];
 
 	if (!o)
 		return -ENOMEM;
-	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
-	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, counters[id]);
-	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
-	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	nlh = begin_msg(b, NFT_MSG_NEWOBJ);
 	if (nlh) {
 		nftnl_obj_nlmsg_build_payload(nlh, o);
@@ -249,89 +282,169 @@ static int add_counter(struct nlbatch *b, enum nftobj_counter id)
 	return b->oom ? -ENOMEM : 0;
 }
 
-/* A base chain if TYPE is given, else a regular chain (a jump target). */
-static int add_chain(struct nlbatch *b, const char *name, const char *type, uint32_t hook, int32_t prio)
+enum {
+	CHAIN_TRIGGER,
+	CHAIN_TRIGGER4,
+	CHAIN_TRIGGER6,
+	CHAIN_TRIG_LOG,
+	CHAIN_TRIG_FORGED,
+	CHAIN_PREROUTING,
+	CHAIN_PINHOLE,
+	CHAIN__N,
+};
+
+/* Base chains have a type; the others are jump targets. */
+static const struct chaindef {
+	const char *name;
+	const char *type;
+	uint32_t hook;
+	int32_t prio;
+} chains[CHAIN__N] = {
+	[CHAIN_TRIGGER] = { "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST },
+	[CHAIN_TRIGGER4] = { "trigger4" },
+	[CHAIN_TRIGGER6] = { "trigger6" },
+	[CHAIN_TRIG_LOG] = { "trig_log" },
+	[CHAIN_TRIG_FORGED] = { "trig_forged" },
+	[CHAIN_PREROUTING] = { "prerouting", "nat", NF_INET_PRE_ROUTING, -90 },
+	[CHAIN_PINHOLE] = { "pinhole", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_FIRST },
+};
+
+static struct nftnl_chain *chain_object(const struct chaindef *d)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (!c)
+		return NULL;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFTOBJ_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
+	if (d->type) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	return c;
+}
+
+static int add_chain(struct nlbatch *b, const struct chaindef *d)
+{
+	struct nftnl_chain *c = chain_object(d);
 	struct nlmsghdr *nlh;
 	char what[40];
 
 	if (!c)
 		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFTOBJ_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	if (type) {
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	}
 	nlh = begin_msg(b, NFT_MSG_NEWCHAIN);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
-		snprintf(what, sizeof(what), "create chain %s", name);
+		snprintf(what, sizeof(what), "create chain %s", d->name);
 		nlbatch_commit(b, nlh, what);
 	}
 	nftnl_chain_free(c);
 	return b->oom ? -ENOMEM : 0;
 }
 
-/* ---- expressions -------------------------------------------------------- */
+/* ---- rules, statement by statement --------------------------------------- */
 
-static void e_add(struct nftnl_rule *r, struct nftnl_expr *e)
+/*
+ * A rule being built: R gets the expressions (for the kernel), TEXT the
+ * statement as `nft list` shows it (for --dry-run). Either may be NULL.
+ */
+struct rb {
+	struct nftnl_rule *r;
+	struct nlbatch *batch;	/* with R: where a rule's anonymous set goes first */
+	struct dynbuf *text;
+	bool oom;
+};
+
+static void say(struct rb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct rb *b, const char *fmt, ...)
 {
-	nftnl_rule_add_expr(r, e);
+	char buf[256];
+	va_list ap;
+
+	if (!b->text)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	dynbuf_printf(b->text, "%s%s", b->text->len && b->text->data[b->text->len - 1] != '\t' ?
+		      " " : "", buf);
 }
 
-static struct nftnl_expr *e_new(const char *name)
+static struct nftnl_expr *e_new(struct rb *b, const char *name)
 {
-	return nftnl_expr_alloc(name);
+	struct nftnl_expr *e;
+
+	if (!b->r)
+		return NULL;
+	e = nftnl_expr_alloc(name);
+	if (!e)
+		b->oom = true;
+	return e;
 }
 
-static void e_meta_load(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+static void e_add(struct rb *b, struct nftnl_expr *e)
 {
-	struct nftnl_expr *e = e_new("meta");
+	if (e)
+		nftnl_rule_add_expr(b->r, e);
+}
 
+static void e_meta_load(struct rb *b, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = e_new(b, "meta");
+
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+static void e_meta_set(struct rb *b, uint32_t key, uint32_t sreg)
 {
-	struct nftnl_expr *e = e_new("meta");
+	struct nftnl_expr *e = e_new(b, "meta");
 
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *data, size_t len)
+static void e_cmp(struct rb *b, uint32_t sreg, uint32_t op, const void *data, size_t len)
 {
-	struct nftnl_expr *e = e_new("cmp");
+	struct nftnl_expr *e = e_new(b, "cmp");
 
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t xor)
+static void e_bitwise(struct rb *b, uint32_t reg, uint32_t mask, uint32_t xor)
 {
-	struct nftnl_expr *e = e_new("bitwise");
+	struct nftnl_expr *e = e_new(b, "bitwise");
 
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_lookup(struct nftnl_rule *r, uint32_t sreg, enum nftobj_set s, bool inv, int dreg)
+static void e_lookup(struct rb *b, uint32_t sreg, enum nftobj_set s, bool inv, int dreg)
 {
-	struct nftnl_expr *e = e_new("lookup");
+	struct nftnl_expr *e = e_new(b, "lookup");
 
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, sets[s].name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, s + 1);
@@ -339,163 +452,164 @@ static void e_lookup(struct nftnl_rule *r, uint32_t sreg, enum nftobj_set s, boo
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	if (dreg >= 0)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+static void e_payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
 {
-	struct nftnl_expr *e = e_new("payload");
+	struct nftnl_expr *e = e_new(b, "payload");
 
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	e_add(r, e);
+	e_add(b, e);
 }
 
 /* meta l4proto . th dport into PROTO_REG and the next 32-bit register */
-static void e_proto_port(struct nftnl_rule *r, uint32_t proto_reg, uint32_t port_reg)
+static void e_proto_port(struct rb *b, uint32_t proto_reg, uint32_t port_reg)
 {
 	struct nftnl_expr *e;
 
-	e_meta_load(r, NFT_META_L4PROTO, proto_reg);
-	e = e_new("byteorder");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, proto_reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, proto_reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
-	e_add(r, e);
-	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, port_reg);
+	e_meta_load(b, NFT_META_L4PROTO, proto_reg);
+	e = e_new(b, "byteorder");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, proto_reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, proto_reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+		e_add(b, e);
+	}
+	e_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, port_reg);
 }
 
-static void e_ct_new(struct nftnl_rule *r)
+static const char *family_word(bool v6)
 {
-	struct nftnl_expr *e = e_new("ct");
+	return v6 ? "ipv6" : "ipv4";
+}
+
+static void st_ct_new(struct rb *b)
+{
+	struct nftnl_expr *e = e_new(b, "ct");
 	uint32_t zero = 0;
 
+	say(b, "ct state new");
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	e_add(r, e);
-	e_bitwise(r, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW), 0);
-	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+	e_add(b, e);
+	e_bitwise(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW), 0);
+	e_cmp(b, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
 }
 
-static void e_nfproto(struct nftnl_rule *r, uint8_t proto)
+/*
+ * `nft list` leaves out a family match that a later address match implies
+ * (ip saddr, ip6 daddr); IMPLIED says one follows.
+ */
+static void st_nfproto(struct rb *b, bool v6, bool implied)
 {
-	e_meta_load(r, NFT_META_NFPROTO, NFT_REG_1);
-	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &proto, 1);
+	uint8_t proto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+
+	if (!implied)
+		say(b, "meta nfproto %s", family_word(v6));
+	e_meta_load(b, NFT_META_NFPROTO, NFT_REG_1);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, &proto, 1);
 }
 
-static void e_wan_in(struct nftnl_rule *r)
+/* iifname @wanif, oifname @wanif, iifname != @wanif */
+static void st_wanif(struct rb *b, bool out, bool inv)
 {
-	e_meta_load(r, NFT_META_IIFNAME, NFT_REG_1);
-	e_lookup(r, NFT_REG_1, NFTOBJ_WANIF, false, -1);
+	say(b, "%s %s@%s", out ? "oifname" : "iifname", inv ? "!= " : "", sets[NFTOBJ_WANIF].name);
+	e_meta_load(b, out ? NFT_META_OIFNAME : NFT_META_IIFNAME, NFT_REG_1);
+	e_lookup(b, NFT_REG_1, NFTOBJ_WANIF, inv, -1);
 }
 
-static void e_local_daddr(struct nftnl_rule *r)
+static void st_proto_port_in(struct rb *b, enum nftobj_set s)
 {
-	struct nftnl_expr *e = e_new("fib");
+	say(b, "meta l4proto . th dport @%s", sets[s].name);
+	e_proto_port(b, NFT_REG_1, NFT_REG32_01);
+	e_lookup(b, NFT_REG_1, s, false, -1);
+}
+
+static void st_local_daddr(struct rb *b)
+{
+	struct nftnl_expr *e = e_new(b, "fib");
 	uint32_t local = RTN_LOCAL;
 
+	say(b, "fib daddr type local");
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	e_add(r, e);
-	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, 4);
+	e_add(b, e);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, &local, 4);
 }
 
-static void e_dnat4(struct nftnl_rule *r, bool with_port)
+static void st_verdict(struct rb *b, int code, const char *chain)
 {
-	struct nftnl_expr *e = e_new("nat");
+	static const struct { int code; const char *word; } words[] = {
+		{ NF_DROP, "drop" }, { NF_ACCEPT, "accept" }, { NFT_JUMP, "jump" },
+		{ NFT_GOTO, "goto" }, { NFT_RETURN, "return" },
+	};
+	struct nftnl_expr *e = e_new(b, "immediate");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-	if (with_port)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
-	e_add(r, e);
-}
-
-static void e_set_mark(struct nftnl_rule *r, uint32_t mark, uint32_t mask)
-{
-	e_meta_load(r, NFT_META_MARK, NFT_REG_1);
-	e_bitwise(r, NFT_REG_1, ~mask, mark);
-	e_meta_set(r, NFT_META_MARK, NFT_REG_1);
-}
-
-static int commit_rule(struct nlbatch *b, struct nftnl_rule *r, const char *what)
-{
-	struct nlmsghdr *nlh = begin_msg(b, NFT_MSG_NEWRULE);
-
-	if (nlh) {
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nlbatch_commit(b, nlh, what);
-	}
-	nftnl_rule_free(r);
-	return b->oom ? -ENOMEM : 0;
-}
-
-static struct nftnl_rule *new_rule(const char *chain)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (!r)
-		return NULL;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFTOBJ_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	return r;
-}
-
-static void e_dynset_update(struct nftnl_rule *r, enum nftobj_set s, struct nftnl_expr *inner)
-{
-	struct nftnl_expr *e = e_new("dynset");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, sets[s].name);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, s + 1);
-	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, inner, 0);
-	e_add(r, e);
-}
-
-static void e_verdict(struct nftnl_rule *r, int code, const char *chain)
-{
-	struct nftnl_expr *e = e_new("immediate");
-
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (words[i].code == code)
+			say(b, "%s%s%s", words[i].word, chain ? " " : "", chain ? chain : "");
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, code);
 	if (chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_counter(struct nftnl_rule *r, enum nftobj_counter c)
+static void st_counter(struct rb *b, enum nftobj_counter c)
 {
-	struct nftnl_expr *e = e_new("objref");
+	struct nftnl_expr *e = e_new(b, "objref");
 
+	say(b, "counter name \"%s\"", counters[c]);
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
 	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, counters[c]);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static void e_log(struct nftnl_rule *r, uint16_t group, const char *prefix)
+static void st_log(struct rb *b, uint16_t group, const char *prefix)
 {
-	struct nftnl_expr *e = e_new("log");
+	struct nftnl_expr *e = e_new(b, "log");
 
+	if (prefix)
+		say(b, "log prefix \"%s\" group %u snaplen 128 queue-threshold 1", prefix, group);
+	else
+		say(b, "log group %u snaplen 128 queue-threshold 1", group);
+	if (!e)
+		return;
 	if (prefix)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, 128);
 	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
-	e_add(r, e);
+	e_add(b, e);
 }
 
-static struct nftnl_expr *limit_new(uint64_t rate, uint32_t burst, bool over)
+/* limit rate [over] R/second [burst B packets] (nft leaves out its default burst, 5) */
+static struct nftnl_expr *st_limit(struct rb *b, uint64_t rate, uint32_t burst, bool over)
 {
-	struct nftnl_expr *e = e_new("limit");
+	struct nftnl_expr *e = e_new(b, "limit");
 
+	say(b, "limit rate %s%llu/second", over ? "over " : "", (unsigned long long)rate);
+	if (burst && burst != 5)
+		say(b, "burst %u packets", burst);
+	if (!e)
+		return NULL;
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
@@ -505,86 +619,215 @@ static struct nftnl_expr *limit_new(uint64_t rate, uint32_t burst, bool over)
 }
 
 /* The source address, its first PLEN bits kept, into register 1. */
-static void e_saddr_prefix(struct nftnl_rule *r, bool v6, unsigned plen)
+static void st_saddr_prefix(struct rb *b, bool v6, unsigned plen)
 {
 	uint8_t mask[16] = { 0 }, zero[16] = { 0 };
 	unsigned len = v6 ? 16 : 4;
+	char text[INET6_ADDRSTRLEN];
 	struct nftnl_expr *e;
 
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, NFT_REG_1);
-	if (plen == len * 8)
-		return;
 	for (unsigned i = 0; i < plen; i++)
 		mask[i / 8] |= 0x80 >> (i % 8);
-	e = e_new("bitwise");
+	say(b, "%s saddr", v6 ? "ip6" : "ip");
+	if (plen < len * 8)
+		say(b, "& %s", inet_ntop(v6 ? AF_INET6 : AF_INET, mask, text, sizeof(text)));
+	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, NFT_REG_1);
+	if (plen == len * 8 || !(e = e_new(b, "bitwise")))
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-	e_add(r, e);
+	e_add(b, e);
 }
 
 /*
- * The chain a trigger of one family goes through (see the top of this
- * file). The kernel's half of the source check comes first: the route
- * back must leave through the interface the trigger came in on, and the
- * source must be unicast (not the router's own, not a broadcast or
- * anycast address). Then the log rate limit per host. When its set is
- * full the update fails, the rule does not match and the trigger is
- * logged: a full limiter never stops anyone's triggers. (A second,
- * coarser limiter for that case would need to tell "full" from "under
- * the limit", and on 6.18 neither a lookup nor a plain update finds the
- * elements that an update with a limit created.)
+ * update @rateF { SADDR/PLEN limit rate over R/second burst B packets }:
+ * the rule goes on only for a host over its log budget.
  */
-static int rules_trigger_family(struct nlbatch *b, bool v6)
+static void st_rate_over(struct rb *b, bool v6)
 {
-	const char *chain = v6 ? "trigger6" : "trigger4";
-	uint32_t zero = 0, unicast = RTN_UNICAST;
-	struct nftnl_rule *r = new_rule(chain);
-	struct nftnl_expr *e;
-	char what[48];
-	int ret;
+	enum nftobj_set s = v6 ? NFTOBJ_RATE6 : NFTOBJ_RATE4;
+	struct nftnl_expr *e, *limit;
 
-	if (!r)
-		return -ENOMEM;
-	e = e_new("fib");
+	say(b, "update @%s {", sets[s].name);
+	st_saddr_prefix(b, v6, v6 ? 64 : 32);
+	limit = st_limit(b, NFTOBJ_RATE, NFTOBJ_BURST, true);
+	say(b, "}");
+	e = e_new(b, "dynset");
+	if (!e || !limit) {
+		if (limit)
+			nftnl_expr_free(limit);
+		if (e)
+			nftnl_expr_free(e);
+		return;
+	}
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, sets[s].name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, s + 1);
+	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, limit, 0);
+	e_add(b, e);
+}
+
+/* fib saddr . iif oif missing: the route back does not leave where the packet came in */
+static void st_no_reverse_path(struct rb *b)
+{
+	struct nftnl_expr *e = e_new(b, "fib");
+	uint32_t zero = 0;
+
+	say(b, "fib saddr . iif oif missing");
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF | NFTA_FIB_F_PRESENT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	e_add(r, e);
-	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &zero, 4);
-	e_verdict(r, NFT_GOTO, "trig_forged");
-	snprintf(what, sizeof(what), "add %s rule (reverse path)", chain);
-	ret = commit_rule(b, r, what);
-	if (ret < 0 || !(r = new_rule(chain)))
-		return ret < 0 ? ret : -ENOMEM;
+	e_add(b, e);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, &zero, 4);
+}
 
-	e = e_new("fib");
+static void st_saddr_not_unicast(struct rb *b)
+{
+	struct nftnl_expr *e = e_new(b, "fib");
+	uint32_t unicast = RTN_UNICAST;
+
+	say(b, "fib saddr type != unicast");
+	if (!e)
+		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	e_add(r, e);
-	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &unicast, 4);
-	e_verdict(r, NFT_GOTO, "trig_forged");
-	snprintf(what, sizeof(what), "add %s rule (address type)", chain);
-	ret = commit_rule(b, r, what);
-	if (ret < 0 || !(r = new_rule(chain)))
-		return ret < 0 ? ret : -ENOMEM;
+	e_add(b, e);
+	e_cmp(b, NFT_REG_1, NFT_CMP_NEQ, &unicast, 4);
+}
 
-	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	e_saddr_prefix(r, v6, v6 ? 64 : 32);
-	e_dynset_update(r, v6 ? NFTOBJ_RATE6 : NFTOBJ_RATE4, limit_new(NFTOBJ_RATE, NFTOBJ_BURST, true));
-	e_counter(r, NFTOBJ_CTR_LIMITED);
-	e_verdict(r, NFT_RETURN, NULL);
-	snprintf(what, sizeof(what), "add %s rule (rate limit)", chain);
-	ret = commit_rule(b, r, what);
-	if (ret < 0 || !(r = new_rule(chain)))
-		return ret < 0 ? ret : -ENOMEM;
+/* dnat ip to [ip saddr .] meta l4proto . th dport map @MAP (with the port for redir4) */
+static void st_dnat(struct rb *b, enum nftobj_set map)
+{
+	struct nftnl_expr *e;
 
-	e_verdict(r, NFT_GOTO, "trig_log");
-	snprintf(what, sizeof(what), "add %s rule (log)", chain);
-	return commit_rule(b, r, what);
+	say(b, "dnat ip to %smeta l4proto . th dport map @%s",
+	    map == NFTOBJ_FWD4P ? "ip saddr . " : "", sets[map].name);
+	if (map == NFTOBJ_FWD4P) {
+		e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+		e_proto_port(b, NFT_REG32_01, NFT_REG32_02);
+	} else {
+		e_proto_port(b, NFT_REG_1, NFT_REG32_01);
+	}
+	e_lookup(b, NFT_REG_1, map, false, NFT_REG_1);
+	e = e_new(b, "nat");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	if (map == NFTOBJ_REDIR4)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	e_add(b, e);
+}
+
+/* The anonymous set of a rule (nft's "__set%d"); one per transaction is all we need. */
+#define ANON_SET_ID (NFTOBJ__SETS + 1)
+
+static void anon_set(struct rb *b, const uint8_t *protos, size_t n)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s) {
+		b->oom = true;
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTOBJ_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "__set%d");
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, ANON_SET_ID);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, TYPE_INET_PROTOCOL);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 1);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, n);
+	nlh = begin_msg(b->batch, NFT_MSG_NEWSET);
+	if (nlh) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nlbatch_commit(b->batch, nlh, "create anonymous set");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+		if (!el) {
+			b->oom = true;
+			break;
+		}
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, &protos[i], 1);
+		nftnl_set_elem_add(s, el);
+	}
+	nlh = b->oom ? NULL : begin_msg(b->batch, NFT_MSG_NEWSETELEM);
+	if (nlh) {
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nlbatch_commit(b->batch, nlh, "add to anonymous set");
+	}
+	nftnl_set_free(s);
+}
+
+/*
+ * meta l4proto { tcp, udp }: nft reads back a port mapping (dnat to an
+ * address and port) only after a transport protocol match.
+ */
+static void st_tcp_udp(struct rb *b)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+	struct nftnl_expr *e;
+
+	say(b, "meta l4proto { %s, %s }", proto_name(protos[0]), proto_name(protos[1]));
+	if (!b->r)
+		return;
+	anon_set(b, protos, ARRAY_SIZE(protos));
+	e_meta_load(b, NFT_META_L4PROTO, NFT_REG_1);
+	e = e_new(b, "lookup");
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set%d");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, ANON_SET_ID);
+	e_add(b, e);
+}
+
+/* ip6 daddr [. ip6 saddr] . meta l4proto . th dport @pin6[p] */
+static void st_pinhole_in(struct rb *b, bool peer)
+{
+	enum nftobj_set s = peer ? NFTOBJ_PIN6P : NFTOBJ_PIN6;
+
+	say(b, "ip6 daddr . %smeta l4proto . th dport @%s", peer ? "ip6 saddr . " : "",
+	    sets[s].name);
+	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);
+	if (peer) {
+		e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_2);
+		e_proto_port(b, NFT_REG32_00 + 8, NFT_REG32_00 + 9);
+	} else {
+		e_proto_port(b, NFT_REG_2, NFT_REG32_00 + 5);
+	}
+	e_lookup(b, NFT_REG_1, s, false, -1);
+}
+
+/* meta mark set meta mark & ~MASK | MARK, written as nft folds it */
+static void st_set_mark(struct rb *b, uint32_t mark, uint32_t mask)
+{
+	if ((~mask | mark) == 0xffffffffu)
+		say(b, "meta mark set meta mark | 0x%08x", mark);
+	else
+		say(b, "meta mark set meta mark & 0x%08x | 0x%08x", ~mask | mark, mark);
+	e_meta_load(b, NFT_META_MARK, NFT_REG_1);
+	e_bitwise(b, NFT_REG_1, ~mask, mark);
+	e_meta_set(b, NFT_META_MARK, NFT_REG_1);
+}
+
+static void st_mark_unset(struct rb *b, uint32_t mark, uint32_t mask)
+{
+	say(b, "meta mark & 0x%08x != 0x%08x", mask, mark);
+	e_meta_load(b, NFT_META_MARK, NFT_REG_1);
+	e_bitwise(b, NFT_REG_1, mask, 0);
+	e_cmp(b, NFT_REG_1, NFT_CMP_NEQ, &mark, 4);
 }
 
 /*
@@ -592,86 +835,96 @@ static int rules_trigger_family(struct nlbatch *b, bool v6)
  *   meta nfproto F jump triggerF
  * (a packet that came in on a WAN interface never triggers)
  */
-static int rule_trigger(struct nlbatch *b, bool v6)
+static void rule_trigger(struct rb *b, const struct nftobj_params *p, int v6)
 {
-	struct nftnl_rule *r = new_rule("trigger");
-
-	if (!r)
-		return -ENOMEM;
-	e_ct_new(r);
-	e_meta_load(r, NFT_META_OIFNAME, NFT_REG_1);
-	e_lookup(r, NFT_REG_1, NFTOBJ_WANIF, false, -1);
-	e_meta_load(r, NFT_META_IIFNAME, NFT_REG_1);
-	e_lookup(r, NFT_REG_1, NFTOBJ_WANIF, true, -1);
-	e_proto_port(r, NFT_REG_1, NFT_REG32_01);
-	e_lookup(r, NFT_REG_1, NFTOBJ_TRIGGERS, false, -1);
-	e_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	e_verdict(r, NFT_JUMP, v6 ? "trigger6" : "trigger4");
-	return commit_rule(b, r, v6 ? "add trigger rule (ipv6)" : "add trigger rule (ipv4)");
+	st_ct_new(b);
+	st_wanif(b, true, false);
+	st_wanif(b, false, true);
+	st_proto_port_in(b, NFTOBJ_TRIGGERS);
+	st_nfproto(b, v6, false);
+	st_verdict(b, NFT_JUMP, chains[v6 ? CHAIN_TRIGGER6 : CHAIN_TRIGGER4].name);
 }
 
-/* The end of a genuine trigger's way, and of a forged one's (counted, its log rate-limited). */
-static int rules_log(struct nlbatch *b, const struct nftobj_params *p)
+/*
+ * The chain a trigger of one family goes through. The kernel's half of
+ * the source check comes first: the route back must leave through the
+ * interface the trigger came in on, and the source must be unicast (not
+ * the router's own, not a broadcast or anycast address). Then the log
+ * rate limit per host (an IPv4 address, an IPv6 /64). When its set is
+ * full the update fails, the rule does not match and the trigger is
+ * logged: a full limiter never stops anyone's triggers. (A second,
+ * coarser limiter for that case would need to tell "full" from "under
+ * the limit", and on 6.18 neither a lookup nor a plain update finds the
+ * elements that an update with a limit created.)
+ */
+enum { TRIG_REVERSE_PATH, TRIG_ADDRESS_TYPE, TRIG_RATE, TRIG_LOG };
+
+static void rule_trigger_family(struct rb *b, bool v6, int step)
 {
-	struct nftnl_rule *r = new_rule("trig_log");
-	int ret;
-
-	if (!r)
-		return -ENOMEM;
-	e_log(r, p->nflog_group, NULL);
-	ret = commit_rule(b, r, "add log rule");
-	if (ret < 0)
-		return ret;
-	r = new_rule("trig_forged");
-	if (!r)
-		return -ENOMEM;
-	e_counter(r, NFTOBJ_CTR_FORGED);
-	e_add(r, limit_new(NFTOBJ_FORGED_LOG_RATE, NFTOBJ_FORGED_LOG_RATE, false));
-	e_log(r, p->nflog_group, NFTOBJ_FORGED_PREFIX);
-	return commit_rule(b, r, "add forged rule");
-}
-
-static int rule_dnat(struct nlbatch *b, enum nftobj_set map)
-{
-	struct nftnl_rule *r = new_rule("prerouting");
-	char what[40];
-
-	if (!r)
-		return -ENOMEM;
-	e_wan_in(r);
-	e_local_daddr(r);
-	e_nfproto(r, NFPROTO_IPV4);
-	if (map == NFTOBJ_FWD4P) {
-		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-		e_proto_port(r, NFT_REG32_01, NFT_REG32_02);
-	} else {
-		e_proto_port(r, NFT_REG_1, NFT_REG32_01);
+	switch (step) {
+	case TRIG_REVERSE_PATH:
+		st_no_reverse_path(b);
+		st_verdict(b, NFT_GOTO, chains[CHAIN_TRIG_FORGED].name);
+		break;
+	case TRIG_ADDRESS_TYPE:
+		st_saddr_not_unicast(b);
+		st_verdict(b, NFT_GOTO, chains[CHAIN_TRIG_FORGED].name);
+		break;
+	case TRIG_RATE:
+		st_nfproto(b, v6, true);
+		st_rate_over(b, v6);
+		st_counter(b, NFTOBJ_CTR_LIMITED);
+		st_verdict(b, NFT_RETURN, NULL);
+		break;
+	case TRIG_LOG:
+		st_verdict(b, NFT_GOTO, chains[CHAIN_TRIG_LOG].name);
+		break;
 	}
-	e_lookup(r, NFT_REG_1, map, false, NFT_REG_1);
-	e_dnat4(r, map == NFTOBJ_REDIR4);
-	snprintf(what, sizeof(what), "add dnat rule (%s)", sets[map].name);
-	return commit_rule(b, r, what);
 }
 
-static int rule_pinhole(struct nlbatch *b, const struct nftobj_params *p, bool peer)
+static void rule_trigger4(struct rb *b, const struct nftobj_params *p, int step)
 {
-	struct nftnl_rule *r = new_rule("pinhole");
+	rule_trigger_family(b, false, step);
+}
 
-	if (!r)
-		return -ENOMEM;
-	e_wan_in(r);
-	e_ct_new(r);
-	e_nfproto(r, NFPROTO_IPV6);
-	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);
-	if (peer) {
-		e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_2);
-		e_proto_port(r, NFT_REG32_00 + 8, NFT_REG32_00 + 9);
-	} else {
-		e_proto_port(r, NFT_REG_2, NFT_REG32_00 + 5);
-	}
-	e_lookup(r, NFT_REG_1, peer ? NFTOBJ_PIN6P : NFTOBJ_PIN6, false, -1);
-	e_set_mark(r, p->mark, p->mark_mask);
-	return commit_rule(b, r, peer ? "add pinhole rule (peer)" : "add pinhole rule");
+static void rule_trigger6(struct rb *b, const struct nftobj_params *p, int step)
+{
+	rule_trigger_family(b, true, step);
+}
+
+/* The end of a genuine trigger's way */
+static void rule_log(struct rb *b, const struct nftobj_params *p, int unused)
+{
+	st_log(b, p->nflog_group, NULL);
+}
+
+/* ... and of a forged one's: counted, its log rate-limited */
+static void rule_forged(struct rb *b, const struct nftobj_params *p, int unused)
+{
+	st_counter(b, NFTOBJ_CTR_FORGED);
+	e_add(b, st_limit(b, NFTOBJ_FORGED_LOG_RATE, NFTOBJ_FORGED_LOG_RATE, false));
+	st_log(b, p->nflog_group, NFTOBJ_FORGED_PREFIX);
+}
+
+/* IPv4 forwardings: new connections to the router's own address, DNATed */
+static void rule_dnat(struct rb *b, const struct nftobj_params *p, int map)
+{
+	st_wanif(b, false, false);
+	st_local_daddr(b);
+	st_nfproto(b, false, map == NFTOBJ_FWD4P);
+	if (map == NFTOBJ_REDIR4)
+		st_tcp_udp(b);
+	st_dnat(b, map);
+}
+
+/* IPv6 forwardings: pinholes, marked for the administrator's forward chain */
+static void rule_pinhole(struct rb *b, const struct nftobj_params *p, int peer)
+{
+	st_wanif(b, false, false);
+	st_ct_new(b);
+	st_nfproto(b, true, true);
+	st_pinhole_in(b, peer);
+	st_set_mark(b, p->mark, p->mark_mask);
 }
 
 /*
@@ -680,68 +933,75 @@ static int rule_pinhole(struct nlbatch *b, const struct nftobj_params *p, bool p
  * so a firewall that opens the whole port range to the LAN (firewalld
  * policies cannot match the mark) still opens only the pinholes.
  */
-static int rule_guard(struct nlbatch *b, const struct nftobj_params *p)
+static void rule_guard(struct rb *b, const struct nftobj_params *p, int unused)
 {
-	struct nftnl_rule *r = new_rule("pinhole");
-	struct nftnl_expr *e;
-	uint32_t mark = p->mark;
+	st_wanif(b, false, false);
+	st_ct_new(b);
+	st_nfproto(b, true, false);
+	st_mark_unset(b, p->mark, p->mark_mask);
+	st_proto_port_in(b, NFTOBJ_GUARD6);
+	st_verdict(b, NF_DROP, NULL);
+}
 
-	if (!r)
+/* Every rule, in the order of their chains' listings. */
+static const struct ruledef {
+	int chain;
+	void (*build)(struct rb *b, const struct nftobj_params *p, int arg);
+	int arg;
+	const char *what;
+} rules[] = {
+	{ CHAIN_TRIGGER, rule_trigger, 0, "add trigger rule (ipv4)" },
+	{ CHAIN_TRIGGER, rule_trigger, 1, "add trigger rule (ipv6)" },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_REVERSE_PATH, "add trigger4 rule (reverse path)" },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_ADDRESS_TYPE, "add trigger4 rule (address type)" },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_RATE, "add trigger4 rule (rate limit)" },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_LOG, "add trigger4 rule (log)" },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_REVERSE_PATH, "add trigger6 rule (reverse path)" },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_ADDRESS_TYPE, "add trigger6 rule (address type)" },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_RATE, "add trigger6 rule (rate limit)" },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_LOG, "add trigger6 rule (log)" },
+	{ CHAIN_TRIG_LOG, rule_log, 0, "add log rule" },
+	{ CHAIN_TRIG_FORGED, rule_forged, 0, "add forged rule" },
+	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_FWD4, "add dnat rule (fwd4)" },
+	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_FWD4P, "add dnat rule (fwd4p)" },
+	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_REDIR4, "add dnat rule (redir4)" },
+	{ CHAIN_PINHOLE, rule_pinhole, 0, "add pinhole rule" },
+	{ CHAIN_PINHOLE, rule_pinhole, 1, "add pinhole rule (peer)" },
+	{ CHAIN_PINHOLE, rule_guard, 0, "add pinhole-guard rule" },
+};
+
+static int add_rule(struct nlbatch *b, const struct nftobj_params *p, const struct ruledef *d)
+{
+	struct rb rb = { .r = nftnl_rule_alloc(), .batch = b };
+	struct nlmsghdr *nlh;
+
+	if (!rb.r)
 		return -ENOMEM;
-	e_wan_in(r);
-	e_ct_new(r);
-	e_nfproto(r, NFPROTO_IPV6);
-	e_meta_load(r, NFT_META_MARK, NFT_REG_1);
-	e_bitwise(r, NFT_REG_1, p->mark_mask, 0);
-	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &mark, 4);
-	e_proto_port(r, NFT_REG_1, NFT_REG32_01);
-	e_lookup(r, NFT_REG_1, NFTOBJ_GUARD6, false, -1);
-	e = e_new("immediate");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
-	e_add(r, e);
-	return commit_rule(b, r, "add pinhole-guard rule");
+	nftnl_rule_set_str(rb.r, NFTNL_RULE_TABLE, NFTOBJ_TABLE);
+	nftnl_rule_set_str(rb.r, NFTNL_RULE_CHAIN, chains[d->chain].name);
+	nftnl_rule_set_u32(rb.r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	d->build(&rb, p, d->arg);
+	nlh = rb.oom ? NULL : begin_msg(b, NFT_MSG_NEWRULE);
+	if (nlh) {
+		nftnl_rule_nlmsg_build_payload(nlh, rb.r);
+		nlbatch_commit(b, nlh, d->what);
+	}
+	nftnl_rule_free(rb.r);
+	return rb.oom || b->oom ? -ENOMEM : 0;
 }
 
 int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 {
-	static const char *const regular[] = { "trigger4", "trigger6", "trig_log", "trig_forged" };
 	int r = 0;
 
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
-		r = add_set(b, s, nftobj_set_is_fwd(s) ? p->fwd_set_size : 0);
+		r = add_set(b, s, set_size(p, s));
 	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++)
 		r = add_counter(b, c);
-	if (r == 0)
-		r = add_chain(b, "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST);
-	for (size_t i = 0; i < ARRAY_SIZE(regular) && r == 0; i++)
-		r = add_chain(b, regular[i], NULL, 0, 0);
-	if (r == 0)
-		r = add_chain(b, "prerouting", "nat", NF_INET_PRE_ROUTING, -90);
-	if (r == 0)
-		r = add_chain(b, "pinhole", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_FIRST);
-	if (r == 0)
-		r = rule_trigger(b, false);
-	if (r == 0)
-		r = rule_trigger(b, true);
-	if (r == 0)
-		r = rules_trigger_family(b, false);
-	if (r == 0)
-		r = rules_trigger_family(b, true);
-	if (r == 0)
-		r = rules_log(b, p);
-	if (r == 0)
-		r = rule_dnat(b, NFTOBJ_FWD4);
-	if (r == 0)
-		r = rule_dnat(b, NFTOBJ_FWD4P);
-	if (r == 0)
-		r = rule_dnat(b, NFTOBJ_REDIR4);
-	if (r == 0)
-		r = rule_pinhole(b, p, false);
-	if (r == 0)
-		r = rule_pinhole(b, p, true);
-	if (r == 0)
-		r = rule_guard(b, p);
+	for (size_t i = 0; i < ARRAY_SIZE(chains) && r == 0; i++)
+		r = add_chain(b, &chains[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(rules) && r == 0; i++)
+		r = add_rule(b, p, &rules[i]);
 	return r;
 }
 
@@ -1050,7 +1310,8 @@ int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftob
 
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, ports, n * sizeof(*v));
+	if (n)
+		memcpy(v, ports, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_portrange);
 	for (size_t i = 0; i < n; i++) {
 		if (m && v[m - 1].proto == v[i].proto && (uint32_t)v[m - 1].hi + 1 >= v[i].lo) {
@@ -1074,4 +1335,396 @@ int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftob
 	*ret = e;
 	*ret_n = m;
 	return 0;
+}
+
+/* ---- nft text (--dry-run) ------------------------------------------------ */
+
+static const struct nfttype {
+	uint8_t id;
+	uint8_t len;
+	const char *name;
+} types[] = {
+	{ TYPE_IPADDR, 4, "ipv4_addr" },
+	{ TYPE_IP6ADDR, 16, "ipv6_addr" },
+	{ TYPE_INET_PROTOCOL, 1, "inet_proto" },
+	{ TYPE_INET_SERVICE, 2, "inet_service" },
+	{ TYPE_IFNAME, 16, "ifname" },
+};
+
+static const struct nfttype *type_of(uint8_t id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (types[i].id == id)
+			return &types[i];
+	return NULL;
+}
+
+/* The fields of a (concatenated) datatype id, first field first; returns how many. */
+static size_t type_fields(uint32_t type, const struct nfttype **ret)
+{
+	const struct nfttype *rev[5];
+	size_t n = 0;
+
+	do {
+		rev[n++] = type_of(type & 0x3f);
+		type >>= 6;
+	} while (type && n < ARRAY_SIZE(rev));
+	for (size_t i = 0; i < n; i++)
+		ret[i] = rev[n - 1 - i];
+	return n;
+}
+
+static void text_type(struct dynbuf *out, uint32_t type)
+{
+	const struct nfttype *f[5];
+	size_t n = type_fields(type, f);
+
+	for (size_t i = 0; i < n; i++)
+		dynbuf_printf(out, "%s%s", i ? " . " : "", f[i] ? f[i]->name : "?");
+}
+
+static void text_value(struct dynbuf *out, const struct nfttype *t, const uint8_t *p)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	switch (t->id) {
+	case TYPE_IPADDR:
+	case TYPE_IP6ADDR:
+		dynbuf_printf(out, "%s", inet_ntop(t->id == TYPE_IPADDR ? AF_INET : AF_INET6, p, buf,
+						   sizeof(buf)));
+		break;
+	case TYPE_INET_PROTOCOL:
+		if (p[0] == IPPROTO_TCP || p[0] == IPPROTO_UDP)
+			dynbuf_printf(out, "%s", proto_name(p[0]));
+		else
+			dynbuf_printf(out, "%u", p[0]);
+		break;
+	case TYPE_INET_SERVICE:
+		dynbuf_printf(out, "%u", p[0] << 8 | p[1]);
+		break;
+	}
+}
+
+/* KEY, or the range KEY-KEY_END in each field where they differ, as nft lists it */
+static void text_key(struct dynbuf *out, uint32_t type, const uint8_t *key, const uint8_t *key_end)
+{
+	const struct nfttype *f[5];
+	size_t n = type_fields(type, f), off = 0;
+
+	for (size_t i = 0; i < n && f[i]; i++) {
+		dynbuf_printf(out, "%s", i ? " . " : "");
+		text_value(out, f[i], key + off);
+		if (key_end && memcmp(key + off, key_end + off, f[i]->len)) {
+			dynbuf_append(out, "-", 1);
+			text_value(out, f[i], key_end + off);
+		}
+		off += (f[i]->len + 3) & ~3u;
+	}
+}
+
+/*
+ * An ifname interval as the name or wildcard it was made from: [name,
+ * name+1) is "name", [prefix, prefix+1) is "prefix*". END NULL: the range
+ * runs to the end of the key space, which only "*" does (names are ASCII).
+ */
+static void text_ifname(struct dynbuf *out, const uint8_t *lo, const uint8_t *end)
+{
+	uint8_t next[IFNAME_MAX + 1];
+	int len = strnlen((const char *)lo, sizeof(next));
+
+	if (!end) {
+		dynbuf_printf(out, "\"%.*s*\"", len, lo);
+		return;
+	}
+	memcpy(next, lo, sizeof(next));
+	if (key_inc(next, sizeof(next)) && !memcmp(next, end, sizeof(next))) {
+		dynbuf_printf(out, "\"%.*s\"", len, lo);
+		return;
+	}
+	memcpy(next, lo, sizeof(next));
+	if (key_inc(next, len) && !memcmp(next, end, sizeof(next))) {
+		dynbuf_printf(out, "\"%.*s*\"", len, lo);
+		return;
+	}
+	/* adjacent wildcards merged into one range: its first and last name */
+	memcpy(next, end, sizeof(next));
+	for (size_t i = sizeof(next); i-- > 0;)
+		if (next[i]--)
+			break;
+	dynbuf_printf(out, "\"%.*s\"-\"%.*s\"", len, lo, (int)strnlen((char *)next, sizeof(next)), next);
+}
+
+/* The elements of one set: "elements = { a,\n\t\t\t     b }" as nft lists them */
+static void text_elems(struct dynbuf *out, const struct setdef *d, const struct nftobj_elem *e,
+		       size_t n)
+{
+	const char *sep = "\t\telements = { ";
+
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].interval_end)
+			continue;
+		dynbuf_printf(out, "%s", sep);
+		sep = ",\n\t\t\t     ";
+		if (d->key_type == TYPE_IFNAME) {
+			text_ifname(out, e[i].key, i + 1 < n && e[i + 1].interval_end ? e[i + 1].key : NULL);
+			continue;
+		}
+		text_key(out, d->key_type, e[i].key, e[i].has_key_end ? e[i].key_end : NULL);
+		if (e[i].has_data) {
+			dynbuf_printf(out, " : ");
+			text_key(out, d->data_type, e[i].data, NULL);
+		}
+	}
+	if (n)
+		dynbuf_printf(out, " }\n");
+}
+
+/* nft's time format: 1d2h3m4s5ms */
+static void text_duration(struct dynbuf *out, uint64_t ms)
+{
+	static const struct { uint64_t ms; const char *unit; } parts[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		if (ms >= parts[i].ms) {
+			dynbuf_printf(out, "%llu%s", (unsigned long long)(ms / parts[i].ms), parts[i].unit);
+			ms %= parts[i].ms;
+		}
+}
+
+static void text_set(struct dynbuf *out, const struct nftobj_params *p, enum nftobj_set id,
+		     const struct nftobj_elem *e, size_t n)
+{
+	struct nftnl_set *s = set_object(id, set_size(p, id));
+	uint32_t flags;
+	const char *sep = "";
+
+	if (!s) {
+		out->oom = true;
+		return;
+	}
+	flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	dynbuf_printf(out, "\t%s %s {\n\t\ttype ", flags & NFT_SET_MAP ? "map" : "set",
+		      nftnl_set_get_str(s, NFTNL_SET_NAME));
+	text_type(out, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE));
+	if (flags & NFT_SET_MAP) {
+		dynbuf_printf(out, " : ");
+		text_type(out, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE));
+	}
+	dynbuf_printf(out, "\n");
+	if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE))
+		dynbuf_printf(out, "\t\tsize %u\n", nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE));
+	if (flags & (NFT_SET_CONSTANT | NFT_SET_EVAL | NFT_SET_INTERVAL | NFT_SET_TIMEOUT)) {
+		static const struct { uint32_t flag; const char *name; } names[] = {
+			{ NFT_SET_CONSTANT, "constant" }, { NFT_SET_EVAL, "dynamic" },
+			{ NFT_SET_INTERVAL, "interval" }, { NFT_SET_TIMEOUT, "timeout" },
+		};
+
+		dynbuf_printf(out, "\t\tflags ");
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			if (flags & names[i].flag) {
+				dynbuf_printf(out, "%s%s", sep, names[i].name);
+				sep = ",";
+			}
+		dynbuf_printf(out, "\n");
+	}
+	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT)) {
+		dynbuf_printf(out, "\t\ttimeout ");
+		text_duration(out, nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
+		dynbuf_printf(out, "\n");
+	}
+	text_elems(out, &sets[id], e, n);
+	dynbuf_printf(out, "\t}\n");
+	nftnl_set_free(s);
+}
+
+/* A counter as a fresh one lists. */
+static void text_counter(struct dynbuf *out, enum nftobj_counter id)
+{
+	struct nftnl_obj *o = counter_object(id);
+
+	if (!o) {
+		out->oom = true;
+		return;
+	}
+	dynbuf_printf(out, "\tcounter %s {\n\t\tpackets 0 bytes 0\n\t}\n",
+		      nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	nftnl_obj_free(o);
+}
+
+static const char *hook_name(uint32_t hook)
+{
+	static const char *const names[] = {
+		[NF_INET_PRE_ROUTING] = "prerouting", [NF_INET_LOCAL_IN] = "input",
+		[NF_INET_FORWARD] = "forward", [NF_INET_LOCAL_OUT] = "output",
+		[NF_INET_POST_ROUTING] = "postrouting",
+	};
+
+	return hook < ARRAY_SIZE(names) ? names[hook] : "?";
+}
+
+/* A priority as nft names it: a standard one within 10 (if it fits the hook), else a number. */
+static void text_prio(struct dynbuf *out, uint32_t hook, int32_t prio)
+{
+	static const struct { int32_t prio; const char *name; int hook1, hook2; } std[] = {
+		{ -300, "raw", -1, -1 }, { -150, "mangle", -1, -1 },
+		{ -100, "dstnat", NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT },
+		{ 0, "filter", -1, -1 }, { 50, "security", -1, -1 },
+		{ 100, "srcnat", NF_INET_LOCAL_IN, NF_INET_POST_ROUTING },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(std); i++) {
+		int64_t off = (int64_t)prio - std[i].prio;
+
+		if (off < -10 || off > 10)
+			continue;
+		if (std[i].hook1 >= 0 && (int)hook != std[i].hook1 && (int)hook != std[i].hook2)
+			break;
+		dynbuf_printf(out, "%s", std[i].name);
+		if (off)
+			dynbuf_printf(out, " %c %lld", off > 0 ? '+' : '-', (long long)(off > 0 ? off : -off));
+		return;
+	}
+	dynbuf_printf(out, "%d", prio);
+}
+
+static void text_chain(struct dynbuf *out, const struct nftobj_params *p, int id)
+{
+	struct nftnl_chain *c = chain_object(&chains[id]);
+
+	if (!c) {
+		out->oom = true;
+		return;
+	}
+	dynbuf_printf(out, "\tchain %s {\n", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)) {
+		dynbuf_printf(out, "\t\ttype %s hook %s priority ", nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			      hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)));
+		text_prio(out, nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
+			  nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
+		dynbuf_printf(out, "; policy %s;\n",
+			      nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		struct rb rb = { .text = out };
+
+		if (rules[i].chain != id)
+			continue;
+		dynbuf_printf(out, "\t\t");
+		rules[i].build(&rb, p, rules[i].arg);
+		dynbuf_printf(out, "\n");
+	}
+	dynbuf_printf(out, "\t}\n");
+	nftnl_chain_free(c);
+}
+
+struct elem_list {
+	struct nftobj_elem *v;
+	size_t n;
+};
+
+/* A NFTA_DATA_VALUE nest into BUF (SIZE bytes); returns its length or -EINVAL. */
+static int data_value(const struct nlattr *nest, uint8_t *buf, size_t size)
+{
+	const struct nlattr *a = mnl_attr_get_payload(nest);
+
+	if (mnl_attr_get_payload_len(nest) < MNL_ATTR_HDRLEN || mnl_attr_get_type(a) != NFTA_DATA_VALUE ||
+	    mnl_attr_get_payload_len(a) > size)
+		return -EINVAL;
+	memcpy(buf, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+	return mnl_attr_get_payload_len(a);
+}
+
+/*
+ * One element of an element list. (libnftnl numbers the nests 1, 2, ...
+ * when it builds a list but accepts only type 1 when it parses one, so the
+ * list we built is read here with libmnl.)
+ */
+static int list_elem(const struct nlattr *nest, struct elem_list *l)
+{
+	struct nftobj_elem *e, *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	const struct nlattr *a;
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	e = memset(&v[l->n++], 0, sizeof(*e));
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_SET_ELEM_KEY:
+			data_value(a, e->key, sizeof(e->key));
+			break;
+		case NFTA_SET_ELEM_KEY_END:
+			e->has_key_end = data_value(a, e->key_end, sizeof(e->key_end)) > 0;
+			break;
+		case NFTA_SET_ELEM_DATA:
+			e->has_data = data_value(a, e->data, sizeof(e->data)) > 0;
+			break;
+		case NFTA_SET_ELEM_FLAGS:
+			e->interval_end = ntohl(mnl_attr_get_u32(a)) & NFT_SET_ELEM_INTERVAL_END;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The elements batch B leaves in each set: what it adds after the last flush. */
+static int batch_elems(const struct nlbatch *b, struct elem_list *lists)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int len = b->len;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		uint16_t type = nlh->nlmsg_type & 0xff;
+		const struct nlattr *a, *list = NULL, *e;
+		struct elem_list *l = NULL;
+
+		if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
+		    (type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM))
+			continue;
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+				list = a;
+			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_SET)
+				continue;
+			for (int i = 0; i < NFTOBJ__SETS; i++)
+				if (!strcmp(sets[i].name, mnl_attr_get_str(a)))
+					l = &lists[i];
+		}
+		if (l && type == NFT_MSG_DELSETELEM && !list)
+			l->n = 0;
+		if (!l || type != NFT_MSG_NEWSETELEM || !list)
+			continue;
+		mnl_attr_for_each_nested(e, list)
+			if (list_elem(e, l) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+int nftobj_text(const struct nftobj_params *p, const struct nlbatch *elems, struct dynbuf *out)
+{
+	struct elem_list lists[NFTOBJ__SETS] = { 0 };
+	int r = batch_elems(elems, lists);
+
+	dynbuf_printf(out, "table inet %s {\n", NFTOBJ_TABLE);
+	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++) {
+		text_counter(out, c);
+		dynbuf_printf(out, "\n");
+	}
+	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++) {
+		text_set(out, p, s, lists[s].v, lists[s].n);
+		dynbuf_printf(out, "\n");
+	}
+	for (int c = 0; c < CHAIN__N && r == 0; c++) {
+		text_chain(out, p, c);
+		dynbuf_printf(out, "%s", c + 1 < CHAIN__N ? "\n" : "");
+	}
+	dynbuf_printf(out, "}\n");
+	for (int s = 0; s < NFTOBJ__SETS; s++)
+		free(lists[s].v);
+	if (r == 0 && out->oom)
+		r = -ENOMEM;
+	return r;
 }

@@ -13,6 +13,7 @@
 #include "fwtable.h"
 #include "nlbatch.h"
 #include "rule.h"
+#include "util.h"
 
 #define NFTOBJ_TABLE "ipautofw"
 
@@ -116,6 +117,13 @@ bool nftobj_set_is_dynamic(enum nftobj_set s);
 
 void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
 int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p);
+
+/*
+ * The table nftobj_skeleton builds, with the elements that batch ELEMS
+ * leaves in its sets, in `nft -f` syntax, exactly as `nft list table inet
+ * ipautofw` shows it (no table flags: the text is for reading and loading).
+ */
+int nftobj_text(const struct nftobj_params *p, const struct nlbatch *elems, struct dynbuf *out);
 
 /* Element messages, split so that no attribute nest passes 64 KiB. */
 int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,

@@ -175,10 +175,11 @@ static void test_skeleton(void)
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
 	/*
-	 * table, 10 sets, 2 counters, 7 chains, 18 rules: never one rule per
+	 * table, 10 sets, 2 counters, 7 chains, 18 rules (and redir4's
+	 * anonymous { tcp, udp } with its elements): never one rule per
 	 * configured rule; a trigger's way is 1 + 4 rules whatever the rules
 	 */
-	CHECK_INT(b.n_ops, 38);
+	CHECK_INT(b.n_ops, 40);
 	CHECK_STR(b.ops[1].what, "create set wanif");
 	CHECK_STR(b.ops[8].what, "create set guard6");
 	CHECK_STR(b.ops[9].what, "create set rate4");
@@ -194,9 +195,11 @@ static void test_skeleton(void)
 	CHECK_STR(b.ops[29].what, "add trigger6 rule (log)");
 	CHECK_STR(b.ops[30].what, "add log rule");
 	CHECK_STR(b.ops[31].what, "add forged rule");
-	CHECK_STR(b.ops[34].what, "add dnat rule (redir4)");
-	CHECK_STR(b.ops[37].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 38);
+	CHECK_STR(b.ops[34].what, "create anonymous set");
+	CHECK_STR(b.ops[35].what, "add to anonymous set");
+	CHECK_STR(b.ops[36].what, "add dnat rule (redir4)");
+	CHECK_STR(b.ops[39].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 40);
 	/* parse the fwd4 set back */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
@@ -218,5 +221,53 @@ static void test_skeleton(void)
 	nlbatch_free(&b);
 }
 
+/* The text of the elements a batch leaves in a set, from "elements = {" to its end. */
+static char *elements_text(enum nftobj_set set, const char *const *names, size_t n)
+{
+	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1 };
+	struct iflist l = { 0 };
+	struct nftobj_elem *e;
+	struct dynbuf out = { 0 };
+	struct nlbatch b;
+	size_t n_e;
+	char *start, *ret;
+
+	for (size_t i = 0; i < n; i++)
+		iflist_add(&l, names[i]);
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_ifname_elems(&l, &e, &n_e), 0);
+	/* a flush forgets what came before it */
+	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
+	CHECK_INT(nftobj_flush_set(&b, set), 0);
+	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
+	CHECK_INT(nftobj_text(&p, &b, &out), 0);
+	start = out.data ? strstr(out.data, "elements = {") : NULL;
+	ret = start ? strndup(start, strstr(start, "}") + 1 - start) : strdup("");
+	free(e);
+	iflist_clear(&l);
+	nlbatch_free(&b);
+	dynbuf_free(&out);
+	return ret;
+}
+
+static void test_text(void)
+{
+	static const char *const names[] = { "eth0", "ppp*", "eth*", "a", "vlan100", "vlan1000" };
+	static const char *const any[] = { "*" };
+	char *t;
+
+	t = elements_text(NFTOBJ_WANIF, names, 6);
+	CHECK_STR(t, "elements = { \"a\",\n\t\t\t     \"eth*\",\n\t\t\t     \"ppp*\",\n"
+		     "\t\t\t     \"vlan100\",\n\t\t\t     \"vlan1000\" }");
+	free(t);
+	t = elements_text(NFTOBJ_WANIF, any, 1);
+	CHECK_STR(t, "elements = { \"*\" }");
+	free(t);
+	t = elements_text(NFTOBJ_WANIF, NULL, 0);
+	CHECK_STR(t, "");
+	free(t);
+}
+
 TEST_MAIN(T(test_fwd_keys), T(test_ifname_intervals), T(test_portranges), T(test_batch_split),
-	  T(test_skeleton))
+	  T(test_skeleton), T(test_text))
