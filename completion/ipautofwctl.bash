@@ -9,7 +9,7 @@ _ipautofwctl()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="list rules add del flush reload status reexec help"
+	local commands="list rules add del flush enable disable reload status reexec help"
 	local i cmd= sock=()
 
 	for ((i = 1; i < cword; i++)); do
@@ -40,14 +40,14 @@ _ipautofwctl()
 		return
 	fi
 	case $cmd in
-	del | flush)
+	del | flush | enable | disable)
 		COMPREPLY=($(compgen -W "$(_ipautofwctl_rules "${sock[@]}")" -- "$cur"))
 		;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		;;
 	add)
-		COMPREPLY=($(compgen -W 'trigger forward timeout to peer exclusive family lan wan' -- "$cur"))
+		COMPREPLY=($(compgen -W 'trigger forward timeout to peer exclusive family lan wan allow max-per-host disabled' -- "$cur"))
 		;;
 	esac
 }

@@ -34,9 +34,11 @@ static const struct command commands[] = {
 	{ "list", "", "active forwardings (the default command)", 0, 0,
 	  "One row per forward range: rule, family, protocol, ports, host, peer and the\n"
 	  "time left (\"static\" for fixed hosts). -j prints a JSON array.\n" },
-	{ "rules", "", "configured rules and where they came from", 0, 0,
+	{ "rules", "", "configured rules, where they came from, their state", 0, 0,
 	  "Each rule in rule-file form, with the FILE:LINE it came from (\"runtime\" for\n"
-	  "rules added with add or ipautofw -A). -j prints a JSON array.\n" },
+	  "rules added with add or ipautofw -A), whether it is enabled (and whether\n"
+	  "enable or disable said so at run time), how many forwardings it holds and\n"
+	  "when it last triggered. -j prints a JSON array.\n" },
 	{ "add", "RULE...", "add a runtime rule (the words of a rule line)", 1, 256,
 	  "The words after add are a rule line without the leading \"rule\", e.g.\n"
 	  "  ipautofwctl add realaudio trigger 7070/tcp forward 6970-7170/udp\n"
@@ -46,6 +48,15 @@ static const struct command commands[] = {
 	  "Rules from rule files are removed by editing the file and reloading. Needs root.\n" },
 	{ "flush", "[NAME|HOST]", "close active forwardings (all, of a rule, of a host)", 0, 1,
 	  "Closes forwardings now instead of at their timeout; static ones stay. Needs root.\n" },
+	{ "enable", "NAME", "switch a rule on at run time", 1, 1,
+	  "The rule triggers again (a static rule forwards again). A switch lasts while\n"
+	  "a rule of that name exists, through reloads, but not a restart of the daemon;\n"
+	  "it overrides 'disabled' in the rule's line. Needs root.\n" },
+	{ "disable", "NAME", "switch a rule off at run time, closing its forwardings", 1, 1,
+	  "The rule stays loaded and listed but never triggers; its forwardings close\n"
+	  "at once and their connections are cut as by flush. A switch lasts while a\n"
+	  "rule of that name exists, through reloads, but not a restart of the daemon.\n"
+	  "Needs root.\n" },
 	{ "reload", "", "re-read the rule files; on error keep the running rules", 0, 0,
 	  "Prints every error (FILE:LINE:COL) and exits 1 if the files are wrong; the\n"
 	  "running rules and forwardings stay. Unchanged rules keep their forwardings.\n"

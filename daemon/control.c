@@ -65,7 +65,7 @@ static int cmd_rules(struct daemon *d, const struct ctl_request *req, struct dyn
 		dynbuf_printf(out, "usage: rules\n");
 		return CTLPROTO_USAGE;
 	}
-	report_rules(&d->eng, req->flags & CTLPROTO_JSON, out);
+	report_rules(&d->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
@@ -464,6 +464,53 @@ static int cmd_flush_runtime(struct daemon *d, const struct ctl_request *req, st
 	return CTLPROTO_OK;
 }
 
+static int cmd_switch(struct daemon *d, const struct ctl_request *req, struct dynbuf *out, bool on)
+{
+	const char *what = on ? "enable" : "disable";
+	size_t before = d->eng.fwt.n;
+	struct config *c = NULL;
+	char w[WORD_MAX];
+	int r;
+
+	if (req->argc != 1) {
+		dynbuf_printf(out, "usage: %s NAME\n", what);
+		return CTLPROTO_USAGE;
+	}
+	r = rulebook_switch(&d->book, req->argv[0], on, &c, out);
+	if (r == -ENOENT) {
+		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
+		return CTLPROTO_FAILED;
+	}
+	if (r == 1) {
+		dynbuf_printf(out, "rule '%s' is already %sd\n", req->argv[0], what);
+		return CTLPROTO_OK;
+	}
+	if (apply(d, r, c, what, out) != CTLPROTO_OK)
+		return CTLPROTO_FAILED;
+	if (on) {
+		log_info("rule '%s' enabled at run time", req->argv[0]);
+		dynbuf_printf(out, "rule '%s' enabled\n", req->argv[0]);
+	} else {
+		size_t n = before > d->eng.fwt.n ? before - d->eng.fwt.n : 0;
+
+		log_info("rule '%s' disabled at run time: %zu forwarding%s closed", req->argv[0], n,
+			 n == 1 ? "" : "s");
+		dynbuf_printf(out, "rule '%s' disabled: %zu forwarding%s closed\n", req->argv[0], n,
+			      n == 1 ? "" : "s");
+	}
+	return CTLPROTO_OK;
+}
+
+static int cmd_enable(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_switch(d, req, out, true);
+}
+
+static int cmd_disable(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_switch(d, req, out, false);
+}
+
 static int cmd_reexec(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
@@ -488,6 +535,8 @@ static const struct command commands[] = {
 	{ "autofw-add", true, cmd_autofw_add },
 	{ "autofw-del", true, cmd_autofw_del },
 	{ "flush-runtime", true, cmd_flush_runtime },
+	{ "enable", true, cmd_enable },
+	{ "disable", true, cmd_disable },
 	{ "reexec", true, cmd_reexec },
 };
 

@@ -891,6 +891,10 @@ int main(int argc, char **argv)
 	    rulebook_add_lines(&d->book, st.runtime, st.n_runtime, &cfg, &errors) == -EINVAL)
 		log_err("the runtime rules handed over do not fit this version; dropped:\n%s",
 			errors.data);
+	if (st.n_switches) {
+		rulebook_add_switch_lines(&d->book, st.switches, st.n_switches);
+		cfg = config_free(cfg);
+	}
 	handover_state_free(&st);
 	if (!cfg)
 		rulebook_compose(&d->book, &cfg, &errors, NULL);

@@ -144,8 +144,12 @@ static int write_state(struct daemon *d)
 	size_t off = 0;
 	int fd, r = rulebook_runtime_lines(&d->book, &st.runtime, &st.n_runtime);
 
-	if (r < 0)
+	if (r == 0)
+		r = rulebook_switch_lines(&d->book, &st.switches, &st.n_switches);
+	if (r < 0) {
+		handover_state_free(&st);
 		return r;
+	}
 	handover_format_state(&b, &st);
 	handover_state_free(&st);
 	if (b.oom)

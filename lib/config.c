@@ -576,10 +576,10 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 	const struct token *to_tok = NULL;
 	struct rule *r;
 	enum { O_TRIGGER, O_FORWARD, O_TIMEOUT, O_TO, O_PEER, O_EXCLUSIVE, O_FAMILY, O_LAN, O_WAN,
-	       O_ALLOW, O_MAX_PER_HOST };
+	       O_ALLOW, O_MAX_PER_HOST, O_DISABLED };
 	static const char *const opts[] = { "trigger", "forward", "timeout", "to", "peer",
 					    "exclusive", "family", "lan", "wan", "allow",
-					    "max-per-host" };
+					    "max-per-host", "disabled" };
 
 	if (!n) {
 		diag(p, end, "'rule' needs a name");
@@ -610,7 +610,7 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 				break;
 		if (o == ARRAY_SIZE(opts)) {
 			diag(p, kw, "unknown option '%.*s' (expected trigger, forward, timeout, "
-			     "to, peer, exclusive, family, lan, wan, allow or max-per-host)",
+			     "to, peer, exclusive, family, lan, wan, allow, max-per-host or disabled)",
 			     (int)kw->len, kw->s);
 			continue;
 		}
@@ -618,7 +618,7 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 			diag(p, kw, "'%s' given twice in rule '%s' (first at column %u)", opts[o],
 			     r->name, seen[o]->col);
 			/* skip its value so it is not read as an option */
-			if (o != O_PEER && o != O_EXCLUSIVE && i < n)
+			if (o != O_PEER && o != O_EXCLUSIVE && o != O_DISABLED && i < n)
 				i++;
 			continue;
 		}
@@ -629,6 +629,10 @@ static void parse_rule(struct parser *p, const struct token *toks, size_t n, con
 		}
 		if (o == O_EXCLUSIVE) {
 			r->exclusive = true;
+			continue;
+		}
+		if (o == O_DISABLED) {
+			r->disabled = true;
 			continue;
 		}
 		if (i >= n) {

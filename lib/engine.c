@@ -21,6 +21,7 @@ void engine_fini(struct engine *e)
 	for (int s = 0; s < NFTOBJ__SETS; s++)
 		free(e->gone[s].v);
 	free(e->index);
+	free(e->last_trigger);
 	fwtable_clear(&e->fwt);
 	config_free(e->cfg);
 	iflist_clear(&e->auto_wan);
@@ -179,6 +180,7 @@ struct trigger_index {
 	uint16_t hi;
 	uint16_t max_hi;	/* over this entry and all before it of the same proto */
 	const struct rule *rule;
+	size_t rule_index;	/* in cfg->rules */
 };
 
 static int cmp_index(const void *a, const void *b)
@@ -204,10 +206,10 @@ static void build_index(struct engine *e)
 	for (size_t i = 0; i < e->cfg->n_rules; i++) {
 		const struct rule *r = e->cfg->rules[i];
 
-		for (size_t k = 0; k < r->n_triggers; k++)
+		for (size_t k = 0; rule_enabled(r) && k < r->n_triggers; k++)
 			e->index[e->n_index++] = (struct trigger_index){
 				.proto = r->triggers[k].proto, .lo = r->triggers[k].lo,
-				.hi = r->triggers[k].hi, .rule = r };
+				.hi = r->triggers[k].hi, .rule = r, .rule_index = i };
 	}
 	qsort(e->index, e->n_index, sizeof(*e->index), cmp_index);
 	for (size_t i = 0; i < e->n_index; i++) {
@@ -257,6 +259,8 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 		if (c < 0)
 			return c;
 		fired++;
+		if (e->last_trigger)
+			e->last_trigger[t->rule_index] = now;
 		ev.change = c;
 		ev.fwd = f;
 		ev.rule = r;
@@ -320,7 +324,7 @@ int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fw
 	bool range_ok = false;
 	struct fwd *f;
 
-	if (!r || r->is_static || !(r->family & fam) || r->peer != el->has_peer)
+	if (!r || r->is_static || !rule_enabled(r) || !(r->family & fam) || r->peer != el->has_peer)
 		return 0;
 	for (size_t i = 0; i < r->n_forwards; i++)
 		if (r->forwards[i].proto == el->proto && r->forwards[i].lo == el->lo &&
@@ -339,12 +343,61 @@ int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fw
 	return 1;
 }
 
+struct named {
+	const char *name;
+	size_t index;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/*
+ * When each rule of the new configuration last fired, carried over by name
+ * from the old one (sorted, so a reload of many rules stays cheap).
+ */
+static uint64_t *carry_last_trigger(const struct engine *e, const struct config *cfg)
+{
+	uint64_t *v = calloc(cfg->n_rules + 1, sizeof(*v));
+	size_t n_old = e->cfg && e->last_trigger ? e->cfg->n_rules : 0;
+	struct named *old = n_old ? malloc(n_old * sizeof(*old)) : NULL;
+
+	if (!v || !old) {
+		free(old);
+		return v;
+	}
+	for (size_t i = 0; i < n_old; i++)
+		old[i] = (struct named){ e->cfg->rules[i]->name, i };
+	qsort(old, n_old, sizeof(*old), cmp_named);
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		struct named key = { cfg->rules[i]->name, 0 };
+		const struct named *q = bsearch(&key, old, n_old, sizeof(*old), cmp_named);
+
+		if (q)
+			v[i] = e->last_trigger[q->index];
+	}
+	free(old);
+	return v;
+}
+
+uint64_t engine_last_trigger(const struct engine *e, const struct rule *r)
+{
+	for (size_t i = 0; e->cfg && e->last_trigger && i < e->cfg->n_rules; i++)
+		if (e->cfg->rules[i] == r)
+			return e->last_trigger[i];
+	return 0;
+}
+
 void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		       void (*closed)(const struct fwd *f, void *data), void *data)
 {
 	struct fwd **all = fwtable_sorted(&e->fwt);
 	struct config *old = e->cfg;
+	uint64_t *last = carry_last_trigger(e, cfg);
 
+	free(e->last_trigger);
+	e->last_trigger = last;
 	e->cfg = cfg;
 	e->fwt.max_per_host = cfg->max_per_host;
 	e->fwt.max_forwardings = cfg->max_forwardings;
@@ -353,7 +406,7 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		struct rule *nr = config_find_rule(cfg, f->rule->name);
 
 		/* a host an `allow` now leaves out loses what it holds */
-		if (!nr || !rule_same_forwards(f->rule, nr) ||
+		if (!nr || !rule_same_forwards(f->rule, nr) || !rule_enabled(nr) ||
 		    (!nr->is_static && !engine_rule_allows(e, nr, f->af, &f->host))) {
 			fwd_closed(e, f, closed, data);
 			continue;
@@ -369,7 +422,7 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		struct rule *r = cfg->rules[i];
 		struct fwd *f;
 
-		if (r->is_static && !fwtable_lookup(&e->fwt, r, r->to_af, NULL))
+		if (r->is_static && rule_enabled(r) && !fwtable_lookup(&e->fwt, r, r->to_af, NULL))
 			fwtable_insert(&e->fwt, r, r->to_af, &r->to, NULL, now, FWD_FOREVER, &f);
 	}
 	/* a rule's own max-per-host may have come or gone: its forwardings change pools */
@@ -549,9 +602,11 @@ static int write_sets(struct engine *e, struct nlbatch *b)
 			break;
 		}
 		trig = p;
-		if (q->n_triggers)
+		/* a disabled rule's triggers never reach the daemon */
+		if (q->n_triggers && rule_enabled(q)) {
 			memcpy(trig + n_trig, q->triggers, q->n_triggers * sizeof(*p));
-		n_trig += q->n_triggers;
+			n_trig += q->n_triggers;
+		}
 	}
 	if (r == 0)
 		r = nftobj_portrange_elems(trig, n_trig, &el, &n_el);

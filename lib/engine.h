@@ -46,6 +46,7 @@ struct engine {
 	size_t n_index;
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
 	uint32_t fwd_set_size;		/* as last written to the kernel */
+	uint64_t *last_trigger;		/* per rule of cfg (same index): when it last fired, 0 never */
 };
 
 void engine_init(struct engine *e);
@@ -54,8 +55,8 @@ void engine_fini(struct engine *e);
 /*
  * Install CFG (taking ownership). Forwardings of rules whose name and
  * forward ranges are unchanged are kept (their expiry shortened if the
- * new timeout is shorter); the others are dropped and reported through
- * CLOSED. Static forwardings are created or kept. engine_write_pending
+ * new timeout is shorter); the others, and those of rules now disabled,
+ * are dropped and reported through CLOSED. Static forwardings are created or kept. engine_write_pending
  * then writes only what changed, so a reload costs what it changes, not
  * what is active.
  */
@@ -97,6 +98,9 @@ int engine_all_wan(const struct engine *e, struct iflist *ret);
  */
 int engine_interfaces(const struct engine *e, const struct iflist *links, struct iflist *ret_wan,
 		      struct iflist *ret_lan);
+
+/* When rule R of the running configuration last fired (ms, monotonic), 0 if never. */
+uint64_t engine_last_trigger(const struct engine *e, const struct rule *r);
 
 bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 			 const char *indev, const char *outdev);

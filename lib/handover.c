@@ -83,19 +83,21 @@ void handover_format_state(struct dynbuf *out, const struct handover_state *s)
 	dynbuf_printf(out, "started %" PRIu64 "\n", s->started_ms);
 	for (size_t i = 0; i < s->n_runtime; i++)
 		dynbuf_printf(out, "runtime %s\n", s->runtime[i]);
+	for (size_t i = 0; i < s->n_switches; i++)
+		dynbuf_printf(out, "switch %s\n", s->switches[i]);
 }
 
-static int add_runtime(struct handover_state *s, const char *v, size_t len)
+static int add_line(char ***v, size_t *n, const char *line, size_t len)
 {
-	char **lines = realloc(s->runtime, (s->n_runtime + 1) * sizeof(*lines));
+	char **lines = realloc(*v, (*n + 1) * sizeof(*lines));
 
 	if (!lines)
 		return -ENOMEM;
-	s->runtime = lines;
-	lines[s->n_runtime] = strndup(v, len);
-	if (!lines[s->n_runtime])
+	*v = lines;
+	lines[*n] = strndup(line, len);
+	if (!lines[*n])
 		return -ENOMEM;
-	s->n_runtime++;
+	(*n)++;
 	return 0;
 }
 
@@ -123,7 +125,9 @@ static int parse_line(struct handover_state *s, const char *line, size_t len)
 		return *end || errno ? -EINVAL : 0;
 	}
 	if (klen == 7 && !memcmp(line, "runtime", 7))
-		return vlen ? add_runtime(s, v, vlen) : -EINVAL;
+		return vlen ? add_line(&s->runtime, &s->n_runtime, v, vlen) : -EINVAL;
+	if (klen == 6 && !memcmp(line, "switch", 6))
+		return vlen ? add_line(&s->switches, &s->n_switches, v, vlen) : -EINVAL;
 	return 0;
 }
 
@@ -155,5 +159,8 @@ void handover_state_free(struct handover_state *s)
 	for (size_t i = 0; i < s->n_runtime; i++)
 		free(s->runtime[i]);
 	free(s->runtime);
+	for (size_t i = 0; i < s->n_switches; i++)
+		free(s->switches[i]);
+	free(s->switches);
 	*s = (struct handover_state){ 0 };
 }

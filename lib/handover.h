@@ -3,7 +3,7 @@
  * (ipautofwctl reexec): the descriptors it keeps open across execve(),
  * named in one environment variable ("nft=3 nflog=4 control=5 client=6
  * state=7"), and a state file of "KEY VALUE" lines for what the kernel does
- * not hold: the runtime rules and the start time. A newer daemon reads an
+ * not hold: the runtime rules, the runtime switches and the start time. A newer daemon reads an
  * older one's state, so unknown keys are skipped, never refused.
  */
 #pragma once
@@ -38,6 +38,8 @@ struct handover_state {
 	uint64_t started_ms;	/* CLOCK_MONOTONIC, like the daemon's clock */
 	char **runtime;		/* runtime rule lines, "NAME options..." */
 	size_t n_runtime;
+	char **switches;	/* rules switched at run time, "NAME on|off" */
+	size_t n_switches;
 };
 
 void handover_format_state(struct dynbuf *out, const struct handover_state *s);

@@ -147,15 +147,77 @@ static void source(const struct rule *r, char *buf, size_t size)
 		snprintf(buf, size, "runtime");
 }
 
-void report_rules(const struct engine *e, bool json, struct dynbuf *out)
+struct rule_pos {
+	const struct rule *rule;
+	size_t index;
+};
+
+static int cmp_rule_pos(const void *a, const void *b)
+{
+	const struct rule *x = ((const struct rule_pos *)a)->rule, *y = ((const struct rule_pos *)b)->rule;
+
+	return x < y ? -1 : x > y;
+}
+
+struct count_ctx {
+	struct rule_pos *pos;
+	size_t n;
+	size_t *counts;
+};
+
+static void count_fwd(struct fwd *f, void *data)
+{
+	struct count_ctx *c = data;
+	struct rule_pos key = { f->rule, 0 };
+	const struct rule_pos *p = bsearch(&key, c->pos, c->n, sizeof(*c->pos), cmp_rule_pos);
+
+	if (p)
+		c->counts[p->index]++;
+}
+
+/* Active forwardings per rule of the running configuration (same index); NULL on ENOMEM. */
+static size_t *count_forwardings(const struct engine *e, size_t n)
+{
+	struct count_ctx c = { .n = n };
+
+	c.counts = calloc(n + 1, sizeof(*c.counts));
+	c.pos = calloc(n + 1, sizeof(*c.pos));
+	if (!c.counts || !c.pos) {
+		free(c.pos);
+		free(c.counts);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		c.pos[i] = (struct rule_pos){ e->cfg->rules[i], i };
+	qsort(c.pos, n, sizeof(*c.pos), cmp_rule_pos);
+	fwtable_foreach(&e->fwt, count_fwd, &c);
+	free(c.pos);
+	return c.counts;
+}
+
+static const char *state_name(const struct rule *r)
+{
+	if (!r->switched)
+		return rule_enabled(r) ? "enabled" : "disabled";
+	return rule_enabled(r) ? "enabled at run time" : "disabled at run time";
+}
+
+void report_rules(const struct engine *e, uint64_t now, bool json, struct dynbuf *out)
 {
 	size_t n = e->cfg ? e->cfg->n_rules : 0;
-	char src[4096], line[INET6_ADDRSTRLEN];
+	size_t *counts = count_forwardings(e, n);
+	char src[4096], line[INET6_ADDRSTRLEN], ago[32];
 
+	if (!counts) {
+		out->oom = true;
+		return;
+	}
 	if (json)
 		dynbuf_printf(out, "[");
 	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = e->cfg->rules[i];
+		uint64_t last = e->last_trigger ? e->last_trigger[i] : 0;
+		unsigned long long last_s = last && now > last ? (now - last) / 1000 : 0;
 
 		source(r, src, sizeof(src));
 		if (json) {
@@ -174,7 +236,13 @@ void report_rules(const struct engine *e, bool json, struct dynbuf *out)
 			dynbuf_printf(out, ", \"peer\": %s, \"exclusive\": %s, \"source\": ",
 				      r->peer ? "true" : "false", r->exclusive ? "true" : "false");
 			dynbuf_json_string(out, src);
-			dynbuf_printf(out, "}");
+			dynbuf_printf(out, ", \"enabled\": %s, \"switched\": %s, \"forwardings\": %zu, "
+				      "\"last_triggered\": ", rule_enabled(r) ? "true" : "false",
+				      r->switched ? "true" : "false", counts[i]);
+			if (last)
+				dynbuf_printf(out, "%llu}", last_s);
+			else
+				dynbuf_printf(out, "null}");
 		} else {
 			size_t len = rule_format(r, NULL, 0) + 1;
 			char *text = malloc(len);
@@ -184,7 +252,12 @@ void report_rules(const struct engine *e, bool json, struct dynbuf *out)
 				break;
 			}
 			rule_format(r, text, len);
-			dynbuf_printf(out, "%s\n    # %s\n", text, src);
+			if (last)
+				duration_format(last_s, ago, sizeof(ago));
+			dynbuf_printf(out, "%s\n    # %s; %s, %zu forwarding%s, %s%s%s\n", text, src,
+				      state_name(r), counts[i], counts[i] == 1 ? "" : "s",
+				      last ? "last triggered " : r->is_static ? "static" : "never triggered",
+				      last ? ago : "", last ? " ago" : "");
 			free(text);
 		}
 	}
@@ -192,4 +265,5 @@ void report_rules(const struct engine *e, bool json, struct dynbuf *out)
 		dynbuf_printf(out, "%s]\n", n ? "\n" : "");
 	else
 		dynbuf_printf(out, "%s%zu rule%s\n", n ? "\n" : "", n, n == 1 ? "" : "s");
+	free(counts);
 }

@@ -9,4 +9,8 @@
 #include "util.h"
 
 void report_list(const struct engine *e, uint64_t now, bool json, struct dynbuf *out);
-void report_rules(const struct engine *e, bool json, struct dynbuf *out);
+/*
+ * Each rule with where it came from, whether it is enabled (and whether a
+ * runtime switch says so), the forwardings it holds and when it last fired.
+ */
+void report_rules(const struct engine *e, uint64_t now, bool json, struct dynbuf *out);

@@ -237,5 +237,7 @@ int rule_format(const struct rule *r, char *buf, size_t size)
 	}
 	if (r->max_per_host)
 		strbuf_printf(&sb, " max-per-host %u", r->max_per_host);
+	if (r->disabled)
+		strbuf_printf(&sb, " disabled");
 	return sb.len;
 }

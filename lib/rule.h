@@ -76,8 +76,16 @@ struct rule {
 	bool has_allow;
 	struct prefixlist allow;	/* sources that may trigger (has_allow) */
 	unsigned max_per_host;		/* 0: the global max-per-host */
+	bool disabled;			/* `disabled` in its line */
+	int switched;			/* enable/disable at run time: 1 on, -1 off, 0 neither */
 	struct srcloc loc;
 };
+
+/* A rule triggers (or, static, forwards) unless it is switched off or says `disabled`. */
+static inline bool rule_enabled(const struct rule *r)
+{
+	return r->switched ? r->switched > 0 : !r->disabled;
+}
 
 /* A rule named NAME with the defaults: timeout 5m, both families. */
 struct rule *rule_new(const char *name);

@@ -4,6 +4,7 @@
  * composes it with the file rules, and only then swaps it in.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,12 +22,13 @@ void rulebook_fini(struct rulebook *rb)
 	for (size_t i = 0; i < rb->n_runtime; i++)
 		rule_free(rb->runtime[i]);
 	free(rb->runtime);
+	free(rb->switches);
 	config_free(rb->files);
 	memset(rb, 0, sizeof(*rb));
 }
 
-static int compose(const struct config *files, struct rule *const *rules, size_t n,
-		   struct config **ret, struct dynbuf *errors, struct dynbuf *lines)
+static int compose(const struct rulebook *rb, const struct config *files, struct rule *const *rules,
+		   size_t n, struct config **ret, struct dynbuf *errors, struct dynbuf *lines)
 {
 	struct config *c = config_dup(files);
 	int r = 0;
@@ -49,25 +51,43 @@ static int compose(const struct config *files, struct rule *const *rules, size_t
 		config_free(c);
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < rb->n_switches; i++) {
+		struct rule *q = config_find_rule(c, rb->switches[i].name);
+
+		if (q)
+			q->switched = rb->switches[i].on ? 1 : -1;
+	}
 	*ret = c;
 	return 0;
+}
+
+/* A switch goes with the last rule of its name. */
+static void prune_switches(struct rulebook *rb, const struct config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rb->n_switches; i++)
+		if (config_find_rule(c, rb->switches[i].name))
+			rb->switches[n++] = rb->switches[i];
+	rb->n_switches = n;
 }
 
 int rulebook_compose(const struct rulebook *rb, struct config **ret, struct dynbuf *errors,
 		     struct dynbuf *lines)
 {
-	return compose(rb->files, rb->runtime, rb->n_runtime, ret, errors, lines);
+	return compose(rb, rb->files, rb->runtime, rb->n_runtime, ret, errors, lines);
 }
 
 int rulebook_set_files(struct rulebook *rb, struct config *files, struct config **ret,
 		       struct dynbuf *errors, struct dynbuf *lines)
 {
-	int r = compose(files, rb->runtime, rb->n_runtime, ret, errors, lines);
+	int r = compose(rb, files, rb->runtime, rb->n_runtime, ret, errors, lines);
 
 	if (r < 0)
 		return r;
 	config_free(rb->files);
 	rb->files = files;
+	prune_switches(rb, *ret);
 	return 0;
 }
 
@@ -94,13 +114,14 @@ const struct rule *rulebook_runtime(const struct rulebook *rb, const char *name)
 static int commit(struct rulebook *rb, struct rule **rules, size_t n, struct rule *new_rule,
 		  struct config **ret, struct dynbuf *errors)
 {
-	int r = compose(rb->files, rules, n, ret, errors, NULL);
+	int r = compose(rb, rb->files, rules, n, ret, errors, NULL);
 
 	if (r < 0) {
 		rule_free(new_rule);
 		free(rules);
 		return r;
 	}
+	prune_switches(rb, *ret);
 	for (size_t i = 0; i < rb->n_runtime; i++) {
 		bool kept = false;
 
@@ -251,6 +272,80 @@ int rulebook_add(struct rulebook *rb, const char *label, int argc, const char *c
 	rb->runtime[rb->n_runtime++] = q;
 	*ret = c;
 	return 0;
+}
+
+int rulebook_switch(struct rulebook *rb, const char *name, bool on, struct config **ret,
+		    struct dynbuf *errors)
+{
+	struct config *c = NULL;
+	struct rule *q;
+	size_t i;
+	int r = rulebook_compose(rb, &c, errors, NULL);
+
+	if (r < 0)
+		return r;
+	q = config_find_rule(c, name);
+	if (!q) {
+		config_free(c);
+		return -ENOENT;
+	}
+	/* recorded even when nothing changes: it outlasts a `disabled` taken out of the file */
+	for (i = 0; i < rb->n_switches && strcmp(rb->switches[i].name, name); i++)
+		;
+	if (i == rb->n_switches) {
+		struct rulebook_switch *v = realloc(rb->switches, (i + 1) * sizeof(*v));
+
+		if (!v) {
+			config_free(c);
+			return -ENOMEM;
+		}
+		rb->switches = v;
+		snprintf(v[i].name, sizeof(v[i].name), "%s", q->name);
+		rb->n_switches++;
+	}
+	rb->switches[i].on = on;
+	if (rule_enabled(q) == on) {
+		config_free(c);
+		return 1;
+	}
+	q->switched = on ? 1 : -1;
+	*ret = c;
+	return 0;
+}
+
+int rulebook_switch_lines(const struct rulebook *rb, char ***ret, size_t *ret_n)
+{
+	char **v = calloc(rb->n_switches + 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < rb->n_switches; i++) {
+		if (asprintf(&v[i], "%s %s", rb->switches[i].name, rb->switches[i].on ? "on" : "off") < 0) {
+			while (i-- > 0)
+				free(v[i]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	*ret = v;
+	*ret_n = rb->n_switches;
+	return 0;
+}
+
+void rulebook_add_switch_lines(struct rulebook *rb, char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[RULE_NAME_MAX + 1], state[4];
+		struct config *c = NULL;
+		struct dynbuf errors = { 0 };
+
+		if (sscanf(lines[i], "%32s %3s", name, state) != 2 ||
+		    (strcmp(state, "on") && strcmp(state, "off")))
+			continue;
+		if (rulebook_switch(rb, name, !strcmp(state, "on"), &c, &errors) == 0)
+			config_free(c);
+		dynbuf_free(&errors);
+	}
 }
 
 int rulebook_runtime_lines(const struct rulebook *rb, char ***ret, size_t *ret_n)

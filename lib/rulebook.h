@@ -5,15 +5,25 @@
  * and rules, then the runtime rules in the order they came, each checked
  * against everything before it. On error nothing changes; on success the
  * caller gets that configuration, which is what the engine runs.
+ *
+ * A rule switched on or off at run time (enable/disable) stays so through
+ * every change while a rule of its name exists; the switch goes with it.
  */
 #pragma once
 
 #include "config.h"
 
+struct rulebook_switch {
+	char name[RULE_NAME_MAX + 1];
+	bool on;
+};
+
 struct rulebook {
 	struct config *files;	/* the rule files as last loaded */
 	struct rule **runtime;	/* added at run time; loc.file is NULL */
 	size_t n_runtime;
+	struct rulebook_switch *switches;	/* enable/disable at run time */
+	size_t n_switches;
 };
 
 /* FILES (owned from now on) are the rule files as loaded. */
@@ -54,6 +64,13 @@ int rulebook_del(struct rulebook *rb, const char *name, struct config **ret, str
 /* Remove every runtime rule. */
 int rulebook_clear(struct rulebook *rb, struct config **ret, struct dynbuf *errors);
 
+/*
+ * Switch rule NAME on or off at run time. -ENOENT: no such rule. Returns 1
+ * (and no configuration) when the rule is already in that state, else 0.
+ */
+int rulebook_switch(struct rulebook *rb, const char *name, bool on, struct config **ret,
+		    struct dynbuf *errors);
+
 const struct rule *rulebook_runtime(const struct rulebook *rb, const char *name);
 
 /*
@@ -69,3 +86,9 @@ int rulebook_runtime_lines(const struct rulebook *rb, char ***ret, size_t *ret_n
  */
 int rulebook_add_lines(struct rulebook *rb, char *const *lines, size_t n, struct config **ret,
 		       struct dynbuf *errors);
+
+/* The switches as "NAME on|off" lines, for the binary that replaces this one (reexec). */
+int rulebook_switch_lines(const struct rulebook *rb, char ***ret, size_t *ret_n);
+
+/* Set switches from such lines, for the rules that exist; malformed lines are skipped. */
+void rulebook_add_switch_lines(struct rulebook *rb, char *const *lines, size_t n);

@@ -14,6 +14,7 @@ conf r <<'C'
 rule realaudio trigger 7070/tcp forward 6970-7170/udp timeout 2m
 rule voip trigger 5060/udp forward 10000-10100/udp peer timeout 2m
 rule game forward 27015/udp to 192.168.7.3
+rule quiet trigger 7071/tcp forward 8000/udp
 C
 # an "installed" binary that an upgrade replaces the way dpkg does: rename over it
 mkdir "$TMP/sbin"
@@ -26,6 +27,7 @@ export NOTIFY_SOCKET=$NOTIFY
 IPAUTOFWD=$TMP/sbin/ipautofwd start_daemon --no-persist
 unset NOTIFY_SOCKET
 check "a runtime rule" ctl add x11 trigger 6000/tcp forward 6000-6010/tcp timeout 2m
+check "a rule switched off at run time" ctl disable quiet
 trigger "$LAN1" tcp 7070
 trigger "$LAN2" udp 5060 203.0.113.10
 trigger "$LAN2" tcp 6000
@@ -41,7 +43,7 @@ check "the running binary is the replaced one" sh -c "readlink /proc/$DAEMON_PID
 seen=$(wc -l <"$TMP/notify.out")
 out=$(ctl reexec); rc=$?
 check "reexec succeeds" test "$rc" = 0
-check "the new binary answers, same PID" grep -q "re-executed in place (pid $DAEMON_PID): 4 rules, 4 forwardings" <<<"$out"
+check "the new binary answers, same PID" grep -q "re-executed in place (pid $DAEMON_PID): 5 rules, 4 forwardings" <<<"$out"
 check "the process runs the new file now" sh -c "readlink /proc/$DAEMON_PID/exe | grep -qv deleted"
 check "it was re-executed, not restarted" grep -q "ready (re-executed)" "$TMP/daemon.log"
 after=$(ctl -j list)
@@ -52,6 +54,7 @@ check "each with its remaining time" jq -e --argjson b "$before" '
 		($b[] | select(.rule == $a.rule and .port_min == $a.port_min) | .expires) as $e |
 		$a.expires <= $e and $a.expires >= $e - 3)' <<<"$after"
 check "the runtime rule stays" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j rules | jq -e 'any(.[]; .name == \"x11\" and .source == \"runtime\")'"
+check "the runtime switch stays" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j rules | jq -e 'any(.[]; .name == \"quiet\" and .enabled == false and .switched)'"
 check "uptime is not reset" test "$(ctl -j status | jq .uptime)" -ge "$up_before"
 since() { tail -n +$((seen + 1)) "$TMP/notify.out"; }
 check "RELOADING=1 with MONOTONIC_USEC, then READY=1 from the new binary" wait_for ready sh -c \

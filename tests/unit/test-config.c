@@ -199,7 +199,7 @@ static void test_errors(void)
 		  "t.conf:1:44: error: invalid duration '5x' (examples: 300, 300s, 5m, 1h30m, 4m12s)" },
 		{ "rule a trigger 1/tcp forward 2/tcp bogus\n",
 		  "t.conf:1:36: error: unknown option 'bogus' (expected trigger, forward, timeout, "
-		  "to, peer, exclusive, family, lan, wan, allow or max-per-host)" },
+		  "to, peer, exclusive, family, lan, wan, allow, max-per-host or disabled)" },
 		{ "rule a trigger 1/tcp forward 2/tcp family ipv5\n",
 		  "t.conf:1:43: error: unknown family 'ipv5' (expected ipv4, ipv6 or both)" },
 		{ "rule bad/name trigger 1/tcp forward 2/tcp\n",
@@ -437,6 +437,28 @@ static void test_rule_line(void)
 	config_free(c);
 }
 
+static void test_disabled(void)
+{
+	struct config *c = config_new();
+	const char *text = "rule a disabled trigger 1/tcp forward 2/tcp\n"
+			   "rule s forward 3/udp to 192.168.1.2 disabled\n"
+			   "rule b trigger 1/tcp forward 4/tcp disabled disabled\n";
+	char buf[256];
+
+	CHECK_INT(config_parse_text(c, "t.conf", text, strlen(text)), -EINVAL);
+	CHECK_INT(c->n_rules, 2);
+	CHECK(c->rules[0]->disabled && !rule_enabled(c->rules[0]));
+	CHECK(c->rules[1]->disabled);
+	rule_format(c->rules[0], buf, sizeof(buf));
+	CHECK_STR(buf, "rule a trigger 1/tcp forward 2/tcp timeout 5m disabled");
+	CHECK(strstr(c->errors.data, "t.conf:3:45: error: 'disabled' given twice in rule 'b' (first at column 36)"));
+	c->rules[0]->switched = 1;
+	CHECK(rule_enabled(c->rules[0]));
+	c->rules[1]->switched = -1;
+	CHECK(!rule_enabled(c->rules[1]));
+	config_free(c);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -516,5 +538,5 @@ static void test_dropin_dirs(void)
 
 TEST_MAIN(T(test_full_example), T(test_safety_statements), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
-	  T(test_pinhole_guard), T(test_rule_line), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
+	  T(test_pinhole_guard), T(test_rule_line), T(test_disabled), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
 	  T(test_escape))

@@ -266,10 +266,17 @@ static void test_writes(void)
 		  "st    ipv4    udp    27015      192.168.7.20  -     static\n"
 		  "\n2 forwardings, 2 rules\n");
 	dynbuf_free(&out);
-	report_rules(&eng, true, &out);
+	report_rules(&eng, 5500, true, &out);
 	CHECK(strstr(out.data, "{\"name\": \"ra\", \"triggers\": [\"7070/tcp\"], \"forwards\": "
 			       "[\"6970-7170/udp\"], \"timeout\": 10, \"to\": null, \"peer\": false, "
-			       "\"exclusive\": false, \"source\": \"t.conf:1\"}") != NULL);
+			       "\"exclusive\": false, \"source\": \"t.conf:1\", \"enabled\": true, "
+			       "\"switched\": false, \"forwardings\": 1, \"last_triggered\": 2}") != NULL);
+	CHECK(strstr(out.data, "\"source\": \"t.conf:2\", \"enabled\": true, \"switched\": false, "
+			       "\"forwardings\": 1, \"last_triggered\": null}") != NULL);
+	dynbuf_free(&out);
+	report_rules(&eng, 5500, false, &out);
+	CHECK(strstr(out.data, "    # t.conf:1; enabled, 1 forwarding, last triggered 2s ago\n") != NULL);
+	CHECK(strstr(out.data, "    # t.conf:2; enabled, 1 forwarding, static\n") != NULL);
 	dynbuf_free(&out);
 	engine_fini(&eng);
 }
@@ -398,6 +405,66 @@ static void test_limits(void)
 	engine_fini(&eng);
 }
 
+static int closed_n;
+static void on_closed(const struct fwd *f, void *data)
+{
+	closed_n++;
+}
+
+/* A copy of the running configuration with rule NAME switched (1 on, -1 off). */
+static struct config *switched(const char *name, int state)
+{
+	struct config *c = config_dup(eng.cfg);
+
+	config_find_rule(c, name)->switched = state;
+	return c;
+}
+
+static void test_disabled(void)
+{
+	setup("rule a trigger 7070/tcp forward 6970-7170/udp\n"
+	      "rule b trigger 7070/tcp forward 8000/udp disabled\n"
+	      "rule s forward 27015/udp to 192.168.7.20 disabled\n"
+	      "rule t forward 27016/udp to 192.168.7.21\n");
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+	struct nftobj_fwd_elem el = { .af = AF_INET, .proto = IPPROTO_UDP, .lo = 8000, .hi = 8000 };
+	struct nlbatch b;
+
+	CHECK_INT(eng.fwt.n, 1);	/* t only: a disabled static rule forwards nothing */
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, NULL, NULL), 1);	/* a only */
+	CHECK(engine_last_trigger(&eng, eng.cfg->rules[0]) == 1000);
+	CHECK(engine_last_trigger(&eng, eng.cfg->rules[1]) == 0);
+	CHECK_INT(eng.fwt.n, 2);
+	inet_pton(AF_INET, "192.168.7.2", &el.host.v4);
+	CHECK_INT(engine_adopt(&eng, "b", &el, 5000, 1000), 0);
+
+	/* only enabled rules' triggers are in the kernel's set */
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 1000), 0);
+	CHECK_STR(find_op(&b, "in triggers"), "add 1 in triggers");
+	nlbatch_free(&b);
+
+	/* switched off: its forwardings close, static or not; the times it fired stay */
+	closed_n = 0;
+	engine_set_config(&eng, switched("a", -1), 2000, on_closed, NULL);
+	CHECK_INT(closed_n, 1);
+	CHECK_INT(eng.fwt.n, 1);
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 2000, NULL, NULL), 0);
+	CHECK(engine_last_trigger(&eng, config_find_rule(eng.cfg, "a")) == 1000);
+	engine_set_config(&eng, switched("t", -1), 2000, on_closed, NULL);
+	CHECK_INT(closed_n, 2);
+	CHECK_INT(eng.fwt.n, 0);
+
+	/* switched on */
+	engine_set_config(&eng, switched("b", 1), 3000, on_closed, NULL);
+	engine_set_config(&eng, switched("s", 1), 3000, on_closed, NULL);
+	CHECK_INT(eng.fwt.n, 1);	/* s */
+	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 3000, NULL, NULL), 1);	/* b */
+	CHECK_INT(eng.fwt.n, 2);
+	engine_fini(&eng);
+}
+
 static void test_rtmon(void)
 {
 	char buf[512];
@@ -450,5 +517,5 @@ static void test_rtmon(void)
 	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
 }
 
-TEST_MAIN(T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
+TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
 	  T(test_reload_keeps), T(test_allow), T(test_limits), T(test_rtmon))

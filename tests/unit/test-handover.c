@@ -46,19 +46,24 @@ static void test_state_roundtrip(void)
 {
 	char *lines[] = { "realaudio trigger 7070/tcp forward 6970-7170/udp timeout 5m",
 			  "game forward 27015/udp to 192.168.1.20" };
-	struct handover_state s = { .started_ms = 123456789012ull, .runtime = lines, .n_runtime = 2 };
+	char *switches[] = { "realaudio off" };
+	struct handover_state s = { .started_ms = 123456789012ull, .runtime = lines, .n_runtime = 2,
+				    .switches = switches, .n_switches = 1 };
 	struct handover_state t;
 	struct dynbuf b = { 0 };
 
 	handover_format_state(&b, &s);
 	CHECK_STR(b.data, "started 123456789012\n"
 			  "runtime realaudio trigger 7070/tcp forward 6970-7170/udp timeout 5m\n"
-			  "runtime game forward 27015/udp to 192.168.1.20\n");
+			  "runtime game forward 27015/udp to 192.168.1.20\n"
+			  "switch realaudio off\n");
 	CHECK_INT(handover_parse_state(b.data, b.len, &t), 0);
 	CHECK_INT(t.started_ms, 123456789012ull);
 	CHECK_INT(t.n_runtime, 2);
 	CHECK_STR(t.runtime[0], lines[0]);
 	CHECK_STR(t.runtime[1], lines[1]);
+	CHECK_INT(t.n_switches, 1);
+	CHECK_STR(t.switches[0], "realaudio off");
 	handover_state_free(&t);
 	CHECK_INT(t.n_runtime, 0);
 	dynbuf_free(&b);

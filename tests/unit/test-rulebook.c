@@ -223,5 +223,105 @@ static void test_handover_lines(void)
 	teardown();
 }
 
+static bool enabled(const struct config *c, const char *name)
+{
+	const struct rule *r = config_find_rule(c, name);
+
+	CHECK(r != NULL);
+	return r && rule_enabled(r);
+}
+
+static void reload_files(const char *text, struct config **ret)
+{
+	struct config *files = config_new();
+
+	CHECK_INT(config_parse_text(files, "files.conf", text, strlen(text)), 0);
+	CHECK_INT(rulebook_set_files(&book, files, ret, &errors, NULL), 0);
+}
+
+static void test_switches(void)
+{
+	struct config *c = NULL;
+	char **lines;
+	size_t n;
+
+	setup("rule a trigger 1/tcp forward 100/tcp\n"
+	      "rule b trigger 2/tcp forward 200/tcp disabled\n");
+	CHECK_INT(rulebook_compose(&book, &c, &errors, NULL), 0);
+	CHECK(enabled(c, "a"));
+	CHECK(!enabled(c, "b"));
+	config_free(c);
+
+	CHECK_INT(rulebook_switch(&book, "nope", false, &c, &errors), -ENOENT);
+	CHECK_INT(rulebook_switch(&book, "a", true, &c, &errors), 1);	/* already on */
+	CHECK_INT(rulebook_switch(&book, "a", false, &c, &errors), 0);
+	CHECK(!enabled(c, "a"));
+	CHECK_INT(config_find_rule(c, "a")->switched, -1);
+	config_free(c);
+	CHECK_INT(rulebook_switch(&book, "b", true, &c, &errors), 0);
+	CHECK(enabled(c, "b"));
+	config_free(c);
+
+	/* kept through a reload, and through any runtime change */
+	reload_files("rule a trigger 1/tcp forward 100/tcp\nrule b trigger 2/tcp forward 200/tcp disabled\n", &c);
+	CHECK(!enabled(c, "a"));
+	CHECK(enabled(c, "b"));
+	config_free(c);
+	CHECK_INT(add("r trigger 3/tcp forward 300/tcp", &c), 0);
+	CHECK(!enabled(c, "a"));
+	config_free(c);
+	CHECK_INT(rulebook_switch(&book, "r", false, &c, &errors), 0);
+	config_free(c);
+
+	/* the same state again is still recorded: it outlasts `disabled` taken out of the file */
+	CHECK_INT(rulebook_switch(&book, "b", false, &c, &errors), 0);
+	config_free(c);
+	CHECK_INT(rulebook_switch(&book, "b", false, &c, &errors), 1);
+	reload_files("rule a trigger 1/tcp forward 100/tcp\nrule b trigger 2/tcp forward 200/tcp\n", &c);
+	CHECK(!enabled(c, "b"));
+	config_free(c);
+
+	CHECK_INT(rulebook_switch_lines(&book, &lines, &n), 0);
+	CHECK_INT(n, 3);
+	CHECK_STR(lines[0], "a off");
+	CHECK_STR(lines[1], "b off");
+	CHECK_STR(lines[2], "r off");
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+
+	/* a switch goes with its rule: gone from the files, then back, it is as the file says */
+	reload_files("rule b trigger 2/tcp forward 200/tcp\n", &c);
+	config_free(c);
+	CHECK_INT(book.n_switches, 2);
+	CHECK_INT(rulebook_del(&book, "r", &c, &errors), 0);
+	config_free(c);
+	CHECK_INT(book.n_switches, 1);
+	reload_files("rule a trigger 1/tcp forward 100/tcp\nrule b trigger 2/tcp forward 200/tcp\n", &c);
+	CHECK(enabled(c, "a"));
+	CHECK(!enabled(c, "b"));
+	config_free(c);
+
+	/* handed over to a new binary: for the rules that exist there */
+	{
+		struct rulebook other;
+		char *in[] = { "b on", "a off", "zz off", "a maybe", "garbage" };
+
+		rulebook_init(&other, config_new());
+		const char *text = "rule a trigger 1/tcp forward 1/udp\n"
+				   "rule b trigger 2/tcp forward 2/udp disabled\n";
+
+		CHECK_INT(config_parse_text(other.files, "f.conf", text, strlen(text)), 0);
+		rulebook_add_switch_lines(&other, in, 5);
+		CHECK_INT(rulebook_compose(&other, &c, &errors, NULL), 0);
+		CHECK(!enabled(c, "a"));
+		CHECK(enabled(c, "b"));
+		CHECK_INT(other.n_switches, 2);
+		config_free(c);
+		rulebook_fini(&other);
+	}
+	teardown();
+}
+
 TEST_MAIN(T(test_add_del_compose), T(test_words_checked), T(test_long_rule),
-	  T(test_set_keeps_order), T(test_files_conflict), T(test_handover_lines))
+	  T(test_set_keeps_order), T(test_files_conflict), T(test_handover_lines), T(test_switches))
