@@ -37,7 +37,7 @@ struct command {
 };
 
 /* A word from a request, for a reply: escaped (no control bytes to the terminal), bounded. */
-#define WORD_MAX 128
+#define WORD_MAX 256
 static const char *shown(const char *word, char buf[static WORD_MAX])
 {
 	struct dynbuf e = { 0 };
@@ -346,14 +346,15 @@ static int cmd_add(struct daemon *d, const struct ctl_request *req, struct dynbu
 static int not_runtime(struct daemon *d, const char *name, struct dynbuf *out)
 {
 	const struct rule *r = d->eng.cfg ? config_find_rule(d->eng.cfg, name) : NULL;
-
 	char w[WORD_MAX];
 
-	if (r && r->loc.file)
-		dynbuf_printf(out, "rule '%s' comes from %s:%u; remove it there and reload\n", name,
-			      r->loc.file, r->loc.line);
-	else
+	if (r && r->loc.file) {
+		dynbuf_printf(out, "rule '%s' comes from ", name);
+		dynbuf_append_escaped(out, r->loc.file, strlen(r->loc.file));
+		dynbuf_printf(out, ":%u; remove it there and reload\n", r->loc.line);
+	} else {
 		dynbuf_printf(out, "no rule '%s'\n", shown(name, w));
+	}
 	return CTLPROTO_FAILED;
 }
 

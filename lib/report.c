@@ -254,8 +254,11 @@ void report_rules(const struct engine *e, uint64_t now, bool json, struct dynbuf
 			rule_format(r, text, len);
 			if (last)
 				duration_format(last_s, ago, sizeof(ago));
-			dynbuf_printf(out, "%s\n    # %s; %s, %zu forwarding%s, %s%s%s\n", text, src,
-				      state_name(r), counts[i], counts[i] == 1 ? "" : "s",
+			/* a file name is bytes from the file system: shown escaped */
+			dynbuf_printf(out, "%s\n    # ", text);
+			dynbuf_append_escaped(out, src, strlen(src));
+			dynbuf_printf(out, "; %s, %zu forwarding%s, %s%s%s\n", state_name(r), counts[i],
+				      counts[i] == 1 ? "" : "s",
 				      last ? "last triggered " : r->is_static ? "static" : "never triggered",
 				      last ? ago : "", last ? " ago" : "");
 			free(text);

@@ -279,6 +279,20 @@ static void test_writes(void)
 	CHECK(strstr(out.data, "    # t.conf:2; enabled, 1 forwarding, static\n") != NULL);
 	dynbuf_free(&out);
 	engine_fini(&eng);
+
+	/* a file name with control bytes is shown escaped */
+	struct config *c = config_new();
+
+	config_parse_text(c, "\x1b[2Jx.conf", "rule a trigger 1/tcp forward 2/tcp\n", 35);
+	engine_init(&eng);
+	engine_set_config(&eng, c, 0, NULL, NULL);
+	report_rules(&eng, 0, false, &out);
+	CHECK(out.data && strstr(out.data, "    # \\x1b[2Jx.conf:1; enabled, "));
+	dynbuf_free(&out);
+	report_rules(&eng, 0, true, &out);
+	CHECK(out.data && strstr(out.data, "\"source\": \"\\u001b[2Jx.conf:1\","));
+	dynbuf_free(&out);
+	engine_fini(&eng);
 }
 
 static void test_reload_keeps(void)
