@@ -29,6 +29,13 @@
 
 #define CLIENTS_MAX 64
 #define CLIENT_IDLE_MS 5000
+/*
+ * What replies to clients other than root may hold in all, waiting for
+ * their readers (who get CLIENT_IDLE_MS to read): a request that would go
+ * beyond is answered "busy" before its reply is built, so neither memory
+ * nor the loop's time goes to clients that do not read.
+ */
+#define UNPRIVILEGED_OUT_MAX (8u << 20)
 
 struct command {
 	const char *name;
@@ -548,6 +555,7 @@ static void client_free(struct daemon *d, struct client *c)
 		epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
 		close(c->w.fd);
 	}
+	d->unprivileged_out -= c->charged;
 	free(c->in);
 	dynbuf_free(&c->out);
 	free(c);
@@ -591,6 +599,21 @@ static void reply(struct daemon *d, struct client *c, int status, const char *te
 	client_write(d, c);
 }
 
+/* The last reply size of each command: what the next one is likely to need. */
+static size_t last_len[ARRAY_SIZE(commands)];
+
+static bool over_budget(const struct daemon *d, const struct client *c, size_t len)
+{
+	return c->cred.uid != 0 && d->unprivileged_out + len > UNPRIVILEGED_OUT_MAX;
+}
+
+static void busy(struct daemon *d, struct dynbuf *out)
+{
+	dynbuf_free(out);
+	dynbuf_printf(out, "busy: %zu KiB of replies wait for their readers; try again\n",
+		      d->unprivileged_out / 1024);
+}
+
 static void handle(struct daemon *d, struct client *c, const struct ctl_request *req)
 {
 	struct dynbuf out = { 0 };
@@ -606,8 +629,16 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 	} else if (commands[i].needs_root && c->cred.uid != 0) {
 		dynbuf_printf(&out, "permission denied: %s needs root\n", req->cmd);
 		status = CTLPROTO_FAILED;
+	} else if (over_budget(d, c, last_len[i])) {
+		busy(d, &out);
+		status = CTLPROTO_FAILED;
 	} else {
 		status = commands[i].fn(d, req, &out);
+		last_len[i] = out.len;
+		if (over_budget(d, c, out.len)) {
+			busy(d, &out);
+			status = CTLPROTO_FAILED;
+		}
 	}
 	if (status == CONTROL_REPLY_LATER) {
 		/* the loop re-executes at the end of this turn */
@@ -623,6 +654,10 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 	}
 	reply(d, c, status, out.data ? out.data : "", out.len);
 	dynbuf_free(&out);
+	if (c->cred.uid != 0 && !c->dead) {
+		c->charged = c->out.len - c->out_off;
+		d->unprivileged_out += c->charged;
+	}
 }
 
 void control_reply(struct daemon *d, struct client *c, int status, const char *text)
@@ -672,6 +707,30 @@ static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
 	handle(d, c, &req);
 }
 
+/*
+ * All slots taken: the client other than root that has waited longest
+ * makes room; only for root may a root client be closed. Returns false
+ * when the newcomer (not root) must go instead.
+ */
+static bool make_room(struct daemon *d, bool for_root)
+{
+	struct client *oldest = NULL, *oldest_user = NULL, *victim;
+
+	for (struct client *c = d->clients; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (!oldest || c->timer.deadline < oldest->timer.deadline)
+			oldest = c;
+		if (c->cred.uid != 0 && (!oldest_user || c->timer.deadline < oldest_user->timer.deadline))
+			oldest_user = c;
+	}
+	victim = oldest_user ? oldest_user : for_root ? oldest : NULL;
+	if (!victim)
+		return false;
+	client_kill(d, victim);
+	return true;
+}
+
 static void accept_cb(struct daemon *d, struct watch *w, uint32_t events)
 {
 	for (int i = 0; i < 16; i++) {
@@ -694,19 +753,18 @@ static void accept_cb(struct daemon *d, struct watch *w, uint32_t events)
 				log_warn("control socket: accept: %m");
 			return;
 		}
-		if (d->n_clients - d->n_dead >= CLIENTS_MAX) {
-			/* full: the client that has been waiting longest makes room */
-			struct heap_node *n = heap_peek(&d->client_timers);
-
-			if (n)
-				client_kill(d, (struct client *)((char *)n - offsetof(struct client, timer)));
-		}
 		c = calloc(1, sizeof(*c));
 		if (c)
 			c->in = malloc(CTLPROTO_REQUEST_MAX + 4);
 		if (!c || !c->in || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
 			if (c)
 				free(c->in);
+			free(c);
+			close(fd);
+			continue;
+		}
+		if (d->n_clients - d->n_dead >= CLIENTS_MAX && !make_room(d, c->cred.uid == 0)) {
+			free(c->in);
 			free(c);
 			close(fd);
 			continue;

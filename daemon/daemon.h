@@ -27,6 +27,7 @@ struct client {
 	size_t out_off;
 	struct ucred cred;
 	bool dead;
+	size_t charged;			/* reply bytes counted in daemon.unprivileged_out */
 	struct client *next;
 };
 
@@ -87,6 +88,7 @@ struct daemon {
 	struct client *clients;
 	size_t n_clients;
 	size_t n_dead;			/* killed, freed at the end of the loop turn */
+	size_t unprivileged_out;	/* reply bytes held for clients that are not root */
 	struct heap client_timers;
 	struct counters cnt;
 	struct srccheck src;		/* the router's addresses and neighbours */

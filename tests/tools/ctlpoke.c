@@ -6,6 +6,12 @@
  *   ctlpoke SOCKET binary      random bytes, no framing
  *   ctlpoke SOCKET hold N MS   N clients that send half a request, then wait
  *                              MS; prints how many the daemon closed itself
+ *   ctlpoke SOCKET hog N MS CMD
+ *                              N clients that ask for CMD (JSON) and read
+ *                              nothing for MS; then prints how many were
+ *                              answered "busy"
+ *   ctlpoke SOCKET flood MS    for MS, new clients as fast as they go, each
+ *                              with half a request, the 256 newest kept open
  *
  * Prints the daemon's reply (status and text) where there is one.
  */
@@ -16,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static int dial(const char *path)
@@ -106,6 +113,61 @@ int main(int argc, char **argv)
 		free(fds);
 		return 0;
 	}
-	fprintf(stderr, "usage: ctlpoke SOCKET garbage|oversize|binary|hold N MS\n");
+	if (argc >= 6 && !strcmp(argv[2], "hog")) {
+		int n = atoi(argv[3]), ms = atoi(argv[4]), busy = 0;
+		size_t clen = strlen(argv[5]) + 1, flen = 11 + 2 + clen;
+		int *fds = calloc(n, sizeof(*fds));
+		char req[300];
+
+		if (!fds || clen > 200)
+			return 2;
+		req[0] = req[1] = 0;
+		req[2] = flen >> 8;
+		req[3] = flen & 0xff;
+		memcpy(req + 4, "ipautofw/1\0" "1\0", 13);
+		memcpy(req + 17, argv[5], clen);
+		for (int i = 0; i < n; i++) {
+			fds[i] = dial(argv[1]);
+			if (write(fds[i], req, 4 + flen) < 0)
+				return 2;
+		}
+		printf("%d clients asked for %s\n", n, argv[5]);
+		fflush(stdout);
+		usleep(ms * 1000);
+		for (int i = 0; i < n; i++) {
+			char buf[64] = "";
+
+			if (read(fds[i], buf, sizeof(buf) - 1) > 8 && !memcmp(buf + 6, "busy", 4))
+				busy++;
+			close(fds[i]);
+		}
+		printf("%d of %d answered busy\n", busy, n);
+		free(fds);
+		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[2], "flood")) {
+		int fds[256] = { 0 }, ms = atoi(argv[3]), k = 0;
+		struct timespec t0, t;
+		long made = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			struct sockaddr_un sa = { .sun_family = AF_UNIX };
+			int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
+			if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+			    write(s, "\0\0\0\x20ipautofw/1", 14) == 14)
+				made++;
+			if (fds[k] > 0)
+				close(fds[k]);
+			fds[k] = s;
+			k = (k + 1) % 256;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+		printf("flood: %ld clients\n", made);
+		return 0;
+	}
+	fprintf(stderr, "usage: ctlpoke SOCKET garbage|oversize|binary|hold N MS|hog N MS CMD|flood MS\n");
 	return 2;
 }
