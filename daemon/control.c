@@ -197,7 +197,7 @@ static void text_names(struct dynbuf *out, const struct iflist *l)
 
 static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
-	struct dynbuf nowan = { 0 };
+	struct dynbuf nowan = { 0 }, own = { 0 };
 	struct fwcheck_warning *warnings;
 	struct fwcheck_env env;
 	struct iflist wan = { 0 }, lan = { 0 }, fwan = { 0 };
@@ -223,6 +223,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 	if (daemon_interfaces(d, &wan, &lan) == 0 && !wan.n)
 		daemon_no_wan_warning(d, &nowan);
 	n_warnings = firewall_warnings(d, &env, &fwan, &warnings);
+	rails_warnings(d, &own);
 	iflist_clear(&fwan);
 	if (req->flags & CTLPROTO_JSON) {
 		dynbuf_printf(out, "{\"warnings\": [");
@@ -233,6 +234,12 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			dynbuf_printf(out, "%s", i || nowan.len ? ", " : "");
 			dynbuf_json_string(out, line);
 		}
+		for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
+			*nl = '\0';
+			dynbuf_printf(out, "%s", l != own.data || n_warnings || nowan.len ? ", " : "");
+			dynbuf_json_string(out, l);
+		}
+		dynbuf_free(&own);
 		dynbuf_printf(out, "],\n ");
 		dynbuf_free(&nowan);
 		free(warnings);
@@ -307,6 +314,9 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		dynbuf_printf(out, "warning: %s\n", line);
 	}
 	free(warnings);
+	for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
+		dynbuf_printf(out, "warning: %.*s\n", (int)(nl - l), l);
+	dynbuf_free(&own);
 	return CTLPROTO_OK;
 }
 

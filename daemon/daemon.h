@@ -142,6 +142,8 @@ void rails_refused(struct daemon *d, const struct engine_event *ev);
 void rails_resync(struct daemon *d, uint64_t now);
 /* The rails' counters for `status`: JSON members (each followed by ",\n ") or lines. */
 void rails_status(struct daemon *d, bool json, struct dynbuf *out);
+/* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */
+int rails_warnings(struct daemon *d, struct dynbuf *out);
 
 /* Listen on d->sockpath, or on FD (>= 0) handed over by a re-exec. */
 int control_listen(struct daemon *d, int fd);

@@ -7,6 +7,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <libnftnl/object.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -15,6 +20,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
 #include "nftobj.h"
 #include "srcwatch.h"
@@ -208,4 +214,85 @@ void rails_status(struct daemon *d, bool json, struct dynbuf *out)
 	if (d->cnt.resyncs)
 		dynbuf_printf(out, "resyncs:     %llu (the kernel rewritten after a failed transaction)\n",
 			      (unsigned long long)d->cnt.resyncs);
+}
+
+/* /proc/net/NAME whole (it is generated as it is read; a router has few sockets) */
+static char *read_proc(const char *name, size_t *ret_len)
+{
+	char path[64], *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	do {
+		if (len + 4096 > cap) {
+			char *p = cap >= (16u << 20) ? NULL : realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (!p) {
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = p;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n > 0)
+			len += n;
+	} while (n > 0);
+	close(fd);
+	*ret_len = len;
+	return buf;
+}
+
+struct wan_ctx {
+	const struct srccheck *src;
+	struct iflist wan;
+};
+
+static bool is_wan_addr(int af, const union inaddr *a, void *data)
+{
+	const struct wan_ctx *w = data;
+
+	for (size_t i = 0; i < w->src->n_addrs; i++) {
+		const struct srccheck_addr *x = &w->src->addrs[i];
+		char name[IF_NAMESIZE];
+
+		if (x->af == af && !memcmp(&x->addr, a, af == AF_INET ? 4 : 16) &&
+		    if_indextoname(x->ifindex, name) && iflist_match(&w->wan, name))
+			return true;
+	}
+	return false;
+}
+
+int rails_warnings(struct daemon *d, struct dynbuf *out)
+{
+	static const struct {
+		const char *name;
+		uint8_t proto;
+		int af;
+	} files[] = {
+		{ "tcp", IPPROTO_TCP, AF_INET }, { "tcp6", IPPROTO_TCP, AF_INET6 },
+		{ "udp", IPPROTO_UDP, AF_INET }, { "udp6", IPPROTO_UDP, AF_INET6 },
+	};
+	struct wan_ctx w = { .src = &d->src };
+	struct listen_set s = { 0 };
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		size_t len;
+		char *text = read_proc(files[i].name, &len);
+
+		if (text)
+			listen_parse(&s, text, len, files[i].proto, files[i].af);
+		free(text);
+	}
+	if (engine_all_wan(&d->eng, &w.wan) == 0)
+		n = listen_warnings(&d->eng, &s, is_wan_addr, &w, out);
+	iflist_clear(&w.wan);
+	listen_clear(&s);
+	return n;
 }

@@ -68,6 +68,20 @@ trigger "$LAN2" tcp 7070 2001:db8:1::9
 trigger "$LAN1" tcp 7070 2001:db8:1::9
 check "allow over IPv6" wait_for allowed6 has_forwarding ra 2001:db8:7::2
 check "allow over IPv6: LAN1 took it, LAN2 never had it" test "$(n_of ra 2001:db8:7::3)" = 0
+
+# ---- the router's own ports under a forward range (issue 12 item 7)
+"$NSPROBE" listen "$RTR" 7000 3000 >/dev/null &
+l1=$!
+"$NSPROBE" listen "$RTR" 8000 3000 >/dev/null &
+l2=$!
+wait_for listening sh -c "ip netns exec '$RTR' ss -lun | grep -q ':8000 ' && ip netns exec '$RTR' ss -lun | grep -q ':7000 '"
+out=$(ctl status)
+check "status warns about the router's own udp 7000 under ra's range" \
+	grep -q "^warning: rule 'ra' forwards 6970-7170/udp, which covers udp port 7000 the router itself listens on (0.0.0.0)" <<<"$out"
+check "and not about its port 8000, outside every range" test "$(grep -c 'port 8000' <<<"$out")" = 0
+check "in JSON too" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e 'any(.warnings[]; test(\"covers udp port 7000\"))' >/dev/null"
+kill "$l1" "$l2" 2>/dev/null
+wait "$l1" "$l2" 2>/dev/null
 stop_daemon
 
 # ---- overlapping peer rules -------------------------------------------------
