@@ -66,6 +66,12 @@ static const struct command commands[] = {
 	  "to its forwarding being in the kernel (p50/p99 of the last 1024), the WAN and\n"
 	  "LAN interfaces in use, and warnings: 'no WAN interface' (nothing can trigger),\n"
 	  "what the firewall would drop.\n" },
+	{ "monitor", "", "print events as they happen, until interrupted", 0, 0,
+	  "One line per event: opened, refreshed, taken_over (with the old host), refused\n"
+	  "(exclusive, max-per-host, max-forwardings), forged, expired, closed (flush, del,\n"
+	  "disable, reload...), learned, reloaded. -j prints one JSON object per line,\n"
+	  "each with at least \"event\", \"rule\" and \"host\". A monitor that stops reading\n"
+	  "is dropped by the daemon (exit 1); the daemon never waits for it.\n" },
 	{ "reexec", "", "replace the daemon by the installed binary in place", 0, 0,
 	  "The daemon re-executes the ipautofwd it was started from, in place: same PID,\n"
 	  "same table, every forwarding with its remaining time, runtime rules kept;\n"
@@ -205,6 +211,84 @@ static int request(const char *path, unsigned flags, const char *cmd, int argc,
 	return status;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = 1;
+}
+
+/*
+ * monitor: the daemon's reply frame, then event lines until the daemon
+ * ends the stream (it stopped, or dropped us for not reading) or we are
+ * interrupted (exit 0).
+ */
+static int monitor(const char *path, unsigned flags)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	struct dynbuf req = { 0 }, rep = { 0 };
+	const char *text;
+	size_t text_len;
+	int fd, r = 0, status;
+	bool streaming = false;
+	char buf[65536];
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (ctlproto_encode_request(&req, flags, "monitor", 0, NULL) < 0)
+		return 1;
+	fd = connect_socket(path);
+	if (fd < 0) {
+		dynbuf_free(&req);
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name,
+			fd == -ENOENT || fd == -ECONNREFUSED ? "ipautofwd is not running" : strerror(-fd));
+		return fd == -EACCES ? 1 : EXIT_NOT_RUNNING;
+	}
+	if (write(fd, req.data, req.len) != (ssize_t)req.len)
+		r = -errno;
+	dynbuf_free(&req);
+	while (r == 0 && !interrupted) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0) {
+			r = n < 0 && errno == EINTR ? 0 : -EPIPE;
+			break;
+		}
+		if (streaming) {
+			/* the stream: event lines as they come */
+			if (write(STDOUT_FILENO, buf, n) != n)
+				interrupted = 1;	/* whoever read our output is gone */
+			continue;
+		}
+		dynbuf_append(&rep, buf, n);
+		r = ctlproto_decode_reply(rep.data, rep.len, &status, &text, &text_len);
+		if (r == 0)
+			continue;
+		if (r < 0)
+			break;
+		if (status) {
+			fwrite(text, 1, text_len, stderr);
+			close(fd);
+			dynbuf_free(&rep);
+			return status;
+		}
+		if ((size_t)r < rep.len && write(STDOUT_FILENO, rep.data + r, rep.len - r) < 0)
+			interrupted = 1;
+		dynbuf_free(&rep);
+		streaming = true;
+		r = 0;
+	}
+	close(fd);
+	dynbuf_free(&rep);
+	if (interrupted)
+		return 0;
+	if (r == -EPIPE)
+		fprintf(stderr, "%s: the daemon ended the stream\n", program_invocation_short_name);
+	else if (r < 0)
+		fprintf(stderr, "%s: malformed reply from the daemon\n", program_invocation_short_name);
+	return 1;
+}
+
 /* ipautofw: the 1996 command line */
 static int autofw_main(int argc, char **argv, const char *path)
 {
@@ -302,5 +386,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ipautofwctl %s %s\n", cmd, c->args);
 		return 2;
 	}
+	if (!strcmp(cmd, "monitor"))
+		return monitor(path, flags);
 	return request(path, flags, cmd, argc - optind, (const char *const *)argv + optind, false);
 }

@@ -24,6 +24,7 @@
 #include "ctlproto.h"
 #include "fwcheck.h"
 #include "daemon.h"
+#include "event.h"
 #include "log.h"
 #include "report.h"
 
@@ -36,6 +37,14 @@
  * nor the loop's time goes to clients that do not read.
  */
 #define UNPRIVILEGED_OUT_MAX (8u << 20)
+#define MONITORS_MAX 16
+/*
+ * What may wait for a monitor beyond its socket buffer before it is
+ * dropped, and from what size on it is written at once rather than at the
+ * end of the loop turn (a turn can bring a few hundred events).
+ */
+#define MONITOR_BACKLOG_MAX (256 * 1024)
+#define MONITOR_WRITE_AT (32 * 1024)
 
 struct command {
 	const char *name;
@@ -255,7 +264,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      " \"netlink_errors\": %llu, \"nflog_lost\": %llu, \"nflog_enobufs\": %llu, "
 			      "\"nflog_malformed\": %llu,\n"
 			      " \"reloads\": %llu, \"reload_failures\": %llu, \"table_rebuilds\": %llu,\n"
-			      " \"conntrack_deleted\": %llu,\n ",
+			      " \"conntrack_deleted\": %llu, \"monitors\": %zu,\n ",
 			      VERSION, (unsigned long long)(now_ms() - d->started_ms) / 1000,
 			      d->eng.cfg ? d->eng.cfg->n_rules : 0, d->eng.fwt.n,
 			      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched,
@@ -265,7 +274,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
 			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)d->cnt.reloads,
 			      (unsigned long long)d->cnt.reload_failures, (unsigned long long)d->cnt.table_rebuilds,
-			      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
+			      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0), d->n_monitors);
 		rails_status(d, true, out);
 		dynbuf_printf(out, "\"latency_samples\": %zu, \"latency_p50_us\": %u, "
 			      "\"latency_p99_us\": %u}\n", d->lat_n, p50, p99);
@@ -354,7 +363,7 @@ static int cmd_add(struct daemon *d, const struct ctl_request *req, struct dynbu
 	r = rulebook_add(&d->book, "add", req->argc, req->argv, &c, out);
 	if (r == -EBADMSG)
 		return CTLPROTO_USAGE;
-	if (apply(d, r, c, "runtime rule change", out) != CTLPROTO_OK)
+	if (apply(d, r, c, "add", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "added rule '%s'\n", req->argv[0]);
 	return CTLPROTO_OK;
@@ -387,7 +396,7 @@ static int cmd_del(struct daemon *d, const struct ctl_request *req, struct dynbu
 	r = rulebook_del(&d->book, req->argv[0], &c, out);
 	if (r == -ENOENT)
 		return not_runtime(d, req->argv[0], out);
-	if (apply(d, r, c, "runtime rule change", out) != CTLPROTO_OK)
+	if (apply(d, r, c, "del", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "deleted rule '%s'\n", req->argv[0]);
 	return CTLPROTO_OK;
@@ -448,7 +457,7 @@ static int cmd_autofw(struct daemon *d, const struct ctl_request *req, struct dy
 	} else if (ret == AUTOFW_EDIT_DEL) {
 		ret = rulebook_del(&d->book, req->argv[0], &c, out);
 	}
-	if (apply(d, ret, c, "runtime rule change", out) != CTLPROTO_OK)
+	if (apply(d, ret, c, add ? "ipautofw -A" : "ipautofw -D", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
 		      req->argv[0], req->argv[1], req->argv[2]);
@@ -476,7 +485,7 @@ static int cmd_flush_runtime(struct daemon *d, const struct ctl_request *req, st
 		return CTLPROTO_USAGE;
 	}
 	r = rulebook_clear(&d->book, &c, out);
-	if (apply(d, r, c, "runtime flush", out) != CTLPROTO_OK)
+	if (apply(d, r, c, "ipautofw -F", out) != CTLPROTO_OK)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
 	return CTLPROTO_OK;
@@ -529,6 +538,19 @@ static int cmd_disable(struct daemon *d, const struct ctl_request *req, struct d
 	return cmd_switch(d, req, out, false);
 }
 
+static int cmd_monitor(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: monitor\n");
+		return CTLPROTO_USAGE;
+	}
+	if (d->n_monitors >= MONITORS_MAX) {
+		dynbuf_printf(out, "too many monitors (%d)\n", MONITORS_MAX);
+		return CTLPROTO_FAILED;
+	}
+	return CONTROL_MONITOR;
+}
+
 static int cmd_reexec(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
@@ -546,6 +568,7 @@ static const struct command commands[] = {
 	{ "list", false, cmd_list },
 	{ "rules", false, cmd_rules },
 	{ "status", false, cmd_status },
+	{ "monitor", false, cmd_monitor },
 	{ "reload", true, cmd_reload },
 	{ "add", true, cmd_add },
 	{ "del", true, cmd_del },
@@ -577,8 +600,19 @@ static void client_kill(struct daemon *d, struct client *c)
 		return;
 	c->dead = true;
 	d->n_dead++;
+	if (c->monitor)
+		d->n_monitors--;
 	heap_remove(&d->client_timers, &c->timer);
 	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
+}
+
+/* A monitor is watched for its going away (and, while output waits, for room). */
+static void monitor_watch(struct daemon *d, struct client *c, bool out)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
+				  .data.ptr = &c->w };
+
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
 }
 
 static void client_write(struct daemon *d, struct client *c)
@@ -590,14 +624,57 @@ static void client_write(struct daemon *d, struct client *c)
 			if (errno == EAGAIN) {
 				struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &c->w };
 
-				epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
+				if (c->monitor)
+					monitor_watch(d, c, true);
+				else
+					epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
 				return;
 			}
 			break;
 		}
 		c->out_off += n;
 	}
+	if (c->monitor && c->out_off == c->out.len) {
+		c->out.len = c->out_off = 0;
+		monitor_watch(d, c, false);
+		return;
+	}
 	client_kill(d, c);
+}
+
+void control_monitor_send(struct daemon *d, const struct event *ev)
+{
+	struct dynbuf line[2] = { { 0 } };
+
+	for (struct client *c = d->clients; c; c = c->next) {
+		struct dynbuf *l = &line[c->json];
+
+		if (!c->monitor || c->dead)
+			continue;
+		if (!l->len)
+			event_format(ev, c->json, l);
+		if (l->oom)
+			continue;
+		if (c->out.len - c->out_off >= MONITOR_WRITE_AT) {
+			client_write(d, c);
+			if (c->dead)
+				continue;
+		}
+		/* the daemon never waits for a monitor: one that stopped reading goes */
+		if (c->out.len - c->out_off + l->len > MONITOR_BACKLOG_MAX) {
+			log_info("monitor (pid %d) dropped: it stopped reading", c->cred.pid);
+			client_kill(d, c);
+			continue;
+		}
+		if (c->out_off > MONITOR_BACKLOG_MAX) {
+			memmove(c->out.data, c->out.data + c->out_off, c->out.len - c->out_off);
+			c->out.len -= c->out_off;
+			c->out_off = 0;
+		}
+		dynbuf_append(&c->out, l->data, l->len);
+	}
+	dynbuf_free(&line[0]);
+	dynbuf_free(&line[1]);
 }
 
 static void reply(struct daemon *d, struct client *c, int status, const char *text, size_t len)
@@ -650,6 +727,16 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 			status = CTLPROTO_FAILED;
 		}
 	}
+	if (status == CONTROL_MONITOR) {
+		/* no idle timeout: it reads until interrupted; written at the end of each turn */
+		heap_remove(&d->client_timers, &c->timer);
+		c->monitor = true;
+		c->json = req->flags & CTLPROTO_JSON;
+		d->n_monitors++;
+		dynbuf_free(&out);
+		reply(d, c, CTLPROTO_OK, "", 0);
+		return;
+	}
 	if (status == CONTROL_REPLY_LATER) {
 		/* the loop re-executes at the end of this turn */
 		heap_remove(&d->client_timers, &c->timer);
@@ -685,6 +772,21 @@ static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
 
 	if (c->dead)
 		return;
+	if (c->monitor) {
+		char scratch[256];
+
+		/* it has nothing more to say: anything read is dropped, its end means it went */
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			n = read(c->w.fd, scratch, sizeof(scratch));
+			if (n == 0 || (n < 0 && errno != EAGAIN)) {
+				client_kill(d, c);
+				return;
+			}
+		}
+		if (events & EPOLLOUT)
+			client_write(d, c);
+		return;
+	}
 	if (events & EPOLLOUT) {
 		client_write(d, c);
 		return;
@@ -809,6 +911,8 @@ uint64_t control_tick(struct daemon *d, uint64_t now)
 	for (pp = &d->clients; *pp;) {
 		struct client *c = *pp;
 
+		if (c->monitor && !c->dead && c->out_off < c->out.len)
+			client_write(d, c);
 		if (c->dead) {
 			*pp = c->next;
 			d->n_clients--;

@@ -28,6 +28,8 @@ struct client {
 	struct ucred cred;
 	bool dead;
 	size_t charged;			/* reply bytes counted in daemon.unprivileged_out */
+	bool monitor;			/* streams events until it goes (or stops reading) */
+	bool json;
 	struct client *next;
 };
 
@@ -87,6 +89,8 @@ struct daemon {
 	uint16_t group;
 	struct client *clients;
 	size_t n_clients;
+	size_t n_monitors;		/* clients streaming events */
+	const char *closing;		/* why forwardings are being closed, for events */
 	size_t n_dead;			/* killed, freed at the end of the loop turn */
 	size_t unprivileged_out;	/* reply bytes held for clients that are not root */
 	struct heap client_timers;
@@ -145,12 +149,25 @@ void rails_status(struct daemon *d, bool json, struct dynbuf *out);
 /* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */
 int rails_warnings(struct daemon *d, struct dynbuf *out);
 
+/* events.c: the live events of `ipautofwctl monitor`, each a no-op without a monitor */
+struct event;
+void events_engine(struct daemon *d, const struct engine_event *ev);
+/* EXPIRED or CLOSED (with d->closing as the reason) */
+void events_fwd(struct daemon *d, int kind, const struct fwd *f);
+void events_forged(struct daemon *d, const struct nflog_pkt *pkt, const char *reason,
+		   const char *indev);
+void events_reloaded(struct daemon *d);
+
 /* Listen on d->sockpath, or on FD (>= 0) handed over by a re-exec. */
 int control_listen(struct daemon *d, int fd);
 /* Answer a client whose command said CONTROL_REPLY_LATER. */
 void control_reply(struct daemon *d, struct client *c, int status, const char *text);
 /* What a command returns when its reply comes later (reexec). */
 #define CONTROL_REPLY_LATER (-1)
+/* What `monitor` returns: the client streams events from now on. */
+#define CONTROL_MONITOR (-2)
+/* Queue EV for every monitor; one that lets too much pile up is dropped. */
+void control_monitor_send(struct daemon *d, const struct event *ev);
 void control_close(struct daemon *d);
 /* Expire idle clients, free dead ones; returns the next client deadline. */
 uint64_t control_tick(struct daemon *d, uint64_t now);

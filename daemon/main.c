@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "event.h"
 #include "handover.h"
 #include "log.h"
 #include <libnftnl/set.h>
@@ -117,6 +118,7 @@ static void log_closed(const struct fwd *f, void *data)
 	char host[INET6_ADDRSTRLEN];
 
 	ct_jobs_closed(&d->ct_jobs, f);
+	events_fwd(d, EVENT_CLOSED, f);
 	if (!f->rule->is_static)
 		log_info("%s: forwarding to %s closed", f->rule->name, fmt_addr(f->af, &f->host, host));
 }
@@ -162,7 +164,9 @@ int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dyn
 {
 	int r;
 
+	d->closing = why;
 	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
+	d->closing = NULL;
 	d->check_ifaces = true;
 	r = write_changes(d, why);
 	if (r < 0)
@@ -225,6 +229,7 @@ static int reload(struct daemon *d, struct dynbuf *errors)
 	r = daemon_apply(d, c, "reload", errors);
 	if (r < 0)
 		return r;
+	events_reloaded(d);
 	log_info("configuration reloaded: %zu rule%s, %zu forwarding%s", c->n_rules,
 		 c->n_rules == 1 ? "" : "s", d->eng.fwt.n, d->eng.fwt.n == 1 ? "" : "s");
 	return 0;
@@ -232,7 +237,9 @@ static int reload(struct daemon *d, struct dynbuf *errors)
 
 int daemon_close(struct daemon *d, const char *rule, int af, const union inaddr *addr, size_t *ret_n)
 {
+	d->closing = "flush";
 	*ret_n = engine_close(&d->eng, rule, af, addr, log_closed, d);
+	d->closing = NULL;
 	if (!*ret_n)
 		return 0;
 	return write_changes(d, "flush");
@@ -267,6 +274,7 @@ static void on_event(const struct engine_event *ev, void *data)
 	char host[INET6_ADDRSTRLEN], old[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 8] = "";
 	char fwds[256], dur[32];
 
+	events_engine(d, ev);
 	if (ev->change == FWD_REFRESHED) {
 		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(f->af, &f->host, host));
 		return;
@@ -472,6 +480,7 @@ static void end_of_turn(struct daemon *d)
 		describe_forwards(f->rule, fwds, sizeof(fwds));
 		log_info("%s: forwarding %s to %s expired", f->rule->name, fwds,
 			 fmt_addr(f->af, &f->host, host));
+		events_fwd(d, EVENT_EXPIRED, f);
 		free(f);
 	}
 	r = engine_write_pending(&d->eng, &d->batch, now, on_assigned, d);

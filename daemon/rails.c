@@ -66,7 +66,6 @@ static bool ratelimit(struct logrl *rl, const char *what)
 /*
  * A forged trigger: VERDICT says why; KERNEL when the trigger rule caught
  * it (those are counted in the kernel, and only some are logged to us).
- * The `forged` event of `ipautofwctl monitor` belongs here.
  */
 static void forged(struct daemon *d, const struct nflog_pkt *pkt, enum srccheck_verdict verdict,
 		   bool kernel, const char *indev)
@@ -76,6 +75,7 @@ static void forged(struct daemon *d, const struct nflog_pkt *pkt, enum srccheck_
 
 	if (!kernel)
 		d->cnt.forged++;
+	events_forged(d, pkt, srccheck_reason(verdict), indev);
 	if (!ratelimit(&d->rl_forged, "forged trigger"))
 		return;
 	for (size_t i = 0; i < pkt->hwlen; i++)
