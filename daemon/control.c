@@ -184,14 +184,12 @@ static int firewall_warnings(struct daemon *d, struct fwcheck_env *env, struct i
 	return n < 0 ? 0 : n;
 }
 
-static void json_names(struct dynbuf *out, const char *key, const struct iflist *l)
+static void json_names(struct json *j, const char *key, const struct iflist *l)
 {
-	dynbuf_printf(out, "\"%s\": [", key);
-	for (size_t i = 0; i < l->n; i++) {
-		dynbuf_printf(out, "%s", i ? ", " : "");
-		dynbuf_json_string(out, l->names[i]);
-	}
-	dynbuf_printf(out, "], ");
+	json_array(j, key);
+	for (size_t i = 0; i < l->n; i++)
+		json_str(j, NULL, l->names[i]);
+	json_end(j);
 }
 
 static void text_names(struct dynbuf *out, const struct iflist *l)
@@ -235,49 +233,54 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 	rails_warnings(d, &own);
 	iflist_clear(&fwan);
 	if (req->flags & CTLPROTO_JSON) {
-		dynbuf_printf(out, "{\"warnings\": [");
+		struct json j;
+
+		json_init(&j, out);
+		json_object(&j, NULL);
+		json_array(&j, "warnings");
 		if (nowan.len)
-			dynbuf_json_string(out, nowan.data);
+			json_str(&j, NULL, nowan.data);
 		for (int i = 0; i < n_warnings; i++) {
 			fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
-			dynbuf_printf(out, "%s", i || nowan.len ? ", " : "");
-			dynbuf_json_string(out, line);
+			json_str(&j, NULL, line);
 		}
 		for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
 			*nl = '\0';
-			dynbuf_printf(out, "%s", l != own.data || n_warnings || nowan.len ? ", " : "");
-			dynbuf_json_string(out, l);
+			json_str(&j, NULL, l);
 		}
 		dynbuf_free(&own);
-		dynbuf_printf(out, "],\n ");
+		json_end(&j);
 		dynbuf_free(&nowan);
 		free(warnings);
-		json_names(out, "wan", &wan);
-		json_names(out, "lan", &lan);
+		json_names(&j, "wan", &wan);
+		json_names(&j, "lan", &lan);
 		iflist_clear(&wan);
 		iflist_clear(&lan);
-		dynbuf_printf(out,
-			      "\"version\": \"%s\", \"uptime\": %llu, \"rules\": %zu, \"forwardings\": %zu,\n"
-			      " \"triggers_seen\": %llu, \"triggers_unmatched\": %llu,\n"
-			      " \"opened\": %llu, \"refreshed\": %llu, \"taken_over\": %llu, "
-			      "\"refused\": %llu, \"expired\": %llu,\n"
-			      " \"netlink_errors\": %llu, \"nflog_lost\": %llu, \"nflog_enobufs\": %llu, "
-			      "\"nflog_malformed\": %llu,\n"
-			      " \"reloads\": %llu, \"reload_failures\": %llu, \"table_rebuilds\": %llu,\n"
-			      " \"conntrack_deleted\": %llu, \"monitors\": %zu,\n ",
-			      VERSION, (unsigned long long)(now_ms() - d->started_ms) / 1000,
-			      d->eng.cfg ? d->eng.cfg->n_rules : 0, d->eng.fwt.n,
-			      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched,
-			      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
-			      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
-			      (unsigned long long)fs->expired, (unsigned long long)d->cnt.netlink_errors,
-			      (unsigned long long)d->cnt.nflog_lost, (unsigned long long)d->cnt.nflog_enobufs,
-			      (unsigned long long)d->cnt.nflog_bad, (unsigned long long)d->cnt.reloads,
-			      (unsigned long long)d->cnt.reload_failures, (unsigned long long)d->cnt.table_rebuilds,
-			      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0), d->n_monitors);
-		rails_status(d, true, out);
-		dynbuf_printf(out, "\"latency_samples\": %zu, \"latency_p50_us\": %u, "
-			      "\"latency_p99_us\": %u}\n", d->lat_n, p50, p99);
+		json_str(&j, "version", VERSION);
+		json_u64(&j, "uptime", (now_ms() - d->started_ms) / 1000);
+		json_u64(&j, "rules", d->eng.cfg ? d->eng.cfg->n_rules : 0);
+		json_u64(&j, "forwardings", d->eng.fwt.n);
+		json_u64(&j, "triggers_seen", es->triggers_seen);
+		json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
+		json_u64(&j, "opened", fs->opened);
+		json_u64(&j, "refreshed", fs->refreshed);
+		json_u64(&j, "taken_over", fs->taken_over);
+		json_u64(&j, "refused", fs->refused);
+		json_u64(&j, "expired", fs->expired);
+		json_u64(&j, "netlink_errors", d->cnt.netlink_errors);
+		json_u64(&j, "nflog_lost", d->cnt.nflog_lost);
+		json_u64(&j, "nflog_enobufs", d->cnt.nflog_enobufs);
+		json_u64(&j, "nflog_malformed", d->cnt.nflog_bad);
+		json_u64(&j, "reloads", d->cnt.reloads);
+		json_u64(&j, "reload_failures", d->cnt.reload_failures);
+		json_u64(&j, "table_rebuilds", d->cnt.table_rebuilds);
+		json_u64(&j, "conntrack_deleted", d->ct ? ct_worker_deleted(d->ct) : 0);
+		json_u64(&j, "monitors", d->n_monitors);
+		rails_status(d, &j, out);
+		json_u64(&j, "latency_samples", d->lat_n);
+		json_u64(&j, "latency_p50_us", p50);
+		json_u64(&j, "latency_p99_us", p99);
+		json_end(&j);
 		return CTLPROTO_OK;
 	}
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
@@ -309,7 +312,7 @@ static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dy
 		      (unsigned long long)d->cnt.table_rebuilds);
 	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
 		      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
-	rails_status(d, false, out);
+	rails_status(d, NULL, out);
 	if (d->lat_n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);

@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "heap.h"
 #include "netlink.h"
+#include "json.h"
 #include "rulebook.h"
 #include "srccheck.h"
 
@@ -144,8 +145,8 @@ bool rails_source_ok(struct daemon *d, const struct nflog_pkt *pkt, const char *
 void rails_refused(struct daemon *d, const struct engine_event *ev);
 /* After a failed transaction: rewrite every forwarding (at most once a second). */
 void rails_resync(struct daemon *d, uint64_t now);
-/* The rails' counters for `status`: JSON members (each followed by ",\n ") or lines. */
-void rails_status(struct daemon *d, bool json, struct dynbuf *out);
+/* The safety rails' part of status: members of J, or lines of OUT when J is NULL. */
+void rails_status(struct daemon *d, struct json *j, struct dynbuf *out);
 /* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */
 int rails_warnings(struct daemon *d, struct dynbuf *out);
 

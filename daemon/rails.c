@@ -181,7 +181,7 @@ static void read_counters(struct counters_ctx *c)
 	nl_dump(NETLINK_NETFILTER, nlh, obj_cb, c);
 }
 
-void rails_status(struct daemon *d, bool json, struct dynbuf *out)
+void rails_status(struct daemon *d, struct json *j, struct dynbuf *out)
 {
 	const struct engine_stats *es = &d->eng.stats;
 	const struct fwtable *t = &d->eng.fwt;
@@ -191,17 +191,16 @@ void rails_status(struct daemon *d, bool json, struct dynbuf *out)
 
 	read_counters(&k);
 	forged_total = d->cnt.forged + k.v[NFTOBJ_CTR_FORGED];
-	if (json) {
-		dynbuf_printf(out,
-			      "\"triggers_forged\": %llu, \"triggers_forged_kernel\": %llu, "
-			      "\"triggers_limited\": %llu, \"triggers_not_allowed\": %llu,\n"
-			      " \"refused_max_per_host\": %llu, \"refused_max_forwardings\": %llu, "
-			      "\"max_per_host\": %u, \"max_forwardings\": %zu, \"resyncs\": %llu,\n ",
-			      forged_total, (unsigned long long)k.v[NFTOBJ_CTR_FORGED],
-			      (unsigned long long)k.v[NFTOBJ_CTR_LIMITED],
-			      (unsigned long long)es->triggers_not_allowed,
-			      (unsigned long long)fs->over_host_limit, (unsigned long long)fs->over_limit,
-			      t->max_per_host, t->max_forwardings, (unsigned long long)d->cnt.resyncs);
+	if (j) {
+		json_u64(j, "triggers_forged", forged_total);
+		json_u64(j, "triggers_forged_kernel", k.v[NFTOBJ_CTR_FORGED]);
+		json_u64(j, "triggers_limited", k.v[NFTOBJ_CTR_LIMITED]);
+		json_u64(j, "triggers_not_allowed", es->triggers_not_allowed);
+		json_u64(j, "refused_max_per_host", fs->over_host_limit);
+		json_u64(j, "refused_max_forwardings", fs->over_limit);
+		json_u64(j, "max_per_host", t->max_per_host);
+		json_u64(j, "max_forwardings", t->max_forwardings);
+		json_u64(j, "resyncs", d->cnt.resyncs);
 		return;
 	}
 	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "json.h"
 
 static const char *const names[EVENT__KINDS] = {
 	[EVENT_OPENED] = "opened",
@@ -32,79 +33,81 @@ static const char *addr(int af, const union inaddr *a, char *buf)
 	return inet_ntop(af, a, buf, INET6_ADDRSTRLEN) ? buf : "?";
 }
 
-static void forwards(const struct rule *r, bool json, struct dynbuf *out)
+static void forwards(const struct rule *r, struct dynbuf *out)
 {
 	char tmp[32];
 
 	for (size_t i = 0; i < r->n_forwards; i++) {
 		portrange_format(&r->forwards[i], tmp, sizeof(tmp));
-		dynbuf_printf(out, json ? "%s\"%s\"" : "%s%s", i ? "," : "", tmp);
+		dynbuf_printf(out, "%s%s", i ? "," : "", tmp);
 	}
 }
 
-static void json_addr(struct dynbuf *out, const char *key, bool has, int af, const union inaddr *a)
+static void json_addr(struct json *j, const char *key, bool has, int af, const union inaddr *a)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	if (has)
-		dynbuf_printf(out, ", \"%s\": \"%s\"", key, addr(af, a, buf));
-	else
-		dynbuf_printf(out, ", \"%s\": null", key);
+	json_str(j, key, has ? addr(af, a, buf) : NULL);
 }
 
 static void format_json(const struct event *ev, struct dynbuf *out)
 {
 	const struct rule *r = ev->rule;
+	char tmp[32];
+	struct json j;
 
-	dynbuf_printf(out, "{\"time\": %llu.%03u, \"event\": \"%s\", \"rule\": ",
-		      (unsigned long long)(ev->time_ms / 1000), (unsigned)(ev->time_ms % 1000),
-		      event_name(ev->kind));
-	if (r)
-		dynbuf_json_string(out, r->name);
-	else
-		dynbuf_printf(out, "null");
-	json_addr(out, "host", ev->af != 0, ev->af, &ev->host);
+	json_init_line(&j, out);
+	json_object(&j, NULL);
+	json_fixed(&j, "time", ev->time_ms, 3);
+	json_str(&j, "event", event_name(ev->kind));
+	json_str(&j, "rule", r ? r->name : NULL);
+	json_addr(&j, "host", ev->af != 0, ev->af, &ev->host);
 	if (ev->af)
-		dynbuf_printf(out, ", \"family\": \"%s\"", ev->af == AF_INET ? "ipv4" : "ipv6");
+		json_str(&j, "family", ev->af == AF_INET ? "ipv4" : "ipv6");
 	switch (ev->kind) {
 	case EVENT_OPENED:
 	case EVENT_REFRESHED:
 	case EVENT_TAKEN_OVER:
-		json_addr(out, "peer", ev->has_peer, ev->af, &ev->peer);
-		dynbuf_printf(out, ", \"forwards\": [");
-		forwards(r, true, out);
-		dynbuf_printf(out, "], \"timeout\": %u", r->timeout_s);
+		json_addr(&j, "peer", ev->has_peer, ev->af, &ev->peer);
+		json_array(&j, "forwards");
+		for (size_t i = 0; i < r->n_forwards; i++) {
+			portrange_format(&r->forwards[i], tmp, sizeof(tmp));
+			json_str(&j, NULL, tmp);
+		}
+		json_end(&j);
+		json_u64(&j, "timeout", r->timeout_s);
 		if (ev->kind == EVENT_TAKEN_OVER)
-			json_addr(out, "old_host", ev->has_other, ev->af, &ev->other);
+			json_addr(&j, "old_host", ev->has_other, ev->af, &ev->other);
 		break;
 	case EVENT_REFUSED:
-		dynbuf_printf(out, ", \"reason\": \"%s\"", ev->reason);
-		json_addr(out, "holder", ev->has_other, ev->af, &ev->other);
+		json_str(&j, "reason", ev->reason);
+		json_addr(&j, "holder", ev->has_other, ev->af, &ev->other);
 		break;
 	case EVENT_EXPIRED:
 	case EVENT_CLOSED:
-		json_addr(out, "peer", ev->has_peer, ev->af, &ev->peer);
+		json_addr(&j, "peer", ev->has_peer, ev->af, &ev->peer);
 		if (ev->kind == EVENT_CLOSED)
-			dynbuf_printf(out, ", \"reason\": \"%s\"", ev->reason);
+			json_str(&j, "reason", ev->reason);
 		break;
 	case EVENT_FORGED:
-		dynbuf_printf(out, ", \"proto\": \"%s\", \"port\": %u, \"interface\": ",
-			      proto_name(ev->proto), ev->port);
-		dynbuf_json_string(out, ev->ifname ? ev->ifname : "");
-		dynbuf_printf(out, ", \"reason\": \"%s\"", ev->reason);
+		json_str(&j, "proto", proto_name(ev->proto));
+		json_u64(&j, "port", ev->port);
+		json_str(&j, "interface", ev->ifname ? ev->ifname : "");
+		json_str(&j, "reason", ev->reason);
 		break;
 	case EVENT_LEARNED:
-		json_addr(out, "peer", ev->has_peer, ev->af, &ev->peer);
-		dynbuf_printf(out, ", \"proto\": \"%s\", \"port\": %u", proto_name(ev->proto), ev->port);
+		json_addr(&j, "peer", ev->has_peer, ev->af, &ev->peer);
+		json_str(&j, "proto", proto_name(ev->proto));
+		json_u64(&j, "port", ev->port);
 		break;
 	case EVENT_RELOADED:
-		dynbuf_printf(out, ", \"rules\": %zu, \"forwardings\": %zu", ev->n_rules,
-			      ev->n_forwardings);
+		json_u64(&j, "rules", ev->n_rules);
+		json_u64(&j, "forwardings", ev->n_forwardings);
 		break;
 	default:
 		break;
 	}
-	dynbuf_printf(out, "}\n");
+	json_end(&j);
 }
 
 static void format_text(const struct event *ev, struct dynbuf *out)
@@ -130,7 +133,7 @@ static void format_text(const struct event *ev, struct dynbuf *out)
 	case EVENT_REFRESHED:
 	case EVENT_TAKEN_OVER:
 		dynbuf_printf(out, " ");
-		forwards(r, false, out);
+		forwards(r, out);
 		dynbuf_printf(out, " to %s", host);
 		if (ev->has_peer)
 			dynbuf_printf(out, " for peer %s", peer);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "report.h"
 
 struct row {
@@ -38,34 +39,56 @@ static uint64_t seconds_left(const struct fwd *f, uint64_t now)
 	return (f->timer.deadline - now + 999) / 1000;
 }
 
-void report_list(const struct engine *e, uint64_t now, bool json, struct dynbuf *out)
+static void list_json(struct fwd **all, uint64_t now, struct dynbuf *out)
 {
-	struct fwd **all = fwtable_sorted(&e->fwt);
-	struct row *rows = NULL;
-	size_t n = 0, nrows = 1;
+	struct json j;
 
-	if (!all) {
+	json_init(&j, out);
+	json_array(&j, NULL);
+	for (size_t i = 0; all[i]; i++) {
+		const struct fwd *f = all[i];
+		char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN];
+
+		inet_ntop(f->af, &f->host, host, sizeof(host));
+		inet_ntop(f->af, &f->peer, peer, sizeof(peer));
+		for (size_t k = 0; k < f->rule->n_forwards; k++) {
+			const struct portrange *p = &f->rule->forwards[k];
+
+			json_object(&j, NULL);
+			json_str(&j, "rule", f->rule->name);
+			json_str(&j, "family", f->af == AF_INET ? "ipv4" : "ipv6");
+			json_str(&j, "proto", proto_name(p->proto));
+			json_u64(&j, "port_min", p->lo);
+			json_u64(&j, "port_max", p->hi);
+			json_str(&j, "host", host);
+			json_str(&j, "peer", f->rule->peer ? peer : NULL);
+			if (f->rule->is_static)
+				json_null(&j, "expires");
+			else
+				json_u64(&j, "expires", seconds_left(f, now));
+			json_bool(&j, "static", f->rule->is_static);
+			json_end(&j);
+		}
+	}
+	json_end(&j);
+}
+
+static void list_text(const struct engine *e, struct fwd **all, uint64_t now, struct dynbuf *out)
+{
+	static const char *const head[] = { "RULE", "FAMILY", "PROTO", "PORTS", "HOST", "PEER",
+					    "EXPIRES" };
+	struct row *rows;
+	size_t n = 1;
+
+	for (size_t i = 0; all[i]; i++)
+		n += all[i]->rule->n_forwards;
+	rows = calloc(n, sizeof(*rows));
+	if (!rows) {
 		out->oom = true;
 		return;
 	}
-	for (size_t i = 0; all[i]; i++)
-		nrows += all[i]->rule->n_forwards;
-	if (!json) {
-		rows = calloc(nrows, sizeof(*rows));
-		if (!rows) {
-			free(all);
-			out->oom = true;
-			return;
-		}
-		static const char *const head[] = { "RULE", "FAMILY", "PROTO", "PORTS", "HOST",
-						    "PEER", "EXPIRES" };
-		memcpy(rows[0].cols, head, sizeof(head));
-		n = 1;
-	} else {
-		dynbuf_printf(out, "[");
-	}
-	size_t count = 0;
-
+	memcpy(rows[0].cols, head, sizeof(head));
+	n = 1;
 	for (size_t i = 0; all[i]; i++) {
 		const struct fwd *f = all[i];
 		char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN] = "-";
@@ -75,68 +98,58 @@ void report_list(const struct engine *e, uint64_t now, bool json, struct dynbuf 
 			inet_ntop(f->af, &f->peer, peer, sizeof(peer));
 		for (size_t k = 0; k < f->rule->n_forwards; k++) {
 			const struct portrange *p = &f->rule->forwards[k];
-			const char *fam = f->af == AF_INET ? "ipv4" : "ipv6";
+			struct row *r = &rows[n++];
 
-			if (json) {
-				dynbuf_printf(out, "%s\n  {\"rule\": ", count ? "," : "");
-				dynbuf_json_string(out, f->rule->name);
-				dynbuf_printf(out, ", \"family\": \"%s\", \"proto\": \"%s\", "
-					      "\"port_min\": %u, \"port_max\": %u, \"host\": \"%s\", ",
-					      fam, proto_name(p->proto), p->lo, p->hi, host);
-				if (f->rule->peer)
-					dynbuf_printf(out, "\"peer\": \"%s\", ", peer);
-				else
-					dynbuf_printf(out, "\"peer\": null, ");
-				if (f->rule->is_static)
-					dynbuf_printf(out, "\"expires\": null, \"static\": true}");
-				else
-					dynbuf_printf(out, "\"expires\": %llu, \"static\": false}",
-						      (unsigned long long)seconds_left(f, now));
-			} else {
-				struct row *r = &rows[n++];
-
-				snprintf(r->buf[0], 64, "%s", f->rule->name);
-				snprintf(r->buf[1], 64, "%s", fam);
-				snprintf(r->buf[2], 64, "%s", proto_name(p->proto));
-				if (p->lo == p->hi)
-					snprintf(r->buf[3], 64, "%u", p->lo);
-				else
-					snprintf(r->buf[3], 64, "%u-%u", p->lo, p->hi);
-				snprintf(r->buf[4], 64, "%s", host);
-				snprintf(r->buf[5], 64, "%s", peer);
-				if (f->rule->is_static)
-					snprintf(r->buf[6], 64, "static");
-				else
-					duration_format(seconds_left(f, now), r->buf[6], 64);
-				for (int c = 0; c < 7; c++)
-					r->cols[c] = r->buf[c];
-			}
-			count++;
+			snprintf(r->buf[0], 64, "%s", f->rule->name);
+			snprintf(r->buf[1], 64, "%s", f->af == AF_INET ? "ipv4" : "ipv6");
+			snprintf(r->buf[2], 64, "%s", proto_name(p->proto));
+			if (p->lo == p->hi)
+				snprintf(r->buf[3], 64, "%u", p->lo);
+			else
+				snprintf(r->buf[3], 64, "%u-%u", p->lo, p->hi);
+			snprintf(r->buf[4], 64, "%s", host);
+			snprintf(r->buf[5], 64, "%s", peer);
+			if (f->rule->is_static)
+				snprintf(r->buf[6], 64, "static");
+			else
+				duration_format(seconds_left(f, now), r->buf[6], 64);
+			for (int c = 0; c < 7; c++)
+				r->cols[c] = r->buf[c];
 		}
 	}
-	if (json) {
-		dynbuf_printf(out, "%s]\n", count ? "\n" : "");
-	} else {
-		if (count)
-			table_print(out, rows, n, 7);
-		dynbuf_printf(out, "%s%zu forwarding%s, %zu rule%s\n", count ? "\n" : "", count,
-			      count == 1 ? "" : "s", e->cfg ? e->cfg->n_rules : 0,
-			      e->cfg && e->cfg->n_rules == 1 ? "" : "s");
-	}
+	if (n > 1)
+		table_print(out, rows, n, 7);
+	dynbuf_printf(out, "%s%zu forwarding%s, %zu rule%s\n", n > 1 ? "\n" : "", n - 1,
+		      n == 2 ? "" : "s", e->cfg ? e->cfg->n_rules : 0,
+		      e->cfg && e->cfg->n_rules == 1 ? "" : "s");
 	free(rows);
+}
+
+void report_list(const struct engine *e, uint64_t now, bool json, struct dynbuf *out)
+{
+	struct fwd **all = fwtable_sorted(&e->fwt);
+
+	if (!all) {
+		out->oom = true;
+		return;
+	}
+	if (json)
+		list_json(all, now, out);
+	else
+		list_text(e, all, now, out);
 	free(all);
 }
 
-static void json_ports(struct dynbuf *out, const struct portrange *p, size_t n)
+static void json_ports(struct json *j, const char *key, const struct portrange *p, size_t n)
 {
 	char tmp[32];
 
-	dynbuf_printf(out, "[");
+	json_array(j, key);
 	for (size_t i = 0; i < n; i++) {
 		portrange_format(&p[i], tmp, sizeof(tmp));
-		dynbuf_printf(out, "%s\"%s\"", i ? ", " : "", tmp);
+		json_str(j, NULL, tmp);
 	}
-	dynbuf_printf(out, "]");
+	json_end(j);
 }
 
 static void source(const struct rule *r, char *buf, size_t size)
@@ -202,71 +215,86 @@ static const char *state_name(const struct rule *r)
 	return rule_enabled(r) ? "enabled at run time" : "disabled at run time";
 }
 
-void report_rules(const struct engine *e, uint64_t now, bool json, struct dynbuf *out)
+static void rules_json(const struct engine *e, uint64_t now, const size_t *counts,
+		       struct dynbuf *out)
+{
+	char src[4096], to[INET6_ADDRSTRLEN];
+	struct json j;
+
+	json_init(&j, out);
+	json_array(&j, NULL);
+	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++) {
+		const struct rule *r = e->cfg->rules[i];
+		uint64_t last = e->last_trigger ? e->last_trigger[i] : 0;
+
+		source(r, src, sizeof(src));
+		json_object(&j, NULL);
+		json_str(&j, "name", r->name);
+		json_ports(&j, "triggers", r->triggers, r->n_triggers);
+		json_ports(&j, "forwards", r->forwards, r->n_forwards);
+		if (r->is_static)
+			json_null(&j, "timeout");
+		else
+			json_u64(&j, "timeout", r->timeout_s);
+		json_str(&j, "to", r->is_static ? inet_ntop(r->to_af, &r->to, to, sizeof(to)) : NULL);
+		json_bool(&j, "peer", r->peer);
+		json_bool(&j, "exclusive", r->exclusive);
+		json_str(&j, "source", src);
+		json_bool(&j, "enabled", rule_enabled(r));
+		json_bool(&j, "switched", r->switched);
+		json_u64(&j, "forwardings", counts[i]);
+		if (last)
+			json_u64(&j, "last_triggered", now > last ? (now - last) / 1000 : 0);
+		else
+			json_null(&j, "last_triggered");
+		json_end(&j);
+	}
+	json_end(&j);
+}
+
+static void rules_text(const struct engine *e, uint64_t now, const size_t *counts,
+		       struct dynbuf *out)
 {
 	size_t n = e->cfg ? e->cfg->n_rules : 0;
-	size_t *counts = count_forwardings(e, n);
-	char src[4096], line[INET6_ADDRSTRLEN], ago[32];
+	char src[4096], ago[32];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rule *r = e->cfg->rules[i];
+		uint64_t last = e->last_trigger ? e->last_trigger[i] : 0;
+		size_t len = rule_format(r, NULL, 0) + 1;
+		char *text = malloc(len);
+
+		if (!text) {
+			out->oom = true;
+			return;
+		}
+		source(r, src, sizeof(src));
+		rule_format(r, text, len);
+		if (last)
+			duration_format(now > last ? (now - last) / 1000 : 0, ago, sizeof(ago));
+		/* a file name is bytes from the file system: shown escaped */
+		dynbuf_printf(out, "%s\n    # ", text);
+		dynbuf_append_escaped(out, src, strlen(src));
+		dynbuf_printf(out, "; %s, %zu forwarding%s, %s%s%s\n", state_name(r), counts[i],
+			      counts[i] == 1 ? "" : "s",
+			      last ? "last triggered " : r->is_static ? "static" : "never triggered",
+			      last ? ago : "", last ? " ago" : "");
+		free(text);
+	}
+	dynbuf_printf(out, "%s%zu rule%s\n", n ? "\n" : "", n, n == 1 ? "" : "s");
+}
+
+void report_rules(const struct engine *e, uint64_t now, bool json, struct dynbuf *out)
+{
+	size_t *counts = count_forwardings(e, e->cfg ? e->cfg->n_rules : 0);
 
 	if (!counts) {
 		out->oom = true;
 		return;
 	}
 	if (json)
-		dynbuf_printf(out, "[");
-	for (size_t i = 0; i < n; i++) {
-		const struct rule *r = e->cfg->rules[i];
-		uint64_t last = e->last_trigger ? e->last_trigger[i] : 0;
-		unsigned long long last_s = last && now > last ? (now - last) / 1000 : 0;
-
-		source(r, src, sizeof(src));
-		if (json) {
-			dynbuf_printf(out, "%s\n  {\"name\": ", i ? "," : "");
-			dynbuf_json_string(out, r->name);
-			dynbuf_printf(out, ", \"triggers\": ");
-			json_ports(out, r->triggers, r->n_triggers);
-			dynbuf_printf(out, ", \"forwards\": ");
-			json_ports(out, r->forwards, r->n_forwards);
-			if (r->is_static) {
-				inet_ntop(r->to_af, &r->to, line, sizeof(line));
-				dynbuf_printf(out, ", \"timeout\": null, \"to\": \"%s\"", line);
-			} else {
-				dynbuf_printf(out, ", \"timeout\": %u, \"to\": null", r->timeout_s);
-			}
-			dynbuf_printf(out, ", \"peer\": %s, \"exclusive\": %s, \"source\": ",
-				      r->peer ? "true" : "false", r->exclusive ? "true" : "false");
-			dynbuf_json_string(out, src);
-			dynbuf_printf(out, ", \"enabled\": %s, \"switched\": %s, \"forwardings\": %zu, "
-				      "\"last_triggered\": ", rule_enabled(r) ? "true" : "false",
-				      r->switched ? "true" : "false", counts[i]);
-			if (last)
-				dynbuf_printf(out, "%llu}", last_s);
-			else
-				dynbuf_printf(out, "null}");
-		} else {
-			size_t len = rule_format(r, NULL, 0) + 1;
-			char *text = malloc(len);
-
-			if (!text) {
-				out->oom = true;
-				break;
-			}
-			rule_format(r, text, len);
-			if (last)
-				duration_format(last_s, ago, sizeof(ago));
-			/* a file name is bytes from the file system: shown escaped */
-			dynbuf_printf(out, "%s\n    # ", text);
-			dynbuf_append_escaped(out, src, strlen(src));
-			dynbuf_printf(out, "; %s, %zu forwarding%s, %s%s%s\n", state_name(r), counts[i],
-				      counts[i] == 1 ? "" : "s",
-				      last ? "last triggered " : r->is_static ? "static" : "never triggered",
-				      last ? ago : "", last ? " ago" : "");
-			free(text);
-		}
-	}
-	if (json)
-		dynbuf_printf(out, "%s]\n", n ? "\n" : "");
+		rules_json(e, now, counts, out);
 	else
-		dynbuf_printf(out, "%s%zu rule%s\n", n ? "\n" : "", n, n == 1 ? "" : "s");
+		rules_text(e, now, counts, out);
 	free(counts);
 }

@@ -68,24 +68,7 @@ void dynbuf_printf(struct dynbuf *d, const char *fmt, ...)
 	d->len += n;
 }
 
-void dynbuf_json_string(struct dynbuf *d, const char *s)
-{
-	dynbuf_append(d, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			dynbuf_printf(d, "\\%c", c);
-		else if (c < 0x20)
-			dynbuf_printf(d, "\\u%04x", c);
-		else
-			dynbuf_append(d, s, 1);
-	}
-	dynbuf_append(d, "\"", 1);
-}
-
-/* The length of the well-formed UTF-8 sequence at S (1-4), or 0; *RET_CP its code point. */
-static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *ret_cp)
+size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *ret_cp)
 {
 	size_t n;
 	uint32_t cp;

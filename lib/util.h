@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -33,7 +34,9 @@ struct dynbuf {
 void dynbuf_printf(struct dynbuf *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dynbuf_append(struct dynbuf *d, const void *p, size_t n);
 void dynbuf_free(struct dynbuf *d);
-void dynbuf_json_string(struct dynbuf *d, const char *s);
+
+/* The length of the well-formed UTF-8 sequence at S (1-4 of LEN), or 0; *RET_CP its code point. */
+size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *ret_cp);
 
 /*
  * Append S[0..LEN) with every byte that would not show as itself written
