@@ -36,13 +36,17 @@ rc=$?
 ms=$(($(date +%s%3N) - t0))
 echo "  root's status with 64 hogs: $ms ms"
 check "root's status is answered while 64 group members hog" test "$rc" = 0
-check "within half a second" test "$ms" -lt 500
+check "within a second (64 listings built would take seconds)" test "$ms" -lt 1000
 check "root's own -j list is answered in full" sh -c "test \$('$IPAUTOFWCTL' -s '$SOCK' -j list | jq length) = 10000"
 out=$(nobody "$IPAUTOFWCTL" -s "$SOCK" -j list 2>&1)
 check "another group member's list is refused as busy" grep -q "^busy: " <<<"$out"
 rss1=$(rss)
 echo "  daemon RSS: $rss0 KiB before, $rss1 KiB with the hogs"
-check "the daemon holds at most its budget for them (8 MiB, and what building takes)" test $((rss1 - rss0)) -lt 32768
+# (AddressSanitizer keeps freed memory in quarantine: RSS says nothing there)
+if ! ldd "$IPAUTOFWD" | grep -q libasan; then
+	check "the daemon holds at most its budget for them (8 MiB, and what building takes)" \
+		test $((rss1 - rss0)) -lt 32768
+fi
 wait "$hog"
 cat "$TMP/hog.out"
 check "most hogs were told busy, not fed" sh -c "test \$(sed -n 's/^\([0-9]*\) of 64 answered busy/\1/p' '$TMP/hog.out') -ge 56"
