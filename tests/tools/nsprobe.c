@@ -26,9 +26,23 @@
  *       trigger from LAN_NS (alternating with LAN2_NS: takeovers), then
  *       probe from WAN_NS until a datagram reaches the triggering host;
  *       print p50/p99 microseconds from trigger to first arrival
+ *   nsprobe zerortt first|takeover LAN_NS LAN2_NS WAN_NS WAN_IF TRIGGER_DST TRIGGER_PORT PORT ROUNDS [FLUSH_CMD]
+ *       a zero-RTT outside host: it sniffs WAN_IF and, the instant a trigger
+ *       (a TCP SYN to TRIGGER_PORT) arrives, sends one datagram from a fresh
+ *       source port to PORT of the trigger's source address (the router's
+ *       for IPv4, the host's own for IPv6); says how many of those first
+ *       datagrams reached the triggering host, another host, or none. The
+ *       triggering host alternates; `first` runs FLUSH_CMD before each round
+ *       (the family follows TRIGGER_DST)
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -510,6 +524,282 @@ static int cmd_latency(char **argv, int argc)
 	return ok == rounds ? 0 : 1;
 }
 
+/* ---- zero-RTT outside host ---------------------------------------------- */
+
+/* A source address and port no earlier datagram of this or a recent run used. */
+static void fresh_source(int af, struct sockaddr_storage *ss, socklen_t *len)
+{
+	static unsigned long k = ~0UL;
+	unsigned long n;
+
+	if (__atomic_load_n(&k, __ATOMIC_RELAXED) == ~0UL)
+		__atomic_store_n(&k, (now_us() / 1000 + (unsigned long)getpid() * 7919) % 10000000,
+				 __ATOMIC_RELAXED);
+	n = __atomic_fetch_add(&k, 1, __ATOMIC_RELAXED) % 10000000;
+	memset(ss, 0, sizeof(*ss));
+	if (af == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl((198u << 24) | (18u << 16) | (1u << 8) | (1 + n % 250));
+		a->sin_port = htons(20000 + (n / 250) % 40000);
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		static const char *const src6[] = { "2001:db8:1::9", "2001:db8:1::10", "2001:db8:1::11" };
+
+		/* the outside host's own three addresses */
+		a->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, src6[n % 3], &a->sin6_addr);
+		a->sin6_port = htons(20000 + (n / 3) % 40000);
+		*len = sizeof(*a);
+	}
+}
+
+static int fresh_socket(int af)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	fresh_source(af, &ss, &len);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		perror("nsprobe: bind a fresh source (198.18.1.1-250 or 2001:db8:1::9,10,11)");
+		exit(2);
+	}
+	return fd;
+}
+
+struct zerortt {
+	int af;
+	int wan;		/* namespace */
+	const char *ifname;
+	unsigned tport;
+	unsigned port;
+	int armfd;		/* the main thread arms the sniffer for round N - 1 */
+	uint64_t spinning;	/* the sniffer is armed for round N - 1 and looking; 0: not */
+	int efd;		/* the sniffer tells the main thread it answered */
+	uint64_t answered;	/* when */
+	struct sockaddr_storage dst;	/* where it answered: the trigger's source, PORT */
+	socklen_t dst_len;
+};
+
+/* The trigger's source if P (from the outside host's interface) is a SYN to TPORT. */
+static bool is_trigger(const struct zerortt *z, const uint8_t *p, size_t n, struct sockaddr_storage *ret,
+		       socklen_t *ret_len)
+{
+	size_t off;
+	uint8_t proto;
+
+	memset(ret, 0, sizeof(*ret));
+	if (z->af == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ret;
+
+		if (n < 20 || (p[0] >> 4) != 4)
+			return false;
+		off = (p[0] & 0xf) * 4;
+		proto = p[9];
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, p + 12, 4);
+		a->sin_port = htons(z->port);
+		*ret_len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ret;
+
+		if (n < 40 || (p[0] >> 4) != 6)
+			return false;
+		off = 40;
+		proto = p[6];
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, p + 8, 16);
+		a->sin6_port = htons(z->port);
+		*ret_len = sizeof(*a);
+	}
+	if (proto != IPPROTO_TCP || n < off + 14)
+		return false;
+	/* destination port, and SYN without ACK */
+	return (unsigned)((p[off + 2] << 8) | p[off + 3]) == z->tport && (p[off + 13] & 0x12) == 0x02;
+}
+
+/*
+ * The outside host. Armed for a round, it drops what it saw before, says
+ * it is ready, and then spins (for that round only): a blocked reader's
+ * wake-up costs a virtual CPU up to a few hundred microseconds, which is
+ * not what "the instant it sees the trigger" means.
+ */
+static void *sniffer(void *arg)
+{
+	struct zerortt *z = arg;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	uint8_t buf[256];
+	int pkt, ans;
+
+	enter(z->wan);
+	pkt = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	ll.sll_ifindex = if_nametoindex(z->ifname);
+	if (pkt < 0 || !ll.sll_ifindex || bind(pkt, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+		perror("nsprobe: packet socket");
+		exit(2);
+	}
+	ans = fresh_socket(z->af);
+	for (;;) {
+		uint64_t armed, t0, one = 1;
+		char tag[16];
+
+		if (read(z->armfd, &armed, sizeof(armed)) != sizeof(armed))
+			exit(2);
+		while (recv(pkt, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+			;
+		__atomic_store_n(&z->spinning, armed, __ATOMIC_RELEASE);
+		t0 = now_us();
+		while (now_us() - t0 < 2000000) {
+			struct sockaddr_ll from;
+			socklen_t flen = sizeof(from);
+			struct sockaddr_storage dst;
+			socklen_t dlen;
+			ssize_t n = recvfrom(pkt, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+					     &flen);
+
+			if (n < 0 || from.sll_pkttype == PACKET_OUTGOING || !is_trigger(z, buf, n, &dst, &dlen))
+				continue;
+			/* answer first, everything else after */
+			snprintf(tag, sizeof(tag), "z%d", (int)(armed - 1));
+			sendto(ans, tag, strlen(tag), 0, (struct sockaddr *)&dst, dlen);
+			z->answered = now_us();
+			z->dst = dst;
+			z->dst_len = dlen;
+			if (write(z->efd, &one, sizeof(one)) < 0)
+				exit(2);
+			close(ans);
+			ans = fresh_socket(z->af);
+			break;
+		}
+		__atomic_store_n(&z->spinning, 0, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+enum { ZR_RIGHT, ZR_WRONG, ZR_DROPPED, ZR_UNSEEN, ZR_UNSETTLED, ZR__N };
+
+/*
+ * After the answer: probe on from fresh sources, 1 ms apart, until one
+ * reaches the triggering host (the forwarding is in place, so the answer,
+ * sent earlier along the same path, has had its chance), then wait 20 ms
+ * more for the answer itself. Returns where the answer went.
+ */
+static int zerortt_settle(struct zerortt *z, const int l[2], int who, int round)
+{
+	uint64_t t0 = now_us(), settled = 0;
+	char want_z[16], want_c[16];
+	int answer = -1;
+
+	snprintf(want_z, sizeof(want_z), "z%d", round);
+	snprintf(want_c, sizeof(want_c), "c%d", round);
+	enter(z->wan);
+	while (now_us() - t0 < 2000000) {
+		struct pollfd p[2] = { { .fd = l[0], .events = POLLIN }, { .fd = l[1], .events = POLLIN } };
+		struct timespec ts = { 0, 1000000 };
+		int s = -1;
+
+		if (settled && (answer >= 0 || now_us() - settled > 20000))
+			break;
+		if (!settled) {
+			s = fresh_socket(z->af);
+			sendto(s, want_c, strlen(want_c), 0, (struct sockaddr *)&z->dst, z->dst_len);
+		}
+		if (ppoll(p, 2, &ts, NULL) > 0) {
+			for (int i = 0; i < 2; i++) {
+				char buf[32];
+				ssize_t n;
+
+				while ((n = recv(l[i], buf, sizeof(buf) - 1, MSG_DONTWAIT)) >= 0) {
+					buf[n] = '\0';
+					if (!strcmp(buf, want_z))
+						answer = i;
+					else if (!strcmp(buf, want_c) && i == who && !settled)
+						settled = now_us();
+				}
+			}
+		}
+		if (s >= 0)
+			close(s);
+	}
+	if (answer >= 0)
+		return answer == who ? ZR_RIGHT : ZR_WRONG;
+	return settled ? ZR_DROPPED : ZR_UNSETTLED;
+}
+
+static int cmd_zerortt(char **argv, int argc)
+{
+	bool first = !strcmp(argv[0], "first");
+	int lan[2] = { ns_fd(argv[1]), ns_fd(argv[2]) };
+	struct sockaddr_storage tdst;
+	socklen_t tlen;
+	struct zerortt z = { .wan = ns_fd(argv[3]), .ifname = argv[4], .tport = atoi(argv[6]),
+			     .port = atoi(argv[7]) };
+	int rounds = atoi(argv[8]), count[ZR__N] = { 0 }, l[2];
+	const char *flush = argc > 9 ? argv[9] : NULL;
+	pthread_t th;
+
+	z.af = addr_of(argv[5], z.tport, &tdst, &tlen);
+	z.efd = eventfd(0, EFD_CLOEXEC);
+	z.armfd = eventfd(0, EFD_CLOEXEC);
+	for (int i = 0; i < 2; i++) {
+		enter(lan[i]);
+		l[i] = listener(z.af, SOCK_DGRAM, z.port);
+	}
+	if (z.efd < 0 || z.armfd < 0 || pthread_create(&th, NULL, sniffer, &z)) {
+		perror("nsprobe: sniffer");
+		return 2;
+	}
+	/* takeovers: the other host holds the forwarding before round 0 */
+	for (int r = first ? 0 : -1; r < rounds; r++) {
+		int who = (r + 2) % 2, fd, res;
+		uint64_t t0;
+		struct pollfd p = { .fd = z.efd, .events = POLLIN };
+		uint64_t v = (r < 0 ? rounds : r) + 1;
+
+		if (first && flush && system(flush) != 0) {
+			fprintf(stderr, "nsprobe: '%s' failed\n", flush);
+			return 2;
+		}
+		if (write(z.armfd, &v, sizeof(v)) != sizeof(v))
+			return 2;
+		while (__atomic_load_n(&z.spinning, __ATOMIC_ACQUIRE) != v)
+			;
+		enter(lan[who]);
+		t0 = now_us();
+		fd = socket(z.af, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0 || (connect(fd, (struct sockaddr *)&tdst, tlen) < 0 && errno != EINPROGRESS)) {
+			perror("nsprobe: trigger");
+			return 2;
+		}
+		if (poll(&p, 1, 2500) <= 0 || read(z.efd, &v, sizeof(v)) != sizeof(v)) {
+			close(fd);
+			while (__atomic_load_n(&z.spinning, __ATOMIC_ACQUIRE))
+				usleep(1000);
+			if (r >= 0)
+				count[ZR_UNSEEN]++;
+			continue;
+		}
+		res = zerortt_settle(&z, l, who, r < 0 ? rounds : r);
+		close(fd);
+		if (getenv("NSPROBE_VERBOSE"))
+			fprintf(stderr, "round %d: %s after %llu us\n", r,
+				(const char *[]){ "right", "wrong", "dropped", "unseen", "unsettled" }[res],
+				(unsigned long long)(z.answered - t0));
+		if (r >= 0)
+			count[res]++;
+	}
+	printf("zerortt %s %s: %d rounds, %d right, %d wrong, %d dropped, %d unseen, %d unsettled\n",
+	       z.af == AF_INET ? "ipv4" : "ipv6", first ? "first" : "takeover", rounds,
+	       count[ZR_RIGHT], count[ZR_WRONG], count[ZR_DROPPED], count[ZR_UNSEEN],
+	       count[ZR_UNSETTLED]);
+	return count[ZR_UNSEEN] || count[ZR_UNSETTLED] ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "udp"))
@@ -530,6 +820,8 @@ int main(int argc, char **argv)
 		return cmd_listen(argv + 2);
 	if (argc == 6 && !strcmp(argv[1], "trigger"))
 		return cmd_trigger(argv + 2);
+	if (argc >= 11 && argc <= 12 && !strcmp(argv[1], "zerortt"))
+		return cmd_zerortt(argv + 2, argc - 2);
 	if (argc >= 9 && !strcmp(argv[1], "latency"))
 		return cmd_latency(argv + 2, argc - 2);
 	fprintf(stderr, "usage: nsprobe udp|tcp FROM_NS TO_NS DST PORT [TIMEOUT_MS]\n"
