@@ -9,8 +9,10 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conntrack.h"
 #include "netlink.h"
@@ -299,6 +301,12 @@ static void *worker_main(void *arg)
 	struct ct_jobs jobs = { 0 };
 	struct ct_job job;
 
+	/*
+	 * Hygiene, not the forwarding itself: it yields the CPU to the
+	 * trigger path (a dump walks the whole conntrack table; on a small
+	 * router it would share a core with the next trigger's batch).
+	 */
+	setpriority(PRIO_PROCESS, gettid(), 10);
 	for (;;) {
 		ssize_t n = read(w->pipe[0], &job, sizeof(job));
 		int r;

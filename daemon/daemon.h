@@ -60,6 +60,7 @@ struct daemon {
 	int ep;
 	struct watch sig_w;
 	struct watch timer_w;
+	uint64_t timer_next;		/* the deadline the timer is armed for; 0: none */
 	struct watch nflog_w;
 	struct watch rtnl_w;
 	struct watch mon_w;

@@ -329,7 +329,10 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		d->cnt.nflog_bad++;
 		return;
 	}
-	if (!if_indextoname(pkt->indev, indev) || !if_indextoname(pkt->outdev, outdev))
+	/* without the rtnetlink watch nobody says when links change: no cache then */
+	if (!d->rtnl)
+		ifname_cache_flush();
+	if (!ifname_cached(pkt->indev, indev) || !ifname_cached(pkt->outdev, outdev))
 		return;
 	if (!rails_source_ok(d, pkt, indev))
 		return;
@@ -361,6 +364,8 @@ static void rtnl_cb(struct daemon *d, struct watch *w, uint32_t events)
 {
 	int r = rtnlsock_read(d->rtnl);
 
+	if (r > 0 && (r & RTNL_LINKS))
+		ifname_cache_flush();
 	if (r > 0 && (r & RTNL_ROUTES))
 		refresh_wan(d);
 	if (r > 0)
@@ -452,6 +457,7 @@ static void timer_cb(struct daemon *d, struct watch *w, uint32_t events)
 
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_debug("timerfd: %m");
+	d->timer_next = 0;	/* disarmed now */
 }
 
 static int setup_table(struct daemon *d);
@@ -519,6 +525,10 @@ static void end_of_turn(struct daemon *d)
 		next = cnext;
 	if (notify_watchdog_usec() && d->next_watchdog_ms < next)
 		next = d->next_watchdog_ms;
+	/* most turns (a trigger, a refresh) leave the earliest deadline where it was */
+	if (next == d->timer_next)
+		return;
+	d->timer_next = next;
 	if (next != UINT64_MAX) {
 		uint64_t delta = next > now ? next - now : 1;
 

@@ -182,28 +182,91 @@ fail:
 	return NULL;
 }
 
+/*
+ * NFLOG datagrams are small (one log each, queue threshold 1), so one
+ * recvmmsg takes everything queued: no second call to learn that the
+ * socket is empty before the turn's batch goes out.
+ */
+#define NFLOG_VLEN 16
+#define NFLOG_DGRAM 16384
+
 int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void *data)
 {
-	for (unsigned i = 0; i < max_reads; i++) {
-		ssize_t n = mnl_socket_recvfrom(nl, recvbuf, sizeof(recvbuf));
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)recvbuf;
-		int len = n;
+	static char bufs[NFLOG_VLEN][NFLOG_DGRAM] __attribute__((aligned(8)));
+	struct sockaddr_nl from[NFLOG_VLEN];
+	struct iovec iov[NFLOG_VLEN];
+	struct mmsghdr m[NFLOG_VLEN];
+	unsigned done = 0;
 
+	while (done < max_reads) {
+		unsigned v = max_reads - done < NFLOG_VLEN ? max_reads - done : NFLOG_VLEN;
+		int n;
+
+		for (unsigned i = 0; i < v; i++) {
+			iov[i] = (struct iovec){ bufs[i], NFLOG_DGRAM };
+			m[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+							.msg_iov = &iov[i], .msg_iovlen = 1 };
+		}
+		n = recvmmsg(mnl_socket_get_fd(nl), m, v, MSG_DONTWAIT, NULL);
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			struct nflog_pkt pkt;
-			int r;
+		for (int i = 0; i < n; i++) {
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)bufs[i];
+			int len = m[i].msg_len;
 
-			if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
+			/* only the kernel speaks here; a truncated datagram is a lost one */
+			if (from[i].nl_pid != 0)
 				continue;
-			r = nflog_parse(nlh, &pkt);
-			cb(&pkt, r, data);
+			if (m[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				struct nflog_pkt pkt = { 0 };
+
+				cb(&pkt, -EMSGSIZE, data);
+				continue;
+			}
+			for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+				struct nflog_pkt pkt;
+				int r;
+
+				if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
+					continue;
+				r = nflog_parse(nlh, &pkt);
+				cb(&pkt, r, data);
+			}
 		}
+		done += n;
+		if ((unsigned)n < v)
+			return 0;	/* drained */
 	}
 	return 0;
 }
 
+/* Interface names by index, kept until the links change (the rtnetlink watch says when). */
+#define IFCACHE 64
+
+static struct {
+	unsigned index;
+	char name[IF_NAMESIZE];
+} ifcache[IFCACHE];
+
+const char *ifname_cached(unsigned index, char *buf)
+{
+	unsigned k = index % IFCACHE;
+
+	if (!index)
+		return NULL;
+	if (ifcache[k].index != index) {
+		if (!if_indextoname(index, ifcache[k].name))
+			return NULL;
+		ifcache[k].index = index;
+	}
+	memcpy(buf, ifcache[k].name, IF_NAMESIZE);
+	return buf;
+}
+
+void ifname_cache_flush(void)
+{
+	memset(ifcache, 0, sizeof(ifcache));
+}
 
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {

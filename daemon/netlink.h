@@ -24,6 +24,10 @@ typedef void (*nflog_cb)(const struct nflog_pkt *pkt, int err, void *data);
 /* Drain up to MAX_READS datagrams; returns -errno (ENOBUFS: logs were lost). */
 int nflogsock_read(struct mnl_socket *nl, unsigned max_reads, nflog_cb cb, void *data);
 
+/* if_indextoname, cached until ifname_cache_flush (call it when links change). */
+const char *ifname_cached(unsigned index, char *buf);
+void ifname_cache_flush(void);
+
 /* Send dump request REQ on a fresh socket of BUS; CB sees every reply. */
 int nl_dump(int bus, const struct nlmsghdr *req, mnl_cb_t cb, void *data);
 
