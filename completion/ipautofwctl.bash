@@ -9,7 +9,7 @@ _ipautofwctl()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="list rules add del flush enable disable reload status monitor reexec help"
+	local commands="list rules add del flush enable disable reload status monitor learn reexec help"
 	local i cmd= sock=()
 
 	for ((i = 1; i < cword; i++)); do
@@ -42,6 +42,9 @@ _ipautofwctl()
 	case $cmd in
 	del | flush | enable | disable)
 		COMPREPLY=($(compgen -W "$(_ipautofwctl_rules "${sock[@]}")" -- "$cur"))
+		;;
+	learn)
+		COMPREPLY=($(compgen -W "--clear $(_ipautofwctl_rules "${sock[@]}")" -- "$cur"))
 		;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))

@@ -72,6 +72,14 @@ static const struct command commands[] = {
 	  "disable, reload...), learned, reloaded. -j prints one JSON object per line,\n"
 	  "each with at least \"event\", \"rule\" and \"host\". A monitor that stops reading\n"
 	  "is dropped by the daemon (exit 1); the daemon never waits for it.\n" },
+	{ "learn", "[--clear] [RULE]", "what learn mode saw, with a suggested forward list", 0, 2,
+	  "While a forwarding is active, new inbound connections from the peer its host\n"
+	  "contacted, to ports no forwarding covers, are recorded (and dropped as before):\n"
+	  "per rule, peer and protocol, the ports, how many connections, first and last\n"
+	  "seen. For each rule a suggested forward list: its forwards and every port\n"
+	  "seen, ports up to 512 apart joined, less what other rules forward. --clear\n"
+	  "forgets what was recorded (of one rule, or all) and needs root. -j prints one\n"
+	  "JSON object.\n" },
 	{ "reexec", "", "replace the daemon by the installed binary in place", 0, 0,
 	  "The daemon re-executes the ipautofwd it was started from, in place: same PID,\n"
 	  "same table, every forwarding with its remaining time, runtime rules kept;\n"
@@ -100,7 +108,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: ipautofwctl [-s PATH] [-j] [COMMAND [ARGS...]]\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-7s %-12s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		fprintf(f, "  %-7s %-16s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f, "\nOptions:\n"
 		   "  -s, --socket PATH  control socket (default $IPAUTOFW_SOCKET or %s)\n"
 		   "  -j, --json         print JSON\n"
@@ -388,5 +396,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "monitor"))
 		return monitor(path, flags);
+	if (!strcmp(cmd, "learn") && optind < argc && !strcmp(argv[optind], "--clear"))
+		return request(path, flags, "learn-clear", argc - optind - 1,
+			       (const char *const *)argv + optind + 1, false);
+	if (!strcmp(cmd, "learn") && argc - optind > 1) {
+		fprintf(stderr, "usage: ipautofwctl learn %s\n", c->args);
+		return 2;
+	}
 	return request(path, flags, cmd, argc - optind, (const char *const *)argv + optind, false);
 }

@@ -541,6 +541,42 @@ static int cmd_disable(struct daemon *d, const struct ctl_request *req, struct d
 	return cmd_switch(d, req, out, false);
 }
 
+static int cmd_learn(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	char w[WORD_MAX];
+	int r;
+
+	if (req->argc > 1) {
+		dynbuf_printf(out, "usage: learn [RULE]\n");
+		return CTLPROTO_USAGE;
+	}
+	r = learn_report(&d->learn, d->eng.cfg, req->argc ? req->argv[0] : NULL, now_ms(),
+			 req->flags & CTLPROTO_JSON, out);
+	if (r == -ENOENT) {
+		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
+		return CTLPROTO_FAILED;
+	}
+	return r < 0 ? CTLPROTO_FAILED : CTLPROTO_OK;
+}
+
+static int cmd_learn_clear(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+{
+	char w[WORD_MAX];
+	size_t n;
+
+	if (req->argc > 1) {
+		dynbuf_printf(out, "usage: learn --clear [RULE]\n");
+		return CTLPROTO_USAGE;
+	}
+	if (req->argc && !config_find_rule(d->eng.cfg, req->argv[0])) {
+		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
+		return CTLPROTO_FAILED;
+	}
+	n = learn_clear(&d->learn, req->argc ? req->argv[0] : NULL);
+	dynbuf_printf(out, "%zu record%s cleared\n", n, n == 1 ? "" : "s");
+	return CTLPROTO_OK;
+}
+
 static int cmd_monitor(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
@@ -572,6 +608,8 @@ static const struct command commands[] = {
 	{ "rules", false, cmd_rules },
 	{ "status", false, cmd_status },
 	{ "monitor", false, cmd_monitor },
+	{ "learn", false, cmd_learn },
+	{ "learn-clear", true, cmd_learn_clear },
 	{ "reload", true, cmd_reload },
 	{ "add", true, cmd_add },
 	{ "del", true, cmd_del },

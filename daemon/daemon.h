@@ -6,6 +6,7 @@
 
 #include "conntrack.h"
 #include "engine.h"
+#include "learn.h"
 #include "heap.h"
 #include "netlink.h"
 #include "json.h"
@@ -67,6 +68,11 @@ struct daemon {
 	struct watch ctl_w;
 	struct nftsock nft;
 	struct mnl_socket *nflog;
+	struct mnl_socket *learn_nflog;	/* learn mode's NFLOG group */
+	struct watch learn_w;
+	struct learn learn;
+	uint16_t learn_group;
+	bool table_learn;		/* the table has learn mode's rules */
 	struct mnl_socket *rtnl;
 	struct mnl_socket *mon;		/* nf_tables events: someone else touching our table */
 	bool mon_foreign;		/* our table changed in the transaction being read */
@@ -151,6 +157,16 @@ void rails_status(struct daemon *d, struct json *j, struct dynbuf *out);
 /* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */
 int rails_warnings(struct daemon *d, struct dynbuf *out);
 
+/* learnd.c: the daemon's side of learn mode (the logic is lib/learn.c) */
+int learnd_open(struct daemon *d);
+void learnd_close(struct daemon *d);
+/* A trigger's outcome: its peer is listed (or, taken over, the old host's go). */
+void learnd_event(struct daemon *d, const struct engine_event *ev);
+/* A forwarding closed: its contacts go. */
+void learnd_closed(struct daemon *d, const struct fwd *f);
+/* After a configuration change: records of rules gone go; true if the table must be re-created. */
+bool learnd_config(struct daemon *d);
+
 /* events.c: the live events of `ipautofwctl monitor`, each a no-op without a monitor */
 struct event;
 void events_engine(struct daemon *d, const struct engine_event *ev);
@@ -159,6 +175,7 @@ void events_fwd(struct daemon *d, int kind, const struct fwd *f);
 void events_forged(struct daemon *d, const struct nflog_pkt *pkt, const char *reason,
 		   const char *indev);
 void events_reloaded(struct daemon *d);
+void events_learned(struct daemon *d, const struct learn_record *rec, uint16_t port);
 
 /* Listen on d->sockpath, or on FD (>= 0) handed over by a re-exec. */
 int control_listen(struct daemon *d, int fd);

@@ -96,3 +96,15 @@ void events_reloaded(struct daemon *d)
 	if (d->n_monitors)
 		send_event(d, &e);
 }
+
+void events_learned(struct daemon *d, const struct learn_record *rec, uint16_t port)
+{
+	struct event e = { .kind = EVENT_LEARNED, .af = rec->af, .host = rec->host, .has_peer = true,
+			   .peer = rec->peer, .proto = rec->proto, .port = port };
+
+	if (!d->n_monitors)
+		return;
+	e.rule = d->eng.cfg ? config_find_rule(d->eng.cfg, rec->rule) : NULL;
+	if (e.rule)
+		send_event(d, &e);
+}

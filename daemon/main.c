@@ -118,6 +118,7 @@ static void log_closed(const struct fwd *f, void *data)
 	char host[INET6_ADDRSTRLEN];
 
 	ct_jobs_closed(&d->ct_jobs, f);
+	learnd_closed(d, f);
 	events_fwd(d, EVENT_CLOSED, f);
 	if (!f->rule->is_static)
 		log_info("%s: forwarding to %s closed", f->rule->name, fmt_addr(f->af, &f->host, host));
@@ -159,6 +160,7 @@ static int write_changes(struct daemon *d, const char *why)
 }
 
 static int reload(struct daemon *d, struct dynbuf *errors);
+static int setup_table(struct daemon *d);
 
 int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dynbuf *errors)
 {
@@ -168,6 +170,15 @@ int daemon_apply(struct daemon *d, struct config *c, const char *why, struct dyn
 	engine_set_config(&d->eng, c, now_ms(), log_closed, d);
 	d->closing = NULL;
 	d->check_ifaces = true;
+	if (learnd_config(d)) {
+		/* learn mode's rules come or go with the table: replaced in one transaction */
+		r = setup_table(d);
+		if (r < 0) {
+			dynbuf_printf(errors, "%s: re-creating the table failed: %s\n", why, strerror(-r));
+			d->rebuild = true;
+		}
+		return r;
+	}
 	r = write_changes(d, why);
 	if (r < 0)
 		dynbuf_printf(errors, "%s: writing to nftables failed: %s\n", why, strerror(-r));
@@ -275,6 +286,7 @@ static void on_event(const struct engine_event *ev, void *data)
 	char fwds[256], dur[32];
 
 	events_engine(d, ev);
+	learnd_event(d, ev);
 	if (ev->change == FWD_REFRESHED) {
 		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(f->af, &f->host, host));
 		return;
@@ -460,7 +472,6 @@ static void timer_cb(struct daemon *d, struct watch *w, uint32_t events)
 	d->timer_next = 0;	/* disarmed now */
 }
 
-static int setup_table(struct daemon *d);
 
 static void end_of_turn(struct daemon *d)
 {
@@ -490,6 +501,11 @@ static void end_of_turn(struct daemon *d)
 		free(f);
 	}
 	r = engine_write_pending(&d->eng, &d->batch, now, on_assigned, d);
+	if (r >= 0) {
+		int k = learn_write_pending(&d->learn, &d->batch, now);
+
+		r = k < 0 ? k : r + k;
+	}
 	if (r > 0) {
 		if (commit(d, "update") == 0) {
 			uint64_t t = now_us();
@@ -621,6 +637,8 @@ static int setup_table(struct daemon *d)
 
 		nlbatch_reset(&d->batch);
 		r = engine_write_table(&d->eng, &d->batch, d->group, flags[i], now_ms());
+		if (r == 0)
+			r = learn_write_all(&d->learn, &d->batch, now_ms());
 		if (r < 0)
 			break;
 		r = nftsock_commit(&d->nft, &d->batch, &what);
@@ -645,6 +663,8 @@ static int setup_table(struct daemon *d)
 	}
 	if (r < 0)
 		log_err("cannot create table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
+	else
+		d->table_learn = d->eng.cfg->learn;
 	nlbatch_reset(&d->batch);
 	return r;
 }
@@ -671,6 +691,7 @@ static void usage(FILE *f)
 		"                          /etc/ipautofw.d /run/ipautofw.d /usr/lib/ipautofw.d)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
 		"  -g, --nflog-group N     NFLOG group for trigger packets (default %d)\n"
+		"      --learn-group N     NFLOG group of learn mode (default: the one after -g)\n"
 		"      --socket-group NAME group that may use read commands on the control\n"
 		"                          socket (default: ipautofw if it exists, else root)\n"
 		"      --no-owner          do not own the table: nft may inspect and change it\n"
@@ -688,13 +709,14 @@ static void usage(FILE *f)
 }
 
 /* --dry-run: what the daemon would load at start, built like it, printed */
-static int print_ruleset(struct config *cfg, uint16_t group)
+static int print_ruleset(struct config *cfg, uint16_t group, uint16_t learn_group)
 {
 	struct dynbuf out = { 0 };
 	struct engine e;
 	int r;
 
 	engine_init(&e);
+	e.learn_group = learn_group;
 	engine_set_config(&e, cfg, 0, NULL, NULL);
 	r = engine_ruleset_text(&e, group, 0, &out);
 	if (r == 0)
@@ -747,6 +769,7 @@ int main(int argc, char **argv)
 		{ "config-dir", required_argument, NULL, 'C' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "nflog-group", required_argument, NULL, 'g' },
+		{ "learn-group", required_argument, NULL, 'L' },
 		{ "socket-group", required_argument, NULL, 'G' },
 		{ "no-owner", no_argument, NULL, 'O' },
 		{ "no-persist", no_argument, NULL, 'P' },
@@ -767,7 +790,7 @@ int main(int argc, char **argv)
 	size_t n_dirs = 0;
 	struct dynbuf errors = { 0 }, log_lines = { 0 };
 	struct config *cfg;
-	int opt, r, ready_fd = -1, nerr;
+	int opt, r, ready_fd = -1, nerr, learn_group = -1;
 	sigset_t mask;
 	char *end;
 
@@ -789,14 +812,18 @@ int main(int argc, char **argv)
 		case 's':
 			d->sockpath = optarg;
 			break;
-		case 'g': {
+		case 'g':
+		case 'L': {
 			unsigned long g = strtoul(optarg, &end, 10);
 
 			if (*end || !optarg[0] || g > 65535) {
 				fprintf(stderr, "ipautofwd: invalid NFLOG group '%s' (0-65535)\n", optarg);
 				return 2;
 			}
-			d->group = g;
+			if (opt == 'g')
+				d->group = g;
+			else
+				learn_group = g;
 			break;
 		}
 		case 'G':
@@ -836,6 +863,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	d->learn_group = learn_group >= 0 ? learn_group : d->group < 65535 ? d->group + 1 : d->group - 1;
+	if (d->learn_group == d->group) {
+		fprintf(stderr, "ipautofwd: the learn group must differ from the NFLOG group (%u)\n", d->group);
+		return 2;
+	}
 	if (n_dirs) {
 		d->confdirs = dirs;
 		d->n_confdirs = n_dirs;
@@ -853,7 +885,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (dry_run)
-			return print_ruleset(cfg, d->group);
+			return print_ruleset(cfg, d->group, d->learn_group);
 		printf("configuration OK: %zu rule%s\n", cfg->n_rules, cfg->n_rules == 1 ? "" : "s");
 		config_free(cfg);
 		return 0;
@@ -900,6 +932,8 @@ int main(int argc, char **argv)
 	d->ctl_w.fd = -1;
 	d->spare_fd = -1;
 	engine_init(&d->eng);
+	d->eng.learn_group = d->learn_group;
+	learn_init(&d->learn);
 	nlbatch_init(&d->batch, time(NULL));
 	r = rtnl_default_wan(&d->eng.auto_wan);
 	if (r < 0)
@@ -922,6 +956,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_set_config(&d->eng, cfg, now_ms(), NULL, NULL);
+	learn_set_enabled(&d->learn, cfg->learn);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -965,6 +1000,10 @@ int main(int argc, char **argv)
 		control_close(d);
 		return 1;
 	}
+	r = learnd_open(d);
+	if (r < 0)
+		log_warn("cannot bind NFLOG group %u for learn mode: %s (choose one with --learn-group); "
+			 "nothing will be learned", d->learn_group, strerror(-r));
 	adopt(d);
 	if (setup_table(d) < 0) {
 		control_close(d);
@@ -1043,6 +1082,7 @@ int main(int argc, char **argv)
 	if (d->mon)
 		mnl_socket_close(d->mon);
 	mnl_socket_close(d->nflog);
+	learnd_close(d);
 	ct_worker_stop(d->ct);
 	free(d->ct_jobs.v);
 	nftsock_close(&d->nft);

@@ -133,6 +133,8 @@ void rails_resync(struct daemon *d, uint64_t now)
 	nlbatch_reset(&d->batch);
 	r = engine_write_all(&d->eng, &d->batch, now);
 	if (r == 0)
+		r = learn_write_all(&d->learn, &d->batch, now);
+	if (r == 0)
 		r = nftsock_commit(&d->nft, &d->batch, &what);
 	nlbatch_reset(&d->batch);
 	if (r == 0) {

@@ -51,6 +51,7 @@ struct config *config_new(void)
 	c->pinhole_mask = CONFIG_MARK_DEFAULT;
 	c->max_per_host = CONFIG_MAX_PER_HOST_DEFAULT;
 	c->max_forwardings = CONFIG_MAX_FORWARDINGS_DEFAULT;
+	c->learn = true;
 	return c;
 }
 
@@ -833,31 +834,32 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 	c->pinhole_mask = m;
 }
 
-static void parse_guard(struct parser *p, const struct token *toks, size_t n,
-			const struct token *end)
+/* NAME on|off, once: pinhole-guard, learn */
+static void parse_onoff(struct parser *p, const struct token *toks, size_t n, const struct token *end,
+			bool *val, struct srcloc *loc)
 {
-	struct config *c = p->c;
-	char where[300];
+	char name[32], where[300];
 
+	snprintf(name, sizeof(name), "%.*s", (int)toks[0].len, toks[0].s);
 	if (n != 2) {
-		diag(p, n < 2 ? end : &toks[2], n < 2 ? "'pinhole-guard' needs on or off" :
-		     "unexpected word after 'pinhole-guard on|off'");
+		diag(p, n < 2 ? end : &toks[2], n < 2 ? "'%s' needs on or off" :
+		     "unexpected word after '%s on|off'", name);
 		return;
 	}
 	if (!tok_is(&toks[1], "on") && !tok_is(&toks[1], "off")) {
-		diag(p, &toks[1], "invalid value '%.*s' for 'pinhole-guard' (expected on or off)",
-		     (int)toks[1].len, toks[1].s);
+		diag(p, &toks[1], "invalid value '%.*s' for '%s' (expected on or off)",
+		     (int)toks[1].len, toks[1].s, name);
 		return;
 	}
-	if (c->guard_loc.line) {
-		describe_loc(&c->guard_loc, where, sizeof(where));
-		diag(p, &toks[0], "'pinhole-guard' given twice (first at %s)", where);
+	if (loc->line) {
+		describe_loc(loc, where, sizeof(where));
+		diag(p, &toks[0], "'%s' given twice (first at %s)", name, where);
 		return;
 	}
-	c->pinhole_guard = tok_is(&toks[1], "on");
-	c->guard_loc.file = p->file;
-	c->guard_loc.line = toks[0].line;
-	c->guard_loc.col = toks[0].col;
+	*val = tok_is(&toks[1], "on");
+	loc->file = p->file;
+	loc->line = toks[0].line;
+	loc->col = toks[0].col;
 }
 
 static bool set_once(struct parser *p, const struct token *kw, struct srcloc *loc)
@@ -922,7 +924,9 @@ static void parse_statement(struct parser *p, const struct token *toks, size_t n
 	else if (tok_is(&toks[0], "pinhole-mark"))
 		parse_mark(p, toks, n, end);
 	else if (tok_is(&toks[0], "pinhole-guard"))
-		parse_guard(p, toks, n, end);
+		parse_onoff(p, toks, n, end, &p->c->pinhole_guard, &p->c->guard_loc);
+	else if (tok_is(&toks[0], "learn"))
+		parse_onoff(p, toks, n, end, &p->c->learn, &p->c->learn_loc);
 	else if (tok_is(&toks[0], "allow"))
 		parse_global_allow(p, toks, n, end);
 	else if (tok_is(&toks[0], "max-per-host"))
@@ -932,7 +936,7 @@ static void parse_statement(struct parser *p, const struct token *toks, size_t n
 				   &p->c->max_forwardings_loc);
 	else
 		diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
-		     "pinhole-guard, allow, max-per-host or max-forwardings)", (int)toks[0].len, toks[0].s);
+		     "pinhole-guard, learn, allow, max-per-host or max-forwardings)", (int)toks[0].len, toks[0].s);
 }
 
 static int parse_buffer(struct config *c, const char *file, const char *text, size_t len,
@@ -1122,6 +1126,9 @@ struct config *config_dup(const struct config *src)
 	c->pinhole_guard = src->pinhole_guard;
 	c->guard_loc = src->guard_loc;
 	c->guard_loc.file = reintern(c, src->guard_loc.file);
+	c->learn = src->learn;
+	c->learn_loc = src->learn_loc;
+	c->learn_loc.file = reintern(c, src->learn_loc.file);
 	c->lan_loc.file = reintern(c, src->lan_loc.file);
 	c->wan_loc.file = reintern(c, src->wan_loc.file);
 	c->mark_loc.file = reintern(c, src->mark_loc.file);

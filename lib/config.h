@@ -32,6 +32,8 @@ struct config {
 	struct srcloc mark_loc;
 	bool pinhole_guard;	/* drop IPv6 to forward ports that no pinhole covers */
 	struct srcloc guard_loc;	/* line 0: not given */
+	bool learn;		/* learn mode (default on) */
+	struct srcloc learn_loc;	/* line 0: not given */
 	bool has_allow;
 	struct prefixlist allow;	/* sources that may trigger, unless a rule says */
 	struct srcloc allow_loc;

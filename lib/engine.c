@@ -266,6 +266,7 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 		ev.rule = r;
 		ev.af = pkt->af;
 		ev.host = pkt->saddr;
+		ev.dst = pkt->daddr;
 		if (c == FWD_REFUSED)
 			memcpy(&ev.old_host, &f->host, sizeof(f->host));
 		if (cb)
@@ -665,6 +666,8 @@ static void params(const struct engine *e, uint16_t group, struct nftobj_params 
 		.nflog_group = group,
 		.mark = e->cfg ? e->cfg->pinhole_mark : CONFIG_MARK_DEFAULT,
 		.mark_mask = e->cfg ? e->cfg->pinhole_mask : CONFIG_MARK_DEFAULT,
+		.learn = e->cfg ? e->cfg->learn : true,
+		.learn_group = e->learn_group,
 	};
 }
 

@@ -20,6 +20,7 @@ struct engine_event {
 	int af;
 	union inaddr host;	/* the trigger's source */
 	union inaddr old_host;	/* FWD_TAKEN_OVER, FWD_REFUSED: the holder */
+	union inaddr dst;	/* the trigger's destination: the peer the host contacted */
 };
 
 typedef void (*engine_event_cb)(const struct engine_event *ev, void *data);
@@ -47,6 +48,7 @@ struct engine {
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
 	uint32_t fwd_set_size;		/* as last written to the kernel */
 	uint64_t *last_trigger;		/* per rule of cfg (same index): when it last fired, 0 never */
+	uint16_t learn_group;		/* NFLOG group of learn mode's log rules */
 };
 
 void engine_init(struct engine *e);
@@ -138,7 +140,8 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now);
 /*
  * The whole table in one transaction: table inet ipautofw replaced (with
  * FLAGS, NFTOBJ_TABLE_F_*), its sets, chains and rules (triggers logged to
- * NFLOG group GROUP), and the whole state.
+ * NFLOG group GROUP, learn mode's connections to e->learn_group unless
+ * `learn off`), and the whole state (the learn sets left empty).
  */
 int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32_t flags,
 		       uint64_t now);

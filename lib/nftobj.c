@@ -19,13 +19,18 @@
  *     iifname @wanif fib daddr type local meta nfproto ipv4
  *       dnat ip to meta l4proto . th dport map @fwd4
  *     ... dnat ip to ip saddr . meta l4proto . th dport map @fwd4p
+ *     ip saddr @learn4 iifname @wanif fib daddr type local
+ *       limit rate R/second burst B packets log group L snaplen 128 queue-threshold 1
  *   chain pinhole (filter forward, priority NFTOBJ_PRIO_FIRST):
  *     iifname @wanif ct state new meta nfproto ipv6
  *       ip6 daddr . meta l4proto . th dport @pin6 meta mark set mark and ~M or V
  *     ... ip6 daddr . ip6 saddr . meta l4proto . th dport @pin6p ...
+ *     ct state new ip6 saddr . ip6 daddr @learn6 iifname @wanif meta mark and M != V
+ *       limit rate R/second burst B packets log group L snaplen 128 queue-threshold 1
  *     iifname @wanif ct state new meta nfproto ipv6 meta mark and M != V
  *       meta l4proto . th dport @guard6 drop
- * (guard6 is empty unless `pinhole-guard on`.)
+ * (guard6 is empty unless `pinhole-guard on`; the learn rules are there
+ * unless `learn off`.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,6 +74,8 @@ struct setdef {
 	uint8_t fields[4];	/* field lengths in bytes; 0 ends (or a plain key) */
 	bool map;
 	bool timeout;
+	bool hash;		/* single keys, no intervals */
+	uint32_t size;		/* a fixed size (0: none, or the forwarding sets' size) */
 	uint32_t data_type;
 	uint32_t data_len;
 };
@@ -101,6 +108,11 @@ static const struct setdef sets[NFTOBJ__SETS] = {
 			   .key_type = TYPE_IPADDR, .key_len = 4 },
 	[NFTOBJ_RATE6] = { .name = "rate6", .dynamic = true, .timeout_ms = 10000,
 			   .key_type = TYPE_IP6ADDR, .key_len = 16 },
+	[NFTOBJ_LEARN4] = { .name = "learn4", .key_type = TYPE_IPADDR, .key_len = 4, .timeout = true,
+			    .hash = true, .size = NFTOBJ_LEARN_SET_SIZE },
+	[NFTOBJ_LEARN6] = { .name = "learn6", .key_type = (TYPE_IP6ADDR << 6) | TYPE_IP6ADDR,
+			    .key_len = 32, .fields = { 16, 16 }, .timeout = true, .hash = true,
+			    .size = NFTOBJ_LEARN_SET_SIZE },
 };
 
 static const char *const counters[NFTOBJ__COUNTERS] = {
@@ -183,7 +195,7 @@ static struct nftnl_set *set_object(enum nftobj_set id, uint32_t size)
 {
 	const struct setdef *d = &sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
-	uint32_t flags = d->dynamic ? NFT_SET_TIMEOUT | NFT_SET_EVAL : NFT_SET_INTERVAL;
+	uint32_t flags = d->dynamic ? NFT_SET_TIMEOUT | NFT_SET_EVAL : d->hash ? 0 : NFT_SET_INTERVAL;
 	size_t nfields = 0;
 
 	if (!s)
@@ -196,6 +208,8 @@ static struct nftnl_set *set_object(enum nftobj_set id, uint32_t size)
 		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, d->timeout_ms);
 		size = NFTOBJ_RATE_SET_SIZE;
 	}
+	if (d->size)
+		size = d->size;
 	if (size)
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	if (d->map)
@@ -943,31 +957,75 @@ static void rule_guard(struct rb *b, const struct nftobj_params *p, int unused)
 	st_verdict(b, NF_DROP, NULL);
 }
 
-/* Every rule, in the order of their chains' listings. */
+/* limit rate R/second burst B packets log group G ...: learn mode's log, bounded */
+static void st_learn_log(struct rb *b, const struct nftobj_params *p)
+{
+	e_add(b, st_limit(b, NFTOBJ_LEARN_RATE, NFTOBJ_LEARN_BURST, false));
+	st_log(b, p->learn_group, NULL);
+}
+
+/*
+ * Learn mode, IPv4: after the DNAT rules, so only what no forwarding
+ * took: a new connection to the router's own address from a peer listed
+ * in @learn4. The lookup comes first: for anyone else that is all it costs.
+ */
+static void rule_learn4(struct rb *b, const struct nftobj_params *p, int unused)
+{
+	st_nfproto(b, false, true);
+	say(b, "ip saddr @%s", sets[NFTOBJ_LEARN4].name);
+	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+	e_lookup(b, NFT_REG_1, NFTOBJ_LEARN4, false, -1);
+	st_wanif(b, false, false);
+	st_local_daddr(b);
+	st_learn_log(b, p);
+}
+
+/*
+ * Learn mode, IPv6: after the pinhole rules, a new connection from a peer
+ * listed in @learn6 to the host that contacted it, that no pinhole marked.
+ * Other packets pay a conntrack state test, new ones one lookup more.
+ */
+static void rule_learn6(struct rb *b, const struct nftobj_params *p, int unused)
+{
+	st_ct_new(b);
+	st_nfproto(b, true, true);
+	say(b, "ip6 saddr . ip6 daddr @%s", sets[NFTOBJ_LEARN6].name);
+	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
+	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_2);
+	e_lookup(b, NFT_REG_1, NFTOBJ_LEARN6, false, -1);
+	st_wanif(b, false, false);
+	st_mark_unset(b, p->mark, p->mark_mask);
+	st_learn_log(b, p);
+}
+
+/* Every rule, in the order of their chains' listings; LEARN ones only with learn mode on. */
 static const struct ruledef {
 	int chain;
 	void (*build)(struct rb *b, const struct nftobj_params *p, int arg);
 	int arg;
 	const char *what;
+	bool learn;
 } rules[] = {
-	{ CHAIN_TRIGGER, rule_trigger, 0, "add trigger rule (ipv4)" },
-	{ CHAIN_TRIGGER, rule_trigger, 1, "add trigger rule (ipv6)" },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_REVERSE_PATH, "add trigger4 rule (reverse path)" },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_ADDRESS_TYPE, "add trigger4 rule (address type)" },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_RATE, "add trigger4 rule (rate limit)" },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_LOG, "add trigger4 rule (log)" },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_REVERSE_PATH, "add trigger6 rule (reverse path)" },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_ADDRESS_TYPE, "add trigger6 rule (address type)" },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_RATE, "add trigger6 rule (rate limit)" },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_LOG, "add trigger6 rule (log)" },
-	{ CHAIN_TRIG_LOG, rule_log, 0, "add log rule" },
-	{ CHAIN_TRIG_FORGED, rule_forged, 0, "add forged rule" },
-	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_FWD4, "add dnat rule (fwd4)" },
-	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_FWD4P, "add dnat rule (fwd4p)" },
-	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_REDIR4, "add dnat rule (redir4)" },
-	{ CHAIN_PINHOLE, rule_pinhole, 0, "add pinhole rule" },
-	{ CHAIN_PINHOLE, rule_pinhole, 1, "add pinhole rule (peer)" },
-	{ CHAIN_PINHOLE, rule_guard, 0, "add pinhole-guard rule" },
+	{ CHAIN_TRIGGER, rule_trigger, 0, "add trigger rule (ipv4)", false },
+	{ CHAIN_TRIGGER, rule_trigger, 1, "add trigger rule (ipv6)", false },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_REVERSE_PATH, "add trigger4 rule (reverse path)", false },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_ADDRESS_TYPE, "add trigger4 rule (address type)", false },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_RATE, "add trigger4 rule (rate limit)", false },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_LOG, "add trigger4 rule (log)", false },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_REVERSE_PATH, "add trigger6 rule (reverse path)", false },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_ADDRESS_TYPE, "add trigger6 rule (address type)", false },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_RATE, "add trigger6 rule (rate limit)", false },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_LOG, "add trigger6 rule (log)", false },
+	{ CHAIN_TRIG_LOG, rule_log, 0, "add log rule", false },
+	{ CHAIN_TRIG_FORGED, rule_forged, 0, "add forged rule", false },
+	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_FWD4, "add dnat rule (fwd4)", false },
+	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_FWD4P, "add dnat rule (fwd4p)", false },
+	{ CHAIN_PREROUTING, rule_dnat, NFTOBJ_REDIR4, "add dnat rule (redir4)", false },
+	{ CHAIN_PREROUTING, rule_learn4, 0, "add learn rule (ipv4)", true },
+	{ CHAIN_PINHOLE, rule_pinhole, 0, "add pinhole rule", false },
+	{ CHAIN_PINHOLE, rule_pinhole, 1, "add pinhole rule (peer)", false },
+	{ CHAIN_PINHOLE, rule_learn6, 0, "add learn rule (ipv6)", true },
+	{ CHAIN_PINHOLE, rule_guard, 0, "add pinhole-guard rule", false },
 };
 
 static int add_rule(struct nlbatch *b, const struct nftobj_params *p, const struct ruledef *d)
@@ -1001,7 +1059,8 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 	for (size_t i = 0; i < ARRAY_SIZE(chains) && r == 0; i++)
 		r = add_chain(b, &chains[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(rules) && r == 0; i++)
-		r = add_rule(b, p, &rules[i]);
+		if (!rules[i].learn || p->learn)
+			r = add_rule(b, p, &rules[i]);
 	return r;
 }
 
@@ -1160,6 +1219,21 @@ size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nfto
 		}
 	}
 	return n;
+}
+
+enum nftobj_set nftobj_learn_elem(int af, const union inaddr *peer, const union inaddr *host,
+				  uint64_t timeout_ms, uint64_t expiration_ms, struct nftobj_elem *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (af == AF_INET) {
+		put_field(out->key, 0, &peer->v4, 4);
+	} else {
+		put_field(out->key, 0, &peer->v6, 16);
+		put_field(out->key, 16, &host->v6, 16);
+	}
+	out->timeout_ms = timeout_ms;
+	out->expiration_ms = expiration_ms;
+	return af == AF_INET ? NFTOBJ_LEARN4 : NFTOBJ_LEARN6;
 }
 
 static int get_proto_port(const uint8_t *k, uint8_t *proto, uint16_t *port)
@@ -1609,7 +1683,7 @@ static void text_chain(struct dynbuf *out, const struct nftobj_params *p, int id
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		struct rb rb = { .text = out };
 
-		if (rules[i].chain != id)
+		if (rules[i].chain != id || (rules[i].learn && !p->learn))
 			continue;
 		dynbuf_printf(out, "\t\t");
 		rules[i].build(&rb, p, rules[i].arg);

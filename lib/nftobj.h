@@ -48,6 +48,9 @@ enum nftobj_set {
 	/* filled by the trigger rules themselves: a log rate limit per host (IPv4 address, IPv6 /64) */
 	NFTOBJ_RATE4,
 	NFTOBJ_RATE6,
+	/* learn mode: peers whose new inbound connections that nothing forwards are logged */
+	NFTOBJ_LEARN4,		/* ipv4_addr(peer), timeout */
+	NFTOBJ_LEARN6,		/* ipv6_addr(peer) . ipv6_addr(host), timeout */
 	NFTOBJ__SETS,
 };
 
@@ -63,6 +66,15 @@ enum nftobj_counter {
 #define NFTOBJ_FORGED_LOG_RATE 10
 /* Elements of each rate limiter set (the kernel refuses more). */
 #define NFTOBJ_RATE_SET_SIZE 65536
+/*
+ * Elements of each learn set: far more than the daemon lists at once
+ * (LEARN_PEERS_MAX), so that elements that expired but are not yet
+ * collected never make an add fail (and with it the whole transaction).
+ */
+#define NFTOBJ_LEARN_SET_SIZE 65536
+/* Connections learn mode logs per second, and the burst above that. */
+#define NFTOBJ_LEARN_RATE 100
+#define NFTOBJ_LEARN_BURST 200
 
 #define NFTOBJ_KEY_MAX 40
 
@@ -104,6 +116,8 @@ struct nftobj_params {
 	uint16_t nflog_group;
 	uint32_t mark;
 	uint32_t mark_mask;
+	bool learn;		/* learn mode's log rules */
+	uint16_t learn_group;	/* their NFLOG group */
 };
 
 const char *nftobj_set_name(enum nftobj_set s);
@@ -146,6 +160,13 @@ size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nfto
 int nftobj_decode_fwd(enum nftobj_set s, const void *key, size_t key_len, const void *key_end,
 		      size_t key_end_len, const void *data, size_t data_len,
 		      struct nftobj_fwd_elem *ret);
+
+/*
+ * The learn set element for PEER (IPv6: connecting to HOST), lasting
+ * EXPIRATION_MS of TIMEOUT_MS (both 0 for a delete); returns its set.
+ */
+enum nftobj_set nftobj_learn_elem(int af, const union inaddr *peer, const union inaddr *host,
+				  uint64_t timeout_ms, uint64_t expiration_ms, struct nftobj_elem *out);
 
 /* Interval elements (start/end pairs, merged) matching any of the names. */
 int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n);

@@ -29,6 +29,8 @@ trigger "$LAN1" tcp 7070
 check "opened" wait_for opened seen opened '.rule == "ra" and .host == "192.168.7.2" and .forwards == ["6970-7170/udp"] and .timeout == 300'
 trigger "$LAN1" tcp 7070
 check "refreshed" wait_for refreshed seen refreshed '.rule == "ra" and .host == "192.168.7.2"'
+"$NSPROBE" spray "$WAN" 203.0.113.9 203.0.113.1 1024 1024 >/dev/null
+check "learned" wait_for learned seen learned '.rule == "ra" and .host == "192.168.7.2" and .peer == "203.0.113.9" and .port == 1024 and .proto == "udp"'
 trigger "$LAN2" tcp 7070
 check "taken_over, with the old host" wait_for taken seen taken_over '.rule == "ra" and .host == "192.168.7.3" and .old_host == "192.168.7.2"'
 trigger "$LAN1" tcp 7071
@@ -56,7 +58,7 @@ check "del rt" ctl del rt
 check "closed (del)" wait_for del seen closed '.rule == "rt" and .reason == "del"'
 
 # the order: each of these after the one before (other events may come between)
-want='opened ra|refreshed ra|taken_over ra|opened ex|refused ex|opened capped|refused capped|forged null|opened short|expired short|closed ra|reloaded null|closed ex|opened rt|closed rt'
+want='opened ra|refreshed ra|learned ra|taken_over ra|opened ex|refused ex|opened capped|refused capped|forged null|opened short|expired short|closed ra|reloaded null|closed ex|opened rt|closed rt'
 got=$(jq -r '"\(.event) \(.rule)"' "$TMP/mon.json" | tr '\n' '|')
 in_order() {
 	local rest="|$got" w
@@ -70,7 +72,7 @@ in_order() {
 }
 check "every kind, in order" in_order
 check "every line is one JSON object with event, rule and host" jq -e -s 'all(.[]; has("event") and has("rule") and has("host") and has("time"))' "$TMP/mon.json"
-check "the text monitor printed the same kinds" sh -c "for k in opened refreshed taken_over refused forged expired closed reloaded; do grep -q \" \$k \" '$TMP/mon.txt' || exit 1; done"
+check "the text monitor printed the same kinds" sh -c "for k in opened refreshed learned taken_over refused forged expired closed reloaded; do grep -q \" \$k \" '$TMP/mon.txt' || exit 1; done"
 check "a text line reads as a sentence" grep -Eq '^[0-9:.]+ taken_over ra: 6970-7170/udp to 192.168.7.3, 5m, taken from 192.168.7.2$' "$TMP/mon.txt"
 
 # a member of the socket's group may monitor

@@ -18,6 +18,10 @@
  *       each of PEERS consecutive destinations: COUNT x PEERS new flows
  *   nsprobe flood NS SRC DST_FIRST PEERS PORT RATE DURATION_MS
  *       new UDP flows from SRC (a fresh source port each) at RATE per second
+ *   nsprobe spray NS SRC DST PORT_FIRST PORT_LAST [COUNT]
+ *       UDP datagrams from SRC (v4 or v6) to DST, one to each port in turn,
+ *       COUNT in all (default: one per port); every pass over the ports
+ *       from a fresh source port, so each datagram is a new flow
  *   nsprobe blast FROM_NS DST PORT SPORT DURATION_MS
  *       one UDP flow as fast as it goes (sendmmsg); prints packets sent
  *   nsprobe count NS PORT DURATION_MS
@@ -316,6 +320,40 @@ static int cmd_burst(char **argv)
 		close(fd);
 	}
 	printf("sent %d triggers in %llu us\n", count * peers, (unsigned long long)(now_us() - t0));
+	return 0;
+}
+
+static int cmd_spray(char **argv, int argc)
+{
+	unsigned lo = atoi(argv[3]), hi = atoi(argv[4]);
+	long count = argc > 5 ? atol(argv[5]) : (long)(hi - lo + 1), sent = 0;
+	struct sockaddr_storage src, dst;
+	socklen_t slen, dlen;
+	int af = addr_of(argv[1], 0, &src, &slen);
+
+	addr_of(argv[2], 0, &dst, &dlen);
+	if (lo > hi || hi > 65535 || count < 0) {
+		fprintf(stderr, "nsprobe: bad spray\n");
+		return 2;
+	}
+	enter(ns_fd(argv[0]));
+	while (sent < count) {
+		int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || bind(fd, (struct sockaddr *)&src, slen) < 0) {
+			perror("nsprobe: spray");
+			return 2;
+		}
+		for (unsigned p = lo; p <= hi && sent < count; p++, sent++) {
+			if (af == AF_INET)
+				((struct sockaddr_in *)&dst)->sin_port = htons(p);
+			else
+				((struct sockaddr_in6 *)&dst)->sin6_port = htons(p);
+			sendto(fd, "learn", 5, 0, (struct sockaddr *)&dst, dlen);
+		}
+		close(fd);
+	}
+	printf("spray: %ld datagrams\n", sent);
 	return 0;
 }
 
@@ -817,6 +855,8 @@ int main(int argc, char **argv)
 		return cmd_count(argv + 2);
 	if (argc == 8 && !strcmp(argv[1], "burst"))
 		return cmd_burst(argv + 2);
+	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "spray"))
+		return cmd_spray(argv + 2, argc - 2);
 	if (argc == 9 && !strcmp(argv[1], "flood"))
 		return cmd_flood(argv + 2);
 	if (argc == 7 && !strcmp(argv[1], "stream"))

@@ -226,7 +226,7 @@ static void test_errors(void)
 		{ "wan et*h0\n", "t.conf:1:5: error: invalid interface name 'et*h0'" },
 		{ "frobnicate 1\n",
 		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan, "
-		  "pinhole-mark, pinhole-guard, allow, max-per-host or max-forwardings)" },
+		  "pinhole-mark, pinhole-guard, learn, allow, max-per-host or max-forwardings)" },
 		{ "max-forwardings 100\nmax-forwardings 200\n",
 		  "t.conf:2:1: error: 'max-forwardings' given twice (first at t.conf:1:1)" },
 		{ "max-per-host 1\n\nmax-per-host 1\n",
@@ -320,7 +320,7 @@ static void test_error_lines(void)
 	CHECK_INT(c->n_errors, 2);
 	CHECK_STR(c->error_lines.data,
 		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
-		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark, pinhole-guard, allow, max-per-host or max-forwardings)\n");
+		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark, pinhole-guard, learn, allow, max-per-host or max-forwardings)\n");
 	config_free(c);
 }
 
@@ -418,6 +418,33 @@ static void test_pinhole_guard(void)
 	c = parse("pinhole-guard off\n");
 	CHECK_INT(c->n_errors, 0);
 	CHECK(!c->pinhole_guard);
+	config_free(c);
+}
+
+static void test_learn(void)
+{
+	struct config *c = parse("rule a trigger 1/tcp forward 2/tcp\n"), *d;
+
+	CHECK(c->learn);
+	config_free(c);
+	c = parse("learn off\n");
+	CHECK_INT(c->n_errors, 0);
+	CHECK(!c->learn);
+	d = config_dup(c);
+	CHECK(d && !d->learn && d->learn_loc.line == 1);
+	config_free(d);
+	config_free(c);
+	c = parse("learn on\nlearn off\n");
+	CHECK(strstr(c->errors.data, "t.conf:2:1: error: 'learn' given twice (first at t.conf:1:1)"));
+	config_free(c);
+	c = parse("learn maybe\n");
+	CHECK(strstr(c->errors.data, "t.conf:1:7: error: invalid value 'maybe' for 'learn' (expected on or off)"));
+	config_free(c);
+	c = parse("learn\n");
+	CHECK(strstr(c->errors.data, "t.conf:1:6: error: 'learn' needs on or off"));
+	config_free(c);
+	c = parse("learn on off\n");
+	CHECK(strstr(c->errors.data, "t.conf:1:10: error: unexpected word after 'learn on|off'"));
 	config_free(c);
 }
 
@@ -538,5 +565,5 @@ static void test_dropin_dirs(void)
 
 TEST_MAIN(T(test_full_example), T(test_safety_statements), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
-	  T(test_pinhole_guard), T(test_rule_line), T(test_disabled), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
+	  T(test_pinhole_guard), T(test_learn), T(test_rule_line), T(test_disabled), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
 	  T(test_escape))

@@ -215,15 +215,17 @@ static void test_writes(void)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
-	/* 8 flushes, the WAN set (start and end), the triggers, the static element */
-	CHECK_INT(b.n_ops, 11);
+	/* 10 flushes, the WAN set (start and end), the triggers, the static element */
+	CHECK_INT(b.n_ops, 13);
 	CHECK_STR(b.ops[0].what, "flush fwd4");
-	CHECK_STR(b.ops[5].what, "flush triggers");
-	CHECK_STR(b.ops[6].what, "flush wanif");
-	CHECK_STR(b.ops[7].what, "add 2 in wanif");
-	CHECK_STR(b.ops[8].what, "add 1 in triggers");
-	CHECK_STR(b.ops[9].what, "flush guard6");	/* pinhole-guard off: left empty */
-	CHECK_STR(b.ops[10].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[5].what, "flush learn4");	/* learn_write_all fills them */
+	CHECK_STR(b.ops[6].what, "flush learn6");
+	CHECK_STR(b.ops[7].what, "flush triggers");
+	CHECK_STR(b.ops[8].what, "flush wanif");
+	CHECK_STR(b.ops[9].what, "add 2 in wanif");
+	CHECK_STR(b.ops[10].what, "add 1 in triggers");
+	CHECK_STR(b.ops[11].what, "flush guard6");	/* pinhole-guard off: left empty */
+	CHECK_STR(b.ops[12].what, "add 1 in fwd4");
 
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */

@@ -175,31 +175,33 @@ static void test_skeleton(void)
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
 	/*
-	 * table, 10 sets, 2 counters, 7 chains, 18 rules (and redir4's
+	 * table, 12 sets, 2 counters, 7 chains, 18 rules (and redir4's
 	 * anonymous { tcp, udp } with its elements): never one rule per
 	 * configured rule; a trigger's way is 1 + 4 rules whatever the rules
 	 */
-	CHECK_INT(b.n_ops, 40);
+	CHECK_INT(b.n_ops, 42);
 	CHECK_STR(b.ops[1].what, "create set wanif");
 	CHECK_STR(b.ops[8].what, "create set guard6");
 	CHECK_STR(b.ops[9].what, "create set rate4");
 	CHECK_STR(b.ops[10].what, "create set rate6");
-	CHECK_STR(b.ops[11].what, "create counter forged");
-	CHECK_STR(b.ops[13].what, "create chain trigger");
-	CHECK_STR(b.ops[14].what, "create chain trigger4");
-	CHECK_STR(b.ops[21].what, "add trigger rule (ipv6)");
-	CHECK_STR(b.ops[22].what, "add trigger4 rule (reverse path)");
-	CHECK_STR(b.ops[23].what, "add trigger4 rule (address type)");
-	CHECK_STR(b.ops[24].what, "add trigger4 rule (rate limit)");
-	CHECK_STR(b.ops[25].what, "add trigger4 rule (log)");
-	CHECK_STR(b.ops[29].what, "add trigger6 rule (log)");
-	CHECK_STR(b.ops[30].what, "add log rule");
-	CHECK_STR(b.ops[31].what, "add forged rule");
-	CHECK_STR(b.ops[34].what, "create anonymous set");
-	CHECK_STR(b.ops[35].what, "add to anonymous set");
-	CHECK_STR(b.ops[36].what, "add dnat rule (redir4)");
-	CHECK_STR(b.ops[39].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 40);
+	CHECK_STR(b.ops[11].what, "create set learn4");
+	CHECK_STR(b.ops[12].what, "create set learn6");
+	CHECK_STR(b.ops[13].what, "create counter forged");
+	CHECK_STR(b.ops[15].what, "create chain trigger");
+	CHECK_STR(b.ops[16].what, "create chain trigger4");
+	CHECK_STR(b.ops[23].what, "add trigger rule (ipv6)");
+	CHECK_STR(b.ops[24].what, "add trigger4 rule (reverse path)");
+	CHECK_STR(b.ops[25].what, "add trigger4 rule (address type)");
+	CHECK_STR(b.ops[26].what, "add trigger4 rule (rate limit)");
+	CHECK_STR(b.ops[27].what, "add trigger4 rule (log)");
+	CHECK_STR(b.ops[31].what, "add trigger6 rule (log)");
+	CHECK_STR(b.ops[32].what, "add log rule");
+	CHECK_STR(b.ops[33].what, "add forged rule");
+	CHECK_STR(b.ops[36].what, "create anonymous set");
+	CHECK_STR(b.ops[37].what, "add to anonymous set");
+	CHECK_STR(b.ops[38].what, "add dnat rule (redir4)");
+	CHECK_STR(b.ops[41].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 42);
 	/* parse the fwd4 set back */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
