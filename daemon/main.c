@@ -541,6 +541,11 @@ static void end_of_turn(struct daemon *d)
 		next = cnext;
 	if (notify_watchdog_usec() && d->next_watchdog_ms < next)
 		next = d->next_watchdog_ms;
+	/* the kernel is not yet back in step: come back for it without waiting for an event */
+	if (d->rebuild)
+		next = now;
+	else if (d->resync && d->resync_after_ms < next)
+		next = d->resync_after_ms;
 	/* most turns (a trigger, a refresh) leave the earliest deadline where it was */
 	if (next == d->timer_next)
 		return;
