@@ -315,10 +315,10 @@ static const struct chaindef {
 	int32_t prio;
 } chains[CHAIN__N] = {
 	[CHAIN_TRIGGER] = { "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST },
-	[CHAIN_TRIGGER4] = { "trigger4" },
-	[CHAIN_TRIGGER6] = { "trigger6" },
-	[CHAIN_TRIG_LOG] = { "trig_log" },
-	[CHAIN_TRIG_FORGED] = { "trig_forged" },
+	[CHAIN_TRIGGER4] = { .name = "trigger4" },
+	[CHAIN_TRIGGER6] = { .name = "trigger6" },
+	[CHAIN_TRIG_LOG] = { .name = "trig_log" },
+	[CHAIN_TRIG_FORGED] = { .name = "trig_forged" },
 	[CHAIN_PREROUTING] = { "prerouting", "nat", NF_INET_PRE_ROUTING, -90 },
 	[CHAIN_PINHOLE] = { "pinhole", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_FIRST },
 };
