@@ -64,7 +64,12 @@ sys_cleanup() {
 		kill -9 "$NSPAWN_PID" 2>/dev/null
 		wait "$NSPAWN_PID" 2>/dev/null
 	fi
-	mountpoint -q "$ROOT" && umount -l "$ROOT"
+	# what systemd-nspawn leaves on a /run that is not a tmpfs
+	rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
+	if mountpoint -q "$ROOT"; then
+		rm -f "/run/systemd/nspawn/locks/inode-$(stat -c %d:%i "$ROOT")"
+		umount -l "$ROOT"
+	fi
 	rm -rf --one-file-system "$TMP"
 	exit "$rc"
 }
@@ -80,6 +85,10 @@ for d in /tmp/iafsys-*.*; do
 	p=${d#/tmp/iafsys-}
 	p=${p%%.*}
 	kill -0 "$p" 2>/dev/null || rm -rf --one-file-system "$d"
+done
+for d in /run/systemd/nspawn/propagate/iaf*; do
+	[ -d "$d" ] || continue
+	kill -0 "${d##*/iaf}" 2>/dev/null || rmdir "$d" 2>/dev/null
 done
 
 ok() {
@@ -188,7 +197,9 @@ sys_boot() {
 		--console=pipe --resolv-conf=off --timezone=off \
 		</dev/null >>"$TMP/console.log" 2>&1 &
 	NSPAWN_PID=$!
-	if ! wait_for 60 sys_find_leader; then
+	# until systemd runs there (or systemd-nspawn gave up)
+	leader_or_gone() { sys_find_leader || ! alive "$NSPAWN_PID"; }
+	if ! wait_for 60 leader_or_gone || [ -z "$LEADER" ]; then
 		echo "the container's systemd did not start:"
 		cat "$TMP/console.log"
 		exit 1
