@@ -140,20 +140,21 @@ sys_setup() {
 }
 
 # sys_build_project: the project configured as a distribution does
-# (--prefix=/usr), in $IAF_SYSTEM_BUILD (kept between runs) or a
-# temporary directory; prints the build directory
+# (--prefix=/usr): $IAF_SYSTEM_BUILD, which meson sets to its own build
+# directory when that has prefix /usr (tests/run's does) and else to one
+# kept beside it, or a temporary directory; prints the build directory
 sys_build_project() {
 	local dir=${IAF_SYSTEM_BUILD:-$TMP/build}
-	mkdir -p "$(dirname "$dir")"
+	mkdir -p "$dir"
 	(
 		flock 8
 		if [ ! -f "$dir/build.ninja" ]; then
-			rm -rf "$dir"
+			find "$dir" -mindepth 1 -delete
 			meson setup "$dir" "$SYS_SRC" --prefix=/usr >"$TMP/setup.log" 2>&1 ||
 				{ cat "$TMP/setup.log" >&2; exit 1; }
 		fi
 		meson compile -C "$dir" >"$TMP/compile.log" 2>&1 || { cat "$TMP/compile.log" >&2; exit 1; }
-	) 8>"$(dirname "$dir")/.iafsys-build.lock" || return 1
+	) 8<"$dir" || return 1
 	echo "$dir"
 }
 
