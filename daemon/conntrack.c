@@ -23,60 +23,6 @@
 #define DUMP_BUF 32768
 #define MSG_BUF 8192
 
-static void add_job(struct ct_jobs *j, const struct ct_job *job)
-{
-	for (size_t i = 0; i < j->n; i++)
-		if (!memcmp(&j->v[i], job, sizeof(*job)))
-			return;
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 16;
-		struct ct_job *v = realloc(j->v, cap * sizeof(*v));
-
-		if (!v)
-			return;	/* best effort: the flows then end at their own timeout */
-		j->v = v;
-		j->cap = cap;
-	}
-	j->v[j->n++] = *job;
-}
-
-static void add_ranges(struct ct_jobs *j, const struct fwd *f, enum ct_match m,
-		       const union inaddr *addr)
-{
-	for (size_t i = 0; i < f->rule->n_forwards; i++) {
-		const struct portrange *p = &f->rule->forwards[i];
-		struct ct_job job;
-
-		memset(&job, 0, sizeof(job));
-		job.match = m;
-		job.proto = p->proto;
-		job.lo = p->lo;
-		job.hi = p->hi;
-		if (addr)
-			job.addr.v4 = addr->v4;
-		/*
-		 * Un-NATed flows to the router on the range are stale whichever
-		 * peer sent them, so no per-peer jobs: one per range dedupes.
-		 */
-		add_job(j, &job);
-	}
-}
-
-void ct_jobs_assigned(struct ct_jobs *j, const struct fwd *f, const union inaddr *old)
-{
-	if (f->af != AF_INET)
-		return;
-	add_ranges(j, f, CT_MATCH_ORIG_DST, NULL);
-	if (old && memcmp(&old->v4, &f->host.v4, 4))
-		add_ranges(j, f, CT_MATCH_REPLY_SRC, old);
-}
-
-void ct_jobs_closed(struct ct_jobs *j, const struct fwd *f)
-{
-	if (f->af == AF_INET)
-		add_ranges(j, f, CT_MATCH_REPLY_SRC, &f->host);
-}
-
 static struct mnl_socket *ctsock_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
@@ -315,7 +261,7 @@ static void *worker_main(void *arg)
 			break;	/* the daemon is stopping */
 		if (n != sizeof(job))
 			continue;
-		add_job(&jobs, &job);
+		ct_jobs_add(&jobs, &job);
 		/*
 		 * At most one round of dumps per 100 ms: each walks the kernel's
 		 * whole table, and under a flood of new forwardings the waiting
@@ -326,7 +272,7 @@ static void *worker_main(void *arg)
 		/* gather what else is queued: one round of dumps serves it all */
 		fcntl(w->pipe[0], F_SETFL, O_NONBLOCK);
 		while (read(w->pipe[0], &job, sizeof(job)) == sizeof(job))
-			add_job(&jobs, &job);
+			ct_jobs_add(&jobs, &job);
 		fcntl(w->pipe[0], F_SETFL, 0);
 		r = ct_run(w->nl, &jobs);
 		if (r > 0)

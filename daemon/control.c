@@ -23,7 +23,8 @@
 #include "autofw.h"
 #include "ctlproto.h"
 #include "fwcheck.h"
-#include "daemon.h"
+#include "control.h"
+#include "manager.h"
 #include "event.h"
 #include "log.h"
 #include "report.h"
@@ -49,7 +50,7 @@
 struct command {
 	const char *name;
 	bool needs_root;
-	int (*fn)(struct daemon *d, const struct ctl_request *req, struct dynbuf *out);
+	int (*fn)(struct control *ctl, const struct ctl_request *req, struct dynbuf *out);
 };
 
 /* A word from a request, for a reply: escaped (no control bytes to the terminal), bounded. */
@@ -65,316 +66,67 @@ static const char *shown(const char *word, char buf[static WORD_MAX])
 	return buf;
 }
 
-static int cmd_list(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_list(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
 		dynbuf_printf(out, "usage: list\n");
 		return CTLPROTO_USAGE;
 	}
-	report_list(&d->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
+	report_list(&ctl->m->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
-static int cmd_rules(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_rules(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
 		dynbuf_printf(out, "usage: rules\n");
 		return CTLPROTO_USAGE;
 	}
-	report_rules(&d->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
+	report_rules(&ctl->m->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmd_status(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_chain *c = nftnl_chain_alloc();
-
-	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0)
-		fwcheck_add_nftnl_chain(data, c);
-	nftnl_chain_free(c);
-	return MNL_CB_OK;
-}
-
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		fwcheck_add_nftnl_rule(data, r);
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
-}
-
-static int set_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-
-	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0)
-		fwcheck_add_nftnl_set(data, s);
-	nftnl_set_free(s);
-	return MNL_CB_OK;
-}
-
-static int elems_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-
-	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
-		fwcheck_add_nftnl_elems(data, s);
-	nftnl_set_free(s);
-	return MNL_CB_OK;
-}
-
-/*
- * What the administrator's ruleset would drop: its chains, rules, and the
- * sets those rules look up, read from the kernel and checked in lib/.
- * Returns the number of warnings in *RET (to free()).
- */
-static int firewall_warnings(struct daemon *d, struct fwcheck_env *env, struct iflist *wan,
-			     struct fwcheck_warning **ret)
-{
-	const struct config *cfg = d->eng.cfg;
-	struct fwcheck fc = { 0 };
-	int n = 0;
-
-	*ret = NULL;
-	if (!cfg || engine_all_wan(&d->eng, wan) < 0)
-		return 0;
-	*env = (struct fwcheck_env){
-		.mark = cfg->pinhole_mark,
-		.mark_mask = cfg->pinhole_mask,
-		.guard = cfg->pinhole_guard,
-		.wan = wan,
-		.lan = cfg->has_lan ? &cfg->lan : NULL,
-		.rules = (const struct rule *const *)cfg->rules,
-		.n_rules = cfg->n_rules,
-		.own_table = NFTOBJ_TABLE,
-	};
-	if (nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
-	    nft_dump(NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
-	    (!fc.n_sets || nft_dump(NFT_MSG_GETSET, set_cb, &fc) == 0)) {
-		bool *wanted = calloc(fc.n_sets + 1, sizeof(*wanted));
-		bool *tried = calloc(fc.n_sets + 1, sizeof(*tried));
-		bool more = wanted && tried;
-
-		/* a verdict map's elements may lead to further chains and sets */
-		while (more && fwcheck_sets_wanted(&fc, NFTOBJ_TABLE, wanted) == 0) {
-			more = false;
-			for (size_t i = 0; i < fc.n_sets; i++) {
-				if (!wanted[i] || tried[i])
-					continue;
-				tried[i] = more = true;
-				if (nft_dump_set_elems(fc.sets[i].family, fc.sets[i].table,
-						       fc.sets[i].name, elems_cb, &fc) == 0)
-					fc.sets[i].has_elems = true;
-			}
-		}
-		free(wanted);
-		free(tried);
-		n = fwcheck_run(&fc, env, ret);
-	}
-	fwcheck_free(&fc);
-	return n < 0 ? 0 : n;
-}
-
-static void json_names(struct json *j, const char *key, const struct iflist *l)
-{
-	json_array(j, key);
-	for (size_t i = 0; i < l->n; i++)
-		json_str(j, NULL, l->names[i]);
-	json_end(j);
-}
-
-static void text_names(struct dynbuf *out, const struct iflist *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		dynbuf_printf(out, "%s", i ? "," : "");
-		dynbuf_append_escaped(out, l->names[i], strlen(l->names[i]));
-	}
-	if (!l->n)
-		dynbuf_printf(out, "none");
-}
-
-static int cmd_status(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
-{
-	struct dynbuf nowan = { 0 }, own = { 0 };
-	struct fwcheck_warning *warnings;
-	struct fwcheck_env env;
-	struct iflist wan = { 0 }, lan = { 0 }, fwan = { 0 };
-	char line[512];
-	int n_warnings;
-	const struct fwtable_stats *fs = &d->eng.fwt.stats;
-	const struct engine_stats *es = &d->eng.stats;
-	uint32_t lat[LATENCY_RING];
-	uint32_t p50 = 0, p99 = 0;
-	char up[32];
-
 	if (req->argc) {
 		dynbuf_printf(out, "usage: status\n");
 		return CTLPROTO_USAGE;
 	}
-	memcpy(lat, d->lat_us, d->lat_n * sizeof(*lat));
-	qsort(lat, d->lat_n, sizeof(*lat), cmp_u32);
-	if (d->lat_n) {
-		p50 = lat[(d->lat_n - 1) / 2];
-		p99 = lat[(d->lat_n - 1) * 99 / 100];
-	}
-	duration_format((now_ms() - d->started_ms) / 1000, up, sizeof(up));
-	if (daemon_interfaces(d, &wan, &lan) == 0 && !wan.n)
-		daemon_no_wan_warning(d, &nowan);
-	n_warnings = firewall_warnings(d, &env, &fwan, &warnings);
-	rails_warnings(d, &own);
-	iflist_clear(&fwan);
-	if (req->flags & CTLPROTO_JSON) {
-		struct json j;
-
-		json_init(&j, out);
-		json_object(&j, NULL);
-		json_array(&j, "warnings");
-		if (nowan.len)
-			json_str(&j, NULL, nowan.data);
-		for (int i = 0; i < n_warnings; i++) {
-			fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
-			json_str(&j, NULL, line);
-		}
-		for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
-			*nl = '\0';
-			json_str(&j, NULL, l);
-		}
-		dynbuf_free(&own);
-		json_end(&j);
-		dynbuf_free(&nowan);
-		free(warnings);
-		json_names(&j, "wan", &wan);
-		json_names(&j, "lan", &lan);
-		iflist_clear(&wan);
-		iflist_clear(&lan);
-		json_str(&j, "version", VERSION);
-		json_u64(&j, "uptime", (now_ms() - d->started_ms) / 1000);
-		json_u64(&j, "rules", d->eng.cfg ? d->eng.cfg->n_rules : 0);
-		json_u64(&j, "forwardings", d->eng.fwt.n);
-		json_u64(&j, "triggers_seen", es->triggers_seen);
-		json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
-		json_u64(&j, "opened", fs->opened);
-		json_u64(&j, "refreshed", fs->refreshed);
-		json_u64(&j, "taken_over", fs->taken_over);
-		json_u64(&j, "refused", fs->refused);
-		json_u64(&j, "expired", fs->expired);
-		json_u64(&j, "netlink_errors", d->cnt.netlink_errors);
-		json_u64(&j, "nflog_lost", d->cnt.nflog_lost);
-		json_u64(&j, "nflog_enobufs", d->cnt.nflog_enobufs);
-		json_u64(&j, "nflog_malformed", d->cnt.nflog_bad);
-		json_u64(&j, "reloads", d->cnt.reloads);
-		json_u64(&j, "reload_failures", d->cnt.reload_failures);
-		json_u64(&j, "table_rebuilds", d->cnt.table_rebuilds);
-		json_u64(&j, "conntrack_deleted", d->ct ? ct_worker_deleted(d->ct) : 0);
-		json_u64(&j, "monitors", d->n_monitors);
-		rails_status(d, &j, out);
-		json_u64(&j, "latency_samples", d->lat_n);
-		json_u64(&j, "latency_p50_us", p50);
-		json_u64(&j, "latency_p99_us", p99);
-		json_end(&j);
-		return CTLPROTO_OK;
-	}
-	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
-	if (d->eng.cfg && d->eng.cfg->n_rules)
-		dynbuf_printf(out, "rules:       %zu\n", d->eng.cfg->n_rules);
-	else
-		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
-			      d->n_confdirs ? d->confdirs[0] : "/etc/ipautofw.d");
-	dynbuf_printf(out, "active:      %zu (rule x host%s)\n", d->eng.fwt.n, "");
-	dynbuf_printf(out, "interfaces:  WAN ");
-	text_names(out, &wan);
-	dynbuf_printf(out, "; LAN ");
-	text_names(out, &lan);
-	dynbuf_printf(out, "\n");
-	iflist_clear(&wan);
-	iflist_clear(&lan);
-	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
-		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
-	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "
-		      "%llu refused (exclusive), %llu expired\n",
-		      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
-		      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
-		      (unsigned long long)fs->expired);
-	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
-		      (unsigned long long)d->cnt.netlink_errors, (unsigned long long)d->cnt.nflog_lost,
-		      (unsigned long long)d->cnt.nflog_enobufs, (unsigned long long)d->cnt.nflog_bad);
-	dynbuf_printf(out, "reloads:     %llu (%llu refused), table re-created %llu times\n",
-		      (unsigned long long)d->cnt.reloads, (unsigned long long)d->cnt.reload_failures,
-		      (unsigned long long)d->cnt.table_rebuilds);
-	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
-		      (unsigned long long)(d->ct ? ct_worker_deleted(d->ct) : 0));
-	rails_status(d, NULL, out);
-	if (d->lat_n)
-		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
-			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, d->lat_n);
-	else
-		dynbuf_printf(out, "latency:     no triggers yet\n");
-	if (nowan.len)
-		dynbuf_printf(out, "warning: %s\n", nowan.data);
-	dynbuf_free(&nowan);
-	for (int i = 0; i < n_warnings; i++) {
-		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
-		dynbuf_printf(out, "warning: %s\n", line);
-	}
-	free(warnings);
-	for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
-		dynbuf_printf(out, "warning: %.*s\n", (int)(nl - l), l);
-	dynbuf_free(&own);
+	status_report(ctl->m, req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
-static int cmd_reload(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_reload(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
 		dynbuf_printf(out, "usage: reload\n");
 		return CTLPROTO_USAGE;
 	}
-	if (daemon_reload(d, out) < 0)
+	if (manager_reload(ctl->m, out) < 0)
 		return CTLPROTO_FAILED;
-	dynbuf_printf(out, "reloaded: %zu rules\n", d->eng.cfg->n_rules);
+	dynbuf_printf(out, "reloaded: %zu rules\n", ctl->m->eng.cfg->n_rules);
 	return CTLPROTO_OK;
 }
 
-/* The end of every rule change: R from the rulebook, C the configuration it gave. */
-static int apply(struct daemon *d, int r, struct config *c, const char *why, struct dynbuf *out)
+static int cmd_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (r == -ENOMEM)
-		dynbuf_printf(out, "out of memory\n");
-	if (r < 0 || daemon_apply(d, c, why, out) < 0)
-		return CTLPROTO_FAILED;
-	return CTLPROTO_OK;
-}
-
-static int cmd_add(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
-{
-	struct config *c = NULL;
 	int r;
 
 	if (!req->argc) {
 		dynbuf_printf(out, "usage: add NAME trigger PORTS forward PORTS [OPTIONS]\n");
 		return CTLPROTO_USAGE;
 	}
-	r = rulebook_add(&d->book, "add", req->argc, req->argv, &c, out);
-	if (r == -EBADMSG)
-		return CTLPROTO_USAGE;
-	if (apply(d, r, c, "add", out) != CTLPROTO_OK)
-		return CTLPROTO_FAILED;
+	r = manager_add_rule(ctl->m, req->argc, req->argv, out);
+	if (r < 0)
+		return r == -EBADMSG ? CTLPROTO_USAGE : CTLPROTO_FAILED;
 	dynbuf_printf(out, "added rule '%s'\n", req->argv[0]);
 	return CTLPROTO_OK;
 }
 
-static int not_runtime(struct daemon *d, const char *name, struct dynbuf *out)
+static int not_runtime(struct control *ctl, const char *name, struct dynbuf *out)
 {
-	const struct rule *r = d->eng.cfg ? config_find_rule(d->eng.cfg, name) : NULL;
+	const struct config *cfg = ctl->m->eng.cfg;
+	const struct rule *r = cfg ? config_find_rule(cfg, name) : NULL;
 	char w[WORD_MAX];
 
 	if (r && r->loc.file) {
@@ -387,26 +139,26 @@ static int not_runtime(struct daemon *d, const char *name, struct dynbuf *out)
 	return CTLPROTO_FAILED;
 }
 
-static int cmd_del(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	struct config *c = NULL;
 	int r;
 
 	if (req->argc != 1) {
 		dynbuf_printf(out, "usage: del NAME\n");
 		return CTLPROTO_USAGE;
 	}
-	r = rulebook_del(&d->book, req->argv[0], &c, out);
+	r = manager_del_rule(ctl->m, req->argv[0], "del", out);
 	if (r == -ENOENT)
-		return not_runtime(d, req->argv[0], out);
-	if (apply(d, r, c, "del", out) != CTLPROTO_OK)
+		return not_runtime(ctl, req->argv[0], out);
+	if (r < 0)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "deleted rule '%s'\n", req->argv[0]);
 	return CTLPROTO_OK;
 }
 
-static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_flush(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
+	const struct config *cfg = ctl->m->eng.cfg;
 	union inaddr addr;
 	char w[WORD_MAX];
 	const char *rule = NULL;
@@ -422,7 +174,7 @@ static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dyn
 			af = AF_INET;
 		else if (inet_pton(AF_INET6, req->argv[0], &addr.v6) == 1)
 			af = AF_INET6;
-		else if (d->eng.cfg && config_find_rule(d->eng.cfg, req->argv[0]))
+		else if (cfg && config_find_rule(cfg, req->argv[0]))
 			rule = req->argv[0];
 		else {
 			dynbuf_printf(out, "'%s' is neither a rule nor a host address\n",
@@ -430,7 +182,7 @@ static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dyn
 			return CTLPROTO_FAILED;
 		}
 	}
-	r = daemon_close(d, rule, af, &addr, &n);
+	r = manager_flush(ctl->m, rule, af, &addr, &n);
 	if (r < 0) {
 		dynbuf_printf(out, "writing to nftables failed: %s\n", strerror(-r));
 		return CTLPROTO_FAILED;
@@ -440,73 +192,59 @@ static int cmd_flush(struct daemon *d, const struct ctl_request *req, struct dyn
 }
 
 /* 1996 -A/-D -r ... -c ...: a runtime rule per range, control ports added to it */
-static int cmd_autofw(struct daemon *d, const struct ctl_request *req, struct dynbuf *out, bool add)
+static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool add)
 {
-	struct rule *r;
-	struct config *c = NULL;
-	int ret;
+	int r;
 
 	if (req->argc != 3) {
 		dynbuf_printf(out, "usage: %s NAME RANGE TRIGGER\n", req->cmd);
 		return CTLPROTO_USAGE;
 	}
-	ret = autofw_edit(rulebook_runtime(&d->book, req->argv[0]), req->argv[0], req->argv[1],
-			  req->argv[2], add, &r, out);
-	if (ret == AUTOFW_EDIT_NONE)
-		return CTLPROTO_OK;
-	if (ret == AUTOFW_EDIT_SET) {
-		ret = rulebook_set(&d->book, r, &c, out);
-		rule_free(r);
-	} else if (ret == AUTOFW_EDIT_DEL) {
-		ret = rulebook_del(&d->book, req->argv[0], &c, out);
-	}
-	if (apply(d, ret, c, add ? "ipautofw -A" : "ipautofw -D", out) != CTLPROTO_OK)
+	r = manager_autofw(ctl->m, add, req->argv[0], req->argv[1], req->argv[2], out);
+	if (r < 0)
 		return CTLPROTO_FAILED;
-	dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
-		      req->argv[0], req->argv[1], req->argv[2]);
+	if (r == 0)
+		dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
+			      req->argv[0], req->argv[1], req->argv[2]);
 	return CTLPROTO_OK;
 }
 
-static int cmd_autofw_add(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_autofw_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	return cmd_autofw(d, req, out, true);
+	return cmd_autofw(ctl, req, out, true);
 }
 
-static int cmd_autofw_del(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_autofw_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	return cmd_autofw(d, req, out, false);
+	return cmd_autofw(ctl, req, out, false);
 }
 
-static int cmd_flush_runtime(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_flush_runtime(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	size_t n = d->book.n_runtime;
-	struct config *c = NULL;
-	int r;
+	size_t n = ctl->m->book.n_runtime;
 
 	if (req->argc) {
 		dynbuf_printf(out, "usage: flush-runtime\n");
 		return CTLPROTO_USAGE;
 	}
-	r = rulebook_clear(&d->book, &c, out);
-	if (apply(d, r, c, "ipautofw -F", out) != CTLPROTO_OK)
+	if (manager_clear_rules(ctl->m, "ipautofw -F", out) < 0)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
 	return CTLPROTO_OK;
 }
 
-static int cmd_switch(struct daemon *d, const struct ctl_request *req, struct dynbuf *out, bool on)
+static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool on)
 {
 	const char *what = on ? "enable" : "disable";
-	size_t before = d->eng.fwt.n;
-	struct config *c = NULL;
 	char w[WORD_MAX];
+	size_t n;
 	int r;
 
 	if (req->argc != 1) {
 		dynbuf_printf(out, "usage: %s NAME\n", what);
 		return CTLPROTO_USAGE;
 	}
-	r = rulebook_switch(&d->book, req->argv[0], on, &c, out);
+	r = manager_switch_rule(ctl->m, req->argv[0], on, &n, out);
 	if (r == -ENOENT) {
 		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
 		return CTLPROTO_FAILED;
@@ -515,14 +253,12 @@ static int cmd_switch(struct daemon *d, const struct ctl_request *req, struct dy
 		dynbuf_printf(out, "rule '%s' is already %sd\n", req->argv[0], what);
 		return CTLPROTO_OK;
 	}
-	if (apply(d, r, c, what, out) != CTLPROTO_OK)
+	if (r < 0)
 		return CTLPROTO_FAILED;
 	if (on) {
 		log_info("rule '%s' enabled at run time", req->argv[0]);
 		dynbuf_printf(out, "rule '%s' enabled\n", req->argv[0]);
 	} else {
-		size_t n = before > d->eng.fwt.n ? before - d->eng.fwt.n : 0;
-
 		log_info("rule '%s' disabled at run time: %zu forwarding%s closed", req->argv[0], n,
 			 n == 1 ? "" : "s");
 		dynbuf_printf(out, "rule '%s' disabled: %zu forwarding%s closed\n", req->argv[0], n,
@@ -531,17 +267,17 @@ static int cmd_switch(struct daemon *d, const struct ctl_request *req, struct dy
 	return CTLPROTO_OK;
 }
 
-static int cmd_enable(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_enable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	return cmd_switch(d, req, out, true);
+	return cmd_switch(ctl, req, out, true);
 }
 
-static int cmd_disable(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_disable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	return cmd_switch(d, req, out, false);
+	return cmd_switch(ctl, req, out, false);
 }
 
-static int cmd_learn(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_learn(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	char w[WORD_MAX];
 	int r;
@@ -550,7 +286,7 @@ static int cmd_learn(struct daemon *d, const struct ctl_request *req, struct dyn
 		dynbuf_printf(out, "usage: learn [RULE]\n");
 		return CTLPROTO_USAGE;
 	}
-	r = learn_report(&d->learn, d->eng.cfg, req->argc ? req->argv[0] : NULL, now_ms(),
+	r = learn_report(&ctl->m->learn, ctl->m->eng.cfg, req->argc ? req->argv[0] : NULL, now_ms(),
 			 req->flags & CTLPROTO_JSON, out);
 	if (r == -ENOENT) {
 		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
@@ -559,7 +295,7 @@ static int cmd_learn(struct daemon *d, const struct ctl_request *req, struct dyn
 	return r < 0 ? CTLPROTO_FAILED : CTLPROTO_OK;
 }
 
-static int cmd_learn_clear(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_learn_clear(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	char w[WORD_MAX];
 	size_t n;
@@ -568,35 +304,35 @@ static int cmd_learn_clear(struct daemon *d, const struct ctl_request *req, stru
 		dynbuf_printf(out, "usage: learn --clear [RULE]\n");
 		return CTLPROTO_USAGE;
 	}
-	if (req->argc && !config_find_rule(d->eng.cfg, req->argv[0])) {
+	if (req->argc && !config_find_rule(ctl->m->eng.cfg, req->argv[0])) {
 		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
 		return CTLPROTO_FAILED;
 	}
-	n = learn_clear(&d->learn, req->argc ? req->argv[0] : NULL);
+	n = learn_clear(&ctl->m->learn, req->argc ? req->argv[0] : NULL);
 	dynbuf_printf(out, "%zu record%s cleared\n", n, n == 1 ? "" : "s");
 	return CTLPROTO_OK;
 }
 
-static int cmd_monitor(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
 		dynbuf_printf(out, "usage: monitor\n");
 		return CTLPROTO_USAGE;
 	}
-	if (d->n_monitors >= MONITORS_MAX) {
+	if (ctl->n_monitors >= MONITORS_MAX) {
 		dynbuf_printf(out, "too many monitors (%d)\n", MONITORS_MAX);
 		return CTLPROTO_FAILED;
 	}
 	return CONTROL_MONITOR;
 }
 
-static int cmd_reexec(struct daemon *d, const struct ctl_request *req, struct dynbuf *out)
+static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
 		dynbuf_printf(out, "usage: reexec\n");
 		return CTLPROTO_USAGE;
 	}
-	if (d->reexec_client) {
+	if (ctl->reexec_client) {
 		dynbuf_printf(out, "a reexec is already under way\n");
 		return CTLPROTO_FAILED;
 	}
@@ -622,53 +358,61 @@ static const struct command commands[] = {
 	{ "reexec", true, cmd_reexec },
 };
 
-static void client_free(struct daemon *d, struct client *c)
+static void client_free(struct control *ctl, struct client *c)
 {
-	heap_remove(&d->client_timers, &c->timer);
-	if (c->w.fd >= 0) {
-		epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
+	heap_remove(&ctl->client_timers, &c->timer);
+	if (c->w.fd >= 0)
 		close(c->w.fd);
-	}
-	d->unprivileged_out -= c->charged;
+	ctl->unprivileged_out -= c->charged;
 	free(c->in);
 	dynbuf_free(&c->out);
 	free(c);
 }
 
-static void client_kill(struct daemon *d, struct client *c)
+/* Freed once the loop's dispatch is over: a callback may still hold it. */
+static void client_release(struct watch *w)
+{
+	struct client *c = container_of(w, struct client, w), **pp;
+	struct control *ctl = c->ctl;
+
+	for (pp = &ctl->clients; *pp && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = c->next;
+	ctl->n_clients--;
+	ctl->n_dead--;
+	client_free(ctl, c);
+}
+
+static void client_kill(struct control *ctl, struct client *c)
 {
 	if (c->dead)
 		return;
 	c->dead = true;
-	d->n_dead++;
+	ctl->n_dead++;
 	if (c->monitor)
-		d->n_monitors--;
-	heap_remove(&d->client_timers, &c->timer);
-	epoll_ctl(d->ep, EPOLL_CTL_DEL, c->w.fd, NULL);
+		ctl->m->listeners = --ctl->n_monitors;
+	heap_remove(&ctl->client_timers, &c->timer);
+	loop_del(ctl->loop, &c->w, client_release);
 }
 
 /* A monitor is watched for its going away (and, while output waits, for room). */
-static void monitor_watch(struct daemon *d, struct client *c, bool out)
+static void monitor_watch(struct control *ctl, struct client *c, bool out)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
-				  .data.ptr = &c->w };
-
-	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
+	loop_mod(ctl->loop, &c->w, EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0));
 }
 
-static void client_write(struct daemon *d, struct client *c)
+static void client_write(struct control *ctl, struct client *c)
 {
 	while (c->out_off < c->out.len) {
 		ssize_t n = write(c->w.fd, c->out.data + c->out_off, c->out.len - c->out_off);
 
 		if (n < 0) {
 			if (errno == EAGAIN) {
-				struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &c->w };
-
 				if (c->monitor)
-					monitor_watch(d, c, true);
+					monitor_watch(ctl, c, true);
 				else
-					epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
+					loop_mod(ctl->loop, &c->w, EPOLLOUT);
 				return;
 			}
 			break;
@@ -677,17 +421,18 @@ static void client_write(struct daemon *d, struct client *c)
 	}
 	if (c->monitor && c->out_off == c->out.len) {
 		c->out.len = c->out_off = 0;
-		monitor_watch(d, c, false);
+		monitor_watch(ctl, c, false);
 		return;
 	}
-	client_kill(d, c);
+	client_kill(ctl, c);
 }
 
-void control_monitor_send(struct daemon *d, const struct event *ev)
+void control_event(const struct event *ev, void *data)
 {
+	struct control *ctl = data;
 	struct dynbuf line[2] = { { 0 } };
 
-	for (struct client *c = d->clients; c; c = c->next) {
+	for (struct client *c = ctl->clients; c; c = c->next) {
 		struct dynbuf *l = &line[c->json];
 
 		if (!c->monitor || c->dead)
@@ -697,14 +442,14 @@ void control_monitor_send(struct daemon *d, const struct event *ev)
 		if (l->oom)
 			continue;
 		if (c->out.len - c->out_off >= MONITOR_WRITE_AT) {
-			client_write(d, c);
+			client_write(ctl, c);
 			if (c->dead)
 				continue;
 		}
 		/* the daemon never waits for a monitor: one that stopped reading goes */
 		if (c->out.len - c->out_off + l->len > MONITOR_BACKLOG_MAX) {
 			log_info("monitor (pid %d) dropped: it stopped reading", c->cred.pid);
-			client_kill(d, c);
+			client_kill(ctl, c);
 			continue;
 		}
 		if (c->out_off > MONITOR_BACKLOG_MAX) {
@@ -718,31 +463,31 @@ void control_monitor_send(struct daemon *d, const struct event *ev)
 	dynbuf_free(&line[1]);
 }
 
-static void reply(struct daemon *d, struct client *c, int status, const char *text, size_t len)
+static void reply(struct control *ctl, struct client *c, int status, const char *text, size_t len)
 {
 	if (ctlproto_encode_reply(&c->out, status, text, len) < 0) {
 		dynbuf_free(&c->out);
 		ctlproto_encode_reply(&c->out, CTLPROTO_FAILED, "reply too large\n", 16);
 	}
-	client_write(d, c);
+	client_write(ctl, c);
 }
 
 /* The last reply size of each command: what the next one is likely to need. */
 static size_t last_len[ARRAY_SIZE(commands)];
 
-static bool over_budget(const struct daemon *d, const struct client *c, size_t len)
+static bool over_budget(const struct control *ctl, const struct client *c, size_t len)
 {
-	return c->cred.uid != 0 && d->unprivileged_out + len > UNPRIVILEGED_OUT_MAX;
+	return c->cred.uid != 0 && ctl->unprivileged_out + len > UNPRIVILEGED_OUT_MAX;
 }
 
-static void busy(struct daemon *d, struct dynbuf *out)
+static void busy(struct control *ctl, struct dynbuf *out)
 {
 	dynbuf_free(out);
 	dynbuf_printf(out, "busy: %zu KiB of replies wait for their readers; try again\n",
-		      d->unprivileged_out / 1024);
+		      ctl->unprivileged_out / 1024);
 }
 
-static void handle(struct daemon *d, struct client *c, const struct ctl_request *req)
+static void handle(struct control *ctl, struct client *c, const struct ctl_request *req)
 {
 	struct dynbuf out = { 0 };
 	int status = CTLPROTO_USAGE;
@@ -757,31 +502,31 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 	} else if (commands[i].needs_root && c->cred.uid != 0) {
 		dynbuf_printf(&out, "permission denied: %s needs root\n", req->cmd);
 		status = CTLPROTO_FAILED;
-	} else if (over_budget(d, c, last_len[i])) {
-		busy(d, &out);
+	} else if (over_budget(ctl, c, last_len[i])) {
+		busy(ctl, &out);
 		status = CTLPROTO_FAILED;
 	} else {
-		status = commands[i].fn(d, req, &out);
+		status = commands[i].fn(ctl, req, &out);
 		last_len[i] = out.len;
-		if (over_budget(d, c, out.len)) {
-			busy(d, &out);
+		if (over_budget(ctl, c, out.len)) {
+			busy(ctl, &out);
 			status = CTLPROTO_FAILED;
 		}
 	}
 	if (status == CONTROL_MONITOR) {
 		/* no idle timeout: it reads until interrupted; written at the end of each turn */
-		heap_remove(&d->client_timers, &c->timer);
+		heap_remove(&ctl->client_timers, &c->timer);
 		c->monitor = true;
 		c->json = req->flags & CTLPROTO_JSON;
-		d->n_monitors++;
+		ctl->m->listeners = ++ctl->n_monitors;
 		dynbuf_free(&out);
-		reply(d, c, CTLPROTO_OK, "", 0);
+		reply(ctl, c, CTLPROTO_OK, "", 0);
 		return;
 	}
 	if (status == CONTROL_REPLY_LATER) {
 		/* the loop re-executes at the end of this turn */
-		heap_remove(&d->client_timers, &c->timer);
-		d->reexec_client = c;
+		heap_remove(&ctl->client_timers, &c->timer);
+		ctl->reexec_client = c;
 		dynbuf_free(&out);
 		return;
 	}
@@ -790,22 +535,23 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_request 
 		dynbuf_printf(&out, "out of memory\n");
 		status = CTLPROTO_FAILED;
 	}
-	reply(d, c, status, out.data ? out.data : "", out.len);
+	reply(ctl, c, status, out.data ? out.data : "", out.len);
 	dynbuf_free(&out);
 	if (c->cred.uid != 0 && !c->dead) {
 		c->charged = c->out.len - c->out_off;
-		d->unprivileged_out += c->charged;
+		ctl->unprivileged_out += c->charged;
 	}
 }
 
-void control_reply(struct daemon *d, struct client *c, int status, const char *text)
+void control_reply(struct control *ctl, struct client *c, int status, const char *text)
 {
-	reply(d, c, status, text, strlen(text));
+	reply(ctl, c, status, text, strlen(text));
 }
 
-static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
+static void client_cb(struct watch *w, uint32_t events)
 {
-	struct client *c = (struct client *)w;
+	struct client *c = container_of(w, struct client, w);
+	struct control *ctl = c->ctl;
 	struct ctl_request req;
 	const char *err;
 	ssize_t n;
@@ -820,23 +566,23 @@ static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 			n = read(c->w.fd, scratch, sizeof(scratch));
 			if (n == 0 || (n < 0 && errno != EAGAIN)) {
-				client_kill(d, c);
+				client_kill(ctl, c);
 				return;
 			}
 		}
 		if (events & EPOLLOUT)
-			client_write(d, c);
+			client_write(ctl, c);
 		return;
 	}
 	if (events & EPOLLOUT) {
-		client_write(d, c);
+		client_write(ctl, c);
 		return;
 	}
 	n = read(c->w.fd, c->in + c->in_len, CTLPROTO_REQUEST_MAX + 4 - c->in_len);
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n <= 0) {
-		client_kill(d, c);
+		client_kill(ctl, c);
 		return;
 	}
 	c->in_len += n;
@@ -846,18 +592,16 @@ static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
 	if (r == 0)
 		return;
 	/* one request per connection: stop reading */
-	struct epoll_event ev = { .events = 0, .data.ptr = &c->w };
-
-	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->w.fd, &ev);
+	loop_mod(ctl->loop, &c->w, 0);
 	if (r < 0) {
 		char msg[160];
 		int len = snprintf(msg, sizeof(msg), "%s\n", err);
 
 		log_debug("control client pid %d: %s", c->cred.pid, err);
-		reply(d, c, CTLPROTO_USAGE, msg, len);
+		reply(ctl, c, CTLPROTO_USAGE, msg, len);
 		return;
 	}
-	handle(d, c, &req);
+	handle(ctl, c, &req);
 }
 
 /*
@@ -865,11 +609,11 @@ static void client_cb(struct daemon *d, struct watch *w, uint32_t events)
  * makes room; only for root may a root client be closed. Returns false
  * when the newcomer (not root) must go instead.
  */
-static bool make_room(struct daemon *d, bool for_root)
+static bool make_room(struct control *ctl, bool for_root)
 {
 	struct client *oldest = NULL, *oldest_user = NULL, *victim;
 
-	for (struct client *c = d->clients; c; c = c->next) {
+	for (struct client *c = ctl->clients; c; c = c->next) {
 		if (c->dead)
 			continue;
 		if (!oldest || c->timer.deadline < oldest->timer.deadline)
@@ -880,25 +624,27 @@ static bool make_room(struct daemon *d, bool for_root)
 	victim = oldest_user ? oldest_user : for_root ? oldest : NULL;
 	if (!victim)
 		return false;
-	client_kill(d, victim);
+	client_kill(ctl, victim);
 	return true;
 }
 
-static void accept_cb(struct daemon *d, struct watch *w, uint32_t events)
+static void accept_cb(struct watch *w, uint32_t events)
 {
+	struct control *ctl = container_of(w, struct control, w);
+
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		socklen_t len = sizeof(struct ucred);
 		struct client *c;
 
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d->spare_fd >= 0) {
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && ctl->spare_fd >= 0) {
 			/* out of descriptors: use the spare to take the client off the queue */
 			log_warn("control socket: out of file descriptors, refusing a client");
-			close(d->spare_fd);
+			close(ctl->spare_fd);
 			fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
 				close(fd);
-			d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			continue;
 		}
 		if (fd < 0) {
@@ -916,54 +662,41 @@ static void accept_cb(struct daemon *d, struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (d->n_clients - d->n_dead >= CLIENTS_MAX && !make_room(d, c->cred.uid == 0)) {
+		if (ctl->n_clients - ctl->n_dead >= CLIENTS_MAX && !make_room(ctl, c->cred.uid == 0)) {
 			free(c->in);
 			free(c);
 			close(fd);
 			continue;
 		}
-		c->w.fd = fd;
-		c->w.cb = client_cb;
+		c->ctl = ctl;
 		heap_node_init(&c->timer);
-		if (daemon_watch(d, &c->w, EPOLLIN) < 0 ||
-		    heap_push(&d->client_timers, &c->timer, now_ms() + CLIENT_IDLE_MS) < 0) {
+		if (loop_add(ctl->loop, &c->w, fd, client_cb, EPOLLIN) < 0 ||
+		    heap_push(&ctl->client_timers, &c->timer, now_ms() + CLIENT_IDLE_MS) < 0) {
 			c->w.fd = -1;
 			close(fd);
-			client_free(d, c);
+			client_free(ctl, c);
 			continue;
 		}
-		c->next = d->clients;
-		d->clients = c;
-		d->n_clients++;
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->n_clients++;
 	}
 }
 
-uint64_t control_tick(struct daemon *d, uint64_t now)
+uint64_t control_tick(struct control *ctl, uint64_t now)
 {
 	struct heap_node *n;
-	struct client **pp;
 
-	while ((n = heap_peek(&d->client_timers)) && n->deadline <= now) {
-		struct client *c = (struct client *)((char *)n - offsetof(struct client, timer));
+	while ((n = heap_peek(&ctl->client_timers)) && n->deadline <= now) {
+		struct client *c = container_of(n, struct client, timer);
 
 		log_debug("control client pid %d idle too long", c->cred.pid);
-		client_kill(d, c);
+		client_kill(ctl, c);
 	}
-	for (pp = &d->clients; *pp;) {
-		struct client *c = *pp;
-
+	for (struct client *c = ctl->clients; c; c = c->next)
 		if (c->monitor && !c->dead && c->out_off < c->out.len)
-			client_write(d, c);
-		if (c->dead) {
-			*pp = c->next;
-			d->n_clients--;
-			d->n_dead--;
-			client_free(d, c);
-		} else {
-			pp = &c->next;
-		}
-	}
-	n = heap_peek(&d->client_timers);
+			client_write(ctl, c);
+	n = heap_peek(&ctl->client_timers);
 	return n ? n->deadline : UINT64_MAX;
 }
 
@@ -1028,23 +761,23 @@ static int remove_stale(int dfd, const char *base, const struct sockaddr_un *sa)
 	return -EADDRINUSE;
 }
 
-int control_listen(struct daemon *d, int fd)
+int control_listen(struct control *ctl, int fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)], *slash;
-	const char *base = d->sockpath;
+	const char *base = ctl->sockpath;
 	struct group *gr;
 	struct stat st;
 	mode_t old_umask;
 	int dfd, r;
 
-	if (strlen(d->sockpath) >= sizeof(sa.sun_path))
+	if (strlen(ctl->sockpath) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, d->sockpath);
-	strcpy(dir, d->sockpath);
+	strcpy(sa.sun_path, ctl->sockpath);
+	strcpy(dir, ctl->sockpath);
 	slash = strrchr(dir, '/');
 	if (slash) {
-		base = d->sockpath + (slash - dir) + 1;
+		base = ctl->sockpath + (slash - dir) + 1;
 		slash[slash == dir ? 1 : 0] = '\0';
 	} else {
 		strcpy(dir, ".");
@@ -1056,8 +789,8 @@ int control_listen(struct daemon *d, int fd)
 		/* handed over by a re-exec: bound, listening, clients queued */
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			d->sock_ino = st.st_ino;
-			d->sock_dev = st.st_dev;
+			ctl->sock_ino = st.st_ino;
+			ctl->sock_dev = st.st_dev;
 		}
 		goto watch;
 	}
@@ -1079,24 +812,22 @@ int control_listen(struct daemon *d, int fd)
 		r = -errno;
 		goto out_bound;
 	}
-	d->sock_ino = st.st_ino;
-	d->sock_dev = st.st_dev;
-	gr = getgrnam(d->sockgroup ? d->sockgroup : "ipautofw");
+	ctl->sock_ino = st.st_ino;
+	ctl->sock_dev = st.st_dev;
+	gr = getgrnam(ctl->sockgroup ? ctl->sockgroup : "ipautofw");
 	if (gr && gr->gr_gid != getegid()) {
 		if (fchownat(dfd, base, -1, gr->gr_gid, AT_SYMLINK_NOFOLLOW) < 0)
 			log_warn("control socket: chown to group '%s': %m", gr->gr_name);
-	} else if (d->sockgroup && !gr) {
-		log_err("control socket: no group '%s'", d->sockgroup);
+	} else if (ctl->sockgroup && !gr) {
+		log_err("control socket: no group '%s'", ctl->sockgroup);
 		r = -ENOENT;
 		goto out_bound;
 	}
 watch:
-	d->sock_dfd = dfd;
-	d->sock_base = base;
-	d->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	d->ctl_w.fd = fd;
-	d->ctl_w.cb = accept_cb;
-	return daemon_watch(d, &d->ctl_w, EPOLLIN);
+	ctl->sock_dfd = dfd;
+	ctl->sock_base = base;
+	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return loop_add(ctl->loop, &ctl->w, fd, accept_cb, EPOLLIN);
 out_bound:
 	unlinkat(dfd, base, 0);
 out_sock:
@@ -1106,24 +837,33 @@ out_dir:
 	return r;
 }
 
-void control_close(struct daemon *d)
+void control_init(struct control *ctl, struct loop *loop, struct manager *m, const char *sockpath,
+		  const char *sockgroup)
 {
-	for (struct client *c = d->clients, *next; c; c = next) {
+	*ctl = (struct control){ .loop = loop, .m = m, .sockpath = sockpath, .sockgroup = sockgroup,
+				 .w.fd = -1, .sock_dfd = -1, .spare_fd = -1 };
+	m->event_hook = control_event;
+	m->event_data = ctl;
+}
+
+void control_close(struct control *ctl)
+{
+	for (struct client *c = ctl->clients, *next; c; c = next) {
 		next = c->next;
-		client_free(d, c);
+		client_free(ctl, c);
 	}
-	d->clients = NULL;
-	heap_free(&d->client_timers);
-	if (d->ctl_w.fd >= 0) {
+	ctl->clients = NULL;
+	heap_free(&ctl->client_timers);
+	if (ctl->w.fd >= 0) {
 		struct stat st;
 
-		close(d->ctl_w.fd);
+		close(ctl->w.fd);
 		/* only our own socket: not one put there since */
-		if (fstatat(d->sock_dfd, d->sock_base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_ino == d->sock_ino && st.st_dev == d->sock_dev)
-			unlinkat(d->sock_dfd, d->sock_base, 0);
-		close(d->sock_dfd);
+		if (fstatat(ctl->sock_dfd, ctl->sock_base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_ino == ctl->sock_ino && st.st_dev == ctl->sock_dev)
+			unlinkat(ctl->sock_dfd, ctl->sock_base, 0);
+		close(ctl->sock_dfd);
 	}
-	if (d->spare_fd >= 0)
-		close(d->spare_fd);
+	if (ctl->spare_fd >= 0)
+		close(ctl->spare_fd);
 }

@@ -1,12 +1,12 @@
 /*
  * The daemon's side of the live events: what happened, put into a struct
- * event (lib/event.c formats it) and handed to the monitors. With no
- * monitor connected each of these returns at once.
+ * event (lib/event.c formats it) and handed to the manager's event hook
+ * (the monitors). With no one listening each of these returns at once.
  */
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "manager.h"
 #include "event.h"
 
 static uint64_t wall_ms(void)
@@ -17,18 +17,19 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void send_event(struct daemon *d, struct event *ev)
+static void send_event(struct manager *m, struct event *ev)
 {
 	ev->time_ms = wall_ms();
-	control_monitor_send(d, ev);
+	if (m->event_hook)
+		m->event_hook(ev, m->event_data);
 }
 
-void events_engine(struct daemon *d, const struct engine_event *ev)
+void events_engine(struct manager *m, const struct engine_event *ev)
 {
 	struct event e = { .rule = ev->rule, .af = ev->af, .host = ev->host };
 	const struct fwd *f = ev->fwd;
 
-	if (!d->n_monitors)
+	if (!m->listeners)
 		return;
 	switch (ev->change) {
 	case FWD_OPENED:
@@ -61,50 +62,50 @@ void events_engine(struct daemon *d, const struct engine_event *ev)
 		e.has_peer = true;
 		e.peer = f->peer;
 	}
-	send_event(d, &e);
+	send_event(m, &e);
 }
 
-void events_fwd(struct daemon *d, int kind, const struct fwd *f)
+void events_fwd(struct manager *m, int kind, const struct fwd *f)
 {
 	struct event e = { .kind = kind, .rule = f->rule, .af = f->af, .host = f->host,
-			   .reason = d->closing ? d->closing : "reload" };
+			   .reason = m->closing ? m->closing : "reload" };
 
-	if (!d->n_monitors)
+	if (!m->listeners)
 		return;
 	if (f->rule->peer) {
 		e.has_peer = true;
 		e.peer = f->peer;
 	}
-	send_event(d, &e);
+	send_event(m, &e);
 }
 
-void events_forged(struct daemon *d, const struct nflog_pkt *pkt, const char *reason,
+void events_forged(struct manager *m, const struct nflog_pkt *pkt, const char *reason,
 		   const char *indev)
 {
 	struct event e = { .kind = EVENT_FORGED, .af = pkt->af, .host = pkt->saddr,
 			   .proto = pkt->proto, .port = pkt->dport, .ifname = indev, .reason = reason };
 
-	if (d->n_monitors)
-		send_event(d, &e);
+	if (m->listeners)
+		send_event(m, &e);
 }
 
-void events_reloaded(struct daemon *d)
+void events_reloaded(struct manager *m)
 {
-	struct event e = { .kind = EVENT_RELOADED, .n_rules = d->eng.cfg ? d->eng.cfg->n_rules : 0,
-			   .n_forwardings = d->eng.fwt.n };
+	struct event e = { .kind = EVENT_RELOADED, .n_rules = m->eng.cfg ? m->eng.cfg->n_rules : 0,
+			   .n_forwardings = m->eng.fwt.n };
 
-	if (d->n_monitors)
-		send_event(d, &e);
+	if (m->listeners)
+		send_event(m, &e);
 }
 
-void events_learned(struct daemon *d, const struct learn_record *rec, uint16_t port)
+void events_learned(struct manager *m, const struct learn_record *rec, uint16_t port)
 {
 	struct event e = { .kind = EVENT_LEARNED, .af = rec->af, .host = rec->host, .has_peer = true,
 			   .peer = rec->peer, .proto = rec->proto, .port = port };
 
-	if (!d->n_monitors)
+	if (!m->listeners)
 		return;
-	e.rule = d->eng.cfg ? config_find_rule(d->eng.cfg, rec->rule) : NULL;
+	e.rule = m->eng.cfg ? config_find_rule(m->eng.cfg, rec->rule) : NULL;
 	if (e.rule)
-		send_event(d, &e);
+		send_event(m, &e);
 }

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -77,4 +78,21 @@ bool log_ratelimit(unsigned *count, unsigned long long *window_ms, unsigned long
 		return true;
 	(*suppressed)++;
 	return false;
+}
+
+unsigned log_count_lines(const struct dynbuf *lines)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < lines->len; i++)
+		n += lines->data[i] == '\n';
+	return n;
+}
+
+void log_err_lines(const struct dynbuf *lines)
+{
+	const char *p = lines->data, *nl;
+
+	for (; p && (nl = strchr(p, '\n')); p = nl + 1)
+		log_err("%.*s", (int)(nl - p), p);
 }

@@ -16,6 +16,11 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 bool log_ratelimit(unsigned *count, unsigned long long *window_ms, unsigned long long now_ms,
 		   unsigned *suppressed);
 
+/* LINES (a dynbuf of '\n'-ended lines): how many, and each as one entry at err. */
+struct dynbuf;
+unsigned log_count_lines(const struct dynbuf *lines);
+void log_err_lines(const struct dynbuf *lines);
+
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -7,18 +7,21 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "notify.h"
 
 static int fd = -1;
 static struct sockaddr_un addr;
 static socklen_t addr_len;
 static uint64_t watchdog_usec;
+static int ready_fd = -1;
 
 void notify_init(void)
 {
@@ -69,4 +72,49 @@ int notify_send(const char *fmt, ...)
 	if (sendto(fd, msg, n, MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len) < 0)
 		return -errno;
 	return 0;
+}
+
+int notify_detach(void)
+{
+	int p[2], null;
+	pid_t pid;
+	char c = 1;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -errno;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	ready_fd = p[1];
+	return 0;
+}
+
+void notify_ready(void)
+{
+	char ok = 0;
+
+	notify_send("READY=1");
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, &ok, 1) < 0)
+		log_debug("ready pipe: %m");
+	close(ready_fd);
+	ready_fd = -1;
 }

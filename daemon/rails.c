@@ -8,48 +8,48 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libnftnl/object.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <libnftnl/object.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "daemon.h"
+#include "manager.h"
+#include "json.h"
 #include "listen.h"
 #include "log.h"
 #include "nftobj.h"
 #include "srcwatch.h"
 
-static void srcw_cb(struct daemon *d, struct watch *w, uint32_t events)
+static void srcw_fn(struct watch *w, uint32_t events)
 {
-	int r = srcwatch_read(d->srcw, &d->src);
+	struct manager *m = container_of(w, struct manager, srcw_w);
+	int r = srcwatch_read(m->srcw, &m->src);
 
 	if (r < 0)
 		log_warn("reading addresses and neighbours: %s", strerror(-r));
 }
 
-int rails_open(struct daemon *d)
+int rails_open(struct manager *m)
 {
-	srccheck_init(&d->src);
-	d->srcw = srcwatch_open(&d->src);
-	if (!d->srcw)
+	srccheck_init(&m->src);
+	m->srcw = srcwatch_open(&m->src);
+	if (!m->srcw)
 		return -errno;
-	d->srcw_w.fd = mnl_socket_get_fd(d->srcw);
-	d->srcw_w.cb = srcw_cb;
-	return daemon_watch(d, &d->srcw_w, EPOLLIN);
+	return loop_add(m->loop, &m->srcw_w, mnl_socket_get_fd(m->srcw), srcw_fn, EPOLLIN);
 }
 
-void rails_close(struct daemon *d)
+void rails_close(struct manager *m)
 {
-	if (d->srcw)
-		mnl_socket_close(d->srcw);
-	d->srcw = NULL;
-	srccheck_clear(&d->src);
+	if (m->srcw)
+		mnl_socket_close(m->srcw);
+	m->srcw = NULL;
+	srccheck_clear(&m->src);
 }
 
 static bool ratelimit(struct logrl *rl, const char *what)
@@ -67,16 +67,16 @@ static bool ratelimit(struct logrl *rl, const char *what)
  * A forged trigger: VERDICT says why; KERNEL when the trigger rule caught
  * it (those are counted in the kernel, and only some are logged to us).
  */
-static void forged(struct daemon *d, const struct nflog_pkt *pkt, enum srccheck_verdict verdict,
+static void forged(struct manager *m, const struct nflog_pkt *pkt, enum srccheck_verdict verdict,
 		   bool kernel, const char *indev)
 {
 	char src[INET6_ADDRSTRLEN], hw[3 * SRCCHECK_HWADDR_MAX + 1] = "";
 	struct strbuf sb = STRBUF_INIT(hw, sizeof(hw));
 
 	if (!kernel)
-		d->cnt.forged++;
-	events_forged(d, pkt, srccheck_reason(verdict), indev);
-	if (!ratelimit(&d->rl_forged, "forged trigger"))
+		m->cnt.forged++;
+	events_forged(m, pkt, srccheck_reason(verdict), indev);
+	if (!ratelimit(&m->rl_forged, "forged trigger"))
 		return;
 	for (size_t i = 0; i < pkt->hwlen; i++)
 		strbuf_printf(&sb, "%s%02x", i ? ":" : "", pkt->hwaddr[i]);
@@ -86,27 +86,27 @@ static void forged(struct daemon *d, const struct nflog_pkt *pkt, enum srccheck_
 		 indev[0] ? indev : "?", srccheck_reason(verdict));
 }
 
-bool rails_source_ok(struct daemon *d, const struct nflog_pkt *pkt, const char *indev)
+bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev)
 {
-	enum srccheck_verdict v = srccheck_source(&d->src, pkt->af, &pkt->saddr, pkt->indev,
+	enum srccheck_verdict v = srccheck_source(&m->src, pkt->af, &pkt->saddr, pkt->indev,
 						  pkt->hwaddr, pkt->hwlen);
 
 	if (!strcmp(pkt->prefix, NFTOBJ_FORGED_PREFIX)) {
-		forged(d, pkt, v == SRCCHECK_OK ? SRCCHECK_REVERSE_PATH : v, true, indev);
+		forged(m, pkt, v == SRCCHECK_OK ? SRCCHECK_REVERSE_PATH : v, true, indev);
 		return false;
 	}
 	if (v == SRCCHECK_OK)
 		return true;
-	forged(d, pkt, v, false, indev);
+	forged(m, pkt, v, false, indev);
 	return false;
 }
 
-void rails_refused(struct daemon *d, const struct engine_event *ev)
+void rails_refused(struct manager *m, const struct engine_event *ev)
 {
-	const struct fwtable *t = &d->eng.fwt;
+	const struct fwtable *t = &m->eng.fwt;
 	char host[INET6_ADDRSTRLEN];
 
-	if (!ratelimit(&d->rl_refused, "refused trigger"))
+	if (!ratelimit(&m->rl_refused, "refused trigger"))
 		return;
 	inet_ntop(ev->af, &ev->host, host, sizeof(host));
 	if (ev->change == FWD_OVER_LIMIT)
@@ -120,31 +120,31 @@ void rails_refused(struct daemon *d, const struct engine_event *ev)
 			 ev->rule->max_per_host ? ", this rule's" : "");
 }
 
-void rails_resync(struct daemon *d, uint64_t now)
+void rails_resync(struct manager *m, uint64_t now)
 {
 	const char *what;
 	int r;
 
-	if (now < d->resync_after_ms)
+	if (now < m->resync_after_ms)
 		return;
-	d->resync = false;
-	d->resync_after_ms = now + 1000;
-	d->cnt.resyncs++;
-	nlbatch_reset(&d->batch);
-	r = engine_write_all(&d->eng, &d->batch, now);
+	m->resync = false;
+	m->resync_after_ms = now + 1000;
+	m->cnt.resyncs++;
+	nlbatch_reset(&m->batch);
+	r = engine_write_all(&m->eng, &m->batch, now);
 	if (r == 0)
-		r = learn_write_all(&d->learn, &d->batch, now);
+		r = learn_write_all(&m->learn, &m->batch, now);
 	if (r == 0)
-		r = nftsock_commit(&d->nft, &d->batch, &what);
-	nlbatch_reset(&d->batch);
+		r = nftsock_commit(&m->nft, &m->batch, &what);
+	nlbatch_reset(&m->batch);
 	if (r == 0) {
 		log_warn("after a failed transaction, every forwarding was written again (%zu)",
-			 d->eng.fwt.n);
+			 m->eng.fwt.n);
 		return;
 	}
 	/* the table itself may be what is wrong: the end of the turn re-creates it */
 	log_err("rewriting the forwardings failed: %s; re-creating the table", strerror(-r));
-	d->rebuild = true;
+	m->rebuild = true;
 }
 
 struct counters_ctx {
@@ -183,16 +183,16 @@ static void read_counters(struct counters_ctx *c)
 	nl_dump(NETLINK_NETFILTER, nlh, obj_cb, c);
 }
 
-void rails_status(struct daemon *d, struct json *j, struct dynbuf *out)
+void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
 {
-	const struct engine_stats *es = &d->eng.stats;
-	const struct fwtable *t = &d->eng.fwt;
+	const struct engine_stats *es = &m->eng.stats;
+	const struct fwtable *t = &m->eng.fwt;
 	const struct fwtable_stats *fs = &t->stats;
 	struct counters_ctx k = { { 0 } };
 	unsigned long long forged_total;
 
 	read_counters(&k);
-	forged_total = d->cnt.forged + k.v[NFTOBJ_CTR_FORGED];
+	forged_total = m->cnt.forged + k.v[NFTOBJ_CTR_FORGED];
 	if (j) {
 		json_u64(j, "triggers_forged", forged_total);
 		json_u64(j, "triggers_forged_kernel", k.v[NFTOBJ_CTR_FORGED]);
@@ -202,7 +202,7 @@ void rails_status(struct daemon *d, struct json *j, struct dynbuf *out)
 		json_u64(j, "refused_max_forwardings", fs->over_limit);
 		json_u64(j, "max_per_host", t->max_per_host);
 		json_u64(j, "max_forwardings", t->max_forwardings);
-		json_u64(j, "resyncs", d->cnt.resyncs);
+		json_u64(j, "resyncs", m->cnt.resyncs);
 		return;
 	}
 	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "
@@ -212,9 +212,9 @@ void rails_status(struct daemon *d, struct json *j, struct dynbuf *out)
 	dynbuf_printf(out, "limits:      %llu at max-per-host %u, %llu at max-forwardings %zu "
 		      "(%zu active)\n", (unsigned long long)fs->over_host_limit, t->max_per_host,
 		      (unsigned long long)fs->over_limit, t->max_forwardings, t->n_dynamic);
-	if (d->cnt.resyncs)
+	if (m->cnt.resyncs)
 		dynbuf_printf(out, "resyncs:     %llu (the kernel rewritten after a failed transaction)\n",
-			      (unsigned long long)d->cnt.resyncs);
+			      (unsigned long long)m->cnt.resyncs);
 }
 
 /* /proc/net/NAME whole (it is generated as it is read; a router has few sockets) */
@@ -269,7 +269,7 @@ static bool is_wan_addr(int af, const union inaddr *a, void *data)
 	return false;
 }
 
-int rails_warnings(struct daemon *d, struct dynbuf *out)
+int rails_warnings(struct manager *m, struct dynbuf *out)
 {
 	static const struct {
 		const char *name;
@@ -279,7 +279,7 @@ int rails_warnings(struct daemon *d, struct dynbuf *out)
 		{ "tcp", IPPROTO_TCP, AF_INET }, { "tcp6", IPPROTO_TCP, AF_INET6 },
 		{ "udp", IPPROTO_UDP, AF_INET }, { "udp6", IPPROTO_UDP, AF_INET6 },
 	};
-	struct wan_ctx w = { .src = &d->src };
+	struct wan_ctx w = { .src = &m->src };
 	struct listen_set s = { 0 };
 	int n = 0;
 
@@ -291,8 +291,8 @@ int rails_warnings(struct daemon *d, struct dynbuf *out)
 			listen_parse(&s, text, len, files[i].proto, files[i].af);
 		free(text);
 	}
-	if (engine_all_wan(&d->eng, &w.wan) == 0)
-		n = listen_warnings(&d->eng, &s, is_wan_addr, &w, out);
+	if (engine_all_wan(&m->eng, &w.wan) == 0)
+		n = listen_warnings(&m->eng, &s, is_wan_addr, &w, out);
 	iflist_clear(&w.wan);
 	listen_clear(&s);
 	return n;

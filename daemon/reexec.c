@@ -139,13 +139,13 @@ static int preflight(struct dynbuf *errors)
 
 static int write_state(struct daemon *d)
 {
-	struct handover_state st = { .started_ms = d->started_ms };
+	struct handover_state st = { .started_ms = d->m.started_ms };
 	struct dynbuf b = { 0 };
 	size_t off = 0;
-	int fd, r = rulebook_runtime_lines(&d->book, &st.runtime, &st.n_runtime);
+	int fd, r = rulebook_runtime_lines(&d->m.book, &st.runtime, &st.n_runtime);
 
 	if (r == 0)
-		r = rulebook_switch_lines(&d->book, &st.switches, &st.n_switches);
+		r = rulebook_switch_lines(&d->m.book, &st.switches, &st.n_switches);
 	if (r < 0) {
 		handover_state_free(&st);
 		return r;
@@ -194,10 +194,10 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 		dynbuf_printf(errors, "writing the state for the new binary: %s\n", strerror(-f.state));
 		return f.state;
 	}
-	f.nft = mnl_socket_get_fd(d->nft.nl);
-	f.nflog = mnl_socket_get_fd(d->nflog);
-	f.control = d->ctl_w.fd;
-	f.client = d->reexec_client->w.fd;
+	f.nft = mnl_socket_get_fd(d->m.nft.nl);
+	f.nflog = mnl_socket_get_fd(d->m.nflog);
+	f.control = d->ctl.w.fd;
+	f.client = d->ctl.reexec_client->w.fd;
 	r = handover_format_fds(&f, env, sizeof(env));
 	for (size_t i = 0; i < ARRAY_SIZE(fds) && r == 0; i++)
 		r = set_cloexec(*fds[i], false);
@@ -205,15 +205,15 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 		r = -errno;
 	if (r == 0) {
 		/* finish the queued conntrack clean-ups: the thread ends with the exec */
-		ct_worker_stop(d->ct);
-		d->ct = NULL;
-		log_info("re-executing %s (%zu forwarding%s kept)", exe, d->eng.fwt.n,
-			 d->eng.fwt.n == 1 ? "" : "s");
+		ct_worker_stop(d->m.ct);
+		d->m.ct = NULL;
+		log_info("re-executing %s (%zu forwarding%s kept)", exe, d->m.eng.fwt.n,
+			 d->m.eng.fwt.n == 1 ? "" : "s");
 		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
 		execv(exe, saved_argv);
 		r = -errno;
 		notify_send("READY=1");
-		d->ct = ct_worker_start();
+		d->m.ct = ct_worker_start();
 		unsetenv(HANDOVER_ENV);
 	}
 	dynbuf_printf(errors, "re-executing %s: %s\n", exe, strerror(-r));
@@ -226,7 +226,7 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 void daemon_reexec(struct daemon *d)
 {
 	struct dynbuf errors = { 0 };
-	struct client *c = d->reexec_client;
+	struct client *c = d->ctl.reexec_client;
 
 	if (!exe[0])
 		dynbuf_printf(&errors, "cannot tell which binary this daemon was started from\n");
@@ -234,10 +234,9 @@ void daemon_reexec(struct daemon *d)
 		exec_self(d, &errors);
 	dynbuf_printf(&errors, "reexec refused: ipautofwd %s keeps running\n", VERSION);
 	log_err("%s", errors.data ? errors.data : "reexec refused: out of memory");
-	d->reexec_client = NULL;
-	control_reply(d, c, CTLPROTO_FAILED, errors.data ? errors.data : "out of memory\n");
-	/* this turn has ended: close the answered client now, not next turn */
-	control_tick(d, now_ms());
+	d->ctl.reexec_client = NULL;
+	/* the loop releases the answered client before it waits again */
+	control_reply(&d->ctl, c, CTLPROTO_FAILED, errors.data ? errors.data : "out of memory\n");
 	dynbuf_free(&errors);
 }
 
@@ -327,8 +326,8 @@ void reexec_reply(int fd, const struct daemon *d)
 	struct dynbuf text = { 0 }, out = { 0 };
 
 	dynbuf_printf(&text, "ipautofwd %s re-executed in place (pid %d): %zu rule%s, "
-		      "%zu forwarding%s\n", VERSION, (int)getpid(), d->eng.cfg->n_rules,
-		      d->eng.cfg->n_rules == 1 ? "" : "s", d->eng.fwt.n, d->eng.fwt.n == 1 ? "" : "s");
+		      "%zu forwarding%s\n", VERSION, (int)getpid(), d->m.eng.cfg->n_rules,
+		      d->m.eng.cfg->n_rules == 1 ? "" : "s", d->m.eng.fwt.n, d->m.eng.fwt.n == 1 ? "" : "s");
 	if (!text.oom && ctlproto_encode_reply(&out, CTLPROTO_OK, text.data, text.len) == 0) {
 		/* a few dozen bytes into an empty socket buffer: never short */
 		if (write(fd, out.data, out.len) != (ssize_t)out.len)

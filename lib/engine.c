@@ -620,6 +620,21 @@ static int write_sets(struct engine *e, struct nlbatch *b)
 	return r;
 }
 
+size_t engine_expire(struct engine *e, uint64_t now,
+		     void (*expired)(const struct fwd *f, void *data), void *data)
+{
+	struct fwd *f;
+	size_t n = 0;
+
+	while ((f = fwtable_pop_expired(&e->fwt, now))) {
+		if (expired)
+			expired(f, data);
+		free(f);
+		n++;
+	}
+	return n;
+}
+
 int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 {
 	struct elemvec add[NFTOBJ__SETS] = { 0 };
@@ -627,8 +642,7 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 	int r = 0;
 
 	/* anything already due is gone from the kernel too */
-	while ((f = fwtable_pop_expired(&e->fwt, now)))
-		free(f);
+	engine_expire(e, now, NULL, NULL);
 	fwtable_take_pending(&e->fwt);
 	for (int s = 0; s < NFTOBJ__SETS; s++) {
 		e->gone[s].n = 0;
@@ -682,6 +696,19 @@ int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint
 	nftobj_table(b, NFT_MSG_NEWTABLE, flags);
 	r = b->oom ? -ENOMEM : nftobj_skeleton(b, &p);
 	return r < 0 ? r : engine_write_all(e, b, now);
+}
+
+int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, struct dynbuf *out)
+{
+	struct engine e;
+	int r;
+
+	engine_init(&e);
+	e.learn_group = learn_group;
+	engine_set_config(&e, cfg, 0, NULL, NULL);
+	r = engine_ruleset_text(&e, group, 0, out);
+	engine_fini(&e);
+	return r;
 }
 
 int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct dynbuf *out)

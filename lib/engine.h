@@ -134,6 +134,15 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 /* Rewrite the WAN interface set. */
 int engine_write_wan(struct engine *e, struct nlbatch *b);
 
+/*
+ * Forwardings whose deadline is NOW or before end here, and nowhere else:
+ * EXPIRED (if not NULL) hears of each before it is freed. Their elements
+ * need no write: the kernel's element timeouts end them by themselves.
+ * Returns how many.
+ */
+size_t engine_expire(struct engine *e, uint64_t now,
+		     void (*expired)(const struct fwd *f, void *data), void *data);
+
 /* Flush every set and write the whole state (start, reload, resync). */
 int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now);
 
@@ -148,3 +157,6 @@ int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint
 
 /* What engine_write_table would create, in `nft -f` syntax (--dry-run). */
 int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct dynbuf *out);
+
+/* The same for an engine just started with CFG (owned from now on). */
+int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, struct dynbuf *out);

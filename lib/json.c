@@ -19,27 +19,33 @@ void json_init_line(struct json *j, struct dynbuf *out)
 
 static void string(struct dynbuf *out, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *s = (const unsigned char *)str, *run = s;
 	size_t left = strlen(str);
 	uint32_t cp;
 
 	dynbuf_append(out, "\"", 1);
 	while (*s) {
-		size_t n = utf8_seq(s, left, &cp);
+		size_t n = *s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\' ? 1 :
+			   *s >= 0x80 ? utf8_seq(s, left, &cp) : 0;
 
-		left -= n ? n : 1;
-		if (!n) {
-			dynbuf_append(out, "\\ufffd", 6);
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			dynbuf_printf(out, "\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			dynbuf_printf(out, "\\u%04x", *s++);
-		} else {
-			dynbuf_append(out, s, n);
+		if (n) {
 			s += n;
+			left -= n;
+			continue;
 		}
+		/* what needs escaping ends the run of bytes that go as they are */
+		dynbuf_append(out, run, s - run);
+		if (*s == '"' || *s == '\\')
+			dynbuf_printf(out, "\\%c", *s);
+		else if (*s < 0x80)
+			dynbuf_printf(out, "\\u%04x", *s);
+		else
+			dynbuf_append(out, "\\ufffd", 6);
+		s++;
+		left--;
+		run = s;
 	}
+	dynbuf_append(out, run, s - run);
 	dynbuf_append(out, "\"", 1);
 }
 
@@ -50,7 +56,7 @@ static void member(struct json *j, const char *key)
 		unsigned n = j->n[j->depth - 1]++;
 
 		if (j->depth == 1 && !j->one_line)
-			dynbuf_printf(j->out, "%s\n  ", n ? "," : "");
+			dynbuf_append(j->out, ",\n  " + !n, 4 - !n);
 		else if (n && j->close[j->depth - 1] == ']')
 			dynbuf_append(j->out, ",", 1);
 		else if (n)
@@ -110,8 +116,13 @@ void json_str(struct json *j, const char *key, const char *s)
 
 void json_u64(struct json *j, const char *key, uint64_t v)
 {
+	char buf[24], *p = buf + sizeof(buf);
+
 	member(j, key);
-	dynbuf_printf(j->out, "%" PRIu64, v);
+	do
+		*--p = '0' + v % 10;
+	while (v /= 10);
+	dynbuf_append(j->out, p, buf + sizeof(buf) - p);
 	value_done(j);
 }
 

@@ -1,0 +1,617 @@
+/*
+ * The manager; see manager.h. Everything that changes the daemon's state
+ * goes through here, and each change ends in one nf_tables transaction:
+ * a rule change or a flush at once, triggers at the end of the loop turn.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "autofw.h"
+#include "event.h"
+#include "handover.h"
+#include "log.h"
+#include "manager.h"
+#include "nftobj.h"
+#include "notify.h"
+
+#define NFLOG_READS_PER_TURN 64
+
+struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,
+				  struct dynbuf *lines)
+{
+	struct config *c = config_new();
+
+	if (!c)
+		return NULL;
+	if (config_load_dirs(c, (const char **)o->confdirs, o->n_confdirs) == 0)
+		return c;
+	if (c->errors.len)
+		dynbuf_append(errors, c->errors.data, c->errors.len);
+	if (lines && c->error_lines.len)
+		dynbuf_append(lines, c->error_lines.data, c->error_lines.len);
+	dynbuf_printf(errors, "%u error%s; configuration not applied\n", c->n_errors,
+		      c->n_errors == 1 ? "" : "s");
+	return config_free(c);
+}
+
+static const char *fmt_addr(int af, const union inaddr *a, char *buf)
+{
+	return inet_ntop(af, a, buf, INET6_ADDRSTRLEN);
+}
+
+static void describe_forwards(const struct rule *r, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT(buf, size);
+	char tmp[32];
+
+	for (size_t i = 0; i < r->n_forwards; i++) {
+		portrange_format(&r->forwards[i], tmp, sizeof(tmp));
+		strbuf_printf(&sb, "%s%s", i ? "," : "", tmp);
+	}
+}
+
+static void on_closed(const struct fwd *f, void *data)
+{
+	struct manager *m = data;
+	char host[INET6_ADDRSTRLEN];
+
+	ct_jobs_closed(&m->ct_jobs, f);
+	learnd_closed(m, f);
+	events_fwd(m, EVENT_CLOSED, f);
+	if (!f->rule->is_static)
+		log_info("%s: forwarding to %s closed", f->rule->name, fmt_addr(f->af, &f->host, host));
+}
+
+static void on_expired(const struct fwd *f, void *data)
+{
+	struct manager *m = data;
+	char host[INET6_ADDRSTRLEN], fwds[256];
+
+	describe_forwards(f->rule, fwds, sizeof(fwds));
+	log_info("%s: forwarding %s to %s expired", f->rule->name, fwds, fmt_addr(f->af, &f->host, host));
+	events_fwd(m, EVENT_EXPIRED, f);
+}
+
+static void on_assigned(const struct fwd *f, const union inaddr *old, void *data)
+{
+	struct manager *m = data;
+
+	ct_jobs_assigned(&m->ct_jobs, f, old);
+}
+
+/* Send the batch; a failure is logged here, once, and the kernel rewritten later. */
+static int commit(struct manager *m, const char *why)
+{
+	const char *what;
+	int r = nftsock_commit(&m->nft, &m->batch, &what);
+
+	if (r < 0) {
+		m->cnt.netlink_errors++;
+		log_err("nftables %s failed%s%s: %s", why, what ? " at " : "", what ? what : "",
+			strerror(-r));
+		/* the daemon's view moved on without the kernel: never leave them apart */
+		m->resync = true;
+	}
+	nlbatch_reset(&m->batch);
+	return r;
+}
+
+/* Write what changed (a reload, a flush, runtime rules): one transaction. */
+static int write_changes(struct manager *m, const char *why)
+{
+	int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
+
+	if (r < 0) {
+		nlbatch_reset(&m->batch);
+		return r;
+	}
+	return r ? commit(m, why) : 0;
+}
+
+/* The end of every rule change: R from the rulebook, C the configuration it gave. */
+static int apply(struct manager *m, int r, struct config *c, const char *why, struct dynbuf *out)
+{
+	if (r == -ENOMEM)
+		dynbuf_printf(out, "out of memory\n");
+	if (r < 0)
+		return r;
+	m->closing = why;
+	engine_set_config(&m->eng, c, now_ms(), on_closed, m);
+	m->closing = NULL;
+	m->check_ifaces = true;
+	if (learnd_config(m)) {
+		/* learn mode's rules come or go with the table: replaced in one transaction */
+		r = table_setup(m);
+		if (r < 0) {
+			dynbuf_printf(out, "%s: re-creating the table failed: %s\n", why, strerror(-r));
+			m->rebuild = true;
+		}
+		return r;
+	}
+	r = write_changes(m, why);
+	if (r < 0)
+		dynbuf_printf(out, "%s: writing to nftables failed: %s\n", why, strerror(-r));
+	return r;
+}
+
+void manager_notify_status(struct manager *m, bool force)
+{
+	size_t rules = m->eng.cfg ? m->eng.cfg->n_rules : 0, fwds = m->eng.fwt.n;
+
+	if (!force && rules == m->notified_rules && fwds == m->notified_fwds)
+		return;
+	m->notified_rules = rules;
+	m->notified_fwds = fwds;
+	notify_send("STATUS=%zu rule%s, %zu forwarding%s", rules, rules == 1 ? "" : "s", fwds,
+		    fwds == 1 ? "" : "s");
+}
+
+static int reload(struct manager *m, struct dynbuf *errors)
+{
+	struct dynbuf lines = { 0 };
+	struct config *files = manager_load_files(&m->opt, errors, &lines), *c = NULL;
+	int r = files ? rulebook_set_files(&m->book, files, &c, errors, &lines) : -EINVAL;
+	unsigned n = log_count_lines(&lines);
+
+	m->cnt.reloads++;
+	if (r < 0) {
+		if (files)
+			dynbuf_printf(errors, "the runtime rules above conflict with the rule files; "
+				      "configuration not applied\n");
+		config_free(files);
+		m->cnt.reload_failures++;
+		if (files)
+			log_err("reload refused, the running configuration stays: %u runtime rule "
+				"error%s against the new rule files:", n, n == 1 ? "" : "s");
+		else
+			log_err("reload refused, the running configuration stays: %u error%s in the "
+				"rule files:", n, n == 1 ? "" : "s");
+		log_err_lines(&lines);
+		if (!n)
+			log_err("%s", errors->data ? errors->data : "out of memory");
+		dynbuf_free(&lines);
+		return -EINVAL;
+	}
+	dynbuf_free(&lines);
+	r = apply(m, 0, c, "reload", errors);
+	if (r < 0)
+		return r;
+	events_reloaded(m);
+	log_info("configuration reloaded: %zu rule%s, %zu forwarding%s", c->n_rules,
+		 c->n_rules == 1 ? "" : "s", m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
+	return 0;
+}
+
+int manager_reload(struct manager *m, struct dynbuf *errors)
+{
+	int r;
+
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
+	r = reload(m, errors);
+	notify_send("READY=1");
+	manager_notify_status(m, true);
+	return r;
+}
+
+int manager_add_rule(struct manager *m, int argc, const char *const *argv, struct dynbuf *out)
+{
+	struct config *c = NULL;
+	int r = rulebook_add(&m->book, "add", argc, argv, &c, out);
+
+	return r == -EBADMSG ? r : apply(m, r, c, "add", out);
+}
+
+int manager_del_rule(struct manager *m, const char *name, const char *why, struct dynbuf *out)
+{
+	struct config *c = NULL;
+	int r = rulebook_del(&m->book, name, &c, out);
+
+	return r == -ENOENT ? r : apply(m, r, c, why, out);
+}
+
+int manager_clear_rules(struct manager *m, const char *why, struct dynbuf *out)
+{
+	struct config *c = NULL;
+	int r = rulebook_clear(&m->book, &c, out);
+
+	return apply(m, r, c, why, out);
+}
+
+int manager_autofw(struct manager *m, bool add, const char *name, const char *range,
+		   const char *port, struct dynbuf *out)
+{
+	const char *why = add ? "ipautofw -A" : "ipautofw -D";
+	struct config *c = NULL;
+	struct rule *r;
+	int ret = autofw_edit(rulebook_runtime(&m->book, name), name, range, port, add, &r, out);
+
+	if (ret == AUTOFW_EDIT_NONE)
+		return 1;
+	if (ret == AUTOFW_EDIT_DEL)
+		return manager_del_rule(m, name, why, out);
+	if (ret == AUTOFW_EDIT_SET) {
+		ret = rulebook_set(&m->book, r, &c, out);
+		rule_free(r);
+	}
+	return apply(m, ret, c, why, out);
+}
+
+int manager_switch_rule(struct manager *m, const char *name, bool on, size_t *ret_closed,
+			struct dynbuf *out)
+{
+	size_t before = m->eng.fwt.n;
+	struct config *c = NULL;
+	int r = rulebook_switch(&m->book, name, on, &c, out);
+
+	*ret_closed = 0;
+	if (r == -ENOENT || r == 1)
+		return r;
+	r = apply(m, r, c, on ? "enable" : "disable", out);
+	if (r == 0 && before > m->eng.fwt.n)
+		*ret_closed = before - m->eng.fwt.n;
+	return r;
+}
+
+int manager_flush(struct manager *m, const char *rule, int af, const union inaddr *addr,
+		  size_t *ret_n)
+{
+	m->closing = "flush";
+	*ret_n = engine_close(&m->eng, rule, af, addr, on_closed, m);
+	m->closing = NULL;
+	return *ret_n ? write_changes(m, "flush") : 0;
+}
+
+static void refresh_wan(struct manager *m)
+{
+	struct iflist wan = { 0 };
+	int r = rtnl_default_wan(&wan);
+
+	if (r < 0) {
+		log_warn("cannot read default routes: %s", strerror(-r));
+	} else if (engine_set_auto_wan(&m->eng, &wan) && engine_uses_auto_wan(&m->eng)) {
+		char names[256] = "";
+		struct strbuf sb = STRBUF_INIT(names, sizeof(names));
+
+		for (size_t i = 0; i < wan.n; i++)
+			strbuf_printf(&sb, "%s%s", i ? "," : "", wan.names[i]);
+		log_info("WAN interfaces (default routes): %s", wan.n ? names : "none");
+		if (engine_write_wan(&m->eng, &m->batch) == 0)
+			commit(m, "WAN update");
+		else
+			nlbatch_reset(&m->batch);
+	}
+	iflist_clear(&wan);
+}
+
+static void on_event(const struct engine_event *ev, void *data)
+{
+	struct manager *m = data;
+	const struct fwd *f = ev->fwd;
+	char host[INET6_ADDRSTRLEN], old[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 8] = "";
+	char fwds[256], dur[32];
+
+	events_engine(m, ev);
+	learnd_event(m, ev);
+	if (ev->change == FWD_REFRESHED) {
+		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(f->af, &f->host, host));
+		return;
+	}
+	if (ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT) {
+		rails_refused(m, ev);
+		return;
+	}
+	if (!log_ratelimit(&m->rl_fwd.count, &m->rl_fwd.window, now_ms(), &m->rl_fwd.suppressed))
+		return;
+	if (m->rl_fwd.suppressed) {
+		log_info("(%u forwarding messages suppressed)", m->rl_fwd.suppressed);
+		m->rl_fwd.suppressed = 0;
+	}
+	fmt_addr(f->af, &f->host, host);
+	describe_forwards(f->rule, fwds, sizeof(fwds));
+	duration_format(f->rule->timeout_s, dur, sizeof(dur));
+	if (f->rule->peer) {
+		strcpy(peer, " peer ");
+		fmt_addr(f->af, &f->peer, peer + 6);
+	}
+	if (ev->change == FWD_OPENED)
+		log_info("%s: forwarding %s to %s%s for %s", f->rule->name, fwds, host, peer, dur);
+	else if (ev->change == FWD_TAKEN_OVER)
+		log_info("%s: forwarding %s taken over by %s from %s%s", f->rule->name, fwds, host,
+			 fmt_addr(f->af, &ev->old_host, old), peer);
+	else if (ev->change == FWD_REFUSED)
+		log_info("%s: exclusive, held by %s; trigger from another host ignored", f->rule->name,
+			 fmt_addr(f->af, &ev->old_host, old));
+}
+
+static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
+{
+	struct manager *m = data;
+	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
+
+	if (pkt->has_seq)
+		m->cnt.nflog_lost += nflog_seq_lost(&m->seq, pkt->seq);
+	if (err < 0 || pkt->group != m->opt.group) {
+		m->cnt.nflog_bad++;
+		return;
+	}
+	/* without the rtnetlink watch nobody says when links change: no cache then */
+	if (!m->rtnl)
+		ifname_cache_flush();
+	if (!ifname_cached(pkt->indev, indev) || !ifname_cached(pkt->outdev, outdev))
+		return;
+	if (!rails_source_ok(m, pkt, indev))
+		return;
+	if (engine_trigger(&m->eng, pkt, indev, outdev, now_ms(), on_event, m) > 0)
+		latency_trigger(&m->lat, now_us());
+}
+
+static void nflog_fn(struct watch *w, uint32_t events)
+{
+	struct manager *m = container_of(w, struct manager, nflog_w);
+	int r = nflogsock_read(m->nflog, NFLOG_READS_PER_TURN, on_nflog, m);
+
+	if (r == -ENOBUFS) {
+		if (!m->cnt.nflog_enobufs)
+			log_warn("NFLOG receive buffer overrun: triggers were lost (counted in status)");
+		m->cnt.nflog_enobufs++;
+	} else if (r < 0) {
+		log_err("NFLOG read: %s", strerror(-r));
+	}
+}
+
+static void mon_fn(struct watch *w, uint32_t events)
+{
+	struct manager *m = container_of(w, struct manager, mon_w);
+
+	if (monsock_read(m->mon, mnl_socket_get_portid(m->nft.nl), &m->mon_foreign) > 0)
+		m->rebuild = true;
+}
+
+static void rtnl_fn(struct watch *w, uint32_t events)
+{
+	struct manager *m = container_of(w, struct manager, rtnl_w);
+	int r = rtnlsock_read(m->rtnl);
+
+	if (r > 0 && (r & RTNL_LINKS))
+		ifname_cache_flush();
+	if (r > 0 && (r & RTNL_ROUTES))
+		refresh_wan(m);
+	if (r > 0)
+		m->check_ifaces = true;
+}
+
+int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan)
+{
+	struct if_nameindex *ni = if_nameindex();
+	struct iflist links = { 0 };
+	int r = 0;
+
+	if (!ni)
+		return -errno;
+	for (struct if_nameindex *p = ni; p->if_index && r == 0; p++)
+		r = iflist_add(&links, p->if_name);
+	if_freenameindex(ni);
+	if (r == 0)
+		r = engine_interfaces(&m->eng, &links, ret_wan, ret_lan);
+	iflist_clear(&links);
+	return r;
+}
+
+void manager_no_wan_warning(struct manager *m, struct dynbuf *out)
+{
+	const struct config *c = m->eng.cfg;
+
+	dynbuf_printf(out, "no WAN interface: ");
+	if (!c || !c->has_wan) {
+		dynbuf_printf(out, "no default route and no 'wan' statement");
+	} else {
+		dynbuf_printf(out, "no interface matches 'wan ");
+		for (size_t i = 0; i < c->wan.n; i++)
+			dynbuf_printf(out, "%s%s", i ? "," : "", c->wan.names[i]);
+		dynbuf_printf(out, "'");
+	}
+	dynbuf_printf(out, "; nothing can trigger until one appears");
+}
+
+/* Warn when the WAN set becomes empty (nothing can trigger), say so when it fills again. */
+static void check_interfaces(struct manager *m)
+{
+	struct iflist wan = { 0 }, lan = { 0 };
+	struct dynbuf msg = { 0 };
+	int r = manager_interfaces(m, &wan, &lan);
+
+	m->check_ifaces = false;
+	if (r < 0) {
+		log_debug("listing interfaces: %s", strerror(-r));
+	} else if (!wan.n && !m->no_wan) {
+		m->no_wan = true;
+		manager_no_wan_warning(m, &msg);
+		log_warn("%s", msg.data ? msg.data : "no WAN interface");
+	} else if (wan.n && m->no_wan) {
+		m->no_wan = false;
+		for (size_t i = 0; i < wan.n; i++)
+			dynbuf_printf(&msg, "%s%s", i ? "," : "", wan.names[i]);
+		log_info("WAN interface%s now %s: triggers can work again", wan.n == 1 ? "" : "s",
+			 msg.data ? msg.data : "");
+	}
+	dynbuf_free(&msg);
+	iflist_clear(&wan);
+	iflist_clear(&lan);
+}
+
+uint64_t manager_end_turn(struct manager *m)
+{
+	uint64_t now = now_ms(), next;
+	int r;
+
+	if (m->check_ifaces)
+		check_interfaces(m);
+	if (m->rebuild) {
+		m->rebuild = false;
+		m->cnt.table_rebuilds++;
+		log_warn("table inet %s was changed by another program; re-creating it with "
+			 "%zu forwarding%s", NFTOBJ_TABLE, m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
+		table_setup(m);
+	}
+	engine_expire(&m->eng, now, on_expired, m);
+	r = engine_write_pending(&m->eng, &m->batch, now, on_assigned, m);
+	if (r >= 0) {
+		int k = learn_write_pending(&m->learn, &m->batch, now);
+
+		r = k < 0 ? k : r + k;
+	}
+	if (r < 0) {
+		log_err("building nftables update: %s", strerror(-r));
+		nlbatch_reset(&m->batch);
+		m->resync = true;
+	}
+	latency_turn_end(&m->lat, r > 0 && commit(m, "update") == 0, now_us());
+	if (m->resync)
+		rails_resync(m, now);
+	if (m->ct)
+		ct_worker_submit(m->ct, &m->ct_jobs);
+	m->ct_jobs.n = 0;
+	manager_notify_status(m, false);
+	if (notify_watchdog_usec() && now >= m->next_watchdog_ms) {
+		notify_send("WATCHDOG=1");
+		m->next_watchdog_ms = now + notify_watchdog_usec() / 1000;
+	}
+	next = fwtable_next_deadline(&m->eng.fwt);
+	if (notify_watchdog_usec() && m->next_watchdog_ms < next)
+		next = m->next_watchdog_ms;
+	/* the kernel is not yet back in step: come back for it without waiting for an event */
+	if (m->rebuild)
+		next = now;
+	else if (m->resync && m->resync_after_ms < next)
+		next = m->resync_after_ms;
+	return next;
+}
+
+int manager_init(struct manager *m, struct loop *loop, const struct manager_options *o,
+		 struct config *files, const struct handover_state *st)
+{
+	struct dynbuf errors = { 0 };
+	struct config *c = NULL;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->opt = *o;
+	m->loop = loop;
+	m->started_ms = st->started_ms ? st->started_ms : now_ms();
+	m->notified_rules = SIZE_MAX;
+	engine_init(&m->eng);
+	m->eng.learn_group = o->learn_group;
+	learn_init(&m->learn);
+	nlbatch_init(&m->batch, time(NULL));
+	rulebook_init(&m->book, files);
+	r = rtnl_default_wan(&m->eng.auto_wan);
+	if (r < 0)
+		log_warn("cannot read default routes: %s", strerror(-r));
+	if (st->n_runtime &&
+	    rulebook_add_lines(&m->book, st->runtime, st->n_runtime, &c, &errors) == -EINVAL)
+		log_err("the runtime rules handed over do not fit this version; dropped:\n%s",
+			errors.data);
+	if (st->n_switches) {
+		rulebook_add_switch_lines(&m->book, (char *const *)st->switches, st->n_switches);
+		c = config_free(c);
+	}
+	dynbuf_free(&errors);
+	r = c ? 0 : rulebook_compose(&m->book, &c, &errors, NULL);
+	dynbuf_free(&errors);
+	if (r < 0)
+		return r;
+	engine_set_config(&m->eng, c, now_ms(), NULL, NULL);
+	learn_set_enabled(&m->learn, c->learn);
+	return 0;
+}
+
+void manager_fini(struct manager *m)
+{
+	ct_jobs_free(&m->ct_jobs);
+	learn_fini(&m->learn);
+	engine_fini(&m->eng);
+	rulebook_fini(&m->book);
+	nlbatch_free(&m->batch);
+}
+
+static void watch_socket(struct manager *m, struct mnl_socket *nl, struct watch *w, watch_fn fn)
+{
+	if (loop_add(m->loop, w, mnl_socket_get_fd(nl), fn, EPOLLIN) < 0)
+		log_warn("cannot watch a netlink socket: %m");
+}
+
+int manager_open(struct manager *m, const struct handover_fds *inh)
+{
+	int r, nerr = 0;
+
+	r = inh->nft >= 0 ? nftsock_fdopen(&m->nft, inh->nft) : nftsock_open(&m->nft);
+	if (r < 0) {
+		log_err("cannot open nftables netlink socket: %s", strerror(-r));
+		return r;
+	}
+	/* bind NFLOG first: a trigger rule without a listener would log into the void */
+	m->nflog = inh->nflog >= 0 ? mnl_socket_fdopen(inh->nflog) : nflogsock_open(m->opt.group, &nerr);
+	if (!m->nflog) {
+		r = inh->nflog >= 0 ? -errno : nerr;
+		log_err("cannot bind NFLOG group %u: %s%s", m->opt.group, strerror(-r),
+			r == -EBUSY || r == -EPERM ?
+			" (another program, such as ulogd, holds it; choose one with --nflog-group)" : "");
+		goto out_nft;
+	}
+	r = learnd_open(m);
+	if (r < 0)
+		log_warn("cannot bind NFLOG group %u for learn mode: %s (choose one with --learn-group); "
+			 "nothing will be learned", m->opt.learn_group, strerror(-r));
+	table_adopt(m);
+	r = table_setup(m);
+	if (r < 0)
+		goto out_nflog;
+	watch_socket(m, m->nflog, &m->nflog_w, nflog_fn);
+	m->mon = monsock_open();
+	if (m->mon)
+		watch_socket(m, m->mon, &m->mon_w, mon_fn);
+	else
+		log_warn("cannot watch nf_tables events (%m): a deleted table would not be re-created");
+	m->rtnl = rtnlsock_open();
+	if (m->rtnl)
+		watch_socket(m, m->rtnl, &m->rtnl_w, rtnl_fn);
+	else
+		log_warn("cannot follow routes: %m");
+	r = rails_open(m);
+	if (r < 0)
+		log_warn("cannot follow addresses and neighbours (%s): triggers get the kernel's "
+			 "source checks only", strerror(-r));
+	m->ct = ct_worker_start();
+	if (!m->ct)
+		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
+	m->check_ifaces = true;
+	return 0;
+out_nflog:
+	learnd_close(m);
+	mnl_socket_close(m->nflog);
+	m->nflog = NULL;
+out_nft:
+	nftsock_close(&m->nft);
+	return r;
+}
+
+void manager_close(struct manager *m)
+{
+	table_remove(m);
+	ct_worker_stop(m->ct);
+	m->ct = NULL;
+	rails_close(m);
+	if (m->rtnl)
+		mnl_socket_close(m->rtnl);
+	if (m->mon)
+		mnl_socket_close(m->mon);
+	mnl_socket_close(m->nflog);
+	learnd_close(m);
+	m->rtnl = m->mon = m->nflog = NULL;
+	nftsock_close(&m->nft);
+}

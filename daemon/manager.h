@@ -1,0 +1,196 @@
+/*
+ * The manager: the one owner of the daemon's state -- the rule files and
+ * runtime rules, the engine and its forwardings, the nf_tables socket and
+ * its batch, the inputs (NFLOG, routes, the nf_tables monitor, addresses
+ * and neighbours), the conntrack worker and the counters -- and of the
+ * work at the end of each loop turn. Control and signals go through the
+ * API below; the manager calls no one back but the event hook it is given.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conntrack.h"
+#include "engine.h"
+#include "learn.h"
+#include "loop.h"
+#include "netlink.h"
+#include "rulebook.h"
+#include "srccheck.h"
+#include "stats.h"
+
+struct event;
+struct handover_fds;
+struct handover_state;
+
+struct counters {
+	uint64_t nflog_bad;
+	uint64_t nflog_lost;
+	uint64_t nflog_enobufs;
+	uint64_t netlink_errors;
+	uint64_t reloads;
+	uint64_t reload_failures;
+	uint64_t table_rebuilds;
+	uint64_t forged;		/* caught by the daemon's source check (the kernel counts its own) */
+	uint64_t resyncs;		/* failed transactions after which the kernel was rewritten */
+};
+
+/* Rate limits of one kind of packet-driven log message. */
+struct logrl {
+	unsigned count;
+	unsigned long long window;
+	unsigned suppressed;
+};
+
+struct manager_options {
+	const char *const *confdirs;
+	size_t n_confdirs;
+	uint16_t group;			/* NFLOG group of the trigger rule */
+	uint16_t learn_group;		/* NFLOG group of learn mode */
+	bool no_owner;
+	bool no_persist;		/* the table goes when the daemon goes, even on a crash */
+};
+
+struct manager {
+	struct manager_options opt;
+	struct loop *loop;
+	struct rulebook book;		/* file and runtime rules */
+	struct engine eng;
+	struct nftsock nft;
+	struct nlbatch batch;
+	struct mnl_socket *nflog;
+	struct mnl_socket *rtnl;
+	struct mnl_socket *mon;		/* nf_tables events: someone else touching our table */
+	struct mnl_socket *srcw;	/* addresses and neighbours, for the source check */
+	struct mnl_socket *learn_nflog;	/* learn mode's NFLOG group */
+	struct watch nflog_w;
+	struct watch rtnl_w;
+	struct watch mon_w;
+	struct watch srcw_w;
+	struct watch learn_w;
+	struct learn learn;
+	bool table_learn;		/* the table has learn mode's rules */
+	struct ct_worker *ct;
+	struct ct_jobs ct_jobs;
+	struct srccheck src;
+	struct counters cnt;
+	struct nflog_seq seq;
+	struct latency lat;
+	struct logrl rl_fwd;
+	struct logrl rl_forged;
+	struct logrl rl_refused;
+	uint64_t started_ms;
+	const char *closing;		/* why forwardings are being closed, for events */
+	bool mon_foreign;		/* our table changed in the transaction being read */
+	bool rebuild;			/* re-create the table at the end of this turn */
+	bool resync;			/* a transaction failed: rewrite the kernel's state */
+	uint64_t resync_after_ms;
+	bool check_ifaces;		/* links, routes or rules changed: is there a WAN interface? */
+	bool no_wan;			/* warned that there is none */
+	size_t notified_rules;
+	size_t notified_fwds;
+	uint64_t next_watchdog_ms;
+	/* the live events go to HOOK while someone listens */
+	void (*event_hook)(const struct event *ev, void *data);
+	void *event_data;
+	size_t listeners;
+};
+
+/*
+ * Read the rule files of O: NULL on errors, with the full report in ERRORS
+ * and each error's first line in LINES (if not NULL), for the log.
+ */
+struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,
+				  struct dynbuf *lines);
+
+/* FILES (owned from now on) and ST's runtime rules (a re-exec) run from now on. */
+int manager_init(struct manager *m, struct loop *loop, const struct manager_options *o,
+		 struct config *files, const struct handover_state *st);
+void manager_fini(struct manager *m);
+
+/*
+ * Open the sockets (or take those handed over in INH), adopt what a
+ * previous daemon left, create the table, start following routes,
+ * addresses and the table. On error nothing stays open.
+ */
+int manager_open(struct manager *m, const struct handover_fds *inh);
+/* Remove the table and close what manager_open opened. */
+void manager_close(struct manager *m);
+
+/* The end of a loop turn: expiries, one batch, conntrack jobs, watchdog. Returns the next deadline. */
+uint64_t manager_end_turn(struct manager *m);
+
+/* Re-read the rule files; on error the running rules stay and ERRORS says why. */
+int manager_reload(struct manager *m, struct dynbuf *errors);
+
+/*
+ * Runtime rules. Each returns 0 or -errno with OUT saying why: -EBADMSG
+ * for words that cannot be a rule line, -ENOENT for no such rule, -EINVAL
+ * for a rule that is wrong or conflicts. WHY names the change in events.
+ */
+int manager_add_rule(struct manager *m, int argc, const char *const *argv, struct dynbuf *out);
+int manager_del_rule(struct manager *m, const char *name, const char *why, struct dynbuf *out);
+int manager_clear_rules(struct manager *m, const char *why, struct dynbuf *out);
+/* The 1996 -A/-D: 1 when nothing was to change (OUT says why). */
+int manager_autofw(struct manager *m, bool add, const char *name, const char *range,
+		   const char *port, struct dynbuf *out);
+/* enable/disable: 1 when the rule already was; *RET_CLOSED forwardings closed. */
+int manager_switch_rule(struct manager *m, const char *name, bool on, size_t *ret_closed,
+			struct dynbuf *out);
+
+/* Close forwardings (see engine_close) and write the result. */
+int manager_flush(struct manager *m, const char *rule, int af, const union inaddr *addr,
+		  size_t *ret_n);
+
+/* The WAN and LAN interfaces in use among those that exist now. */
+int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan);
+/* Why there is no WAN interface, for the log and status. */
+void manager_no_wan_warning(struct manager *m, struct dynbuf *out);
+
+/* Tell systemd the rules and forwardings, if they changed (FORCE: anyway). */
+void manager_notify_status(struct manager *m, bool force);
+
+/* status.c: counters, latency, interfaces and warnings, as text or JSON */
+void status_report(struct manager *m, bool json, struct dynbuf *out);
+
+/* table.c: table inet ipautofw */
+/* Take over the forwardings a previous daemon left in the kernel. */
+void table_adopt(struct manager *m);
+/* Create the table (replacing one left behind) with the whole state, in one transaction. */
+int table_setup(struct manager *m);
+void table_remove(struct manager *m);
+
+/* rails.c: the safety rails of DESIGN §2.10 and §2.11 around the trigger path */
+int rails_open(struct manager *m);
+void rails_close(struct manager *m);
+/* Is this trigger's source genuine? If not, it is counted and logged, and false returned. */
+bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev);
+/* A trigger refused at max-per-host or max-forwardings. */
+void rails_refused(struct manager *m, const struct engine_event *ev);
+/* After a failed transaction: rewrite every forwarding (at most once a second). */
+void rails_resync(struct manager *m, uint64_t now);
+struct json;
+/* The safety rails' part of status: members of J, or lines of OUT when J is NULL. */
+void rails_status(struct manager *m, struct json *j, struct dynbuf *out);
+/* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */
+int rails_warnings(struct manager *m, struct dynbuf *out);
+
+/* events.c: the live events of `ipautofwctl monitor`, each a no-op with no one listening */
+void events_engine(struct manager *m, const struct engine_event *ev);
+/* EXPIRED or CLOSED (with m->closing as the reason) */
+void events_fwd(struct manager *m, int kind, const struct fwd *f);
+void events_forged(struct manager *m, const struct nflog_pkt *pkt, const char *reason,
+		   const char *indev);
+void events_reloaded(struct manager *m);
+void events_learned(struct manager *m, const struct learn_record *rec, uint16_t port);
+
+/* learnd.c: the daemon's side of learn mode (the logic is lib/learn.c) */
+int learnd_open(struct manager *m);
+void learnd_close(struct manager *m);
+/* A trigger's outcome: its peer is listed (or, taken over, the old host's go). */
+void learnd_event(struct manager *m, const struct engine_event *ev);
+/* A forwarding closed: its contacts go. */
+void learnd_closed(struct manager *m, const struct fwd *f);
+/* After a configuration change: records of rules gone go; true if the table must be re-created. */
+bool learnd_config(struct manager *m);

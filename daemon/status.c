@@ -1,0 +1,248 @@
+/*
+ * `ipautofwctl status`: the manager's counters and latency, the interfaces
+ * in use, and every warning (no WAN interface, what the administrator's
+ * firewall would drop, forward ranges over the router's own ports), as
+ * text or as one JSON object.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "fwcheck.h"
+#include "json.h"
+#include "manager.h"
+#include "nftobj.h"
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0)
+		fwcheck_add_nftnl_chain(data, c);
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		fwcheck_add_nftnl_rule(data, r);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0)
+		fwcheck_add_nftnl_set(data, s);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+		fwcheck_add_nftnl_elems(data, s);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/*
+ * What the administrator's ruleset would drop: its chains, rules, and the
+ * sets those rules look up, read from the kernel and checked in lib/.
+ * Returns the number of warnings in *RET (to free()).
+ */
+static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct iflist *wan,
+			     struct fwcheck_warning **ret)
+{
+	const struct config *cfg = m->eng.cfg;
+	struct fwcheck fc = { 0 };
+	int n = 0;
+
+	*ret = NULL;
+	if (!cfg || engine_all_wan(&m->eng, wan) < 0)
+		return 0;
+	*env = (struct fwcheck_env){
+		.mark = cfg->pinhole_mark,
+		.mark_mask = cfg->pinhole_mask,
+		.guard = cfg->pinhole_guard,
+		.wan = wan,
+		.lan = cfg->has_lan ? &cfg->lan : NULL,
+		.rules = (const struct rule *const *)cfg->rules,
+		.n_rules = cfg->n_rules,
+		.own_table = NFTOBJ_TABLE,
+	};
+	if (nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
+	    nft_dump(NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
+	    (!fc.n_sets || nft_dump(NFT_MSG_GETSET, set_cb, &fc) == 0)) {
+		bool *wanted = calloc(fc.n_sets + 1, sizeof(*wanted));
+		bool *tried = calloc(fc.n_sets + 1, sizeof(*tried));
+		bool more = wanted && tried;
+
+		/* a verdict map's elements may lead to further chains and sets */
+		while (more && fwcheck_sets_wanted(&fc, NFTOBJ_TABLE, wanted) == 0) {
+			more = false;
+			for (size_t i = 0; i < fc.n_sets; i++) {
+				if (!wanted[i] || tried[i])
+					continue;
+				tried[i] = more = true;
+				if (nft_dump_set_elems(fc.sets[i].family, fc.sets[i].table,
+						       fc.sets[i].name, elems_cb, &fc) == 0)
+					fc.sets[i].has_elems = true;
+			}
+		}
+		free(wanted);
+		free(tried);
+		n = fwcheck_run(&fc, env, ret);
+	}
+	fwcheck_free(&fc);
+	return n < 0 ? 0 : n;
+}
+
+static void json_names(struct json *j, const char *key, const struct iflist *l)
+{
+	json_array(j, key);
+	for (size_t i = 0; i < l->n; i++)
+		json_str(j, NULL, l->names[i]);
+	json_end(j);
+}
+
+static void text_names(struct dynbuf *out, const struct iflist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		dynbuf_printf(out, "%s", i ? "," : "");
+		dynbuf_append_escaped(out, l->names[i], strlen(l->names[i]));
+	}
+	if (!l->n)
+		dynbuf_printf(out, "none");
+}
+
+void status_report(struct manager *m, bool json, struct dynbuf *out)
+{
+	struct dynbuf nowan = { 0 }, own = { 0 };
+	struct fwcheck_warning *warnings;
+	struct fwcheck_env env;
+	struct iflist wan = { 0 }, lan = { 0 }, fwan = { 0 };
+	char line[512];
+	int n_warnings;
+	const struct fwtable_stats *fs = &m->eng.fwt.stats;
+	const struct engine_stats *es = &m->eng.stats;
+	uint32_t p50, p99;
+	char up[32];
+
+	latency_percentiles(&m->lat, &p50, &p99);
+	duration_format((now_ms() - m->started_ms) / 1000, up, sizeof(up));
+	if (manager_interfaces(m, &wan, &lan) == 0 && !wan.n)
+		manager_no_wan_warning(m, &nowan);
+	n_warnings = firewall_warnings(m, &env, &fwan, &warnings);
+	rails_warnings(m, &own);
+	iflist_clear(&fwan);
+	if (json) {
+		struct json j;
+
+		json_init(&j, out);
+		json_object(&j, NULL);
+		json_array(&j, "warnings");
+		if (nowan.len)
+			json_str(&j, NULL, nowan.data);
+		for (int i = 0; i < n_warnings; i++) {
+			fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
+			json_str(&j, NULL, line);
+		}
+		for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
+			*nl = '\0';
+			json_str(&j, NULL, l);
+		}
+		dynbuf_free(&own);
+		json_end(&j);
+		dynbuf_free(&nowan);
+		free(warnings);
+		json_names(&j, "wan", &wan);
+		json_names(&j, "lan", &lan);
+		iflist_clear(&wan);
+		iflist_clear(&lan);
+		json_str(&j, "version", VERSION);
+		json_u64(&j, "uptime", (now_ms() - m->started_ms) / 1000);
+		json_u64(&j, "rules", m->eng.cfg ? m->eng.cfg->n_rules : 0);
+		json_u64(&j, "forwardings", m->eng.fwt.n);
+		json_u64(&j, "triggers_seen", es->triggers_seen);
+		json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
+		json_u64(&j, "opened", fs->opened);
+		json_u64(&j, "refreshed", fs->refreshed);
+		json_u64(&j, "taken_over", fs->taken_over);
+		json_u64(&j, "refused", fs->refused);
+		json_u64(&j, "expired", fs->expired);
+		json_u64(&j, "netlink_errors", m->cnt.netlink_errors);
+		json_u64(&j, "nflog_lost", m->cnt.nflog_lost);
+		json_u64(&j, "nflog_enobufs", m->cnt.nflog_enobufs);
+		json_u64(&j, "nflog_malformed", m->cnt.nflog_bad);
+		json_u64(&j, "reloads", m->cnt.reloads);
+		json_u64(&j, "reload_failures", m->cnt.reload_failures);
+		json_u64(&j, "table_rebuilds", m->cnt.table_rebuilds);
+		json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
+		json_u64(&j, "monitors", m->listeners);
+		rails_status(m, &j, out);
+		json_u64(&j, "latency_samples", m->lat.n);
+		json_u64(&j, "latency_p50_us", p50);
+		json_u64(&j, "latency_p99_us", p99);
+		json_end(&j);
+		return;
+	}
+	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
+	if (m->eng.cfg && m->eng.cfg->n_rules)
+		dynbuf_printf(out, "rules:       %zu\n", m->eng.cfg->n_rules);
+	else
+		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
+			      m->opt.n_confdirs ? m->opt.confdirs[0] : "/etc/ipautofw.d");
+	dynbuf_printf(out, "active:      %zu (rule x host%s)\n", m->eng.fwt.n, "");
+	dynbuf_printf(out, "interfaces:  WAN ");
+	text_names(out, &wan);
+	dynbuf_printf(out, "; LAN ");
+	text_names(out, &lan);
+	dynbuf_printf(out, "\n");
+	iflist_clear(&wan);
+	iflist_clear(&lan);
+	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
+		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
+	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "
+		      "%llu refused (exclusive), %llu expired\n",
+		      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
+		      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
+		      (unsigned long long)fs->expired);
+	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
+		      (unsigned long long)m->cnt.netlink_errors, (unsigned long long)m->cnt.nflog_lost,
+		      (unsigned long long)m->cnt.nflog_enobufs, (unsigned long long)m->cnt.nflog_bad);
+	dynbuf_printf(out, "reloads:     %llu (%llu refused), table re-created %llu times\n",
+		      (unsigned long long)m->cnt.reloads, (unsigned long long)m->cnt.reload_failures,
+		      (unsigned long long)m->cnt.table_rebuilds);
+	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
+		      (unsigned long long)(m->ct ? ct_worker_deleted(m->ct) : 0));
+	rails_status(m, NULL, out);
+	if (m->lat.n)
+		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
+			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, m->lat.n);
+	else
+		dynbuf_printf(out, "latency:     no triggers yet\n");
+	if (nowan.len)
+		dynbuf_printf(out, "warning: %s\n", nowan.data);
+	dynbuf_free(&nowan);
+	for (int i = 0; i < n_warnings; i++) {
+		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
+		dynbuf_printf(out, "warning: %s\n", line);
+	}
+	free(warnings);
+	for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
+		dynbuf_printf(out, "warning: %.*s\n", (int)(nl - l), l);
+	dynbuf_free(&own);
+}
+

@@ -1,0 +1,119 @@
+/*
+ * table inet ipautofw: created with the whole state in one transaction
+ * (owned, and kept by the kernel after a crash where it can), adopted
+ * from a daemon that died, removed on a clean stop.
+ */
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string.h>
+
+#include "adopt.h"
+#include "log.h"
+#include "manager.h"
+#include "nftobj.h"
+
+struct adopt_ctx {
+	struct manager *m;
+	enum nftobj_set set;
+	unsigned adopted;
+	unsigned dropped;
+};
+
+static void adopt_elem(const struct adopt_elem *e, void *data)
+{
+	struct adopt_ctx *a = data;
+
+	if (engine_adopt(&a->m->eng, e->rule, &e->fwd, e->left_ms, now_ms()) > 0)
+		a->adopted++;
+	else
+		a->dropped++;
+}
+
+static int adopt_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct adopt_ctx *a = data;
+	int bad = adopt_decode(nlh, a->set, adopt_elem, a);
+
+	if (bad > 0)
+		a->dropped += bad;
+	return MNL_CB_OK;
+}
+
+/*
+ * A table left by a daemon that died (kept by PERSIST): take over its
+ * forwardings with their remaining time. The table is then replaced in
+ * one transaction, so nothing stops forwarding in between.
+ */
+void table_adopt(struct manager *m)
+{
+	static const enum nftobj_set fwd_sets[] = { NFTOBJ_FWD4, NFTOBJ_FWD4P, NFTOBJ_PIN6, NFTOBJ_PIN6P };
+	struct adopt_ctx a = { .m = m };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fwd_sets); i++) {
+		a.set = fwd_sets[i];
+		if (nft_dump_elems(nftobj_set_name(fwd_sets[i]), adopt_cb, &a) == -ENOENT && i == 0)
+			return;	/* no table: a clean start */
+	}
+	if (a.adopted || a.dropped)
+		log_info("adopted %u forwarding element%s left by a previous ipautofwd%s", a.adopted,
+			 a.adopted == 1 ? "" : "s", a.dropped ? " (and dropped those that no longer fit)" : "");
+}
+
+int table_setup(struct manager *m)
+{
+	uint32_t flags[] = { NFTOBJ_TABLE_F_OWNER | NFTOBJ_TABLE_F_PERSIST, NFTOBJ_TABLE_F_OWNER };
+	size_t n_flags = ARRAY_SIZE(flags);
+	int r = -EINVAL;
+
+	if (m->opt.no_owner || m->opt.no_persist) {
+		flags[0] = m->opt.no_owner ? 0 : NFTOBJ_TABLE_F_OWNER;
+		n_flags = 1;
+	}
+	for (size_t i = 0; i < n_flags; i++) {
+		const char *what;
+
+		nlbatch_reset(&m->batch);
+		r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags[i], now_ms());
+		if (r == 0)
+			r = learn_write_all(&m->learn, &m->batch, now_ms());
+		if (r < 0)
+			break;
+		r = nftsock_commit(&m->nft, &m->batch, &what);
+		if (r == 0) {
+			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
+				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
+				  flags[i] ? "owner" : "not owned: other tools may change it");
+			if (flags[i] && !(flags[i] & NFTOBJ_TABLE_F_PERSIST) && !m->opt.no_persist)
+				log_warn("this kernel cannot keep a table after its owner exits "
+					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
+			break;
+		}
+		if (r == -EPERM && what && !strcmp(what, "delete table")) {
+			log_err("table inet %s belongs to another process (is ipautofwd already running?)",
+				NFTOBJ_TABLE);
+			break;
+		}
+		log_debug("creating table with flags 0x%x failed at %s: %s", flags[i],
+			  what ? what : "?", strerror(-r));
+		if (!what || strcmp(what, "create table"))
+			break;
+	}
+	if (r < 0)
+		log_err("cannot create table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
+	else
+		m->table_learn = m->eng.cfg->learn;
+	nlbatch_reset(&m->batch);
+	return r;
+}
+
+void table_remove(struct manager *m)
+{
+	const char *what;
+	int r;
+
+	nlbatch_reset(&m->batch);
+	nftobj_table(&m->batch, NFT_MSG_DELTABLE, 0);
+	r = nftsock_commit(&m->nft, &m->batch, &what);
+	if (r < 0)
+		log_err("removing table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
+}
