@@ -7,6 +7,16 @@
 #include "nlbatch.h"
 #include "rule.h"
 
+/*
+ * The daemon's netlink sockets, one file each, named after the lib/ module
+ * that gives their messages meaning: nftsock.c, nflogsock.c, nftmonsock.c,
+ * rtmonsock.c (srcwatch.c and conntrack.c have theirs), and nlsock.c for
+ * what they share. They are built as a static library of their own.
+ */
+
+/* nlsock.c: SO_*BUFFORCE where allowed, else the plain option */
+void nlsock_set_buf(struct mnl_socket *nl, int opt_force, int opt, int size);
+
 struct nftsock {
 	struct mnl_socket *nl;
 	int sndbuf;
