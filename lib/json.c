@@ -56,7 +56,7 @@ static void member(struct json *j, const char *key)
 		unsigned n = j->n[j->depth - 1]++;
 
 		if (j->depth == 1 && !j->one_line)
-			dynbuf_append(j->out, ",\n  " + !n, 4 - !n);
+			dynbuf_append(j->out, &",\n  "[!n], 4 - !n);
 		else if (n && j->close[j->depth - 1] == ']')
 			dynbuf_append(j->out, ",", 1);
 		else if (n)
