@@ -1,0 +1,410 @@
+/*
+ * The ruleset in `nft -f` syntax, exactly as `nft list table inet
+ * ipautofw` shows it (--dry-run): the sets, counters and chains from the
+ * same libnftnl objects the daemon sends, the rules from the same
+ * statement builders, the elements decoded from the batch that
+ * engine_write_table() builds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/rtnetlink.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nftdefs.h"
+#include "util.h"
+
+static const struct nfttype {
+	uint8_t id;
+	uint8_t len;
+	const char *name;
+} types[] = {
+	{ TYPE_IPADDR, 4, "ipv4_addr" },
+	{ TYPE_IP6ADDR, 16, "ipv6_addr" },
+	{ TYPE_INET_PROTOCOL, 1, "inet_proto" },
+	{ TYPE_INET_SERVICE, 2, "inet_service" },
+	{ TYPE_IFNAME, 16, "ifname" },
+};
+
+static const struct nfttype *type_of(uint8_t id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (types[i].id == id)
+			return &types[i];
+	return NULL;
+}
+
+/* The fields of a (concatenated) datatype id, first field first; returns how many. */
+static size_t type_fields(uint32_t type, const struct nfttype **ret)
+{
+	const struct nfttype *rev[5];
+	size_t n = 0;
+
+	do {
+		rev[n++] = type_of(type & 0x3f);
+		type >>= 6;
+	} while (type && n < ARRAY_SIZE(rev));
+	for (size_t i = 0; i < n; i++)
+		ret[i] = rev[n - 1 - i];
+	return n;
+}
+
+static void text_type(struct dynbuf *out, uint32_t type)
+{
+	const struct nfttype *f[5];
+	size_t n = type_fields(type, f);
+
+	for (size_t i = 0; i < n; i++)
+		dynbuf_printf(out, "%s%s", i ? " . " : "", f[i] ? f[i]->name : "?");
+}
+
+static void text_value(struct dynbuf *out, const struct nfttype *t, const uint8_t *p)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	switch (t->id) {
+	case TYPE_IPADDR:
+	case TYPE_IP6ADDR:
+		dynbuf_printf(out, "%s", inet_ntop(t->id == TYPE_IPADDR ? AF_INET : AF_INET6, p, buf,
+						   sizeof(buf)));
+		break;
+	case TYPE_INET_PROTOCOL:
+		if (p[0] == IPPROTO_TCP || p[0] == IPPROTO_UDP)
+			dynbuf_printf(out, "%s", proto_name(p[0]));
+		else
+			dynbuf_printf(out, "%u", p[0]);
+		break;
+	case TYPE_INET_SERVICE:
+		dynbuf_printf(out, "%u", p[0] << 8 | p[1]);
+		break;
+	}
+}
+
+/* KEY, or the range KEY-KEY_END in each field where they differ, as nft lists it */
+static void text_key(struct dynbuf *out, uint32_t type, const uint8_t *key, const uint8_t *key_end)
+{
+	const struct nfttype *f[5];
+	size_t n = type_fields(type, f), off = 0;
+
+	for (size_t i = 0; i < n && f[i]; i++) {
+		dynbuf_printf(out, "%s", i ? " . " : "");
+		text_value(out, f[i], key + off);
+		if (key_end && memcmp(key + off, key_end + off, f[i]->len)) {
+			dynbuf_append(out, "-", 1);
+			text_value(out, f[i], key_end + off);
+		}
+		off += (f[i]->len + 3) & ~3u;
+	}
+}
+
+/*
+ * An ifname interval as the name or wildcard it was made from: [name,
+ * name+1) is "name", [prefix, prefix+1) is "prefix*". END NULL: the range
+ * runs to the end of the key space, which only "*" does (names are ASCII).
+ */
+static void text_ifname(struct dynbuf *out, const uint8_t *lo, const uint8_t *end)
+{
+	uint8_t next[IFNAME_MAX + 1];
+	int len = strnlen((const char *)lo, sizeof(next));
+
+	if (!end) {
+		dynbuf_printf(out, "\"%.*s*\"", len, lo);
+		return;
+	}
+	memcpy(next, lo, sizeof(next));
+	if (nftobj_key_inc(next, sizeof(next)) && !memcmp(next, end, sizeof(next))) {
+		dynbuf_printf(out, "\"%.*s\"", len, lo);
+		return;
+	}
+	memcpy(next, lo, sizeof(next));
+	if (nftobj_key_inc(next, len) && !memcmp(next, end, sizeof(next))) {
+		dynbuf_printf(out, "\"%.*s*\"", len, lo);
+		return;
+	}
+	/* adjacent wildcards merged into one range: its first and last name */
+	memcpy(next, end, sizeof(next));
+	for (size_t i = sizeof(next); i-- > 0;)
+		if (next[i]--)
+			break;
+	dynbuf_printf(out, "\"%.*s\"-\"%.*s\"", len, lo, (int)strnlen((char *)next, sizeof(next)), next);
+}
+
+/* The elements of one set: "elements = { a,\n\t\t\t     b }" as nft lists them */
+static void text_elems(struct dynbuf *out, const struct setdef *d, const struct nftobj_elem *e,
+		       size_t n)
+{
+	const char *sep = "\t\telements = { ";
+
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].interval_end)
+			continue;
+		dynbuf_printf(out, "%s", sep);
+		sep = ",\n\t\t\t     ";
+		if (d->key_type == TYPE_IFNAME) {
+			text_ifname(out, e[i].key, i + 1 < n && e[i + 1].interval_end ? e[i + 1].key : NULL);
+			continue;
+		}
+		text_key(out, d->key_type, e[i].key, e[i].has_key_end ? e[i].key_end : NULL);
+		if (e[i].has_data) {
+			dynbuf_printf(out, " : ");
+			text_key(out, d->data_type, e[i].data, NULL);
+		}
+	}
+	if (n)
+		dynbuf_printf(out, " }\n");
+}
+
+/* nft's time format: 1d2h3m4s5ms */
+static void text_duration(struct dynbuf *out, uint64_t ms)
+{
+	static const struct { uint64_t ms; const char *unit; } parts[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		if (ms >= parts[i].ms) {
+			dynbuf_printf(out, "%llu%s", (unsigned long long)(ms / parts[i].ms), parts[i].unit);
+			ms %= parts[i].ms;
+		}
+}
+
+static void text_set(struct dynbuf *out, const struct nftobj_params *p, enum nftobj_set id,
+		     const struct nftobj_elem *e, size_t n)
+{
+	struct nftnl_set *s = nftobj_set_object(id, nftobj_set_size(p, id));
+	uint32_t flags;
+	const char *sep = "";
+
+	if (!s) {
+		out->oom = true;
+		return;
+	}
+	flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	dynbuf_printf(out, "\t%s %s {\n\t\ttype ", flags & NFT_SET_MAP ? "map" : "set",
+		      nftnl_set_get_str(s, NFTNL_SET_NAME));
+	text_type(out, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE));
+	if (flags & NFT_SET_MAP) {
+		dynbuf_printf(out, " : ");
+		text_type(out, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE));
+	}
+	dynbuf_printf(out, "\n");
+	if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE))
+		dynbuf_printf(out, "\t\tsize %u\n", nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE));
+	if (flags & (NFT_SET_CONSTANT | NFT_SET_EVAL | NFT_SET_INTERVAL | NFT_SET_TIMEOUT)) {
+		static const struct { uint32_t flag; const char *name; } names[] = {
+			{ NFT_SET_CONSTANT, "constant" }, { NFT_SET_EVAL, "dynamic" },
+			{ NFT_SET_INTERVAL, "interval" }, { NFT_SET_TIMEOUT, "timeout" },
+		};
+
+		dynbuf_printf(out, "\t\tflags ");
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			if (flags & names[i].flag) {
+				dynbuf_printf(out, "%s%s", sep, names[i].name);
+				sep = ",";
+			}
+		dynbuf_printf(out, "\n");
+	}
+	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT)) {
+		dynbuf_printf(out, "\t\ttimeout ");
+		text_duration(out, nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
+		dynbuf_printf(out, "\n");
+	}
+	text_elems(out, &nftobj_sets[id], e, n);
+	dynbuf_printf(out, "\t}\n");
+	nftnl_set_free(s);
+}
+
+/* A counter as a fresh one lists. */
+static void text_counter(struct dynbuf *out, enum nftobj_counter id)
+{
+	struct nftnl_obj *o = nftobj_counter_object(id);
+
+	if (!o) {
+		out->oom = true;
+		return;
+	}
+	dynbuf_printf(out, "\tcounter %s {\n\t\tpackets 0 bytes 0\n\t}\n",
+		      nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	nftnl_obj_free(o);
+}
+
+static const char *hook_name(uint32_t hook)
+{
+	static const char *const names[] = {
+		[NF_INET_PRE_ROUTING] = "prerouting", [NF_INET_LOCAL_IN] = "input",
+		[NF_INET_FORWARD] = "forward", [NF_INET_LOCAL_OUT] = "output",
+		[NF_INET_POST_ROUTING] = "postrouting",
+	};
+
+	return hook < ARRAY_SIZE(names) ? names[hook] : "?";
+}
+
+/* A priority as nft names it: a standard one within 10 (if it fits the hook), else a number. */
+static void text_prio(struct dynbuf *out, uint32_t hook, int32_t prio)
+{
+	static const struct { int32_t prio; const char *name; int hook1, hook2; } std[] = {
+		{ -300, "raw", -1, -1 }, { -150, "mangle", -1, -1 },
+		{ -100, "dstnat", NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT },
+		{ 0, "filter", -1, -1 }, { 50, "security", -1, -1 },
+		{ 100, "srcnat", NF_INET_LOCAL_IN, NF_INET_POST_ROUTING },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(std); i++) {
+		int64_t off = (int64_t)prio - std[i].prio;
+
+		if (off < -10 || off > 10)
+			continue;
+		if (std[i].hook1 >= 0 && (int)hook != std[i].hook1 && (int)hook != std[i].hook2)
+			break;
+		dynbuf_printf(out, "%s", std[i].name);
+		if (off)
+			dynbuf_printf(out, " %c %lld", off > 0 ? '+' : '-', (long long)(off > 0 ? off : -off));
+		return;
+	}
+	dynbuf_printf(out, "%d", prio);
+}
+
+static void text_chain(struct dynbuf *out, const struct nftobj_params *p, int id)
+{
+	struct nftnl_chain *c = nftobj_chain_object(&nftobj_chains[id]);
+
+	if (!c) {
+		out->oom = true;
+		return;
+	}
+	dynbuf_printf(out, "\tchain %s {\n", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)) {
+		dynbuf_printf(out, "\t\ttype %s hook %s priority ", nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			      hook_name(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)));
+		text_prio(out, nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
+			  nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
+		dynbuf_printf(out, "; policy %s;\n",
+			      nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept");
+	}
+	nftobj_rules_text(out, p, id);
+	dynbuf_printf(out, "\t}\n");
+	nftnl_chain_free(c);
+}
+
+struct elem_list {
+	struct nftobj_elem *v;
+	size_t n;
+};
+
+/* A NFTA_DATA_VALUE nest into BUF (SIZE bytes); returns its length or -EINVAL. */
+static int data_value(const struct nlattr *nest, uint8_t *buf, size_t size)
+{
+	const struct nlattr *a = mnl_attr_get_payload(nest);
+
+	if (mnl_attr_get_payload_len(nest) < MNL_ATTR_HDRLEN || mnl_attr_get_type(a) != NFTA_DATA_VALUE ||
+	    mnl_attr_get_payload_len(a) > size)
+		return -EINVAL;
+	memcpy(buf, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+	return mnl_attr_get_payload_len(a);
+}
+
+/*
+ * One element of an element list. (libnftnl numbers the nests 1, 2, ...
+ * when it builds a list but accepts only type 1 when it parses one, so the
+ * list we built is read here with libmnl.)
+ */
+static int list_elem(const struct nlattr *nest, struct elem_list *l)
+{
+	struct nftobj_elem *e, *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	const struct nlattr *a;
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	e = memset(&v[l->n++], 0, sizeof(*e));
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_SET_ELEM_KEY:
+			data_value(a, e->key, sizeof(e->key));
+			break;
+		case NFTA_SET_ELEM_KEY_END:
+			e->has_key_end = data_value(a, e->key_end, sizeof(e->key_end)) > 0;
+			break;
+		case NFTA_SET_ELEM_DATA:
+			e->has_data = data_value(a, e->data, sizeof(e->data)) > 0;
+			break;
+		case NFTA_SET_ELEM_FLAGS:
+			e->interval_end = ntohl(mnl_attr_get_u32(a)) & NFT_SET_ELEM_INTERVAL_END;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The elements batch B leaves in each set: what it adds after the last flush. */
+static int batch_elems(const struct nlbatch *b, struct elem_list *lists)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int len = b->len;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		uint16_t type = nlh->nlmsg_type & 0xff;
+		const struct nlattr *a, *list = NULL, *e;
+		struct elem_list *l = NULL;
+
+		if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
+		    (type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM))
+			continue;
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+				list = a;
+			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_SET)
+				continue;
+			for (int i = 0; i < NFTOBJ__SETS; i++)
+				if (!strcmp(nftobj_sets[i].name, mnl_attr_get_str(a)))
+					l = &lists[i];
+		}
+		if (l && type == NFT_MSG_DELSETELEM && !list)
+			l->n = 0;
+		if (!l || type != NFT_MSG_NEWSETELEM || !list)
+			continue;
+		mnl_attr_for_each_nested(e, list)
+			if (list_elem(e, l) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+int nftobj_text(const struct nftobj_params *p, const struct nlbatch *elems, struct dynbuf *out)
+{
+	struct elem_list lists[NFTOBJ__SETS] = { 0 };
+	int r = batch_elems(elems, lists);
+
+	dynbuf_printf(out, "table inet %s {\n", NFTOBJ_TABLE);
+	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++) {
+		text_counter(out, c);
+		dynbuf_printf(out, "\n");
+	}
+	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++) {
+		text_set(out, p, s, lists[s].v, lists[s].n);
+		dynbuf_printf(out, "\n");
+	}
+	for (int c = 0; c < CHAIN__N && r == 0; c++) {
+		text_chain(out, p, c);
+		dynbuf_printf(out, "%s", c + 1 < CHAIN__N ? "\n" : "");
+	}
+	dynbuf_printf(out, "}\n");
+	for (int s = 0; s < NFTOBJ__SETS; s++)
+		free(lists[s].v);
+	if (r == 0 && out->oom)
+		r = -ENOMEM;
+	return r;
+}
