@@ -30,8 +30,9 @@ struct learn_peer {
 	int af;
 	union inaddr peer;
 	union inaddr host;		/* IPv6: the key's destination; IPv4: zero */
-	struct learn_contact contacts[LEARN_CONTACTS_PER_PEER];
-	size_t n_contacts;
+	struct learn_contact *contacts;	/* most peers have one: grown as needed */
+	uint8_t n_contacts;
+	uint8_t cap_contacts;
 	uint64_t written_until;		/* the end of the kernel's element; 0: none */
 	bool is_pending;
 	struct learn_peer *hnext;
@@ -50,12 +51,18 @@ void learn_init(struct learn *l)
 	l->enabled = true;
 }
 
+static void free_peer(struct learn_peer *p)
+{
+	free(p->contacts);
+	free(p);
+}
+
 static void free_peers(struct learn *l)
 {
 	for (size_t i = 0; i < l->n_buckets; i++)
 		for (struct learn_peer *p = l->buckets[i], *next; p; p = next) {
 			next = p->hnext;
-			free(p);
+			free_peer(p);
 		}
 	free(l->buckets);
 	free(l->gone);
@@ -166,29 +173,49 @@ static void drop_peer(struct learn *l, struct learn_peer *p, uint64_t now)
 		}
 	}
 	unlink_peer(l, p);
-	free(p);
+	free_peer(p);
+}
+
+struct by_until {
+	uint64_t until;
+	struct learn_peer *p;
+};
+
+static int cmp_until(const void *a, const void *b)
+{
+	uint64_t x = ((const struct by_until *)a)->until, y = ((const struct by_until *)b)->until;
+
+	return x < y ? -1 : x > y;
 }
 
 /*
- * Room for one more peer: those whose time is up go (their kernel elements
- * expired with them); if none has, the one that ends first.
+ * Room for more peers: those whose time is up go (their kernel elements
+ * expired with them); if that is not enough, the sixteenth that ends
+ * first, so that a stream of new peers pays for this once in a while.
  */
 static void make_room(struct learn *l, uint64_t now)
 {
-	struct learn_peer *first = NULL;
+	struct by_until *v = malloc(l->n_peers * sizeof(*v));
+	size_t n = 0;
 
 	for (size_t i = 0; i < l->n_buckets; i++)
 		for (struct learn_peer *p = l->buckets[i], *next; p; p = next) {
+			uint64_t until = peer_until(p);
+
 			next = p->hnext;
-			if (peer_until(p) <= now) {
+			if (until <= now) {
 				unlink_peer(l, p);
-				free(p);
-			} else if (!first || peer_until(p) < peer_until(first)) {
-				first = p;
+				free_peer(p);
+			} else if (v) {
+				v[n++] = (struct by_until){ until, p };
 			}
 		}
-	if (l->n_peers >= LEARN_PEERS_MAX && first)
-		drop_peer(l, first, now);
+	if (v && l->n_peers >= LEARN_PEERS_MAX) {
+		qsort(v, n, sizeof(*v), cmp_until);
+		for (size_t i = 0; i < n && i < LEARN_PEERS_MAX / 16; i++)
+			drop_peer(l, v[i].p, now);
+	}
+	free(v);
 }
 
 static void mark_pending(struct learn *l, struct learn_peer *p)
@@ -232,7 +259,16 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 		if (!strcmp(p->contacts[i].rule, r->name) &&
 		    !memcmp(&p->contacts[i].host, host, addr_len(af)))
 			c = &p->contacts[i];
-	if (!c && p->n_contacts < LEARN_CONTACTS_PER_PEER)
+	if (!c && p->n_contacts == p->cap_contacts && p->cap_contacts < LEARN_CONTACTS_PER_PEER) {
+		uint8_t cap = p->cap_contacts ? 2 * p->cap_contacts : 1;
+		struct learn_contact *v = realloc(p->contacts, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->contacts = v;
+		p->cap_contacts = cap;
+	}
+	if (!c && p->n_contacts < p->cap_contacts)
 		c = &p->contacts[p->n_contacts++];
 	if (!c) {
 		/* full: the contact that ends first makes room */

@@ -208,8 +208,17 @@ static void test_bounded(void)
 
 		learn_contact(&ln, cfg->rules[0], AF_INET, &h, &p, 10 + i);
 	}
-	CHECK_INT(ln.n_peers, LEARN_PEERS_MAX);
+	CHECK(ln.n_peers <= LEARN_PEERS_MAX && ln.n_peers > LEARN_PEERS_MAX - LEARN_PEERS_MAX / 16);
 	CHECK_INT(ln.n_gone, 0);	/* never written: nothing to delete */
+	{
+		struct nflog_pkt first = { .af = AF_INET, .proto = IPPROTO_UDP, .dport = 2,
+					   .saddr.v4.s_addr = htonl(0x0a000000) };
+		struct nflog_pkt last = first;
+
+		last.saddr.v4.s_addr = htonl(0x0a000000 + LEARN_PEERS_MAX + 2);
+		CHECK_INT(learn_packet(&ln, &first, 20, NULL, NULL), 0);	/* made room */
+		CHECK_INT(learn_packet(&ln, &last, 20, NULL, NULL), 1);
+	}
 	teardown();
 }
 
