@@ -1,7 +1,8 @@
 /*
  * Learn mode; see learn.h. Peers live in a hash table keyed by the kernel
  * element they stand for (IPv4: the peer; IPv6: peer and host), each with
- * the few rule x host contacts behind it. A peer's element is rewritten
+ * the few rule x host contacts behind it (an element outlives its peer
+ * only when a forwarding closed early: then it just logs into the void). A peer's element is rewritten
  * only when its end moved by more than an eighth of its timeout, so a
  * stream of triggers costs the kernel little. Records are kept in a sorted
  * array of pointers.
@@ -39,12 +40,6 @@ struct learn_peer {
 	struct learn_peer *pnext;
 };
 
-struct learn_gone {
-	int af;
-	union inaddr peer;
-	union inaddr host;
-};
-
 void learn_init(struct learn *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -65,13 +60,10 @@ static void free_peers(struct learn *l)
 			free_peer(p);
 		}
 	free(l->buckets);
-	free(l->gone);
 	l->buckets = NULL;
 	l->n_buckets = 0;
 	l->n_peers = 0;
 	l->pending = NULL;
-	l->gone = NULL;
-	l->n_gone = 0;
 }
 
 void learn_fini(struct learn *l)
@@ -161,61 +153,26 @@ static void unlink_peer(struct learn *l, struct learn_peer *p)
 	l->n_peers--;
 }
 
-/* P leaves before its time: its kernel element is deleted at the next write. */
-static void drop_peer(struct learn *l, struct learn_peer *p, uint64_t now)
-{
-	if (p->written_until > now) {
-		struct learn_gone *g = realloc(l->gone, (l->n_gone + 1) * sizeof(*g));
-
-		if (g) {
-			l->gone = g;
-			g[l->n_gone++] = (struct learn_gone){ p->af, p->peer, p->host };
-		}
-	}
-	unlink_peer(l, p);
-	free_peer(p);
-}
-
-struct by_until {
-	uint64_t until;
-	struct learn_peer *p;
-};
-
-static int cmp_until(const void *a, const void *b)
-{
-	uint64_t x = ((const struct by_until *)a)->until, y = ((const struct by_until *)b)->until;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
- * Room for more peers: those whose time is up go (their kernel elements
- * expired with them); if that is not enough, the sixteenth that ends
- * first, so that a stream of new peers pays for this once in a while.
+ * At the cap: peers whose time is up go (their kernel elements expired
+ * with them), at most once a second so that a stream of new peers costs
+ * nothing; until then, and if none has, a new peer is not listed. (Making
+ * room by dropping live peers would let one host that contacts many peers
+ * flush everyone else's, and cost a delete for each.)
  */
-static void make_room(struct learn *l, uint64_t now)
+static void sweep(struct learn *l, uint64_t now)
 {
-	struct by_until *v = malloc(l->n_peers * sizeof(*v));
-	size_t n = 0;
-
+	if (now < l->next_sweep)
+		return;
+	l->next_sweep = now + 1000;
 	for (size_t i = 0; i < l->n_buckets; i++)
 		for (struct learn_peer *p = l->buckets[i], *next; p; p = next) {
-			uint64_t until = peer_until(p);
-
 			next = p->hnext;
-			if (until <= now) {
+			if (peer_until(p) <= now) {
 				unlink_peer(l, p);
 				free_peer(p);
-			} else if (v) {
-				v[n++] = (struct by_until){ until, p };
 			}
 		}
-	if (v && l->n_peers >= LEARN_PEERS_MAX) {
-		qsort(v, n, sizeof(*v), cmp_until);
-		for (size_t i = 0; i < n && i < LEARN_PEERS_MAX / 16; i++)
-			drop_peer(l, v[i].p, now);
-	}
-	free(v);
 }
 
 static void mark_pending(struct learn *l, struct learn_peer *p)
@@ -244,7 +201,11 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 	p = find_peer(l, af, peer, key_host);
 	if (!p) {
 		if (l->n_peers >= LEARN_PEERS_MAX)
-			make_room(l, now);
+			sweep(l, now);
+		if (l->n_peers >= LEARN_PEERS_MAX) {
+			l->peers_not_listed++;
+			return 0;
+		}
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
@@ -457,7 +418,7 @@ size_t learn_clear(struct learn *l, const char *rule)
 	}
 	l->n_records = n;
 	if (!rule)
-		l->records_not_kept = l->unattributed = 0;
+		l->records_not_kept = l->unattributed = l->peers_not_listed = 0;
 	return gone;
 }
 
@@ -528,20 +489,10 @@ static int add_peer_elem(struct learn_peer *p, uint64_t now, struct nftobj_elem 
 
 int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 {
-	struct nftobj_elem *del[2] = { NULL, NULL }, *add[2] = { NULL, NULL };
-	size_t n_del[2] = { 0, 0 }, cap_del[2] = { 0, 0 }, n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 };
-	size_t before = b->n_ops;
+	struct nftobj_elem *add[2] = { NULL, NULL };
+	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 }, before = b->n_ops;
 	int r = 0;
 
-	for (size_t i = 0; i < l->n_gone && r == 0; i++) {
-		const struct learn_gone *g = &l->gone[i];
-		struct nftobj_elem e;
-		int fam = g->af == AF_INET6;
-
-		nftobj_learn_elem(g->af, &g->peer, &g->host, 0, 0, &e);
-		r = push_elem(&del[fam], &n_del[fam], &cap_del[fam], &e);
-	}
-	l->n_gone = 0;
 	for (struct learn_peer *p = l->pending, *next; p; p = next) {
 		next = p->pnext;
 		p->is_pending = false;
@@ -551,13 +502,9 @@ int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 	}
 	l->pending = NULL;
 	if (r == 0)
-		r = write_elems(b, NFTOBJ_MSG_DESTROYSETELEM, del, n_del);
-	if (r == 0)
 		r = write_elems(b, NFT_MSG_NEWSETELEM, add, n_add);
-	for (int i = 0; i < 2; i++) {
-		free(del[i]);
+	for (int i = 0; i < 2; i++)
 		free(add[i]);
-	}
 	return r < 0 ? r : (int)(b->n_ops - before);
 }
 
@@ -567,8 +514,7 @@ int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)
 	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 };
 	int r = 0;
 
-	/* the sets were just flushed: nothing to delete, everything to add */
-	l->n_gone = 0;
+	/* the sets were just flushed: everything to add */
 	for (struct learn_peer *p = l->pending, *next; p; p = next) {
 		next = p->pnext;
 		p->is_pending = false;
@@ -831,6 +777,7 @@ int learn_report(const struct learn *l, const struct config *c, const char *rule
 		json_end(&j);
 		json_u64(&j, "records", l->n_records);
 		json_u64(&j, "peers_listed", l->n_peers);
+		json_u64(&j, "peers_not_listed", l->peers_not_listed);
 		json_u64(&j, "records_not_kept", l->records_not_kept);
 		json_u64(&j, "unattributed", l->unattributed);
 		json_end(&j);

@@ -10,9 +10,9 @@
  * - records: per rule, peer and protocol, the ports those connections went
  *   to (coalesced into ranges), how many, first and last seen.
  *
- * Memory is bounded: at most LEARN_PEERS_MAX peers listed (the one that
- * ends first makes room), LEARN_RECORDS_MAX records and LEARN_RANGES_MAX
- * ranges in each; what does not fit is counted, never kept. Time is passed
+ * Memory is bounded: at most LEARN_PEERS_MAX peers listed (more wait
+ * until listed ones expire), LEARN_RECORDS_MAX records and
+ * LEARN_RANGES_MAX ranges in each; what does not fit is counted, never kept. Time is passed
  * in (ms, monotonic); nothing here touches a socket.
  */
 #pragma once
@@ -57,8 +57,8 @@ struct learn {
 	size_t n_buckets;
 	size_t n_peers;
 	struct learn_peer *pending;	/* to be written to the kernel */
-	struct learn_gone *gone;	/* made room for: to be deleted from the kernel */
-	size_t n_gone;
+	uint64_t next_sweep;		/* at the cap, expired peers go at most once a second */
+	uint64_t peers_not_listed;	/* contacts of new peers beyond LEARN_PEERS_MAX */
 	struct learn_record **records;	/* sorted by rule, family, peer, protocol */
 	size_t n_records;
 	uint64_t records_not_kept;	/* connections of records beyond LEARN_RECORDS_MAX */
