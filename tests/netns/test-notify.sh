@@ -47,7 +47,7 @@ trigger "$LAN1" tcp 7070
 check "STATUS follows the forwardings" wait_for st grep -q "^STATUS=1 rule, 1 forwarding$" "$TMP/notify.out"
 kill -HUP "$DAEMON_PID"
 check "RELOADING=1 with MONOTONIC_USEC" wait_for rl grep -Eq "^RELOADING=1\|MONOTONIC_USEC=[0-9]+$" "$TMP/notify.out"
-check "READY=1 again after the reload" sh -c "sed -n '/^RELOADING=1/,\$p' '$TMP/notify.out' | grep -q '^READY=1$'"
+check "READY=1 again after the reload" wait_for ready2 sh -c "sed -n '/^RELOADING=1/,\$p' '$TMP/notify.out' | grep -q '^READY=1$'"
 # a bad rule file under systemd: each error one journal entry at err,
 # location and message together, none of it at info
 conf 40-bad <<'C'
