@@ -17,7 +17,6 @@
 #include "ctlproto.h"
 #include "util.h"
 
-#define DEFAULT_SOCKET "/run/ipautofw/control.sock"
 #define EXIT_NOT_RUNNING 3
 #define TIMEOUT_MS 30000
 
@@ -115,7 +114,7 @@ static void usage(FILE *f)
 		   "  -h, --help         show this help\n"
 		   "  -V, --version      show the version\n\n"
 		   "Exit status: 0 ok, 1 failure, 2 usage, 3 daemon not running.\n",
-		DEFAULT_SOCKET);
+		CTLPROTO_SOCKET);
 }
 
 static int connect_socket(const char *path)
@@ -342,7 +341,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	if (!path || !path[0])
-		path = DEFAULT_SOCKET;
+		path = CTLPROTO_SOCKET;
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(program_invocation_short_name, "ipautofw"))
 		return autofw_main(argc, argv, path);

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#include "util.h"
+
 
 struct watch;
 typedef void (*watch_fn)(struct watch *w, uint32_t events);

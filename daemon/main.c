@@ -11,13 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctlproto.h"
 #include "daemon.h"
 #include "handover.h"
 #include "log.h"
 #include "nftobj.h"
 #include "notify.h"
 
-#define DEFAULT_SOCKET "/run/ipautofw/control.sock"
 #define DEFAULT_GROUP 7070
 
 struct options {
@@ -52,7 +52,7 @@ static void usage(FILE *f)
 		"  -v, --verbose           log debug messages\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n",
-		DEFAULT_SOCKET, DEFAULT_GROUP);
+		CTLPROTO_SOCKET, DEFAULT_GROUP);
 }
 
 /* Returns -1 to go on, or the exit status. */
@@ -72,7 +72,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int opt, learn_group = -1;
 	char *end;
 
-	o->sockpath = getenv("IPAUTOFW_SOCKET") ? getenv("IPAUTOFW_SOCKET") : DEFAULT_SOCKET;
+	o->sockpath = getenv("IPAUTOFW_SOCKET") ? getenv("IPAUTOFW_SOCKET") : CTLPROTO_SOCKET;
 	o->m.group = DEFAULT_GROUP;
 	o->m.confdirs = config_default_dirs;
 	o->m.n_confdirs = ARRAY_SIZE(config_default_dirs);

@@ -46,13 +46,7 @@ static const char *fmt_addr(int af, const union inaddr *a, char *buf)
 
 static void describe_forwards(const struct rule *r, char *buf, size_t size)
 {
-	struct strbuf sb = STRBUF_INIT(buf, size);
-	char tmp[32];
-
-	for (size_t i = 0; i < r->n_forwards; i++) {
-		portrange_format(&r->forwards[i], tmp, sizeof(tmp));
-		strbuf_printf(&sb, "%s%s", i ? "," : "", tmp);
-	}
+	portlist_format(r->forwards, r->n_forwards, buf, size);
 }
 
 static void on_closed(const struct fwd *f, void *data)
@@ -87,12 +81,12 @@ static void on_assigned(const struct fwd *f, const union inaddr *old, void *data
 /* Send the batch; a failure is logged here, once, and the kernel rewritten later. */
 static int commit(struct manager *m, const char *why)
 {
-	const char *what;
-	int r = nftsock_commit(&m->nft, &m->batch, &what);
+	const struct nlbatch_op *op;
+	int r = nftsock_commit(&m->nft, &m->batch, &op);
 
 	if (r < 0) {
 		m->cnt.netlink_errors++;
-		log_err("nftables %s failed%s%s: %s", why, what ? " at " : "", what ? what : "",
+		log_err("nftables %s failed%s%s: %s", why, op ? " at " : "", op ? op->what : "",
 			strerror(-r));
 		/* the daemon's view moved on without the kernel: never leave them apart */
 		m->resync = true;
@@ -121,8 +115,15 @@ static int apply(struct manager *m, int r, struct config *c, const char *why, st
 	if (r < 0)
 		return r;
 	m->closing = why;
-	engine_set_config(&m->eng, c, now_ms(), on_closed, m);
+	r = engine_set_config(&m->eng, c, now_ms(), on_closed, m);
 	m->closing = NULL;
+	if (r < 0) {
+		/* the running configuration stays (the rulebook is ahead of it until the next change) */
+		config_free(c);
+		dynbuf_printf(out, "%s: out of memory; the running configuration stays\n", why);
+		log_err("%s: out of memory; the running configuration stays", why);
+		return r;
+	}
 	m->check_ifaces = true;
 	if (learnd_config(m)) {
 		/* learn mode's rules come or go with the table: replaced in one transaction */
@@ -525,7 +526,11 @@ int manager_init(struct manager *m, struct loop *loop, const struct manager_opti
 	dynbuf_free(&errors);
 	if (r < 0)
 		return r;
-	engine_set_config(&m->eng, c, now_ms(), NULL, NULL);
+	r = engine_set_config(&m->eng, c, now_ms(), NULL, NULL);
+	if (r < 0) {
+		config_free(c);
+		return r;
+	}
 	learn_set_enabled(&m->learn, c->learn);
 	return 0;
 }

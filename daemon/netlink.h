@@ -26,8 +26,11 @@ int nftsock_open(struct nftsock *s);
 /* A bound socket FD handed over by a re-exec: it may own the table. */
 int nftsock_fdopen(struct nftsock *s, int fd);
 void nftsock_close(struct nftsock *s);
-/* Finish, send and read every ack of B. On error *RET_WHAT names the request. */
-int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what);
+/*
+ * Finish, send and read every ack of B. On error *RET_OP is the request
+ * that failed (NULL when none did, or the batch never went out).
+ */
+int nftsock_commit(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op);
 
 struct mnl_socket *nflogsock_open(uint16_t group, int *ret_err);
 typedef void (*nflog_cb)(const struct nflog_pkt *pkt, int err, void *data);

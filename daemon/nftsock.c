@@ -69,13 +69,13 @@ void nftsock_close(struct nftsock *s)
 	s->nl = NULL;
 }
 
-int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what)
+int nftsock_commit(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op)
 {
 	size_t expect = nlbatch_finish(b), got = 0;
 	uint32_t first, last;
 	int first_err = 0;
 
-	*ret_what = NULL;
+	*ret_op = NULL;
 	if (b->oom)
 		return -ENOMEM;
 	if (!expect)
@@ -107,7 +107,7 @@ int nftsock_commit(struct nftsock *s, struct nlbatch *b, const char **ret_what)
 			got++;
 			if (err->error && !first_err) {
 				first_err = err->error;
-				*ret_what = nlbatch_describe(b, nlh->nlmsg_seq);
+				*ret_op = nlbatch_op(b, nlh->nlmsg_seq);
 			}
 		}
 	}

@@ -122,7 +122,7 @@ void rails_refused(struct manager *m, const struct engine_event *ev)
 
 void rails_resync(struct manager *m, uint64_t now)
 {
-	const char *what;
+	const struct nlbatch_op *op;
 	int r;
 
 	if (now < m->resync_after_ms)
@@ -135,7 +135,7 @@ void rails_resync(struct manager *m, uint64_t now)
 	if (r == 0)
 		r = learn_write_all(&m->learn, &m->batch, now);
 	if (r == 0)
-		r = nftsock_commit(&m->nft, &m->batch, &what);
+		r = nftsock_commit(&m->nft, &m->batch, &op);
 	nlbatch_reset(&m->batch);
 	if (r == 0) {
 		log_warn("after a failed transaction, every forwarding was written again (%zu)",

@@ -70,7 +70,7 @@ int table_setup(struct manager *m)
 		n_flags = 1;
 	}
 	for (size_t i = 0; i < n_flags; i++) {
-		const char *what;
+		const struct nlbatch_op *op;
 
 		nlbatch_reset(&m->batch);
 		r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags[i], now_ms());
@@ -78,7 +78,7 @@ int table_setup(struct manager *m)
 			r = learn_write_all(&m->learn, &m->batch, now_ms());
 		if (r < 0)
 			break;
-		r = nftsock_commit(&m->nft, &m->batch, &what);
+		r = nftsock_commit(&m->nft, &m->batch, &op);
 		if (r == 0) {
 			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
@@ -88,14 +88,15 @@ int table_setup(struct manager *m)
 					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
 			break;
 		}
-		if (r == -EPERM && what && !strcmp(what, "delete table")) {
+		if (r == -EPERM && op && op->type == NFTOBJ_MSG_DESTROYTABLE) {
 			log_err("table inet %s belongs to another process (is ipautofwd already running?)",
 				NFTOBJ_TABLE);
 			break;
 		}
 		log_debug("creating table with flags 0x%x failed at %s: %s", flags[i],
-			  what ? what : "?", strerror(-r));
-		if (!what || strcmp(what, "create table"))
+			  op ? op->what : "?", strerror(-r));
+		/* only the table's flags may be what this kernel refuses: try fewer */
+		if (!op || op->type != NFT_MSG_NEWTABLE)
 			break;
 	}
 	if (r < 0)
@@ -108,12 +109,13 @@ int table_setup(struct manager *m)
 
 void table_remove(struct manager *m)
 {
-	const char *what;
+	const struct nlbatch_op *op;
 	int r;
 
 	nlbatch_reset(&m->batch);
-	nftobj_table(&m->batch, NFT_MSG_DELTABLE, 0);
-	r = nftsock_commit(&m->nft, &m->batch, &what);
+	r = nftobj_table(&m->batch, NFT_MSG_DELTABLE, 0);
+	if (r == 0)
+		r = nftsock_commit(&m->nft, &m->batch, &op);
 	if (r < 0)
 		log_err("removing table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
 }

@@ -17,6 +17,8 @@
 #include "util.h"
 
 #define CTLPROTO_MAGIC "ipautofw/1"
+/* Where the daemon listens unless -s or $IPAUTOFW_SOCKET say otherwise. */
+#define CTLPROTO_SOCKET "/run/ipautofw/control.sock"
 #define CTLPROTO_REQUEST_MAX 65536
 #define CTLPROTO_REPLY_MAX (64u * 1024 * 1024)
 #define CTLPROTO_ARGS_MAX 256

@@ -192,33 +192,34 @@ static int cmp_index(const void *a, const void *b)
 	return x->lo - y->lo;
 }
 
-static void build_index(struct engine *e)
+/* The trigger index of CFG's enabled rules, sorted; -ENOMEM. */
+static int build_index(const struct config *cfg, struct trigger_index **ret, size_t *ret_n)
 {
-	size_t n = 0;
+	struct trigger_index *v;
+	size_t n = 0, k = 0;
 
-	free(e->index);
-	e->index = NULL;
-	e->n_index = 0;
-	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++)
-		n += e->cfg->rules[i]->n_triggers;
-	if (!n || !(e->index = calloc(n, sizeof(*e->index))))
-		return;
-	for (size_t i = 0; i < e->cfg->n_rules; i++) {
-		const struct rule *r = e->cfg->rules[i];
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		n += cfg->rules[i]->n_triggers;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct rule *r = cfg->rules[i];
 
-		for (size_t k = 0; rule_enabled(r) && k < r->n_triggers; k++)
-			e->index[e->n_index++] = (struct trigger_index){
-				.proto = r->triggers[k].proto, .lo = r->triggers[k].lo,
-				.hi = r->triggers[k].hi, .rule = r, .rule_index = i };
+		for (size_t t = 0; rule_enabled(r) && t < r->n_triggers; t++)
+			v[k++] = (struct trigger_index){
+				.proto = r->triggers[t].proto, .lo = r->triggers[t].lo,
+				.hi = r->triggers[t].hi, .rule = r, .rule_index = i };
 	}
-	qsort(e->index, e->n_index, sizeof(*e->index), cmp_index);
-	for (size_t i = 0; i < e->n_index; i++) {
-		struct trigger_index *t = &e->index[i];
-
-		t->max_hi = t->hi;
-		if (i && t[-1].proto == t->proto && t[-1].max_hi > t->max_hi)
-			t->max_hi = t[-1].max_hi;
+	qsort(v, k, sizeof(*v), cmp_index);
+	for (size_t i = 0; i < k; i++) {
+		v[i].max_hi = v[i].hi;
+		if (i && v[i - 1].proto == v[i].proto && v[i - 1].max_hi > v[i].max_hi)
+			v[i].max_hi = v[i - 1].max_hi;
 	}
+	*ret = v;
+	*ret_n = k;
+	return 0;
 }
 
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
@@ -390,13 +391,21 @@ uint64_t engine_last_trigger(const struct engine *e, const struct rule *r)
 	return 0;
 }
 
-void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
-		       void (*closed)(const struct fwd *f, void *data), void *data)
+int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
+		      void (*closed)(const struct fwd *f, void *data), void *data)
 {
 	struct fwd **all = fwtable_sorted(&e->fwt);
 	struct config *old = e->cfg;
-	uint64_t *last = carry_last_trigger(e, cfg);
+	struct trigger_index *index;
+	uint64_t *last;
+	size_t n_index;
 
+	/* everything that can fail first: then nothing may point at the old rules */
+	if (!all || build_index(cfg, &index, &n_index) < 0) {
+		free(all);
+		return -ENOMEM;
+	}
+	last = carry_last_trigger(e, cfg);
 	free(e->last_trigger);
 	e->last_trigger = last;
 	e->cfg = cfg;
@@ -429,8 +438,11 @@ void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 	/* a rule's own max-per-host may have come or gone: its forwardings change pools */
 	fwtable_recount(&e->fwt);
 	e->sets_dirty = true;
-	build_index(e);
+	free(e->index);
+	e->index = index;
+	e->n_index = n_index;
 	config_free(old);
+	return 0;
 }
 
 /* ---- writing to the kernel ------------------------------------------------ */
@@ -692,9 +704,11 @@ int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint
 	int r;
 
 	params(e, group, &p);
-	nftobj_table(b, NFTOBJ_MSG_DESTROYTABLE, 0);
-	nftobj_table(b, NFT_MSG_NEWTABLE, flags);
-	r = b->oom ? -ENOMEM : nftobj_skeleton(b, &p);
+	r = nftobj_table(b, NFTOBJ_MSG_DESTROYTABLE, 0);
+	if (r == 0)
+		r = nftobj_table(b, NFT_MSG_NEWTABLE, flags);
+	if (r == 0)
+		r = nftobj_skeleton(b, &p);
 	return r < 0 ? r : engine_write_all(e, b, now);
 }
 
@@ -705,8 +719,11 @@ int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, str
 
 	engine_init(&e);
 	e.learn_group = learn_group;
-	engine_set_config(&e, cfg, 0, NULL, NULL);
-	r = engine_ruleset_text(&e, group, 0, out);
+	r = engine_set_config(&e, cfg, 0, NULL, NULL);
+	if (r < 0)
+		config_free(cfg);
+	else
+		r = engine_ruleset_text(&e, group, 0, out);
 	engine_fini(&e);
 	return r;
 }

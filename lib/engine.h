@@ -58,12 +58,13 @@ void engine_fini(struct engine *e);
  * Install CFG (taking ownership). Forwardings of rules whose name and
  * forward ranges are unchanged are kept (their expiry shortened if the
  * new timeout is shorter); the others, and those of rules now disabled,
- * are dropped and reported through CLOSED. Static forwardings are created or kept. engine_write_pending
- * then writes only what changed, so a reload costs what it changes, not
- * what is active.
+ * are dropped and reported through CLOSED. Static forwardings are created
+ * or kept. engine_write_pending then writes only what changed, so a reload
+ * costs what it changes, not what is active. -ENOMEM: nothing changed, and
+ * CFG is still the caller's.
  */
-void engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
-		       void (*closed)(const struct fwd *f, void *data), void *data);
+int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
+		      void (*closed)(const struct fwd *f, void *data), void *data);
 
 /*
  * Close the active forwardings of RULE (NULL: any) and of host ADDR of

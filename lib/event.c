@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,12 +36,16 @@ static const char *addr(int af, const union inaddr *a, char *buf)
 
 static void forwards(const struct rule *r, struct dynbuf *out)
 {
-	char tmp[32];
+	size_t len = portlist_format(r->forwards, r->n_forwards, NULL, 0);
+	char *text = malloc(len + 1);
 
-	for (size_t i = 0; i < r->n_forwards; i++) {
-		portrange_format(&r->forwards[i], tmp, sizeof(tmp));
-		dynbuf_printf(out, "%s%s", i ? "," : "", tmp);
+	if (!text) {
+		out->oom = true;
+		return;
 	}
+	portlist_format(r->forwards, r->n_forwards, text, len + 1);
+	dynbuf_append(out, text, len);
+	free(text);
 }
 
 static void json_addr(struct json *j, const char *key, bool has, int af, const union inaddr *a)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fwtable.h"
+#include "util.h"
 #include "prefix.h"
 
 size_t fwd_addr_len(int af)
@@ -273,7 +274,7 @@ struct fwd *fwtable_pop_expired(struct fwtable *t, uint64_t now)
 
 	if (!n || n->deadline > now)
 		return NULL;
-	f = (struct fwd *)((char *)n - offsetof(struct fwd, timer));
+	f = container_of(n, struct fwd, timer);
 	unlink_fwd(t, f);
 	t->stats.expired++;
 	return f;

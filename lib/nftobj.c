@@ -149,15 +149,13 @@ struct nlmsghdr *nftobj_begin_msg(struct nlbatch *b, uint16_t type)
 	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, hdr_flags(type), nlbatch_next_seq(b));
 }
 
-void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags)
+int nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 
-	if (!t) {
-		b->oom = 1;
-		return;
-	}
+	if (!t)
+		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFTOBJ_TABLE);
 	if (msg_type == NFT_MSG_NEWTABLE)
 		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
@@ -167,6 +165,7 @@ void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags)
 		nlbatch_commit(b, nlh, msg_type == NFT_MSG_NEWTABLE ? "create table" : "delete table");
 	}
 	nftnl_table_free(t);
+	return b->oom ? -ENOMEM : 0;
 }
 
 /*

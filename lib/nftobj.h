@@ -129,7 +129,8 @@ int nftobj_resize_fwd_sets(struct nlbatch *b, uint32_t size);
 /* Sets the packet path fills (rate limits): never flushed or written by us. */
 bool nftobj_set_is_dynamic(enum nftobj_set s);
 
-void nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
+/* Create (NFT_MSG_NEWTABLE, with FLAGS) or delete the table; -ENOMEM. */
+int nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
 int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p);
 
 /*

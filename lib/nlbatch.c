@@ -80,6 +80,7 @@ void nlbatch_commit(struct nlbatch *b, struct nlmsghdr *nlh, const char *what)
 		b->cap_ops = cap;
 	}
 	b->ops[b->n_ops].seq = nlh->nlmsg_seq;
+	b->ops[b->n_ops].type = nlh->nlmsg_type & 0xff;
 	snprintf(b->ops[b->n_ops].what, sizeof(b->ops[0].what), "%s", what);
 	b->n_ops++;
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
@@ -95,10 +96,17 @@ size_t nlbatch_finish(struct nlbatch *b)
 	return b->n_ops;
 }
 
-const char *nlbatch_describe(const struct nlbatch *b, uint32_t seq)
+const struct nlbatch_op *nlbatch_op(const struct nlbatch *b, uint32_t seq)
 {
 	for (size_t i = 0; i < b->n_ops; i++)
 		if (b->ops[i].seq == seq)
-			return b->ops[i].what;
-	return "unknown request";
+			return &b->ops[i];
+	return NULL;
+}
+
+const char *nlbatch_describe(const struct nlbatch *b, uint32_t seq)
+{
+	const struct nlbatch_op *op = nlbatch_op(b, seq);
+
+	return op ? op->what : "unknown request";
 }

@@ -13,7 +13,8 @@
 
 struct nlbatch_op {
 	uint32_t seq;
-	char what[40];
+	uint16_t type;		/* the nf_tables message type: what a caller may act on */
+	char what[40];		/* for people: logs and replies */
 };
 
 struct nlbatch {
@@ -39,3 +40,5 @@ uint32_t nlbatch_next_seq(struct nlbatch *b);
 /* Append BATCH_END; returns the number of messages that expect an ack. */
 size_t nlbatch_finish(struct nlbatch *b);
 const char *nlbatch_describe(const struct nlbatch *b, uint32_t seq);
+/* The request of sequence number SEQ, or NULL. */
+const struct nlbatch_op *nlbatch_op(const struct nlbatch *b, uint32_t seq);

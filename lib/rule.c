@@ -181,17 +181,27 @@ int duration_format(uint64_t s, char *buf, size_t size)
 	return sb.len;
 }
 
+int portlist_format(const struct portrange *p, size_t n, char *buf, size_t size)
+{
+	struct strbuf sb = STRBUF_INIT(buf, size);
+	char tmp[32];
+
+	for (size_t i = 0; i < n; i++) {
+		portrange_format(&p[i], tmp, sizeof(tmp));
+		strbuf_printf(&sb, "%s%s", i ? "," : "", tmp);
+	}
+	return sb.len;
+}
+
 static void format_ports(struct strbuf *sb, const char *kw, const struct portrange *p, size_t n)
 {
-	char tmp[32];
+	size_t room;
 
 	if (!n)
 		return;
 	strbuf_printf(sb, " %s ", kw);
-	for (size_t i = 0; i < n; i++) {
-		portrange_format(&p[i], tmp, sizeof(tmp));
-		strbuf_printf(sb, "%s%s", i ? "," : "", tmp);
-	}
+	room = sb->len < sb->size ? sb->size - sb->len : 0;
+	sb->len += portlist_format(p, n, room ? sb->buf + sb->len : NULL, room);
 }
 
 static void format_ifs(struct strbuf *sb, const char *kw, const struct iflist *l)

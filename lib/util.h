@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 struct strbuf {
 	char *buf;
