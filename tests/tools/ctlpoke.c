@@ -157,8 +157,12 @@ int main(int argc, char **argv)
 
 			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
 			if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-			    write(s, "\0\0\0\x20ipautofw/1", 14) == 14)
-				made++;
+			    write(s, "\0\0\0\x20ipautofw/1", 14) == 14 &&
+			    ++made == 256) {
+				/* the slots are full from here on: the caller may start */
+				printf("flooding\n");
+				fflush(stdout);
+			}
 			if (fds[k] > 0)
 				close(fds[k]);
 			fds[k] = s;
