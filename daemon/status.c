@@ -127,14 +127,78 @@ static void text_names(struct dynbuf *out, const struct iflist *l)
 		dynbuf_printf(out, "none");
 }
 
-void status_report(struct manager *m, bool json, struct dynbuf *out)
+/* Every warning, one line each: no WAN interface, the firewall, the router's own ports. */
+static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 {
-	struct dynbuf nowan = { 0 }, own = { 0 };
 	struct fwcheck_warning *warnings;
 	struct fwcheck_env env;
-	struct iflist wan = { 0 }, lan = { 0 }, fwan = { 0 };
+	struct iflist fwan = { 0 };
 	char line[512];
-	int n_warnings;
+	int n;
+
+	if (no_wan) {
+		manager_no_wan_warning(m, out);
+		dynbuf_append(out, "\n", 1);
+	}
+	n = firewall_warnings(m, &env, &fwan, &warnings);
+	for (int i = 0; i < n; i++) {
+		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
+		dynbuf_printf(out, "%s\n", line);
+	}
+	free(warnings);
+	iflist_clear(&fwan);
+	rails_warnings(m, out);
+}
+
+static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
+			struct dynbuf *warnings, struct dynbuf *out)
+{
+	const struct fwtable_stats *fs = &m->eng.fwt.stats;
+	const struct engine_stats *es = &m->eng.stats;
+	uint32_t p50, p99;
+	struct json j;
+
+	latency_percentiles(&m->lat, &p50, &p99);
+	json_init(&j, out);
+	json_object(&j, NULL);
+	json_array(&j, "warnings");
+	for (char *l = warnings->data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
+		*nl = '\0';
+		json_str(&j, NULL, l);
+	}
+	json_end(&j);
+	json_names(&j, "wan", wan);
+	json_names(&j, "lan", lan);
+	json_str(&j, "version", VERSION);
+	json_u64(&j, "uptime", (now_ms() - m->started_ms) / 1000);
+	json_u64(&j, "rules", m->eng.cfg ? m->eng.cfg->n_rules : 0);
+	json_u64(&j, "forwardings", m->eng.fwt.n);
+	json_u64(&j, "triggers_seen", es->triggers_seen);
+	json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
+	json_u64(&j, "opened", fs->opened);
+	json_u64(&j, "refreshed", fs->refreshed);
+	json_u64(&j, "taken_over", fs->taken_over);
+	json_u64(&j, "refused", fs->refused);
+	json_u64(&j, "expired", fs->expired);
+	json_u64(&j, "netlink_errors", m->cnt.netlink_errors);
+	json_u64(&j, "nflog_lost", m->cnt.nflog_lost);
+	json_u64(&j, "nflog_enobufs", m->cnt.nflog_enobufs);
+	json_u64(&j, "nflog_malformed", m->cnt.nflog_bad);
+	json_u64(&j, "reloads", m->cnt.reloads);
+	json_u64(&j, "reload_failures", m->cnt.reload_failures);
+	json_u64(&j, "table_rebuilds", m->cnt.table_rebuilds);
+	json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
+	json_u64(&j, "monitors", m->listeners);
+	rails_status(m, &j, out);
+	json_u64(&j, "latency_samples", m->lat.n);
+	json_u64(&j, "latency_p50_us", p50);
+	json_u64(&j, "latency_p99_us", p99);
+	json_end(&j);
+}
+
+static void status_text(struct manager *m, const struct iflist *wan, const struct iflist *lan,
+			const struct dynbuf *warnings, struct dynbuf *out)
+{
 	const struct fwtable_stats *fs = &m->eng.fwt.stats;
 	const struct engine_stats *es = &m->eng.stats;
 	uint32_t p50, p99;
@@ -142,76 +206,18 @@ void status_report(struct manager *m, bool json, struct dynbuf *out)
 
 	latency_percentiles(&m->lat, &p50, &p99);
 	duration_format((now_ms() - m->started_ms) / 1000, up, sizeof(up));
-	if (manager_interfaces(m, &wan, &lan) == 0 && !wan.n)
-		manager_no_wan_warning(m, &nowan);
-	n_warnings = firewall_warnings(m, &env, &fwan, &warnings);
-	rails_warnings(m, &own);
-	iflist_clear(&fwan);
-	if (json) {
-		struct json j;
-
-		json_init(&j, out);
-		json_object(&j, NULL);
-		json_array(&j, "warnings");
-		if (nowan.len)
-			json_str(&j, NULL, nowan.data);
-		for (int i = 0; i < n_warnings; i++) {
-			fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
-			json_str(&j, NULL, line);
-		}
-		for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
-			*nl = '\0';
-			json_str(&j, NULL, l);
-		}
-		dynbuf_free(&own);
-		json_end(&j);
-		dynbuf_free(&nowan);
-		free(warnings);
-		json_names(&j, "wan", &wan);
-		json_names(&j, "lan", &lan);
-		iflist_clear(&wan);
-		iflist_clear(&lan);
-		json_str(&j, "version", VERSION);
-		json_u64(&j, "uptime", (now_ms() - m->started_ms) / 1000);
-		json_u64(&j, "rules", m->eng.cfg ? m->eng.cfg->n_rules : 0);
-		json_u64(&j, "forwardings", m->eng.fwt.n);
-		json_u64(&j, "triggers_seen", es->triggers_seen);
-		json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
-		json_u64(&j, "opened", fs->opened);
-		json_u64(&j, "refreshed", fs->refreshed);
-		json_u64(&j, "taken_over", fs->taken_over);
-		json_u64(&j, "refused", fs->refused);
-		json_u64(&j, "expired", fs->expired);
-		json_u64(&j, "netlink_errors", m->cnt.netlink_errors);
-		json_u64(&j, "nflog_lost", m->cnt.nflog_lost);
-		json_u64(&j, "nflog_enobufs", m->cnt.nflog_enobufs);
-		json_u64(&j, "nflog_malformed", m->cnt.nflog_bad);
-		json_u64(&j, "reloads", m->cnt.reloads);
-		json_u64(&j, "reload_failures", m->cnt.reload_failures);
-		json_u64(&j, "table_rebuilds", m->cnt.table_rebuilds);
-		json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
-		json_u64(&j, "monitors", m->listeners);
-		rails_status(m, &j, out);
-		json_u64(&j, "latency_samples", m->lat.n);
-		json_u64(&j, "latency_p50_us", p50);
-		json_u64(&j, "latency_p99_us", p99);
-		json_end(&j);
-		return;
-	}
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
 	if (m->eng.cfg && m->eng.cfg->n_rules)
 		dynbuf_printf(out, "rules:       %zu\n", m->eng.cfg->n_rules);
 	else
 		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
 			      m->opt.n_confdirs ? m->opt.confdirs[0] : "/etc/ipautofw.d");
-	dynbuf_printf(out, "active:      %zu (rule x host%s)\n", m->eng.fwt.n, "");
+	dynbuf_printf(out, "active:      %zu (rule x host)\n", m->eng.fwt.n);
 	dynbuf_printf(out, "interfaces:  WAN ");
-	text_names(out, &wan);
+	text_names(out, wan);
 	dynbuf_printf(out, "; LAN ");
-	text_names(out, &lan);
+	text_names(out, lan);
 	dynbuf_printf(out, "\n");
-	iflist_clear(&wan);
-	iflist_clear(&lan);
 	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
 		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
 	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "
@@ -233,16 +239,24 @@ void status_report(struct manager *m, bool json, struct dynbuf *out)
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, m->lat.n);
 	else
 		dynbuf_printf(out, "latency:     no triggers yet\n");
-	if (nowan.len)
-		dynbuf_printf(out, "warning: %s\n", nowan.data);
-	dynbuf_free(&nowan);
-	for (int i = 0; i < n_warnings; i++) {
-		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
-		dynbuf_printf(out, "warning: %s\n", line);
-	}
-	free(warnings);
-	for (char *l = own.data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
+	for (const char *l = warnings->data, *nl; l && (nl = strchr(l, '\n')); l = nl + 1)
 		dynbuf_printf(out, "warning: %.*s\n", (int)(nl - l), l);
-	dynbuf_free(&own);
 }
 
+void status_report(struct manager *m, bool json, struct dynbuf *out)
+{
+	struct iflist wan = { 0 }, lan = { 0 };
+	struct dynbuf warnings = { 0 };
+	bool known = manager_interfaces(m, &wan, &lan) == 0;
+
+	all_warnings(m, known && !wan.n, &warnings);
+	if (json)
+		status_json(m, &wan, &lan, &warnings, out);
+	else
+		status_text(m, &wan, &lan, &warnings, out);
+	if (warnings.oom)
+		out->oom = true;
+	dynbuf_free(&warnings);
+	iflist_clear(&wan);
+	iflist_clear(&lan);
+}
