@@ -5,7 +5,6 @@
 
 #include "engine.h"
 #include "report.h"
-#include "rtmon.h"
 #include "test.h"
 
 static struct engine eng;
@@ -481,57 +480,5 @@ static void test_disabled(void)
 	engine_fini(&eng);
 }
 
-static void test_rtmon(void)
-{
-	char buf[512];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rt;
-	uint32_t oifs[4];
-
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtm_family = AF_INET;
-	rt->rtm_table = RT_TABLE_MAIN;
-	rt->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_OIF, 7);
-	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 1);
-	CHECK_INT(oifs[0], 7);
-	CHECK(rtmon_is_default_change(nlh));
-	CHECK(!rtmon_is_link_change(nlh));
-	rt->rtm_dst_len = 24;
-	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 0);
-	CHECK(!rtmon_is_default_change(nlh));
-	rt->rtm_dst_len = 0;
-	rt->rtm_table = 100;
-	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 0);
-
-	nlh->nlmsg_type = RTM_DELLINK;
-	CHECK(rtmon_is_link_change(nlh));
-	CHECK(!rtmon_is_default_change(nlh));
-
-	/* multipath */
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtm_family = AF_INET6;
-	rt->rtm_table = RT_TABLE_MAIN;
-	rt->rtm_type = RTN_UNICAST;
-	struct rtnexthop nh[2] = { { .rtnh_len = sizeof(nh[0]), .rtnh_ifindex = 3 },
-				   { .rtnh_len = sizeof(nh[0]), .rtnh_ifindex = 4 } };
-	mnl_attr_put(nlh, RTA_MULTIPATH, sizeof(nh), nh);
-	CHECK_INT(rtmon_default_oifs(nlh, oifs, 4), 2);
-	CHECK_INT(oifs[1], 4);
-	/* a nexthop whose length lies */
-	nh[1].rtnh_len = 200;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtm_family = AF_INET6;
-	rt->rtm_table = RT_TABLE_MAIN;
-	rt->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_MULTIPATH, sizeof(nh), nh);
-	CHECK(rtmon_default_oifs(nlh, oifs, 4) < 0);
-}
-
 TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
-	  T(test_reload_keeps), T(test_allow), T(test_limits), T(test_rtmon))
+	  T(test_reload_keeps), T(test_allow), T(test_limits))

@@ -22,36 +22,6 @@ static union inaddr v4(const char *s)
 	return a;
 }
 
-static void test_heap_order(void)
-{
-	struct heap h = { 0 };
-	struct heap_node n[100];
-	uint64_t last = 0;
-
-	for (int i = 0; i < 100; i++) {
-		heap_node_init(&n[i]);
-		CHECK_INT(heap_push(&h, &n[i], (uint64_t)(i * 7919) % 1000), 0);
-	}
-	/* remove some from the middle, re-key others */
-	for (int i = 0; i < 100; i += 3)
-		heap_remove(&h, &n[i]);
-	for (int i = 1; i < 100; i += 5)
-		heap_update(&h, &n[i], 5000 - i);
-	int count = 0;
-	struct heap_node *top;
-
-	while ((top = heap_peek(&h))) {
-		CHECK(top->deadline >= last);
-		last = top->deadline;
-		heap_remove(&h, top);
-		CHECK(top->idx == HEAP_NOT_QUEUED);
-		count++;
-	}
-	/* 34 removed, 7 of them queued again by the update */
-	CHECK_INT(count, 73);
-	heap_free(&h);
-}
-
 static void test_open_refresh_takeover_expire(void)
 {
 	struct config *c = cfg("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 10s\n");
@@ -325,6 +295,6 @@ static void test_hostcount(void)
 	CHECK_INT(h.n, 0);
 }
 
-TEST_MAIN(T(test_heap_order), T(test_open_refresh_takeover_expire), T(test_exclusive),
+TEST_MAIN(T(test_open_refresh_takeover_expire), T(test_exclusive),
 	  T(test_peer_keys_and_families), T(test_many), T(test_max_per_host),
 	  T(test_max_per_host_ipv6), T(test_max_forwardings), T(test_hostcount))
