@@ -3,7 +3,6 @@
  * size limit and an idle timeout, a cap on concurrent clients, and
  * SO_PEERCRED to keep changes for root.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
@@ -15,19 +14,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
-#include <libnftnl/rule.h>
-#include <linux/netfilter/nf_tables.h>
-
-#include "autofw.h"
+#include "commands.h"
 #include "ctlproto.h"
-#include "fwcheck.h"
 #include "control.h"
 #include "manager.h"
 #include "event.h"
 #include "log.h"
-#include "report.h"
 
 #define CLIENTS_MAX 64
 #define CLIENT_IDLE_MS 5000
@@ -38,7 +30,6 @@
  * nor the loop's time goes to clients that do not read.
  */
 #define UNPRIVILEGED_OUT_MAX (8u << 20)
-#define MONITORS_MAX 16
 /*
  * What may wait for a monitor beyond its socket buffer before it is
  * dropped, and from what size on it is written at once rather than at the
@@ -46,317 +37,6 @@
  */
 #define MONITOR_BACKLOG_MAX (256 * 1024)
 #define MONITOR_WRITE_AT (32 * 1024)
-
-struct command {
-	const char *name;
-	bool needs_root;
-	int (*fn)(struct control *ctl, const struct ctl_request *req, struct dynbuf *out);
-};
-
-/* A word from a request, for a reply: escaped (no control bytes to the terminal), bounded. */
-#define WORD_MAX 256
-static const char *shown(const char *word, char buf[static WORD_MAX])
-{
-	struct dynbuf e = { 0 };
-	size_t len = strlen(word);
-
-	dynbuf_append_escaped(&e, word, len > WORD_MAX / 4 ? WORD_MAX / 4 : len);
-	snprintf(buf, WORD_MAX, "%s%s", e.data ? e.data : "", len > WORD_MAX / 4 ? "..." : "");
-	dynbuf_free(&e);
-	return buf;
-}
-
-static int cmd_list(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	if (req->argc) {
-		dynbuf_printf(out, "usage: list\n");
-		return CTLPROTO_USAGE;
-	}
-	report_list(&ctl->m->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
-	return CTLPROTO_OK;
-}
-
-static int cmd_rules(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	if (req->argc) {
-		dynbuf_printf(out, "usage: rules\n");
-		return CTLPROTO_USAGE;
-	}
-	report_rules(&ctl->m->eng, now_ms(), req->flags & CTLPROTO_JSON, out);
-	return CTLPROTO_OK;
-}
-
-static int cmd_status(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	if (req->argc) {
-		dynbuf_printf(out, "usage: status\n");
-		return CTLPROTO_USAGE;
-	}
-	status_report(ctl->m, req->flags & CTLPROTO_JSON, out);
-	return CTLPROTO_OK;
-}
-
-static int cmd_reload(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	if (req->argc) {
-		dynbuf_printf(out, "usage: reload\n");
-		return CTLPROTO_USAGE;
-	}
-	if (manager_reload(ctl->m, out) < 0)
-		return CTLPROTO_FAILED;
-	dynbuf_printf(out, "reloaded: %zu rules\n", ctl->m->eng.cfg->n_rules);
-	return CTLPROTO_OK;
-}
-
-static int cmd_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	int r;
-
-	if (!req->argc) {
-		dynbuf_printf(out, "usage: add NAME trigger PORTS forward PORTS [OPTIONS]\n");
-		return CTLPROTO_USAGE;
-	}
-	r = manager_add_rule(ctl->m, req->argc, req->argv, out);
-	if (r < 0)
-		return r == -EBADMSG ? CTLPROTO_USAGE : CTLPROTO_FAILED;
-	dynbuf_printf(out, "added rule '%s'\n", req->argv[0]);
-	return CTLPROTO_OK;
-}
-
-static int not_runtime(struct control *ctl, const char *name, struct dynbuf *out)
-{
-	const struct config *cfg = ctl->m->eng.cfg;
-	const struct rule *r = cfg ? config_find_rule(cfg, name) : NULL;
-	char w[WORD_MAX];
-
-	if (r && r->loc.file) {
-		dynbuf_printf(out, "rule '%s' comes from ", name);
-		dynbuf_append_escaped(out, r->loc.file, strlen(r->loc.file));
-		dynbuf_printf(out, ":%u; remove it there and reload\n", r->loc.line);
-	} else {
-		dynbuf_printf(out, "no rule '%s'\n", shown(name, w));
-	}
-	return CTLPROTO_FAILED;
-}
-
-static int cmd_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	int r;
-
-	if (req->argc != 1) {
-		dynbuf_printf(out, "usage: del NAME\n");
-		return CTLPROTO_USAGE;
-	}
-	r = manager_del_rule(ctl->m, req->argv[0], "del", out);
-	if (r == -ENOENT)
-		return not_runtime(ctl, req->argv[0], out);
-	if (r < 0)
-		return CTLPROTO_FAILED;
-	dynbuf_printf(out, "deleted rule '%s'\n", req->argv[0]);
-	return CTLPROTO_OK;
-}
-
-static int cmd_flush(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	const struct config *cfg = ctl->m->eng.cfg;
-	union inaddr addr;
-	char w[WORD_MAX];
-	const char *rule = NULL;
-	int af = 0, r;
-	size_t n;
-
-	if (req->argc > 1) {
-		dynbuf_printf(out, "usage: flush [NAME|HOST]\n");
-		return CTLPROTO_USAGE;
-	}
-	if (req->argc) {
-		if (inet_pton(AF_INET, req->argv[0], &addr.v4) == 1)
-			af = AF_INET;
-		else if (inet_pton(AF_INET6, req->argv[0], &addr.v6) == 1)
-			af = AF_INET6;
-		else if (cfg && config_find_rule(cfg, req->argv[0]))
-			rule = req->argv[0];
-		else {
-			dynbuf_printf(out, "'%s' is neither a rule nor a host address\n",
-				      shown(req->argv[0], w));
-			return CTLPROTO_FAILED;
-		}
-	}
-	r = manager_flush(ctl->m, rule, af, &addr, &n);
-	if (r < 0) {
-		dynbuf_printf(out, "writing to nftables failed: %s\n", strerror(-r));
-		return CTLPROTO_FAILED;
-	}
-	dynbuf_printf(out, "%zu forwarding%s closed\n", n, n == 1 ? "" : "s");
-	return CTLPROTO_OK;
-}
-
-/* 1996 -A/-D -r ... -c ...: a runtime rule per range, control ports added to it */
-static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool add)
-{
-	int r;
-
-	if (req->argc != 3) {
-		dynbuf_printf(out, "usage: %s NAME RANGE TRIGGER\n", req->cmd);
-		return CTLPROTO_USAGE;
-	}
-	r = manager_autofw(ctl->m, add, req->argv[0], req->argv[1], req->argv[2], out);
-	if (r < 0)
-		return CTLPROTO_FAILED;
-	if (r == 0)
-		dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
-			      req->argv[0], req->argv[1], req->argv[2]);
-	return CTLPROTO_OK;
-}
-
-static int cmd_autofw_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_autofw(ctl, req, out, true);
-}
-
-static int cmd_autofw_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_autofw(ctl, req, out, false);
-}
-
-static int cmd_flush_runtime(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	size_t n = ctl->m->book.n_runtime;
-
-	if (req->argc) {
-		dynbuf_printf(out, "usage: flush-runtime\n");
-		return CTLPROTO_USAGE;
-	}
-	if (manager_clear_rules(ctl->m, "ipautofw -F", out) < 0)
-		return CTLPROTO_FAILED;
-	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
-	return CTLPROTO_OK;
-}
-
-static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool on)
-{
-	const char *what = on ? "enable" : "disable";
-	char w[WORD_MAX];
-	size_t n;
-	int r;
-
-	if (req->argc != 1) {
-		dynbuf_printf(out, "usage: %s NAME\n", what);
-		return CTLPROTO_USAGE;
-	}
-	r = manager_switch_rule(ctl->m, req->argv[0], on, &n, out);
-	if (r == -ENOENT) {
-		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
-		return CTLPROTO_FAILED;
-	}
-	if (r == 1) {
-		dynbuf_printf(out, "rule '%s' is already %sd\n", req->argv[0], what);
-		return CTLPROTO_OK;
-	}
-	if (r < 0)
-		return CTLPROTO_FAILED;
-	if (on) {
-		log_info("rule '%s' enabled at run time", req->argv[0]);
-		dynbuf_printf(out, "rule '%s' enabled\n", req->argv[0]);
-	} else {
-		log_info("rule '%s' disabled at run time: %zu forwarding%s closed", req->argv[0], n,
-			 n == 1 ? "" : "s");
-		dynbuf_printf(out, "rule '%s' disabled: %zu forwarding%s closed\n", req->argv[0], n,
-			      n == 1 ? "" : "s");
-	}
-	return CTLPROTO_OK;
-}
-
-static int cmd_enable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_switch(ctl, req, out, true);
-}
-
-static int cmd_disable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_switch(ctl, req, out, false);
-}
-
-static int cmd_learn(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	char w[WORD_MAX];
-	int r;
-
-	if (req->argc > 1) {
-		dynbuf_printf(out, "usage: learn [RULE]\n");
-		return CTLPROTO_USAGE;
-	}
-	r = learn_report(&ctl->m->learn, ctl->m->eng.cfg, req->argc ? req->argv[0] : NULL, now_ms(),
-			 req->flags & CTLPROTO_JSON, out);
-	if (r == -ENOENT) {
-		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
-		return CTLPROTO_FAILED;
-	}
-	return r < 0 ? CTLPROTO_FAILED : CTLPROTO_OK;
-}
-
-static int cmd_learn_clear(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	char w[WORD_MAX];
-	size_t n;
-
-	if (req->argc > 1) {
-		dynbuf_printf(out, "usage: learn --clear [RULE]\n");
-		return CTLPROTO_USAGE;
-	}
-	if (req->argc && !config_find_rule(ctl->m->eng.cfg, req->argv[0])) {
-		dynbuf_printf(out, "no rule '%s'\n", shown(req->argv[0], w));
-		return CTLPROTO_FAILED;
-	}
-	n = learn_clear(&ctl->m->learn, req->argc ? req->argv[0] : NULL);
-	dynbuf_printf(out, "%zu record%s cleared\n", n, n == 1 ? "" : "s");
-	return CTLPROTO_OK;
-}
-
-static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	if (req->argc) {
-		dynbuf_printf(out, "usage: monitor\n");
-		return CTLPROTO_USAGE;
-	}
-	if (ctl->n_monitors >= MONITORS_MAX) {
-		dynbuf_printf(out, "too many monitors (%d)\n", MONITORS_MAX);
-		return CTLPROTO_FAILED;
-	}
-	return CONTROL_MONITOR;
-}
-
-static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	if (req->argc) {
-		dynbuf_printf(out, "usage: reexec\n");
-		return CTLPROTO_USAGE;
-	}
-	if (ctl->reexec_client) {
-		dynbuf_printf(out, "a reexec is already under way\n");
-		return CTLPROTO_FAILED;
-	}
-	return CONTROL_REPLY_LATER;
-}
-
-static const struct command commands[] = {
-	{ "list", false, cmd_list },
-	{ "rules", false, cmd_rules },
-	{ "status", false, cmd_status },
-	{ "monitor", false, cmd_monitor },
-	{ "learn", false, cmd_learn },
-	{ "learn-clear", true, cmd_learn_clear },
-	{ "reload", true, cmd_reload },
-	{ "add", true, cmd_add },
-	{ "del", true, cmd_del },
-	{ "flush", true, cmd_flush },
-	{ "autofw-add", true, cmd_autofw_add },
-	{ "autofw-del", true, cmd_autofw_del },
-	{ "flush-runtime", true, cmd_flush_runtime },
-	{ "enable", true, cmd_enable },
-	{ "disable", true, cmd_disable },
-	{ "reexec", true, cmd_reexec },
-};
 
 static void client_free(struct control *ctl, struct client *c)
 {
@@ -391,7 +71,7 @@ static void client_kill(struct control *ctl, struct client *c)
 	c->dead = true;
 	ctl->n_dead++;
 	if (c->monitor)
-		ctl->m->listeners = --ctl->n_monitors;
+		manager_set_listeners(ctl->m, --ctl->n_monitors);
 	heap_remove(&ctl->client_timers, &c->timer);
 	loop_del(ctl->loop, &c->w, client_release);
 }
@@ -473,7 +153,7 @@ static void reply(struct control *ctl, struct client *c, int status, const char 
 }
 
 /* The last reply size of each command: what the next one is likely to need. */
-static size_t last_len[ARRAY_SIZE(commands)];
+static size_t last_len[COMMANDS_N];
 
 static bool over_budget(const struct control *ctl, const struct client *c, size_t len)
 {
@@ -493,20 +173,18 @@ static void handle(struct control *ctl, struct client *c, const struct ctl_reque
 	int status = CTLPROTO_USAGE;
 	char w[WORD_MAX];
 	size_t i;
+	const struct command *cmd = command_find(req->cmd, &i);
 
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, req->cmd))
-			break;
-	if (i == ARRAY_SIZE(commands)) {
-		dynbuf_printf(&out, "unknown command '%s'\n", shown(req->cmd, w));
-	} else if (commands[i].needs_root && c->cred.uid != 0) {
+	if (!cmd) {
+		dynbuf_printf(&out, "unknown command '%s'\n", word_shown(req->cmd, w));
+	} else if (cmd->needs_root && c->cred.uid != 0) {
 		dynbuf_printf(&out, "permission denied: %s needs root\n", req->cmd);
 		status = CTLPROTO_FAILED;
 	} else if (over_budget(ctl, c, last_len[i])) {
 		busy(ctl, &out);
 		status = CTLPROTO_FAILED;
 	} else {
-		status = commands[i].fn(ctl, req, &out);
+		status = cmd->fn(ctl, req, &out);
 		last_len[i] = out.len;
 		if (over_budget(ctl, c, out.len)) {
 			busy(ctl, &out);
@@ -518,7 +196,7 @@ static void handle(struct control *ctl, struct client *c, const struct ctl_reque
 		heap_remove(&ctl->client_timers, &c->timer);
 		c->monitor = true;
 		c->json = req->flags & CTLPROTO_JSON;
-		ctl->m->listeners = ++ctl->n_monitors;
+		manager_set_listeners(ctl->m, ++ctl->n_monitors);
 		dynbuf_free(&out);
 		reply(ctl, c, CTLPROTO_OK, "", 0);
 		return;
@@ -842,8 +520,7 @@ void control_init(struct control *ctl, struct loop *loop, struct manager *m, con
 {
 	*ctl = (struct control){ .loop = loop, .m = m, .sockpath = sockpath, .sockgroup = sockgroup,
 				 .w.fd = -1, .sock_dfd = -1, .spare_fd = -1 };
-	m->event_hook = control_event;
-	m->event_data = ctl;
+	manager_set_event_hook(m, control_event, ctl);
 }
 
 void control_close(struct control *ctl)

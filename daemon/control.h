@@ -2,8 +2,8 @@
  * The control socket server: non-blocking clients, one request each, a
  * size limit and an idle timeout, a cap on concurrent clients, SO_PEERCRED
  * to keep changes for root, and the monitors that stream events. Requests
- * are dispatched to the manager's API; nothing here holds the daemon's
- * state.
+ * are dispatched to the commands of commands.c, which call the manager's
+ * API; nothing here holds or reads the daemon's state.
  */
 #pragma once
 

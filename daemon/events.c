@@ -109,3 +109,15 @@ void events_learned(struct manager *m, const struct learn_record *rec, uint16_t 
 	if (e.rule)
 		send_event(m, &e);
 }
+
+void manager_set_event_hook(struct manager *m, void (*hook)(const struct event *ev, void *data),
+			    void *data)
+{
+	m->event_hook = hook;
+	m->event_data = data;
+}
+
+void manager_set_listeners(struct manager *m, size_t listeners)
+{
+	m->listeners = listeners;
+}

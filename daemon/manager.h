@@ -151,8 +151,24 @@ void manager_no_wan_warning(struct manager *m, struct dynbuf *out);
 /* Tell systemd the rules and forwardings, if they changed (FORCE: anyway). */
 void manager_notify_status(struct manager *m, bool force);
 
-/* status.c: counters, latency, interfaces and warnings, as text or JSON */
+/* Live events go to HOOK (with DATA) while there are LISTENERS. */
+void manager_set_event_hook(struct manager *m, void (*hook)(const struct event *ev, void *data),
+			    void *data);
+void manager_set_listeners(struct manager *m, size_t listeners);
+
+/* status.c: what the manager shows (read only) */
+/* Counters, latency, interfaces and warnings, as text or JSON. */
 void status_report(struct manager *m, bool json, struct dynbuf *out);
+/* The forwardings and the rules, as `ipautofwctl list` and `rules` show them. */
+void manager_list(struct manager *m, bool json, struct dynbuf *out);
+void manager_rules(struct manager *m, bool json, struct dynbuf *out);
+/* The running rule named NAME (from a file or runtime), or NULL. */
+const struct rule *manager_find_rule(const struct manager *m, const char *name);
+size_t manager_n_rules(const struct manager *m);
+size_t manager_n_runtime(const struct manager *m);
+/* Learn mode's records (of RULE, or all if NULL): -ENOENT for no such rule. */
+int manager_learn_report(struct manager *m, const char *rule, bool json, struct dynbuf *out);
+int manager_learn_clear(struct manager *m, const char *rule, size_t *ret_n);
 
 /* table.c: table inet ipautofw */
 /* Take over the forwardings a previous daemon left in the kernel. */

@@ -2,8 +2,10 @@
  * `ipautofwctl status`: the manager's counters and latency, the interfaces
  * in use, and every warning (no WAN interface, what the administrator's
  * firewall would drop, forward ranges over the router's own ports), as
- * text or as one JSON object.
+ * text or as one JSON object; and the other read-only views of the
+ * manager that the control commands show.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@
 #include "json.h"
 #include "manager.h"
 #include "nftobj.h"
+#include "report.h"
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -259,4 +262,42 @@ void status_report(struct manager *m, bool json, struct dynbuf *out)
 	dynbuf_free(&warnings);
 	iflist_clear(&wan);
 	iflist_clear(&lan);
+}
+
+void manager_list(struct manager *m, bool json, struct dynbuf *out)
+{
+	report_list(&m->eng, now_ms(), json, out);
+}
+
+void manager_rules(struct manager *m, bool json, struct dynbuf *out)
+{
+	report_rules(&m->eng, now_ms(), json, out);
+}
+
+const struct rule *manager_find_rule(const struct manager *m, const char *name)
+{
+	return m->eng.cfg ? config_find_rule(m->eng.cfg, name) : NULL;
+}
+
+size_t manager_n_rules(const struct manager *m)
+{
+	return m->eng.cfg ? m->eng.cfg->n_rules : 0;
+}
+
+size_t manager_n_runtime(const struct manager *m)
+{
+	return m->book.n_runtime;
+}
+
+int manager_learn_report(struct manager *m, const char *rule, bool json, struct dynbuf *out)
+{
+	return learn_report(&m->learn, m->eng.cfg, rule, now_ms(), json, out);
+}
+
+int manager_learn_clear(struct manager *m, const char *rule, size_t *ret_n)
+{
+	if (rule && !manager_find_rule(m, rule))
+		return -ENOENT;
+	*ret_n = learn_clear(&m->learn, rule);
+	return 0;
 }

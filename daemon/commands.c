@@ -1,0 +1,329 @@
+/*
+ * The control socket's commands: each checks its words, calls the
+ * manager's API and says what happened. The table below is what
+ * control.c dispatches a request to.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "control.h"
+#include "ctlproto.h"
+#include "log.h"
+#include "manager.h"
+
+#define MONITORS_MAX 16
+
+const char *word_shown(const char *word, char buf[static WORD_MAX])
+{
+	struct dynbuf e = { 0 };
+	size_t len = strlen(word);
+
+	dynbuf_append_escaped(&e, word, len > WORD_MAX / 4 ? WORD_MAX / 4 : len);
+	snprintf(buf, WORD_MAX, "%s%s", e.data ? e.data : "", len > WORD_MAX / 4 ? "..." : "");
+	dynbuf_free(&e);
+	return buf;
+}
+
+static int cmd_list(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: list\n");
+		return CTLPROTO_USAGE;
+	}
+	manager_list(ctl->m, req->flags & CTLPROTO_JSON, out);
+	return CTLPROTO_OK;
+}
+
+static int cmd_rules(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: rules\n");
+		return CTLPROTO_USAGE;
+	}
+	manager_rules(ctl->m, req->flags & CTLPROTO_JSON, out);
+	return CTLPROTO_OK;
+}
+
+static int cmd_status(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: status\n");
+		return CTLPROTO_USAGE;
+	}
+	status_report(ctl->m, req->flags & CTLPROTO_JSON, out);
+	return CTLPROTO_OK;
+}
+
+static int cmd_reload(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: reload\n");
+		return CTLPROTO_USAGE;
+	}
+	if (manager_reload(ctl->m, out) < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "reloaded: %zu rules\n", manager_n_rules(ctl->m));
+	return CTLPROTO_OK;
+}
+
+static int cmd_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	int r;
+
+	if (!req->argc) {
+		dynbuf_printf(out, "usage: add NAME trigger PORTS forward PORTS [OPTIONS]\n");
+		return CTLPROTO_USAGE;
+	}
+	r = manager_add_rule(ctl->m, req->argc, req->argv, out);
+	if (r < 0)
+		return r == -EBADMSG ? CTLPROTO_USAGE : CTLPROTO_FAILED;
+	dynbuf_printf(out, "added rule '%s'\n", req->argv[0]);
+	return CTLPROTO_OK;
+}
+
+static int not_runtime(struct control *ctl, const char *name, struct dynbuf *out)
+{
+	const struct rule *r = manager_find_rule(ctl->m, name);
+	char w[WORD_MAX];
+
+	if (r && r->loc.file) {
+		dynbuf_printf(out, "rule '%s' comes from ", name);
+		dynbuf_append_escaped(out, r->loc.file, strlen(r->loc.file));
+		dynbuf_printf(out, ":%u; remove it there and reload\n", r->loc.line);
+	} else {
+		dynbuf_printf(out, "no rule '%s'\n", word_shown(name, w));
+	}
+	return CTLPROTO_FAILED;
+}
+
+static int cmd_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	int r;
+
+	if (req->argc != 1) {
+		dynbuf_printf(out, "usage: del NAME\n");
+		return CTLPROTO_USAGE;
+	}
+	r = manager_del_rule(ctl->m, req->argv[0], "del", out);
+	if (r == -ENOENT)
+		return not_runtime(ctl, req->argv[0], out);
+	if (r < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "deleted rule '%s'\n", req->argv[0]);
+	return CTLPROTO_OK;
+}
+
+static int cmd_flush(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	union inaddr addr;
+	char w[WORD_MAX];
+	const char *rule = NULL;
+	int af = 0, r;
+	size_t n;
+
+	if (req->argc > 1) {
+		dynbuf_printf(out, "usage: flush [NAME|HOST]\n");
+		return CTLPROTO_USAGE;
+	}
+	if (req->argc) {
+		if (inet_pton(AF_INET, req->argv[0], &addr.v4) == 1)
+			af = AF_INET;
+		else if (inet_pton(AF_INET6, req->argv[0], &addr.v6) == 1)
+			af = AF_INET6;
+		else if (manager_find_rule(ctl->m, req->argv[0]))
+			rule = req->argv[0];
+		else {
+			dynbuf_printf(out, "'%s' is neither a rule nor a host address\n",
+				      word_shown(req->argv[0], w));
+			return CTLPROTO_FAILED;
+		}
+	}
+	r = manager_flush(ctl->m, rule, af, &addr, &n);
+	if (r < 0) {
+		dynbuf_printf(out, "writing to nftables failed: %s\n", strerror(-r));
+		return CTLPROTO_FAILED;
+	}
+	dynbuf_printf(out, "%zu forwarding%s closed\n", n, n == 1 ? "" : "s");
+	return CTLPROTO_OK;
+}
+
+/* 1996 -A/-D -r ... -c ...: a runtime rule per range, control ports added to it */
+static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool add)
+{
+	int r;
+
+	if (req->argc != 3) {
+		dynbuf_printf(out, "usage: %s NAME RANGE TRIGGER\n", req->cmd);
+		return CTLPROTO_USAGE;
+	}
+	r = manager_autofw(ctl->m, add, req->argv[0], req->argv[1], req->argv[2], out);
+	if (r < 0)
+		return CTLPROTO_FAILED;
+	if (r == 0)
+		dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
+			      req->argv[0], req->argv[1], req->argv[2]);
+	return CTLPROTO_OK;
+}
+
+static int cmd_autofw_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_autofw(ctl, req, out, true);
+}
+
+static int cmd_autofw_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_autofw(ctl, req, out, false);
+}
+
+static int cmd_flush_runtime(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	size_t n = manager_n_runtime(ctl->m);
+
+	if (req->argc) {
+		dynbuf_printf(out, "usage: flush-runtime\n");
+		return CTLPROTO_USAGE;
+	}
+	if (manager_clear_rules(ctl->m, "ipautofw -F", out) < 0)
+		return CTLPROTO_FAILED;
+	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
+	return CTLPROTO_OK;
+}
+
+static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool on)
+{
+	const char *what = on ? "enable" : "disable";
+	char w[WORD_MAX];
+	size_t n;
+	int r;
+
+	if (req->argc != 1) {
+		dynbuf_printf(out, "usage: %s NAME\n", what);
+		return CTLPROTO_USAGE;
+	}
+	r = manager_switch_rule(ctl->m, req->argv[0], on, &n, out);
+	if (r == -ENOENT) {
+		dynbuf_printf(out, "no rule '%s'\n", word_shown(req->argv[0], w));
+		return CTLPROTO_FAILED;
+	}
+	if (r == 1) {
+		dynbuf_printf(out, "rule '%s' is already %sd\n", req->argv[0], what);
+		return CTLPROTO_OK;
+	}
+	if (r < 0)
+		return CTLPROTO_FAILED;
+	if (on) {
+		log_info("rule '%s' enabled at run time", req->argv[0]);
+		dynbuf_printf(out, "rule '%s' enabled\n", req->argv[0]);
+	} else {
+		log_info("rule '%s' disabled at run time: %zu forwarding%s closed", req->argv[0], n,
+			 n == 1 ? "" : "s");
+		dynbuf_printf(out, "rule '%s' disabled: %zu forwarding%s closed\n", req->argv[0], n,
+			      n == 1 ? "" : "s");
+	}
+	return CTLPROTO_OK;
+}
+
+static int cmd_enable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_switch(ctl, req, out, true);
+}
+
+static int cmd_disable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	return cmd_switch(ctl, req, out, false);
+}
+
+static int cmd_learn(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	char w[WORD_MAX];
+	int r;
+
+	if (req->argc > 1) {
+		dynbuf_printf(out, "usage: learn [RULE]\n");
+		return CTLPROTO_USAGE;
+	}
+	r = manager_learn_report(ctl->m, req->argc ? req->argv[0] : NULL, req->flags & CTLPROTO_JSON,
+				 out);
+	if (r == -ENOENT) {
+		dynbuf_printf(out, "no rule '%s'\n", word_shown(req->argv[0], w));
+		return CTLPROTO_FAILED;
+	}
+	return r < 0 ? CTLPROTO_FAILED : CTLPROTO_OK;
+}
+
+static int cmd_learn_clear(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	char w[WORD_MAX];
+	size_t n;
+
+	if (req->argc > 1) {
+		dynbuf_printf(out, "usage: learn --clear [RULE]\n");
+		return CTLPROTO_USAGE;
+	}
+	if (manager_learn_clear(ctl->m, req->argc ? req->argv[0] : NULL, &n) == -ENOENT) {
+		dynbuf_printf(out, "no rule '%s'\n", word_shown(req->argv[0], w));
+		return CTLPROTO_FAILED;
+	}
+	dynbuf_printf(out, "%zu record%s cleared\n", n, n == 1 ? "" : "s");
+	return CTLPROTO_OK;
+}
+
+static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: monitor\n");
+		return CTLPROTO_USAGE;
+	}
+	if (ctl->n_monitors >= MONITORS_MAX) {
+		dynbuf_printf(out, "too many monitors (%d)\n", MONITORS_MAX);
+		return CTLPROTO_FAILED;
+	}
+	return CONTROL_MONITOR;
+}
+
+static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: reexec\n");
+		return CTLPROTO_USAGE;
+	}
+	if (ctl->reexec_client) {
+		dynbuf_printf(out, "a reexec is already under way\n");
+		return CTLPROTO_FAILED;
+	}
+	return CONTROL_REPLY_LATER;
+}
+
+static const struct command commands[] = {
+	{ "list", false, cmd_list },
+	{ "rules", false, cmd_rules },
+	{ "status", false, cmd_status },
+	{ "monitor", false, cmd_monitor },
+	{ "learn", false, cmd_learn },
+	{ "learn-clear", true, cmd_learn_clear },
+	{ "reload", true, cmd_reload },
+	{ "add", true, cmd_add },
+	{ "del", true, cmd_del },
+	{ "flush", true, cmd_flush },
+	{ "autofw-add", true, cmd_autofw_add },
+	{ "autofw-del", true, cmd_autofw_del },
+	{ "flush-runtime", true, cmd_flush_runtime },
+	{ "enable", true, cmd_enable },
+	{ "disable", true, cmd_disable },
+	{ "reexec", true, cmd_reexec },
+};
+
+_Static_assert(ARRAY_SIZE(commands) == COMMANDS_N, "COMMANDS_N is the number of commands");
+
+const struct command *command_find(const char *name, size_t *ret_idx)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name)) {
+			*ret_idx = i;
+			return &commands[i];
+		}
+	return NULL;
+}

@@ -1,0 +1,29 @@
+/*
+ * The control socket's commands (commands.c): what control.c dispatches a
+ * request to. Each returns a CTLPROTO_ status, CONTROL_MONITOR or
+ * CONTROL_REPLY_LATER, with its reply text in OUT.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+struct control;
+struct ctl_request;
+
+struct command {
+	const char *name;
+	bool needs_root;
+	int (*fn)(struct control *ctl, const struct ctl_request *req, struct dynbuf *out);
+};
+
+#define COMMANDS_N 16
+
+/* The command named NAME, or NULL; *RET_IDX is its index, below COMMANDS_N. */
+const struct command *command_find(const char *name, size_t *ret_idx);
+
+/* A word from a request, for a reply: escaped (no control bytes to the terminal), bounded. */
+#define WORD_MAX 256
+const char *word_shown(const char *word, char buf[static WORD_MAX]);
