@@ -67,11 +67,152 @@ static void set_args(struct autofw_cmd *c, const char *cmd, int n, ...)
 	va_end(ap);
 }
 
+/* What the words say, before it becomes a control request. */
+struct autofw_opts {
+	char op;				/* A, D, F or L */
+	const char *r_proto, *c_proto, *host, *p_proto, *p_to;
+	long r_lo, r_hi, c_port, p_port;
+};
+
+/* -r PROTO LOW HIGH at ARGV[*I]; *I moves past the words taken. */
+static int parse_range(struct autofw_opts *o, char *const *argv, int *i, int left, char *err,
+		       size_t errlen)
+{
+	if (left < 3)
+		return fail(err, errlen, "-r needs PROTO LOW HIGH");
+	o->r_proto = argv[++*i];
+	o->r_lo = port(argv[++*i]);
+	o->r_hi = port(argv[++*i]);
+	if (!is_proto(o->r_proto))
+		return fail(err, errlen, "-r: unknown protocol '%s' (tcp or udp)", o->r_proto);
+	if (o->r_lo < 0 || o->r_hi < 0)
+		return fail(err, errlen, "-r: ports must be 1-65535");
+	if (o->r_lo > o->r_hi)
+		return fail(err, errlen, "-r: range %ld-%ld is reversed", o->r_lo, o->r_hi);
+	return 0;
+}
+
+/* -c PROTO PORT */
+static int parse_control(struct autofw_opts *o, char *const *argv, int *i, int left, char *err,
+			 size_t errlen)
+{
+	if (left < 2)
+		return fail(err, errlen, "-c needs PROTO PORT");
+	o->c_proto = argv[++*i];
+	o->c_port = port(argv[++*i]);
+	if (!is_proto(o->c_proto))
+		return fail(err, errlen, "-c: unknown protocol '%s' (tcp or udp)", o->c_proto);
+	if (o->c_port < 0)
+		return fail(err, errlen, "-c: port must be 1-65535");
+	return 0;
+}
+
+/* -p PROTO PORT HOST:PORT */
+static int parse_redirect(struct autofw_opts *o, char *const *argv, int *i, int left, char *err,
+			  size_t errlen)
+{
+	if (left < 3)
+		return fail(err, errlen, "-p needs PROTO PORT HOST:PORT");
+	o->p_proto = argv[++*i];
+	o->p_port = port(argv[++*i]);
+	o->p_to = argv[++*i];
+	if (!is_proto(o->p_proto))
+		return fail(err, errlen, "-p: unknown protocol '%s' (tcp or udp)", o->p_proto);
+	if (o->p_port < 0)
+		return fail(err, errlen, "-p: port must be 1-65535");
+	if (!strchr(o->p_to, ':'))
+		return fail(err, errlen, "-p: '%s' is not HOST:PORT", o->p_to);
+	return 0;
+}
+
+/* The option at ARGV[*I] (and its words); *I ends on its last word. */
+static int parse_option(struct autofw_opts *o, int argc, char *const *argv, int *i,
+			struct autofw_cmd *ret, char *err, size_t errlen)
+{
+	const char *a = argv[*i];
+	int left = argc - *i - 1;
+
+	if (!strcmp(a, "-A") || !strcmp(a, "-D") || !strcmp(a, "-F") || !strcmp(a, "-L")) {
+		if (o->op)
+			return fail(err, errlen, "only one of -A, -D, -F, -L at a time");
+		o->op = a[1];
+		return 0;
+	}
+	if (!strcmp(a, "-r"))
+		return parse_range(o, argv, i, left, err, errlen);
+	if (!strcmp(a, "-c"))
+		return parse_control(o, argv, i, left, err, errlen);
+	if (!strcmp(a, "-h")) {
+		if (left < 1)
+			return fail(err, errlen, "-h needs a HOST address");
+		o->host = argv[++*i];
+		return 0;
+	}
+	if (!strcmp(a, "-p"))
+		return parse_redirect(o, argv, i, left, err, errlen);
+	if (!strcmp(a, "-u"))
+		return 0;	/* 1996: no 15 s arm window; forwardings here always last their timeout */
+	if (!strcmp(a, "-v")) {
+		ret->verbose = true;
+		return 0;
+	}
+	if (!strcmp(a, "-d") || !strcmp(a, "-i"))
+		return fail(err, errlen, "%s is not supported (see ipautofw.conf(5) for 'peer')", a);
+	return fail(err, errlen, "unknown argument '%s'", a);
+}
+
+/* -A/-D -p: a runtime rule per redirected port */
+static int build_redirect(const struct autofw_opts *o, struct autofw_cmd *ret, char *err,
+			  size_t errlen)
+{
+	char name[96], range[64];
+
+	if (o->r_proto || o->c_proto || o->host)
+		return fail(err, errlen, "-p cannot be combined with -r, -c or -h");
+	snprintf(name, sizeof(name), "autofw-redir-%s-%ld", o->p_proto, o->p_port);
+	snprintf(range, sizeof(range), "%ld/%s", o->p_port, o->p_proto);
+	if (o->op == 'A')
+		set_args(ret, "add", 5, name, "forward", range, "to", o->p_to);
+	else
+		set_args(ret, "del", 1, name);
+	return 0;
+}
+
+/* -A/-D -r with -h (a static rule) or -c (a control port of the range's rule) */
+static int build_range(const struct autofw_opts *o, struct autofw_cmd *ret, char *err,
+		       size_t errlen)
+{
+	char name[96], range[64], trig[64];
+
+	if (!o->r_proto)
+		return fail(err, errlen, "-%c needs -r PROTO LOW HIGH (or -p)", o->op);
+	if (o->c_proto && o->host)
+		return fail(err, errlen, "-c and -h exclude each other: a fixed host has no control port");
+	if (!o->c_proto && !o->host)
+		return fail(err, errlen, "-%c -r needs -c PROTO PORT or -h HOST", o->op);
+	if (o->r_lo == o->r_hi) {
+		snprintf(name, sizeof(name), "autofw-%s-%ld", o->r_proto, o->r_lo);
+		snprintf(range, sizeof(range), "%ld/%s", o->r_lo, o->r_proto);
+	} else {
+		snprintf(name, sizeof(name), "autofw-%s-%ld-%ld", o->r_proto, o->r_lo, o->r_hi);
+		snprintf(range, sizeof(range), "%ld-%ld/%s", o->r_lo, o->r_hi, o->r_proto);
+	}
+	if (o->host) {
+		if (o->op == 'A')
+			set_args(ret, "add", 5, name, "forward", range, "to", o->host);
+		else
+			set_args(ret, "del", 1, name);
+		return 0;
+	}
+	snprintf(trig, sizeof(trig), "%ld/%s", o->c_port, o->c_proto);
+	set_args(ret, o->op == 'A' ? "autofw-add" : "autofw-del", 3, name, range, trig);
+	return 0;
+}
+
 int autofw_parse(int argc, char *const *argv, struct autofw_cmd *ret, char *err, size_t errlen)
 {
-	const char *r_proto = NULL, *c_proto = NULL, *host = NULL, *p_proto = NULL, *p_to = NULL;
-	long r_lo = 0, r_hi = 0, c_port = 0, p_port = 0;
-	char op = 0, name[96], range[64], trig[64];
+	struct autofw_opts o = { 0 };
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	if (argc <= 1) {
@@ -79,103 +220,21 @@ int autofw_parse(int argc, char *const *argv, struct autofw_cmd *ret, char *err,
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int left = argc - i - 1;
-
-		if (!strcmp(a, "-A") || !strcmp(a, "-D") || !strcmp(a, "-F") || !strcmp(a, "-L")) {
-			if (op)
-				return fail(err, errlen, "only one of -A, -D, -F, -L at a time");
-			op = a[1];
-		} else if (!strcmp(a, "-r")) {
-			if (left < 3)
-				return fail(err, errlen, "-r needs PROTO LOW HIGH");
-			r_proto = argv[++i];
-			r_lo = port(argv[++i]);
-			r_hi = port(argv[++i]);
-			if (!is_proto(r_proto))
-				return fail(err, errlen, "-r: unknown protocol '%s' (tcp or udp)", r_proto);
-			if (r_lo < 0 || r_hi < 0)
-				return fail(err, errlen, "-r: ports must be 1-65535");
-			if (r_lo > r_hi)
-				return fail(err, errlen, "-r: range %ld-%ld is reversed", r_lo, r_hi);
-		} else if (!strcmp(a, "-c")) {
-			if (left < 2)
-				return fail(err, errlen, "-c needs PROTO PORT");
-			c_proto = argv[++i];
-			c_port = port(argv[++i]);
-			if (!is_proto(c_proto))
-				return fail(err, errlen, "-c: unknown protocol '%s' (tcp or udp)", c_proto);
-			if (c_port < 0)
-				return fail(err, errlen, "-c: port must be 1-65535");
-		} else if (!strcmp(a, "-h")) {
-			if (left < 1)
-				return fail(err, errlen, "-h needs a HOST address");
-			host = argv[++i];
-		} else if (!strcmp(a, "-p")) {
-			if (left < 3)
-				return fail(err, errlen, "-p needs PROTO PORT HOST:PORT");
-			p_proto = argv[++i];
-			p_port = port(argv[++i]);
-			p_to = argv[++i];
-			if (!is_proto(p_proto))
-				return fail(err, errlen, "-p: unknown protocol '%s' (tcp or udp)", p_proto);
-			if (p_port < 0)
-				return fail(err, errlen, "-p: port must be 1-65535");
-			if (!strchr(p_to, ':'))
-				return fail(err, errlen, "-p: '%s' is not HOST:PORT", p_to);
-		} else if (!strcmp(a, "-u")) {
-			/* 1996: no 15 s arm window; forwardings here always last their timeout */
-		} else if (!strcmp(a, "-v")) {
-			ret->verbose = true;
-		} else if (!strcmp(a, "-d") || !strcmp(a, "-i")) {
-			return fail(err, errlen, "%s is not supported (see ipautofw.conf(5) for 'peer')", a);
-		} else {
-			return fail(err, errlen, "unknown argument '%s'", a);
-		}
+		r = parse_option(&o, argc, argv, &i, ret, err, errlen);
+		if (r < 0)
+			return r;
 	}
-	if (!op)
+	if (!o.op)
 		return fail(err, errlen, "one of -A, -D, -F or -L is needed");
-	if (op == 'F' || op == 'L') {
-		if (r_proto || c_proto || host || p_proto)
-			return fail(err, errlen, "-%c takes no other options", op);
-		set_args(ret, op == 'F' ? "flush-runtime" : "list", 0);
+	if (o.op == 'F' || o.op == 'L') {
+		if (o.r_proto || o.c_proto || o.host || o.p_proto)
+			return fail(err, errlen, "-%c takes no other options", o.op);
+		set_args(ret, o.op == 'F' ? "flush-runtime" : "list", 0);
 		return 0;
 	}
-	if (p_proto) {
-		if (r_proto || c_proto || host)
-			return fail(err, errlen, "-p cannot be combined with -r, -c or -h");
-		snprintf(name, sizeof(name), "autofw-redir-%s-%ld", p_proto, p_port);
-		snprintf(range, sizeof(range), "%ld/%s", p_port, p_proto);
-		if (op == 'A')
-			set_args(ret, "add", 5, name, "forward", range, "to", p_to);
-		else
-			set_args(ret, "del", 1, name);
-		return 0;
-	}
-	if (!r_proto)
-		return fail(err, errlen, "-%c needs -r PROTO LOW HIGH (or -p)", op);
-	if (c_proto && host)
-		return fail(err, errlen, "-c and -h exclude each other: a fixed host has no control port");
-	if (!c_proto && !host)
-		return fail(err, errlen, "-%c -r needs -c PROTO PORT or -h HOST", op);
-	if (r_lo == r_hi)
-		snprintf(name, sizeof(name), "autofw-%s-%ld", r_proto, r_lo);
-	else
-		snprintf(name, sizeof(name), "autofw-%s-%ld-%ld", r_proto, r_lo, r_hi);
-	if (r_lo == r_hi)
-		snprintf(range, sizeof(range), "%ld/%s", r_lo, r_proto);
-	else
-		snprintf(range, sizeof(range), "%ld-%ld/%s", r_lo, r_hi, r_proto);
-	if (host) {
-		if (op == 'A')
-			set_args(ret, "add", 5, name, "forward", range, "to", host);
-		else
-			set_args(ret, "del", 1, name);
-		return 0;
-	}
-	snprintf(trig, sizeof(trig), "%ld/%s", c_port, c_proto);
-	set_args(ret, op == 'A' ? "autofw-add" : "autofw-del", 3, name, range, trig);
-	return 0;
+	if (o.p_proto)
+		return build_redirect(&o, ret, err, errlen);
+	return build_range(&o, ret, err, errlen);
 }
 
 static bool same_range(const struct portrange *a, const struct portrange *b)
