@@ -143,11 +143,6 @@ int manager_switch_rule(struct manager *m, const char *name, bool on, size_t *re
 int manager_flush(struct manager *m, const char *rule, int af, const union inaddr *addr,
 		  size_t *ret_n);
 
-/* The WAN and LAN interfaces in use among those that exist now. */
-int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan);
-/* Why there is no WAN interface, for the log and status. */
-void manager_no_wan_warning(struct manager *m, struct dynbuf *out);
-
 /* Tell systemd the rules and forwardings, if they changed (FORCE: anyway). */
 void manager_notify_status(struct manager *m, bool force);
 
@@ -157,6 +152,10 @@ void manager_set_event_hook(struct manager *m, void (*hook)(const struct event *
 void manager_set_listeners(struct manager *m, size_t listeners);
 
 /* status.c: what the manager shows (read only) */
+/* The WAN and LAN interfaces in use among those that exist now. */
+int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan);
+/* Why there is no WAN interface, for the log and status. */
+void manager_no_wan_warning(struct manager *m, struct dynbuf *out);
 /* Counters, latency, interfaces and warnings, as text or JSON. */
 void status_report(struct manager *m, bool json, struct dynbuf *out);
 /* The forwardings and the rules, as `ipautofwctl list` and `rules` show them. */

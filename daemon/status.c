@@ -6,6 +6,7 @@
  * manager that the control commands show.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,39 @@
 #include "manager.h"
 #include "nftobj.h"
 #include "report.h"
+
+int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan)
+{
+	struct if_nameindex *ni = if_nameindex();
+	struct iflist links = { 0 };
+	int r = 0;
+
+	if (!ni)
+		return -errno;
+	for (struct if_nameindex *p = ni; p->if_index && r == 0; p++)
+		r = iflist_add(&links, p->if_name);
+	if_freenameindex(ni);
+	if (r == 0)
+		r = engine_interfaces(&m->eng, &links, ret_wan, ret_lan);
+	iflist_clear(&links);
+	return r;
+}
+
+void manager_no_wan_warning(struct manager *m, struct dynbuf *out)
+{
+	const struct config *c = m->eng.cfg;
+
+	dynbuf_printf(out, "no WAN interface: ");
+	if (!c || !c->has_wan) {
+		dynbuf_printf(out, "no default route and no 'wan' statement");
+	} else {
+		dynbuf_printf(out, "no interface matches 'wan ");
+		for (size_t i = 0; i < c->wan.n; i++)
+			dynbuf_printf(out, "%s%s", i ? "," : "", c->wan.names[i]);
+		dynbuf_printf(out, "'");
+	}
+	dynbuf_printf(out, "; nothing can trigger until one appears");
+}
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
