@@ -250,9 +250,10 @@ static void *worker_main(void *arg)
 	/*
 	 * Hygiene, not the forwarding itself: it yields the CPU to the
 	 * trigger path (a dump walks the whole conntrack table; on a small
-	 * router it would share a core with the next trigger's batch).
+	 * router it would share a core with the next trigger's batch). Not
+	 * SCHED_IDLE: on a busy router the streams must still follow.
 	 */
-	setpriority(PRIO_PROCESS, gettid(), 10);
+	setpriority(PRIO_PROCESS, gettid(), 19);
 	for (;;) {
 		ssize_t n = read(w->pipe[0], &job, sizeof(job));
 		int r;

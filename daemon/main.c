@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"                          (the daemon re-creates it if it is deleted)\n"
 		"      --no-persist        do not keep the table when the daemon dies: a crash\n"
 		"                          closes every forwarding at once\n"
+		"      --no-kernel-path    the kernel does not open first forwardings itself:\n"
+		"                          the daemon opens all (about 100 us after a trigger)\n"
 		"      --check             check the configuration and exit (no privileges needed)\n"
 		"      --dry-run           print the nf_tables ruleset the configuration would\n"
 		"                          load, in nft -f syntax, and exit (no privileges needed)\n"
@@ -64,6 +66,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "learn-group", required_argument, NULL, 'L' },
 		{ "socket-group", required_argument, NULL, 'G' }, { "no-owner", no_argument, NULL, 'O' },
 		{ "no-persist", no_argument, NULL, 'P' }, { "check", no_argument, NULL, 'k' },
+		{ "no-kernel-path", no_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'n' }, { "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { 0 }
@@ -104,6 +107,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'G': o->sockgroup = optarg; break;
 		case 'O': o->m.no_owner = true; break;
 		case 'P': o->m.no_persist = true; break;
+		case 'K': o->m.no_kernel_path = true; break;
 		case 'k': o->check = true; break;
 		case 'n': o->dry_run = true; break;
 		case 'S': o->use_syslog = true; break;
@@ -147,7 +151,7 @@ static struct config *load(const struct options *o, int *ret_exit)
 		fputs(errors.data ? errors.data : "out of memory\n", stderr);
 	} else if (o->dry_run) {
 		/* what the daemon would load at start, built like it */
-		*ret_exit = engine_dry_run(c, o->m.group, o->m.learn_group, &errors) < 0 ||
+		*ret_exit = engine_dry_run(c, o->m.group, o->m.learn_group, !o->m.no_kernel_path, &errors) < 0 ||
 			    fwrite(errors.data, 1, errors.len, stdout) != errors.len || fflush(stdout);
 		c = NULL;
 	} else if (o->check) {

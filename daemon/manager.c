@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,10 @@ int manager_reload(struct manager *m, struct dynbuf *errors)
 
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
 	r = reload(m, errors);
+#ifdef __GLIBC__
+	/* two configurations and their layouts were alive at once: give back what they left */
+	malloc_trim(0);
+#endif
 	notify_send("READY=1");
 	manager_notify_status(m, true);
 	return r;
@@ -334,8 +339,14 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 	struct manager *m = data;
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
 
-	if (pkt->has_seq)
-		m->cnt.nflog_lost += nflog_seq_lost(&m->seq, pkt->seq);
+	if (pkt->has_seq) {
+		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
+
+		m->cnt.nflog_lost += lost;
+		/* what the kernel opened for the lost triggers is unknown here: rewrite it all */
+		if (lost && m->eng.kernel_triggers)
+			m->resync = true;
+	}
 	if (err < 0 || pkt->group != m->opt.group) {
 		m->cnt.nflog_bad++;
 		return;
@@ -345,8 +356,12 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		ifname_cache_flush();
 	if (!ifname_cached(pkt->indev, indev) || !ifname_cached(pkt->outdev, outdev))
 		return;
-	if (!rails_source_ok(m, pkt, indev))
+	if (!rails_source_ok(m, pkt, indev)) {
+		/* the kernel's checks passed it (the forged ones it logs itself opened nothing) */
+		if (strcmp(pkt->prefix, NFTOBJ_FORGED_PREFIX))
+			engine_untrigger(&m->eng, pkt, indev, outdev);
 		return;
+	}
 	if (engine_trigger(&m->eng, pkt, indev, outdev, now_ms(), on_event, m) > 0)
 		latency_trigger(&m->lat, now_us());
 }
@@ -360,6 +375,8 @@ static void nflog_fn(struct watch *w, uint32_t events)
 		if (!m->cnt.nflog_enobufs)
 			log_warn("NFLOG receive buffer overrun: triggers were lost (counted in status)");
 		m->cnt.nflog_enobufs++;
+		if (m->eng.kernel_triggers)
+			m->resync = true;
 	} else if (r < 0) {
 		log_err("NFLOG read: %s", strerror(-r));
 	}
@@ -544,10 +561,15 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 	if (r < 0)
 		goto out_nflog;
 	watch_socket(m, m->nflog, &m->nflog_w, nflog_fn);
-	m->mon = monsock_open();
+	/*
+	 * Only an unowned table can be changed by someone else. (Watching an
+	 * owned one would only wake the daemon for its own commits, one
+	 * event per element written, on every trigger.)
+	 */
+	m->mon = m->table_owned ? NULL : monsock_open();
 	if (m->mon)
 		watch_socket(m, m->mon, &m->mon_w, mon_fn);
-	else
+	else if (!m->table_owned)
 		log_warn("cannot watch nf_tables events (%m): a deleted table would not be re-created");
 	m->rtnl = rtnlsock_open();
 	if (m->rtnl)

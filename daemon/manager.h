@@ -50,6 +50,7 @@ struct manager_options {
 	uint16_t learn_group;		/* NFLOG group of learn mode */
 	bool no_owner;
 	bool no_persist;		/* the table goes when the daemon goes, even on a crash */
+	bool no_kernel_path;		/* the daemon opens every forwarding (no adds in the packet path) */
 };
 
 struct manager {
@@ -71,6 +72,7 @@ struct manager {
 	struct watch learn_w;
 	struct learn learn;
 	bool table_learn;		/* the table has learn mode's rules */
+	bool table_owned;		/* created with NFT_TABLE_F_OWNER: nobody else can change it */
 	struct ct_worker *ct;
 	struct ct_jobs ct_jobs;
 	struct srccheck src;
@@ -85,6 +87,7 @@ struct manager {
 	bool mon_foreign;		/* our table changed in the transaction being read */
 	bool rebuild;			/* re-create the table at the end of this turn */
 	bool resync;			/* a transaction failed: rewrite the kernel's state */
+	bool kernel_path_failed;	/* the kernel refused the packet path's adds: not tried again */
 	uint64_t resync_after_ms;
 	bool check_ifaces;		/* links, routes or rules changed: is there a WAN interface? */
 	bool no_wan;			/* warned that there is none */

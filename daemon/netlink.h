@@ -20,6 +20,7 @@ void nlsock_set_buf(struct mnl_socket *nl, int opt_force, int opt, int size);
 struct nftsock {
 	struct mnl_socket *nl;
 	int sndbuf;
+	int rcvbuf;
 };
 
 int nftsock_open(struct nftsock *s);
@@ -46,6 +47,9 @@ int nl_dump(int bus, const struct nlmsghdr *req, mnl_cb_t cb, void *data);
 
 /* A dump of chains or rules (NFT_MSG_GETCHAIN/GETRULE) of every table. */
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* The same for one table (chains, rules or sets: the table attribute is the first of each). */
+int nft_dump_table(uint16_t msg_type, int family, const char *table,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
 /* Every element of set NAME in table inet ipautofw; -ENOENT if there is none. */
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);

@@ -35,7 +35,8 @@ static void nftsock_setup(struct nftsock *s)
 	setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	s->sndbuf = 1 << 20;
 	nlsock_set_buf(s->nl, SO_SNDBUFFORCE, SO_SNDBUF, s->sndbuf);
-	nlsock_set_buf(s->nl, SO_RCVBUFFORCE, SO_RCVBUF, 4 << 20);
+	s->rcvbuf = 4 << 20;
+	nlsock_set_buf(s->nl, SO_RCVBUFFORCE, SO_RCVBUF, s->rcvbuf);
 }
 
 int nftsock_open(struct nftsock *s)
@@ -86,6 +87,15 @@ int nftsock_commit(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op
 		s->sndbuf = b->len;
 		nlsock_set_buf(s->nl, SO_SNDBUFFORCE, SO_SNDBUF, s->sndbuf);
 	}
+	/*
+	 * Every ack is queued before sendto returns, each a buffer of its own
+	 * (about 700 bytes of the socket's budget): a table of a thousand
+	 * rules is some 11,000 of them.
+	 */
+	if ((size_t)s->rcvbuf < expect * 1024 + (256 << 10)) {
+		s->rcvbuf = expect * 1024 + (256 << 10);
+		nlsock_set_buf(s->nl, SO_RCVBUFFORCE, SO_RCVBUF, s->rcvbuf);
+	}
 	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
 		return -errno;
 	while (got < expect) {
@@ -120,6 +130,17 @@ int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data
 
 	return nl_dump(NETLINK_NETFILTER,
 		       nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, time(NULL)), cb, data);
+}
+
+int nft_dump_table(uint16_t msg_type, int family, const char *table,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	char buf[MSG_BUF] = { 0 };
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, msg_type, family, NLM_F_DUMP, time(NULL));
+
+	/* NFTA_CHAIN_TABLE, NFTA_RULE_TABLE and NFTA_SET_TABLE are all 1 */
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+	return nl_dump(NETLINK_NETFILTER, nlh, cb, data);
 }
 
 int nft_dump_set_elems(int family, const char *table, const char *set,

@@ -5,14 +5,18 @@
  * text or as one JSON object; and the other read-only views of the
  * manager that the control commands show.
  */
+#include <netinet/in.h>	/* before the kernel headers */
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
+#include <libnftnl/table.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "fwcheck.h"
@@ -54,11 +58,59 @@ void manager_no_wan_warning(struct manager *m, struct dynbuf *out)
 	dynbuf_printf(out, "; nothing can trigger until one appears");
 }
 
+/*
+ * Our own table is not the administrator's: never read (a thousand rules
+ * make it thousands of chains that nothing else can jump to).
+ */
+static bool own(uint32_t family, const char *table)
+{
+	return family == NFPROTO_INET && table && !strcmp(table, NFTOBJ_TABLE);
+}
+
+struct tables {
+	struct { uint32_t family; char name[64]; } *v;
+	size_t n;
+};
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct tables *ts = data;
+
+	if (t && nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    !own(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
+		void *v = realloc(ts->v, (ts->n + 1) * sizeof(*ts->v));
+
+		if (v) {
+			ts->v = v;
+			ts->v[ts->n].family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+			snprintf(ts->v[ts->n].name, sizeof(ts->v[0].name), "%s",
+				 nftnl_table_get_str(t, NFTNL_TABLE_NAME));
+			ts->n++;
+		}
+	}
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* Every other table's objects of MSG_TYPE (rules, sets) */
+static int dump_others(const struct tables *ts, uint16_t msg_type,
+		       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ts->n && r == 0; i++)
+		r = nft_dump_table(msg_type, ts->v[i].family, ts->v[i].name, cb, data);
+	return r;
+}
+
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
-	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0)
+	/* (the kernel dumps every table's chains: it takes no table filter for them) */
+	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    !own(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))
 		fwcheck_add_nftnl_chain(data, c);
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
@@ -104,6 +156,7 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 {
 	const struct config *cfg = m->eng.cfg;
 	struct fwcheck fc = { 0 };
+	struct tables ts = { 0 };
 	int n = 0;
 
 	*ret = NULL;
@@ -119,9 +172,10 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 		.n_rules = cfg->n_rules,
 		.own_table = NFTOBJ_TABLE,
 	};
-	if (nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
-	    nft_dump(NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
-	    (!fc.n_sets || nft_dump(NFT_MSG_GETSET, set_cb, &fc) == 0)) {
+	if (nft_dump(NFT_MSG_GETTABLE, table_cb, &ts) == 0 &&
+	    nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
+	    dump_others(&ts, NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
+	    (!fc.n_sets || dump_others(&ts, NFT_MSG_GETSET, set_cb, &fc) == 0)) {
 		bool *wanted = calloc(fc.n_sets + 1, sizeof(*wanted));
 		bool *tried = calloc(fc.n_sets + 1, sizeof(*tried));
 		bool more = wanted && tried;
@@ -143,6 +197,7 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 		n = fwcheck_run(&fc, env, ret);
 	}
 	fwcheck_free(&fc);
+	free(ts.v);
 	return n < 0 ? 0 : n;
 }
 

@@ -4,6 +4,7 @@
  * from a daemon that died, removed on a clean stop.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
@@ -14,7 +15,8 @@
 
 struct adopt_ctx {
 	struct manager *m;
-	enum nftobj_set set;
+	enum nftobj_rset kind;
+	const char *rule;
 	unsigned adopted;
 	unsigned dropped;
 };
@@ -23,7 +25,8 @@ static void adopt_elem(const struct adopt_elem *e, void *data)
 {
 	struct adopt_ctx *a = data;
 
-	if (engine_adopt(&a->m->eng, e->rule, &e->fwd, e->left_ms, now_ms()) > 0)
+	if (engine_adopt(&a->m->eng, a->rule, &e->fwd, e->has_udata ? e->udata : NULL, e->left_ms,
+			 now_ms()) > 0)
 		a->adopted++;
 	else
 		a->dropped++;
@@ -32,7 +35,7 @@ static void adopt_elem(const struct adopt_elem *e, void *data)
 static int adopt_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct adopt_ctx *a = data;
-	int bad = adopt_decode(nlh, a->set, adopt_elem, a);
+	int bad = adopt_decode(nlh, a->kind, adopt_elem, a);
 
 	if (bad > 0)
 		a->dropped += bad;
@@ -46,20 +49,67 @@ static int adopt_cb(const struct nlmsghdr *nlh, void *data)
  */
 void table_adopt(struct manager *m)
 {
-	static const enum nftobj_set fwd_sets[] = { NFTOBJ_FWD4, NFTOBJ_FWD4P, NFTOBJ_PIN6, NFTOBJ_PIN6P };
+	static const enum nftobj_rset kinds[] = {
+		NFTOBJ_RS_ACT4, NFTOBJ_RS_ACT4P, NFTOBJ_RS_PIN6, NFTOBJ_RS_PIN6P,
+	};
 	struct adopt_ctx a = { .m = m };
+	const struct config *c = m->eng.cfg;
 
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_sets); i++) {
-		a.set = fwd_sets[i];
-		if (nft_dump_elems(nftobj_set_name(fwd_sets[i]), adopt_cb, &a) == -ENOENT && i == 0)
-			return;	/* no table: a clean start */
-	}
+	if (nft_dump_elems(nftobj_set_name(NFTOBJ_TRIGGERS), NULL, NULL) == -ENOENT)
+		return;	/* no table: a clean start */
+	/* each rule's own sets, where a rule of that name had them */
+	for (size_t i = 0; c && i < c->n_rules; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+			struct nftobj_setref s;
+
+			a.kind = kinds[k];
+			a.rule = c->rules[i]->name;
+			nftobj_setref_rule(kinds[k], a.rule, &s);
+			nft_dump_elems(s.name, adopt_cb, &a);
+		}
 	if (a.adopted || a.dropped)
 		log_info("adopted %u forwarding element%s left by a previous ipautofwd%s", a.adopted,
 			 a.adopted == 1 ? "" : "s", a.dropped ? " (and dropped those that no longer fit)" : "");
 }
 
+static int create_table(struct manager *m, struct nlbatch_op *ret_failed);
+
+/*
+ * The table, with the kernel path where the kernel takes it: a kernel that
+ * refuses the packet path's adds (or what they need) gets the table
+ * without them, and the daemon opens every forwarding, as it did before.
+ */
 int table_setup(struct manager *m)
+{
+	struct nlbatch_op failed = { 0 };
+	int r;
+
+	m->eng.kernel_triggers = !m->opt.no_kernel_path && !m->kernel_path_failed;
+	r = create_table(m, &failed);
+	/* a request past the table itself refused: what the kernel path needs */
+	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
+	    failed.type != NFTOBJ_MSG_DESTROYTABLE) {
+		m->kernel_path_failed = true;
+		log_warn("this kernel refused the packet path's forwardings (%s: %s): the daemon "
+			 "opens every forwarding itself, about 100 us after the trigger", failed.what,
+			 strerror(-r));
+		m->eng.kernel_triggers = false;
+		m->eng.layout_stale = true;
+		r = create_table(m, &failed);
+	}
+	if (r < 0)
+		log_err("cannot create table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
+	else
+		m->table_learn = m->eng.cfg->learn;
+	nlbatch_reset(&m->batch);
+#ifdef __GLIBC__
+	/* the whole table in one batch: megabytes for a thousand rules, once */
+	malloc_trim(0);
+#endif
+	return r;
+}
+
+static int create_table(struct manager *m, struct nlbatch_op *ret_failed)
 {
 	uint32_t flags[] = { NFTOBJ_TABLE_F_OWNER | NFTOBJ_TABLE_F_PERSIST, NFTOBJ_TABLE_F_OWNER };
 	size_t n_flags = ARRAY_SIZE(flags);
@@ -80,6 +130,7 @@ int table_setup(struct manager *m)
 			break;
 		r = nftsock_commit(&m->nft, &m->batch, &op);
 		if (r == 0) {
+			m->table_owned = flags[i] & NFTOBJ_TABLE_F_OWNER;
 			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
 				  flags[i] ? "owner" : "not owned: other tools may change it");
@@ -95,14 +146,12 @@ int table_setup(struct manager *m)
 		}
 		log_debug("creating table with flags 0x%x failed at %s: %s", flags[i],
 			  op ? op->what : "?", strerror(-r));
+		if (op)
+			*ret_failed = *op;	/* the batch is reset below */
 		/* only the table's flags may be what this kernel refuses: try fewer */
 		if (!op || op->type != NFT_MSG_NEWTABLE)
 			break;
 	}
-	if (r < 0)
-		log_err("cannot create table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
-	else
-		m->table_learn = m->eng.cfg->learn;
 	nlbatch_reset(&m->batch);
 	return r;
 }

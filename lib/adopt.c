@@ -7,25 +7,27 @@
 
 #include "adopt.h"
 
-static bool decode(struct nftnl_set_elem *el, enum nftobj_set s, struct adopt_elem *ret)
+static bool decode(struct nftnl_set_elem *el, enum nftobj_rset kind, struct adopt_elem *ret)
 {
-	uint32_t klen = 0, kelen = 0, dlen = 0, ulen = 0;
+	uint32_t klen = 0, dlen = 0, ulen = 0;
 	const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
-	const void *kend = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &kelen);
 	const void *data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dlen);
 	const char *ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &ulen);
 
+	memset(ret, 0, sizeof(*ret));
 	ret->left_ms = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION) ?
 		       nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_EXPIRATION) : 0;
-	if (!ud || !ulen || ulen > RULE_NAME_MAX || memchr(ud, '\0', ulen) || !ret->left_ms ||
-	    nftobj_decode_fwd(s, key, klen, kend, kelen, data, dlen, &ret->fwd) < 0)
+	if ((ud && (ulen >= sizeof(ret->udata) || memchr(ud, '\0', ulen))) || !ret->left_ms ||
+	    nftobj_decode_fwd(kind, key, klen, data, dlen, &ret->fwd) < 0)
 		return false;
-	memcpy(ret->rule, ud, ulen);
-	ret->rule[ulen] = '\0';
+	if (ud) {
+		memcpy(ret->udata, ud, ulen);
+		ret->has_udata = true;
+	}
 	return true;
 }
 
-int adopt_decode(const struct nlmsghdr *nlh, enum nftobj_set s,
+int adopt_decode(const struct nlmsghdr *nlh, enum nftobj_rset kind,
 		 void (*cb)(const struct adopt_elem *e, void *data), void *data)
 {
 	struct nftnl_set *set = nftnl_set_alloc();
@@ -43,7 +45,7 @@ int adopt_decode(const struct nlmsghdr *nlh, enum nftobj_set s,
 
 		if (!nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT))
 			continue;
-		if (decode(el, s, &e))
+		if (decode(el, kind, &e))
 			cb(&e, data);
 		else
 			bad++;

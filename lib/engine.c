@@ -10,6 +10,8 @@
 #include "engine.h"
 #include "prefix.h"
 
+static void free_vecs(struct elemvecs *vs);
+
 void engine_init(struct engine *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -18,8 +20,10 @@ void engine_init(struct engine *e)
 
 void engine_fini(struct engine *e)
 {
-	for (int s = 0; s < NFTOBJ__SETS; s++)
-		free(e->gone[s].v);
+	free_vecs(&e->gone);
+	free_vecs(&e->scratch[0]);
+	free_vecs(&e->scratch[1]);
+	nftobj_layout_free(&e->layout);
 	free(e->index);
 	free(e->last_trigger);
 	fwtable_clear(&e->fwt);
@@ -153,17 +157,8 @@ bool engine_rule_allows(const struct engine *e, const struct rule *r, int af, co
 
 uint32_t engine_fwd_set_size(const struct engine *e)
 {
-	uint64_t per = 0, fixed = 0, size;
+	uint64_t size = 2 * (uint64_t)(e->cfg ? e->cfg->max_forwardings : 0);
 
-	for (size_t i = 0; e->cfg && i < e->cfg->n_rules; i++) {
-		const struct rule *r = e->cfg->rules[i];
-
-		if (r->is_static)
-			fixed += r->n_forwards;
-		else if (r->n_forwards > per)
-			per = r->n_forwards;
-	}
-	size = 2 * per * (e->cfg ? e->cfg->max_forwardings : 0) + fixed;
 	if (size < FWD_SET_SIZE_MIN)
 		size = FWD_SET_SIZE_MIN;
 	return size > FWD_SET_SIZE_MAX ? FWD_SET_SIZE_MAX : size;
@@ -222,6 +217,64 @@ static int build_index(const struct config *cfg, struct trigger_index **ret, siz
 	return 0;
 }
 
+static int add_fwd_elems(struct elemvecs *vs, const struct fwd *f, uint64_t expiration_ms);
+
+/*
+ * What the kernel's add made for a trigger of rule R from HOST (to PEER)
+ * that the engine refused: deleted at the next write. (Only where the
+ * engine holds no forwarding for it: otherwise the kernel added nothing.)
+ */
+static void undo_kernel(struct engine *e, const struct rule *r, int af, const union inaddr *host,
+			const union inaddr *peer)
+{
+	struct fwd f = { .rule = r, .af = af };
+
+	if (!e->kernel_triggers || fwtable_lookup(&e->fwt, r, af, peer))
+		return;
+	memcpy(&f.host, host, fwd_addr_len(af));
+	if (r->peer)
+		memcpy(&f.peer, peer, fwd_addr_len(af));
+	add_fwd_elems(&e->gone, &f, 0);
+}
+
+/* The first index entry past (proto, port): the candidates are before it. */
+static size_t index_end(const struct engine *e, uint8_t proto, uint16_t port)
+{
+	size_t lo = 0, hi = e->n_index;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct trigger_index *t = &e->index[mid];
+
+		if (t->proto < proto || (t->proto == proto && t->lo <= port))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void engine_untrigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
+		      const char *outdev)
+{
+	for (size_t i = index_end(e, pkt->proto, pkt->dport); e->kernel_triggers && i-- > 0;) {
+		const struct trigger_index *t = &e->index[i];
+
+		if (t->proto != pkt->proto || t->max_hi < pkt->dport)
+			break;
+		if (t->hi >= pkt->dport && engine_rule_accepts(e, t->rule, pkt->af, indev, outdev) &&
+		    engine_rule_allows(e, t->rule, pkt->af, &pkt->saddr))
+			undo_kernel(e, t->rule, pkt->af, &pkt->saddr, &pkt->daddr);
+	}
+}
+
+/*
+ * The kernel expires an element about when the engine does; a refused
+ * trigger in that last moment may have found none and added its own. The
+ * holder's element is then written again, with the time it has left.
+ */
+#define EXPIRY_MARGIN_MS 1000
+
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
 		   const char *outdev, uint64_t now, engine_event_cb cb, void *data)
 {
@@ -259,6 +312,10 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 				    &ev.old_host);
 		if (c < 0)
 			return c;
+		if (!f && (c == FWD_OVER_HOST_LIMIT || c == FWD_OVER_LIMIT))
+			undo_kernel(e, r, pkt->af, &pkt->saddr, &pkt->daddr);
+		if (c == FWD_REFUSED && e->kernel_triggers && f->timer.deadline < now + EXPIRY_MARGIN_MS)
+			fwtable_rewrite(&e->fwt, f);
 		fired++;
 		if (e->last_trigger)
 			e->last_trigger[t->rule_index] = now;
@@ -280,22 +337,16 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 	return fired;
 }
 
-static int add_fwd_elems(struct elemvec *vec, const struct fwd *f, uint64_t expiration_ms);
-static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvec *vec);
+static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvecs *vs);
 static int write_sets(struct engine *e, struct nlbatch *b);
 
 static void fwd_closed(struct engine *e, struct fwd *f,
 		       void (*closed)(const struct fwd *f, void *data), void *data)
 {
-	enum nftobj_set s = nftobj_fwd_set(f);
-	size_t before = e->gone[s].n;
-
 	if (closed)
 		closed(f, data);
-	/* its elements go at the next write; the rule (and its name) may be freed before */
-	add_fwd_elems(e->gone, f, 0);
-	for (size_t i = before; i < e->gone[s].n; i++)
-		e->gone[s].v[i].owner = NULL;
+	/* its elements go at the next write (by set name: the rule may be freed before) */
+	add_fwd_elems(&e->gone, f, 0);
 	fwtable_remove(&e->fwt, f);
 }
 
@@ -319,26 +370,25 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
 }
 
 int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
-		 uint64_t left_ms, uint64_t now)
+		 const char *udata, uint64_t left_ms, uint64_t now)
 {
 	const struct rule *r = e->cfg ? config_find_rule(e->cfg, rule_name) : NULL;
 	unsigned fam = el->af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6;
-	bool range_ok = false;
+	char want[sizeof(((struct nftobj_elem *)0)->udata)];
 	struct fwd *f;
 
-	if (!r || r->is_static || !rule_enabled(r) || !(r->family & fam) || r->peer != el->has_peer)
+	if (!r || r->is_static || r->to_port || !rule_enabled(r) || !(r->family & fam) ||
+	    r->peer != el->has_peer)
 		return 0;
-	for (size_t i = 0; i < r->n_forwards; i++)
-		if (r->forwards[i].proto == el->proto && r->forwards[i].lo == el->lo &&
-		    r->forwards[i].hi == el->hi)
-			range_ok = true;
-	if (!range_ok)
+	/* the kernel's own adds carry no userdata: the rule's sets say whose they are */
+	nftobj_fwd_udata(r, want, sizeof(want));
+	if (udata && strcmp(udata, want))
 		return 0;
 	if (left_ms > (uint64_t)r->timeout_s * 1000)
 		left_ms = (uint64_t)r->timeout_s * 1000;
 	f = fwtable_lookup(&e->fwt, r, el->af, &el->peer);
 	if (f)
-		return 1;	/* the rule's other ranges brought it in already */
+		return 1;	/* known already */
 	/* pending like any new entry; engine_write_all rewrites it with the time left */
 	if (fwtable_insert(&e->fwt, r, el->af, &el->host, &el->peer, now, now + left_ms, &f) < 0)
 		return -ENOMEM;
@@ -397,6 +447,7 @@ int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 	struct fwd **all = fwtable_sorted(&e->fwt);
 	struct config *old = e->cfg;
 	struct trigger_index *index;
+	struct named *byname;
 	uint64_t *last;
 	size_t n_index;
 
@@ -406,14 +457,29 @@ int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 		return -ENOMEM;
 	}
 	last = carry_last_trigger(e, cfg);
+	/* (without it, forwardings look their rule up one by one) */
+	byname = malloc((cfg->n_rules + 1) * sizeof(*byname));
 	free(e->last_trigger);
 	e->last_trigger = last;
 	e->cfg = cfg;
 	e->fwt.max_per_host = cfg->max_per_host;
 	e->fwt.max_forwardings = cfg->max_forwardings;
+	/* ten thousand forwardings each looking for their rule among a thousand: by name, sorted */
+	for (size_t i = 0; byname && i < cfg->n_rules; i++)
+		byname[i] = (struct named){ cfg->rules[i]->name, i };
+	if (byname)
+		qsort(byname, cfg->n_rules, sizeof(*byname), cmp_named);
 	for (size_t i = 0; all && all[i]; i++) {
 		struct fwd *f = all[i];
-		struct rule *nr = config_find_rule(cfg, f->rule->name);
+		struct named key = { f->rule->name, 0 }, *q;
+		struct rule *nr;
+
+		if (byname) {
+			q = bsearch(&key, byname, cfg->n_rules, sizeof(*byname), cmp_named);
+			nr = q ? cfg->rules[q->index] : NULL;
+		} else {
+			nr = config_find_rule(cfg, f->rule->name);
+		}
 
 		/* a host an `allow` now leaves out loses what it holds */
 		if (!nr || !rule_same_forwards(f->rule, nr) || !rule_enabled(nr) ||
@@ -427,6 +493,7 @@ int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 			fwtable_touch(&e->fwt, f);
 		}
 	}
+	free(byname);
 	free(all);
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		struct rule *r = cfg->rules[i];
@@ -438,6 +505,7 @@ int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 	/* a rule's own max-per-host may have come or gone: its forwardings change pools */
 	fwtable_recount(&e->fwt);
 	e->sets_dirty = true;
+	e->layout_stale = true;
 	free(e->index);
 	e->index = index;
 	e->n_index = n_index;
@@ -447,10 +515,25 @@ int engine_set_config(struct engine *e, struct config *cfg, uint64_t now,
 
 /* ---- writing to the kernel ------------------------------------------------ */
 
-static struct nftobj_elem *elemvec_grow(struct elemvec *ev, size_t k)
+/* The vector of set SET in VS (made if new), with room for K more elements. */
+static struct elemvec *vec_for(struct elemvecs *vs, const struct nftobj_setref *set, size_t k)
 {
+	struct elemvec *ev = NULL;
+
+	for (size_t i = 0; i < vs->n && !ev; i++)
+		if (!strcmp(vs->v[i].set.name, set->name))
+			ev = &vs->v[i];
+	if (!ev) {
+		struct elemvec *v = realloc(vs->v, (vs->n + 1) * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		vs->v = v;
+		ev = memset(&v[vs->n++], 0, sizeof(*ev));
+		ev->set = *set;
+	}
 	if (ev->n + k > ev->cap) {
-		size_t cap = ev->cap ? ev->cap : 64;
+		size_t cap = ev->cap ? ev->cap : 8;
 		struct nftobj_elem *p;
 
 		while (cap < ev->n + k)
@@ -461,50 +544,93 @@ static struct nftobj_elem *elemvec_grow(struct elemvec *ev, size_t k)
 		ev->v = p;
 		ev->cap = cap;
 	}
-	return ev->v + ev->n;
+	return ev;
 }
 
-/* Append F's elements to the vector of their set. */
-static int add_fwd_elems(struct elemvec *vec, const struct fwd *f, uint64_t expiration_ms)
+/* Append F's elements to the vectors of their sets. */
+static int add_fwd_elems(struct elemvecs *vs, const struct fwd *f, uint64_t expiration_ms)
 {
-	enum nftobj_set s = nftobj_fwd_set(f);
-	struct nftobj_elem *out = elemvec_grow(&vec[s], f->rule->n_forwards);
-	size_t n;
-
-	if (!out)
-		return -ENOMEM;
-	n = nftobj_fwd_elems(f, expiration_ms, out, &s);
-	vec[s].n += n;
-	return 0;
-}
-
-static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvec *vec)
-{
+	struct nftobj_felem stack[4], *out = stack;
+	size_t n, max = NFTOBJ_FWD_ELEMS(f->rule);
 	int r = 0;
 
-	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
-		if (vec[s].n)
-			r = nftobj_elems(b, type, s, vec[s].v, vec[s].n);
+	if (max > ARRAY_SIZE(stack) && !(out = malloc(max * sizeof(*out))))
+		return -ENOMEM;
+	n = nftobj_fwd_elems(f, expiration_ms, out);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct elemvec *ev = vec_for(vs, &out[i].set, 1);
+
+		if (ev)
+			ev->v[ev->n++] = out[i].e;
+		else
+			r = -ENOMEM;
+	}
+	if (out != stack)
+		free(out);
 	return r;
 }
 
-static void free_vecs(struct elemvec *vec)
+static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvecs *vs)
 {
-	for (int s = 0; s < NFTOBJ__SETS; s++)
-		free(vec[s].v);
+	int r = 0;
+
+	for (size_t i = 0; i < vs->n && r == 0; i++)
+		if (vs->v[i].n)
+			r = nftobj_elems_to(b, type, &vs->v[i].set, vs->v[i].v, vs->v[i].n);
+	return r;
+}
+
+static void clear_vecs(struct elemvecs *vs)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		vs->v[i].n = 0;
+}
+
+static void free_vecs(struct elemvecs *vs)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		free(vs->v[i].v);
+	free(vs->v);
+	memset(vs, 0, sizeof(*vs));
+}
+
+static void params(const struct engine *e, uint16_t group, struct nftobj_params *ret);
+
+/* The kernel's table from the layout written last to that of the configuration now. */
+static int write_layout(struct engine *e, struct nlbatch *b, bool create)
+{
+	struct nftobj_layout next;
+	struct nftobj_params p;
+	int r;
+
+	params(e, 0, &p);
+	r = e->cfg ? nftobj_layout_build(e->cfg, &p, &next) : 0;
+	if (r < 0 || !e->cfg)
+		return r;
+	r = nftobj_layout_write(b, &p, e->cfg, create ? NULL : &e->layout, &next);
+	nftobj_layout_free(&e->layout);
+	e->layout = next;
+	e->layout_stale = false;
+	/* the rules' own sets were made anew or changed: fill them */
+	e->sets_dirty = true;
+	return r;
 }
 
 int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 			 void (*assigned)(const struct fwd *f, const union inaddr *old, void *data),
 			 void *data)
 {
-	struct elemvec destroy[NFTOBJ__SETS] = { 0 }, add[NFTOBJ__SETS] = { 0 };
+	struct elemvecs *destroy = &e->scratch[0], *add = &e->scratch[1];
 	struct fwd *f = fwtable_take_pending(&e->fwt), *next;
 	size_t before = b->n_ops;
-	int r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, e->gone);
+	int r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, &e->gone);
 
-	for (int s = 0; s < NFTOBJ__SETS; s++)
-		e->gone[s].n = 0;
+	clear_vecs(&e->gone);
+	clear_vecs(destroy);
+	clear_vecs(add);
+	/* after the deletes, which may be of sets a reload deletes */
+	if (r == 0 && e->layout_stale)
+		r = write_layout(e, b, false);
 	if (r == 0 && e->sets_dirty) {
 		e->sets_dirty = false;
 		r = write_sets(e, b);
@@ -512,6 +638,8 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 
 	for (; f; f = next) {
 		next = f->pnext;
+		if (r == 0 && f->pending == FWD_PENDING_REWRITE)
+			r = add_fwd_elems(destroy, f, 0);
 		if (r == 0 && f->pending == FWD_PENDING_ASSIGN) {
 			struct fwd old = *f;
 
@@ -534,27 +662,101 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 		r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, destroy);
 	if (r == 0)
 		r = write_vecs(b, NFT_MSG_NEWSETELEM, add);
-	free_vecs(destroy);
-	free_vecs(add);
+	/* kept for the next turn, unless a reload or a burst made them big */
+	for (int i = 0; i < 2; i++)
+		for (size_t k = 0; k < e->scratch[i].n; k++)
+			if (e->scratch[i].v[k].cap > 1024) {
+				free_vecs(&e->scratch[i]);
+				break;
+			}
 	return r < 0 ? r : (int)(b->n_ops - before);
+}
+
+/* Set S flushed, then filled with the interfaces L names */
+static int write_ifnames(struct nlbatch *b, const struct nftobj_setref *s, const struct iflist *l)
+{
+	struct nftobj_elem *el = NULL;
+	size_t n_el = 0;
+	int r = nftobj_flush_to(b, s);
+
+	if (r == 0)
+		r = nftobj_ifname_elems(l, &el, &n_el);
+	if (r == 0 && n_el)
+		r = nftobj_elems_to(b, NFT_MSG_NEWSETELEM, s, el, n_el);
+	free(el);
+	return r;
+}
+
+/* ... with the prefixes of family AF in L */
+static int write_prefixes(struct nlbatch *b, const struct nftobj_setref *s, const struct prefixlist *l,
+			  int af)
+{
+	struct nftobj_elem *el = NULL;
+	size_t n_el = 0;
+	int r = nftobj_flush_to(b, s);
+
+	if (r == 0)
+		r = nftobj_prefix_elems(l, af, &el, &n_el);
+	if (r == 0 && n_el)
+		r = nftobj_elems_to(b, NFT_MSG_NEWSETELEM, s, el, n_el);
+	free(el);
+	return r;
+}
+
+/*
+ * The rules' own sets of KIND (the kernel's checks of a trigger): WAN
+ * interfaces, LAN ones, allowed sources. (Only with a layout that is the
+ * configuration's: its rule indexes are then good.)
+ */
+static int write_rule_sets(struct engine *e, struct nlbatch *b, bool wan)
+{
+	int r = 0;
+
+	for (size_t i = 0; e->cfg && !e->layout_stale && i < e->layout.n_sets && r == 0; i++) {
+		const struct nftobj_lset *ls = &e->layout.sets[i];
+		const struct rule *q = e->cfg->rules[ls->rule];
+		struct nftobj_setref s;
+
+		nftobj_setref_rule(ls->kind, q->name, &s);
+		if (ls->kind == NFTOBJ_RS_WAN && wan)
+			r = write_ifnames(b, &s, engine_rule_wan(e, q));
+		else if (ls->kind == NFTOBJ_RS_LAN && !wan)
+			r = write_ifnames(b, &s, &q->lan);
+		else if ((ls->kind == NFTOBJ_RS_ALLOW4 || ls->kind == NFTOBJ_RS_ALLOW6) && !wan)
+			r = write_prefixes(b, &s, &q->allow, ls->kind == NFTOBJ_RS_ALLOW4 ? AF_INET : AF_INET6);
+	}
+	return r;
 }
 
 int engine_write_wan(struct engine *e, struct nlbatch *b)
 {
-	struct nftobj_elem *el = NULL;
 	struct iflist wan = { 0 };
-	size_t n_el = 0;
-	int r = nftobj_flush_set(b, NFTOBJ_WANIF);
+	struct nftobj_setref s;
+	int r = engine_all_wan(e, &wan);
 
+	nftobj_setref(NFTOBJ_WANIF, &s);
 	if (r == 0)
-		r = engine_all_wan(e, &wan);
-	if (r == 0)
-		r = nftobj_ifname_elems(&wan, &el, &n_el);
-	if (r == 0 && n_el)
-		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, el, n_el);
-	free(el);
+		r = write_ifnames(b, &s, &wan);
 	iflist_clear(&wan);
-	return r;
+	return r < 0 ? r : write_rule_sets(e, b, true);
+}
+
+/* The global lists the kernel's checks use: `lan`, `allow` */
+static int write_lists(struct engine *e, struct nlbatch *b)
+{
+	static const struct prefixlist none;
+	static const struct iflist no_ifs;
+	struct nftobj_setref s;
+	int r;
+
+	nftobj_setref(NFTOBJ_LANIF, &s);
+	r = write_ifnames(b, &s, e->cfg && e->cfg->has_lan ? &e->cfg->lan : &no_ifs);
+	for (int af = 0; af < 2 && r == 0; af++) {
+		nftobj_setref(af ? NFTOBJ_ALLOW6 : NFTOBJ_ALLOW4, &s);
+		r = write_prefixes(b, &s, e->cfg && e->cfg->has_allow ? &e->cfg->allow : &none,
+				   af ? AF_INET6 : AF_INET);
+	}
+	return r < 0 ? r : write_rule_sets(e, b, false);
 }
 
 /*
@@ -592,7 +794,7 @@ static int write_guard(struct engine *e, struct nlbatch *b)
 	return r;
 }
 
-/* The trigger ports, the WAN interfaces and the guarded ports, rewritten whole (all small). */
+/* The trigger ports, the interface and source lists and the guarded ports, rewritten whole (all small). */
 static int write_sets(struct engine *e, struct nlbatch *b)
 {
 	struct portrange *trig = NULL;
@@ -600,12 +802,10 @@ static int write_sets(struct engine *e, struct nlbatch *b)
 	size_t n_trig = 0, n_el = 0;
 	int r = nftobj_flush_set(b, NFTOBJ_TRIGGERS);
 
-	if (r == 0 && engine_fwd_set_size(e) != e->fwd_set_size) {
-		e->fwd_set_size = engine_fwd_set_size(e);
-		r = nftobj_resize_fwd_sets(b, e->fwd_set_size);
-	}
 	if (r == 0)
 		r = engine_write_wan(e, b);
+	if (r == 0)
+		r = write_lists(e, b);
 	for (size_t i = 0; r == 0 && e->cfg && i < e->cfg->n_rules; i++) {
 		const struct rule *q = e->cfg->rules[i];
 		struct portrange *p = realloc(trig, (n_trig + q->n_triggers + 1) * sizeof(*p));
@@ -647,27 +847,39 @@ size_t engine_expire(struct engine *e, uint64_t now,
 	return n;
 }
 
+/* The sets whose elements are forwardings: the rules' own ones, and redir4 (static port redirections). */
+static bool fwd_set(enum nftobj_rset kind)
+{
+	return kind == NFTOBJ_RS_ACT4 || kind == NFTOBJ_RS_ACT4P || kind == NFTOBJ_RS_OWN6 ||
+	       kind == NFTOBJ_RS_PIN6 || kind == NFTOBJ_RS_OWN6P || kind == NFTOBJ_RS_PIN6P;
+}
+
 int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 {
-	struct elemvec add[NFTOBJ__SETS] = { 0 };
+	struct elemvecs *add = &e->scratch[1];
 	struct fwd **all, *f;
 	int r = 0;
 
 	/* anything already due is gone from the kernel too */
 	engine_expire(e, now, NULL, NULL);
 	fwtable_take_pending(&e->fwt);
-	for (int s = 0; s < NFTOBJ__SETS; s++) {
-		e->gone[s].n = 0;
-		if (s == NFTOBJ_WANIF || s == NFTOBJ_TRIGGERS || s == NFTOBJ_GUARD6 ||
-		    nftobj_set_is_dynamic(s))
-			continue;
-		r = nftobj_flush_set(b, s);
-		if (r < 0)
-			return r;
-	}
+	clear_vecs(&e->gone);
+	clear_vecs(add);
+	if (e->layout_stale)
+		r = write_layout(e, b, false);
+	for (size_t i = 0; i < e->layout.n_sets && r == 0; i++)
+		if (fwd_set(e->layout.sets[i].kind)) {
+			struct nftobj_setref s;
+
+			nftobj_setref_rule(e->layout.sets[i].kind, e->cfg->rules[e->layout.sets[i].rule]->name, &s);
+			r = nftobj_flush_to(b, &s);
+		}
+	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
+		if (s == NFTOBJ_REDIR4 || s == NFTOBJ_LEARN4 || s == NFTOBJ_LEARN6)
+			r = nftobj_flush_set(b, s);
+	if (r < 0)
+		return r;
 	e->sets_dirty = false;
-	/* the sets were just created (or are kept) with this size */
-	e->fwd_set_size = engine_fwd_set_size(e);
 	r = write_sets(e, b);
 	all = fwtable_sorted(&e->fwt);
 	if (!all && r == 0)
@@ -680,6 +892,7 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now)
 	}
 	if (r == 0)
 		r = write_vecs(b, NFT_MSG_NEWSETELEM, add);
+	/* every forwarding at once is not what the next turns need room for */
 	free_vecs(add);
 	free(all);
 	return r;
@@ -689,6 +902,7 @@ static void params(const struct engine *e, uint16_t group, struct nftobj_params 
 {
 	*ret = (struct nftobj_params){
 		.fwd_set_size = engine_fwd_set_size(e),
+		.kernel_triggers = e->kernel_triggers,
 		.nflog_group = group,
 		.mark = e->cfg ? e->cfg->pinhole_mark : CONFIG_MARK_DEFAULT,
 		.mark_mask = e->cfg ? e->cfg->pinhole_mask : CONFIG_MARK_DEFAULT,
@@ -709,16 +923,20 @@ int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint
 		r = nftobj_table(b, NFT_MSG_NEWTABLE, flags);
 	if (r == 0)
 		r = nftobj_skeleton(b, &p);
+	if (r == 0)
+		r = write_layout(e, b, true);
 	return r < 0 ? r : engine_write_all(e, b, now);
 }
 
-int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, struct dynbuf *out)
+int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, bool kernel_path,
+		   struct dynbuf *out)
 {
 	struct engine e;
 	int r;
 
 	engine_init(&e);
 	e.learn_group = learn_group;
+	e.kernel_triggers = kernel_path;
 	r = engine_set_config(&e, cfg, 0, NULL, NULL);
 	if (r < 0)
 		config_free(cfg);
@@ -739,7 +957,7 @@ int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct d
 	nlbatch_reset(&b);
 	r = engine_write_table(e, &b, group, 0, now);
 	if (r == 0)
-		r = nftobj_text(&p, &b, out);
+		r = nftobj_text(&p, e->cfg, &e->layout, &b, out);
 	nlbatch_free(&b);
 	return r;
 }

@@ -31,10 +31,17 @@ struct engine_stats {
 	uint64_t triggers_not_allowed;	/* matched only rules whose `allow` left the source out */
 };
 
+/* Elements bound for one set, and a list of such (by set name). */
 struct elemvec {
+	struct nftobj_setref set;
 	struct nftobj_elem *v;
 	size_t n;
 	size_t cap;
+};
+
+struct elemvecs {
+	struct elemvec *v;
+	size_t n;
 };
 
 struct engine {
@@ -42,11 +49,14 @@ struct engine {
 	struct fwtable fwt;
 	struct iflist auto_wan;		/* interfaces with a default route */
 	struct engine_stats stats;
-	struct elemvec gone[NFTOBJ__SETS];	/* elements of closed forwardings, to delete */
+	struct elemvecs gone;		/* elements of closed forwardings, to delete */
+	struct elemvecs scratch[2];	/* a write's deletes and adds, kept for the next */
 	struct trigger_index *index;	/* trigger port ranges, sorted, for lookups */
 	size_t n_index;
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
-	uint32_t fwd_set_size;		/* as last written to the kernel */
+	struct nftobj_layout layout;	/* each rule's sets and the segment chains, as in the kernel */
+	bool layout_stale;		/* the configuration changed since it was written */
+	bool kernel_triggers;		/* the kernel opens first forwardings (the daemon says) */
 	uint64_t *last_trigger;		/* per rule of cfg (same index): when it last fired, 0 never */
 	uint16_t learn_group;		/* NFLOG group of learn mode's log rules */
 };
@@ -81,7 +91,7 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
  * configuration (the rule is gone, static, or its ranges changed).
  */
 int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
-		 uint64_t left_ms, uint64_t now);
+		 const char *udata, uint64_t left_ms, uint64_t now);
 
 /* Replace the automatic WAN list; returns true if it changed. */
 bool engine_set_auto_wan(struct engine *e, const struct iflist *wan);
@@ -112,16 +122,28 @@ bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 bool engine_rule_allows(const struct engine *e, const struct rule *r, int af, const union inaddr *src);
 
 /*
- * The size the kernel's forwarding sets need: every forwarding up to
- * max-forwardings with the largest rule's forward ranges, twice over
- * (elements that expired stay counted until the kernel collects them),
- * plus the static ones.
+ * The size each peer rule's own sets need (one element per forwarding):
+ * every forwarding up to max-forwardings could be one of theirs, twice
+ * over (elements that expired stay counted until the kernel collects them).
  */
 uint32_t engine_fwd_set_size(const struct engine *e);
 
-/* Handle one trigger packet; returns the number of rules it fired. */
+/*
+ * Handle one trigger packet; returns the number of rules it fired. With
+ * kernel_triggers, the kernel has already opened the forwarding of each
+ * rule the packet fired that had none: when the engine refuses one (a
+ * limit), its elements are deleted at the next write, so the kernel's view
+ * and the engine's part for at most one loop turn.
+ */
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
 		   const char *outdev, uint64_t now, engine_event_cb cb, void *data);
+
+/*
+ * A trigger the daemon refused before the engine saw it (its own source
+ * check): with kernel_triggers, delete what the kernel opened for it.
+ */
+void engine_untrigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
+		      const char *outdev);
 
 /*
  * Elements for what changed since the last call; returns messages added.
@@ -159,5 +181,6 @@ int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint
 /* What engine_write_table would create, in `nft -f` syntax (--dry-run). */
 int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct dynbuf *out);
 
-/* The same for an engine just started with CFG (owned from now on). */
-int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, struct dynbuf *out);
+/* The same for an engine just started with CFG (owned from now on), KERNEL_PATH or not. */
+int engine_dry_run(struct config *cfg, uint16_t group, uint16_t learn_group, bool kernel_path,
+		   struct dynbuf *out);

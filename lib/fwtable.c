@@ -232,6 +232,11 @@ void fwtable_touch(struct fwtable *t, struct fwd *f)
 	mark_pending(t, f, FWD_PENDING_REFRESH);
 }
 
+void fwtable_rewrite(struct fwtable *t, struct fwd *f)
+{
+	mark_pending(t, f, FWD_PENDING_REWRITE);
+}
+
 static void unlink_fwd(struct fwtable *t, struct fwd *f)
 {
 	struct fwd **pp = &t->buckets[hash_key(f->rule, f->af, &f->peer) & (t->n_buckets - 1)];

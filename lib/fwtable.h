@@ -30,6 +30,7 @@ enum fwd_change {
 enum fwd_pending {
 	FWD_PENDING_NONE,
 	FWD_PENDING_REFRESH,	/* same data, new timeout */
+	FWD_PENDING_REWRITE,	/* destroy whatever is there, add ours again, same deadline */
 	FWD_PENDING_ASSIGN,	/* destroy whatever is there, add ours */
 };
 
@@ -101,6 +102,8 @@ struct fwd *fwtable_lookup(const struct fwtable *t, const struct rule *r, int af
 
 /* Have F written again (with its current deadline) at the next write. */
 void fwtable_touch(struct fwtable *t, struct fwd *f);
+/* ... replacing whatever the kernel holds under its key. */
+void fwtable_rewrite(struct fwtable *t, struct fwd *f);
 
 /* Unlink and free F; it is also taken off the pending list. */
 void fwtable_remove(struct fwtable *t, struct fwd *f);

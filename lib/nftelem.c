@@ -26,15 +26,13 @@
 #include "util.h"
 
 
-#define ELEMS_PER_MSG 256
 
-static int elems_msg(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
+static int elems_msg(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *d,
 		     const struct nftobj_elem *e, size_t n)
 {
-	const struct setdef *d = &nftobj_sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
-	char what[40];
+	char what[80];
 
 	if (!s)
 		return -ENOMEM;
@@ -59,9 +57,9 @@ static int elems_msg(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
 				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, e[i].timeout_ms);
 			if (e[i].expiration_ms)
 				nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_EXPIRATION, e[i].expiration_ms);
-			if (e[i].owner)
-				nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, e[i].owner,
-						   strlen(e[i].owner));
+			if (e[i].udata[0])
+				nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, e[i].udata,
+						   strnlen(e[i].udata, sizeof(e[i].udata)));
 		}
 		nftnl_set_elem_add(s, el);
 	}
@@ -79,8 +77,16 @@ static int elems_msg(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
 	return b->oom ? -ENOMEM : 0;
 }
 
-int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,
-		 const struct nftobj_elem *e, size_t n)
+void nftobj_setref(enum nftobj_set id, struct nftobj_setref *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->name, sizeof(ret->name), "%s", nftobj_sets[id].name);
+	ret->key_len = nftobj_sets[id].key_len;
+	ret->data_len = nftobj_sets[id].data_len;
+}
+
+int nftobj_elems_to(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *s,
+		    const struct nftobj_elem *e, size_t n)
 {
 	size_t i = 0;
 
@@ -99,87 +105,125 @@ int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,
 	return 0;
 }
 
-int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s)
+int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
+		 const struct nftobj_elem *e, size_t n)
+{
+	struct nftobj_setref s;
+
+	nftobj_setref(id, &s);
+	return nftobj_elems_to(b, msg_type, &s, e, n);
+}
+
+int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s)
 {
 	return elems_msg(b, NFT_MSG_DELSETELEM, s, NULL, 0);
 }
 
-static size_t put_field(uint8_t *key, size_t off, const void *p, size_t len)
+int nftobj_flush_set(struct nlbatch *b, enum nftobj_set id)
+{
+	struct nftobj_setref s;
+
+	nftobj_setref(id, &s);
+	return nftobj_flush_to(b, &s);
+}
+
+size_t nftobj_put_field(uint8_t *key, size_t off, const void *p, size_t len)
 {
 	memcpy(key + off, p, len);
 	return off + ((len + 3) & ~3u);
 }
 
-static size_t put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t port)
+size_t nftobj_put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t port)
 {
 	uint16_t be = htons(port);
 
-	off = put_field(key, off, &proto, 1);
-	return put_field(key, off, &be, 2);
+	off = nftobj_put_field(key, off, &proto, 1);
+	return nftobj_put_field(key, off, &be, 2);
 }
 
-enum nftobj_set nftobj_fwd_set(const struct fwd *f)
+void nftobj_fwd_udata(const struct rule *r, char *buf, size_t size)
 {
-	if (f->rule->to_port)
-		return NFTOBJ_REDIR4;
-	if (f->af == AF_INET)
-		return f->rule->peer ? NFTOBJ_FWD4P : NFTOBJ_FWD4;
-	return f->rule->peer ? NFTOBJ_PIN6P : NFTOBJ_PIN6;
-}
+	uint64_t h = 14695981039346656037ull;	/* FNV-1a over the forward ranges */
 
-size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_elem *out,
-			enum nftobj_set *ret_set)
-{
-	const struct rule *r = f->rule;
-	enum nftobj_set s = nftobj_fwd_set(f);
-	size_t n = 0;
-
-	*ret_set = s;
 	for (size_t i = 0; i < r->n_forwards; i++) {
 		const struct portrange *p = &r->forwards[i];
-		struct nftobj_elem *e = &out[n++];
-		size_t off = 0;
+		const uint8_t v[5] = { p->proto, p->lo >> 8, p->lo & 0xff, p->hi >> 8, p->hi & 0xff };
 
-		memset(e, 0, sizeof(*e));
-		e->owner = r->name;
-		switch (s) {
-		case NFTOBJ_FWD4P:
-			off = put_field(e->key, off, &f->peer.v4, 4);
-			break;
-		case NFTOBJ_PIN6:
-			off = put_field(e->key, off, &f->host.v6, 16);
-			break;
-		case NFTOBJ_PIN6P:
-			off = put_field(e->key, off, &f->host.v6, 16);
-			off = put_field(e->key, off, &f->peer.v6, 16);
-			break;
-		default:
-			break;
-		}
-		memcpy(e->key_end, e->key, off);
-		put_proto_port(e->key, off, p->proto, p->lo);
-		put_proto_port(e->key_end, off, p->proto, p->hi);
-		e->has_key_end = true;
-		if (f->af == AF_INET) {
-			memcpy(e->data, &f->host.v4, 4);
-			e->has_data = true;
-		}
-		if (r->to_port) {
+		for (size_t k = 0; k < sizeof(v); k++)
+			h = (h ^ v[k]) * 1099511628211ull;
+	}
+	snprintf(buf, size, "fw=%016llx", (unsigned long long)h);
+}
+
+/* One element of a forwarding into OUT; the set is one of the rule's own. */
+static struct nftobj_felem *felem(struct nftobj_felem *out, enum nftobj_rset kind, const struct fwd *f,
+				  uint64_t expiration_ms)
+{
+	const struct rule *r = f->rule;
+
+	memset(out, 0, sizeof(*out));
+	nftobj_setref_rule(kind, r->name, &out->set);
+	nftobj_fwd_udata(r, out->e.udata, sizeof(out->e.udata));
+	/*
+	 * A refresh of an existing element takes effect only with an
+	 * explicit expiration (measured on 6.18: timeout alone leaves the
+	 * old expiry running), so always send both.
+	 */
+	if (!r->is_static) {
+		out->e.timeout_ms = (uint64_t)r->timeout_s * 1000;
+		if (expiration_ms && expiration_ms <= out->e.timeout_ms)
+			out->e.expiration_ms = expiration_ms;
+	}
+	return out;
+}
+
+size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_felem *out)
+{
+	const struct rule *r = f->rule;
+	uint8_t nfproto = f->af == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	struct nftobj_felem *el;
+	size_t n = 0;
+
+	if (r->to_port) {
+		/* port redirection: static, one element per range in redir4 */
+		for (size_t i = 0; i < r->n_forwards; i++) {
+			const struct portrange *p = &r->forwards[i];
 			uint16_t be = htons(r->to_port);
 
-			memcpy(e->data + 4, &be, 2);
+			el = &out[n++];
+			memset(el, 0, sizeof(*el));
+			nftobj_setref(NFTOBJ_REDIR4, &el->set);
+			nftobj_put_proto_port(el->e.key, 0, p->proto, p->lo);
+			nftobj_put_proto_port(el->e.key_end, 0, p->proto, p->hi);
+			el->e.has_key_end = true;
+			memcpy(el->e.data, &f->host.v4, 4);
+			memcpy(el->e.data + 4, &be, 2);
+			el->e.has_data = true;
 		}
-		/*
-		 * A refresh of an existing element takes effect only with an
-		 * explicit expiration (measured on 6.18: timeout alone leaves
-		 * the old expiry running), so always send both.
-		 */
-		if (!r->is_static) {
-			e->timeout_ms = (uint64_t)r->timeout_s * 1000;
-			if (expiration_ms && expiration_ms <= e->timeout_ms)
-				e->expiration_ms = expiration_ms;
-		}
+		return n;
 	}
+	if (f->af == AF_INET) {
+		el = felem(&out[n++], r->peer ? NFTOBJ_RS_ACT4P : NFTOBJ_RS_ACT4, f, expiration_ms);
+		if (r->peer)
+			memcpy(el->e.key, &f->peer.v4, 4);
+		else
+			el->e.key[0] = nfproto;
+		memcpy(el->e.data, &f->host.v4, 4);
+		el->e.has_data = true;
+		return n;
+	}
+	/* IPv6: the owner guard the kernel's add looks at, then the pinhole */
+	if (!r->is_static) {
+		el = felem(&out[n++], r->peer ? NFTOBJ_RS_OWN6P : NFTOBJ_RS_OWN6, f, expiration_ms);
+		if (r->peer)
+			memcpy(el->e.key, &f->peer.v6, 16);
+		else
+			el->e.key[0] = nfproto;
+	}
+	el = felem(&out[n++], r->peer ? NFTOBJ_RS_PIN6P : NFTOBJ_RS_PIN6, f, expiration_ms);
+	memcpy(el->e.key, &f->host.v6, 16);
+	if (r->peer)
+		memcpy(el->e.key + 16, &f->peer.v6, 16);
 	return n;
 }
 
@@ -188,69 +232,49 @@ enum nftobj_set nftobj_learn_elem(int af, const union inaddr *peer, const union 
 {
 	memset(out, 0, sizeof(*out));
 	if (af == AF_INET) {
-		put_field(out->key, 0, &peer->v4, 4);
+		nftobj_put_field(out->key, 0, &peer->v4, 4);
 	} else {
-		put_field(out->key, 0, &peer->v6, 16);
-		put_field(out->key, 16, &host->v6, 16);
+		nftobj_put_field(out->key, 0, &peer->v6, 16);
+		nftobj_put_field(out->key, 16, &host->v6, 16);
 	}
 	out->timeout_ms = timeout_ms;
 	out->expiration_ms = expiration_ms;
 	return af == AF_INET ? NFTOBJ_LEARN4 : NFTOBJ_LEARN6;
 }
 
-static int get_proto_port(const uint8_t *k, uint8_t *proto, uint16_t *port)
+int nftobj_decode_fwd(enum nftobj_rset kind, const void *key, size_t key_len, const void *data,
+		      size_t data_len, struct nftobj_fwd_elem *ret)
 {
-	if (k[1] || k[2] || k[3] || k[6] || k[7])
-		return -EINVAL;
-	*proto = k[0];
-	*port = (k[4] << 8) | k[5];
-	return 0;
-}
-
-int nftobj_decode_fwd(enum nftobj_set s, const void *key, size_t key_len, const void *key_end,
-		      size_t key_end_len, const void *data, size_t data_len,
-		      struct nftobj_fwd_elem *ret)
-{
-	const uint8_t *k = key, *ke = key_end;
-	size_t off = 0;
-	uint8_t p2;
+	const uint8_t *k = key;
 
 	memset(ret, 0, sizeof(*ret));
-	if (s != NFTOBJ_FWD4 && s != NFTOBJ_FWD4P && s != NFTOBJ_PIN6 && s != NFTOBJ_PIN6P)
-		return -EINVAL;
-	if (!key || !key_end || key_len != nftobj_sets[s].key_len || key_end_len != key_len)
-		return -EINVAL;
-	ret->af = (s == NFTOBJ_FWD4 || s == NFTOBJ_FWD4P) ? AF_INET : AF_INET6;
-	if (ret->af == AF_INET) {
-		if (!data || data_len != 4)
+	switch (kind) {
+	case NFTOBJ_RS_ACT4:
+	case NFTOBJ_RS_ACT4P:
+		if (!key || !data || data_len != 4 || key_len != (kind == NFTOBJ_RS_ACT4 ? 1u : 4u) ||
+		    (kind == NFTOBJ_RS_ACT4 && k[0] != NFPROTO_IPV4))
 			return -EINVAL;
+		ret->af = AF_INET;
 		memcpy(&ret->host.v4, data, 4);
-	}
-	switch (s) {
-	case NFTOBJ_FWD4P:
-		memcpy(&ret->peer.v4, k, 4);
-		ret->has_peer = true;
-		off = 4;
-		break;
-	case NFTOBJ_PIN6:
+		if (kind == NFTOBJ_RS_ACT4P) {
+			memcpy(&ret->peer.v4, k, 4);
+			ret->has_peer = true;
+		}
+		return 0;
+	case NFTOBJ_RS_PIN6:
+	case NFTOBJ_RS_PIN6P:
+		if (!key || key_len != (kind == NFTOBJ_RS_PIN6 ? 16u : 32u))
+			return -EINVAL;
+		ret->af = AF_INET6;
 		memcpy(&ret->host.v6, k, 16);
-		off = 16;
-		break;
-	case NFTOBJ_PIN6P:
-		memcpy(&ret->host.v6, k, 16);
-		memcpy(&ret->peer.v6, k + 16, 16);
-		ret->has_peer = true;
-		off = 32;
-		break;
+		if (kind == NFTOBJ_RS_PIN6P) {
+			memcpy(&ret->peer.v6, k + 16, 16);
+			ret->has_peer = true;
+		}
+		return 0;
 	default:
-		break;
-	}
-	if (memcmp(k, ke, off))
-		return -EINVAL;	/* a range only over the ports */
-	if (get_proto_port(k + off, &ret->proto, &ret->lo) < 0 ||
-	    get_proto_port(ke + off, &p2, &ret->hi) < 0 || p2 != ret->proto || ret->lo > ret->hi)
 		return -EINVAL;
-	return 0;
+	}
 }
 
 struct span {
@@ -273,11 +297,51 @@ bool nftobj_key_inc(uint8_t *k, size_t len)
 	return false;
 }
 
+/* Merge sorted spans that overlap or touch; returns how many are left. */
+static size_t merge_spans(struct span *sp, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct span *cur = &sp[m - (m ? 1 : 0)];
+
+		if (m && (cur->open_end || memcmp(sp[i].lo, cur->hi, 16) <= 0)) {
+			if (sp[i].open_end)
+				cur->open_end = true;
+			else if (!cur->open_end && memcmp(sp[i].hi, cur->hi, 16) > 0)
+				memcpy(cur->hi, sp[i].hi, 16);
+			continue;
+		}
+		sp[m++] = sp[i];
+	}
+	return m;
+}
+
+/* Start and end elements of M spans (no end element where a span runs to the end). */
+static int span_elems(const struct span *sp, size_t m, struct nftobj_elem **ret, size_t *ret_n)
+{
+	struct nftobj_elem *e = calloc(2 * m + 1, sizeof(*e));
+	size_t n = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < m; i++) {
+		memcpy(e[n++].key, sp[i].lo, 16);
+		if (!sp[i].open_end) {
+			memcpy(e[n].key, sp[i].hi, 16);
+			e[n++].interval_end = true;
+		}
+	}
+	*ret = e;
+	*ret_n = n;
+	return 0;
+}
+
 int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n)
 {
 	struct span *sp = calloc(l->n ? l->n : 1, sizeof(*sp));
-	struct nftobj_elem *e;
-	size_t n = 0, m = 0;
+	size_t n = 0;
+	int r;
 
 	if (!sp)
 		return -ENOMEM;
@@ -297,35 +361,38 @@ int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t
 		}
 	}
 	qsort(sp, n, sizeof(*sp), cmp_span16);
-	for (size_t i = 0; i < n; i++) {
-		struct span *cur = &sp[m - (m ? 1 : 0)];
-
-		if (m && (cur->open_end || memcmp(sp[i].lo, cur->hi, 16) <= 0)) {
-			if (sp[i].open_end)
-				cur->open_end = true;
-			else if (!cur->open_end && memcmp(sp[i].hi, cur->hi, 16) > 0)
-				memcpy(cur->hi, sp[i].hi, 16);
-			continue;
-		}
-		sp[m++] = sp[i];
-	}
-	e = calloc(2 * m + 1, sizeof(*e));
-	if (!e) {
-		free(sp);
-		return -ENOMEM;
-	}
-	n = 0;
-	for (size_t i = 0; i < m; i++) {
-		memcpy(e[n++].key, sp[i].lo, 16);
-		if (!sp[i].open_end) {
-			memcpy(e[n].key, sp[i].hi, 16);
-			e[n++].interval_end = true;
-		}
-	}
+	r = span_elems(sp, merge_spans(sp, n), ret, ret_n);
 	free(sp);
-	*ret = e;
-	*ret_n = n;
-	return 0;
+	return r;
+}
+
+int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem **ret, size_t *ret_n)
+{
+	struct span *sp = calloc(l->n ? l->n : 1, sizeof(*sp));
+	unsigned len = af == AF_INET ? 4 : 16;
+	size_t n = 0;
+	int r;
+
+	if (!sp)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct addrprefix *p = &l->v[i];
+		struct span *s;
+
+		if (p->af != af)
+			continue;
+		s = &sp[n++];
+		memcpy(s->lo, &p->addr, len);
+		memcpy(s->hi, &p->addr, len);
+		/* the last address of the prefix, then one past it */
+		for (unsigned b = p->plen; b < len * 8; b++)
+			s->hi[b / 8] |= 0x80 >> (b % 8);
+		s->open_end = !nftobj_key_inc(s->hi, len);
+	}
+	qsort(sp, n, sizeof(*sp), cmp_span16);
+	r = span_elems(sp, merge_spans(sp, n), ret, ret_n);
+	free(sp);
+	return r;
 }
 
 static int cmp_portrange(const void *a, const void *b)
@@ -363,8 +430,8 @@ int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftob
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < m; i++) {
-		put_proto_port(e[i].key, 0, v[i].proto, v[i].lo);
-		put_proto_port(e[i].key_end, 0, v[i].proto, v[i].hi);
+		nftobj_put_proto_port(e[i].key, 0, v[i].proto, v[i].lo);
+		nftobj_put_proto_port(e[i].key_end, 0, v[i].proto, v[i].hi);
 		e[i].has_key_end = true;
 	}
 	free(v);

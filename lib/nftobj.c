@@ -12,20 +12,26 @@
  *     fib saddr type != unicast goto trig_forged
  *     meta nfproto ipv4 update @rate4 { ip saddr limit rate over R/second burst B packets }
  *       counter name "limited" return
+ *     meta l4proto . th dport vmap @trig4v: to the trigger port's segment
+ *       chain t4_* (t6_*), where each rule the port triggers adds its first
+ *       forwarding (nftrule.c: "what each rule adds")
  *     goto trig_log
  *   chain trig_log: log group G snaplen 128 queue-threshold 1
  *   chain trig_forged: counter name "forged"
  *     limit rate 10/second log prefix "ipautofw:forged" group G snaplen 128 queue-threshold 1
  *   chain prerouting (nat prerouting, priority dstnat + 10):
  *     iifname @wanif fib daddr type local meta nfproto ipv4
- *       dnat ip to meta l4proto . th dport map @fwd4
- *     ... dnat ip to ip saddr . meta l4proto . th dport map @fwd4p
+ *       meta l4proto . th dport vmap @fwd4v: to the segment's chain d4_*:
+ *         dnat ip to meta nfproto map @act4_RULE
+ *         dnat ip to ip saddr map @act4p_RULE (peer rules)
+ *     ... dnat ip to meta l4proto . th dport map @redir4 (port redirection)
  *     ip saddr @learn4 iifname @wanif fib daddr type local
  *       limit rate R/second burst B packets log group L snaplen 128 queue-threshold 1
  *   chain pinhole (filter forward, priority NFTOBJ_PRIO_FIRST):
  *     iifname @wanif ct state new meta nfproto ipv6
- *       ip6 daddr . meta l4proto . th dport @pin6 meta mark set mark and ~M or V
- *     ... ip6 daddr . ip6 saddr . meta l4proto . th dport @pin6p ...
+ *       meta l4proto . th dport vmap @fwd6v: to the segment's chain p6_*:
+ *         ip6 daddr @pin6_RULE meta mark set mark and ~M or V
+ *         ip6 daddr . ip6 saddr @pin6p_RULE ... (peer rules)
  *     ct state new ip6 saddr . ip6 daddr @learn6 iifname @wanif meta mark and M != V
  *       limit rate R/second burst B packets log group L snaplen 128 queue-threshold 1
  *     iifname @wanif ct state new meta nfproto ipv6 meta mark and M != V
@@ -57,22 +63,18 @@
 
 const struct setdef nftobj_sets[NFTOBJ__SETS] = {
 	[NFTOBJ_WANIF] = { .name = "wanif", .key_type = TYPE_IFNAME, .key_len = 16 },
+	[NFTOBJ_LANIF] = { .name = "lanif", .key_type = TYPE_IFNAME, .key_len = 16 },
+	[NFTOBJ_ALLOW4] = { .name = "allow4", .key_type = TYPE_IPADDR, .key_len = 4 },
+	[NFTOBJ_ALLOW6] = { .name = "allow6", .key_type = TYPE_IP6ADDR, .key_len = 16 },
 	[NFTOBJ_TRIGGERS] = { .name = "triggers", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			      .key_len = 8, .fields = { 1, 2 } },
-	[NFTOBJ_FWD4] = { .name = "fwd4", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			  .key_len = 8, .fields = { 1, 2 }, .map = true, .timeout = true,
-			  .data_type = TYPE_IPADDR, .data_len = 4 },
-	[NFTOBJ_FWD4P] = { .name = "fwd4p",
-			   .key_type = (TYPE_IPADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			   .key_len = 12, .fields = { 4, 1, 2 }, .map = true, .timeout = true,
-			   .data_type = TYPE_IPADDR, .data_len = 4 },
-	[NFTOBJ_PIN6] = { .name = "pin6",
-			  .key_type = (TYPE_IP6ADDR << 12) | (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			  .key_len = 24, .fields = { 16, 1, 2 }, .timeout = true },
-	[NFTOBJ_PIN6P] = { .name = "pin6p",
-			   .key_type = (TYPE_IP6ADDR << 18) | (TYPE_IP6ADDR << 12) |
-				       (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
-			   .key_len = 40, .fields = { 16, 16, 1, 2 }, .timeout = true },
+#define VMAP(n) { .name = n, .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE, \
+		  .key_len = 8, .fields = { 1, 2 }, .map = true, .verdict = true, .data_type = TYPE_VERDICT }
+	[NFTOBJ_FWD4V] = VMAP("fwd4v"),
+	[NFTOBJ_FWD6V] = VMAP("fwd6v"),
+	[NFTOBJ_TRIG4V] = VMAP("trig4v"),
+	[NFTOBJ_TRIG6V] = VMAP("trig6v"),
+#undef VMAP
 	[NFTOBJ_REDIR4] = { .name = "redir4", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			    .key_len = 8, .fields = { 1, 2 }, .map = true,
 			    .data_type = (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, .data_len = 8 },
@@ -108,11 +110,6 @@ const char *const nftobj_counters[NFTOBJ__COUNTERS] = {
 const char *nftobj_counter_name(enum nftobj_counter c)
 {
 	return nftobj_counters[c];
-}
-
-bool nftobj_set_is_fwd(enum nftobj_set s)
-{
-	return s == NFTOBJ_FWD4 || s == NFTOBJ_FWD4P || s == NFTOBJ_PIN6 || s == NFTOBJ_PIN6P;
 }
 
 const char *nftobj_set_name(enum nftobj_set s)
@@ -209,16 +206,13 @@ struct nftnl_set *nftobj_set_object(enum nftobj_set id, uint32_t size)
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
 	if (nfields)
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, d->fields, nfields);
-	if (d->map) {
+	if (d->verdict) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	} else if (d->map) {
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
 	}
 	return s;
-}
-
-uint32_t nftobj_set_size(const struct nftobj_params *p, enum nftobj_set id)
-{
-	return nftobj_set_is_fwd(id) ? p->fwd_set_size : 0;
 }
 
 static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
@@ -237,16 +231,6 @@ static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
 	}
 	nftnl_set_free(s);
 	return b->oom ? -ENOMEM : 0;
-}
-
-int nftobj_resize_fwd_sets(struct nlbatch *b, uint32_t size)
-{
-	int r = 0;
-
-	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
-		if (nftobj_set_is_fwd(s))
-			r = add_set(b, s, size);
-	return r;
 }
 
 struct nftnl_obj *nftobj_counter_object(enum nftobj_counter id)
@@ -320,7 +304,7 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 	int r = 0;
 
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
-		r = add_set(b, s, nftobj_set_size(p, s));
+		r = add_set(b, s, 0);
 	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++)
 		r = add_counter(b, c);
 	for (size_t i = 0; i < CHAIN__N && r == 0; i++)

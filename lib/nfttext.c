@@ -32,6 +32,8 @@ static const struct nfttype {
 	uint8_t len;
 	const char *name;
 } types[] = {
+	{ TYPE_VERDICT, 4, "verdict" },
+	{ TYPE_NFPROTO, 1, "nf_proto" },
 	{ TYPE_IPADDR, 4, "ipv4_addr" },
 	{ TYPE_IP6ADDR, 16, "ipv6_addr" },
 	{ TYPE_INET_PROTOCOL, 1, "inet_proto" },
@@ -90,6 +92,12 @@ static void text_value(struct dynbuf *out, const struct nfttype *t, const uint8_
 	case TYPE_INET_SERVICE:
 		dynbuf_printf(out, "%u", p[0] << 8 | p[1]);
 		break;
+	case TYPE_NFPROTO:
+		if (p[0] == NFPROTO_IPV4 || p[0] == NFPROTO_IPV6)
+			dynbuf_printf(out, "%s", p[0] == NFPROTO_IPV6 ? "ipv6" : "ipv4");
+		else
+			dynbuf_printf(out, "%u", p[0]);
+		break;
 	}
 }
 
@@ -142,33 +150,111 @@ static void text_ifname(struct dynbuf *out, const uint8_t *lo, const uint8_t *en
 	dynbuf_printf(out, "\"%.*s\"-\"%.*s\"", len, lo, (int)strnlen((char *)next, sizeof(next)), next);
 }
 
-/* The elements of one set: "elements = { a,\n\t\t\t     b }" as nft lists them */
-static void text_elems(struct dynbuf *out, const struct setdef *d, const struct nftobj_elem *e,
-		       size_t n)
+/*
+ * An address interval [LO, END) (END NULL: to the end of the address
+ * space) as nft lists it: an address, a prefix, or a range.
+ */
+static void text_addr_interval(struct dynbuf *out, uint8_t type, const uint8_t *lo, const uint8_t *end)
+{
+	int af = type == TYPE_IPADDR ? AF_INET : AF_INET6;
+	unsigned len = af == AF_INET ? 4 : 16, plen = 0;
+	uint8_t last[16];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	bool prefix = true;
+
+	memset(last, 0xff, sizeof(last));
+	if (end) {
+		memcpy(last, end, len);
+		for (size_t i = len; i-- > 0;)
+			if (last[i]--)
+				break;
+	}
+	while (plen < len * 8 && !((lo[plen / 8] ^ last[plen / 8]) & (0x80 >> (plen % 8))))
+		plen++;
+	for (unsigned i = plen; i < len * 8 && prefix; i++)
+		prefix = !(lo[i / 8] & (0x80 >> (i % 8))) && (last[i / 8] & (0x80 >> (i % 8)));
+	inet_ntop(af, lo, a, sizeof(a));
+	if (!prefix)
+		dynbuf_printf(out, "%s-%s", a, inet_ntop(af, last, b, sizeof(b)));
+	else if (plen == len * 8)
+		dynbuf_printf(out, "%s", a);
+	else
+		dynbuf_printf(out, "%s/%u", a, plen);
+}
+
+/*
+ * The elements of one set: "elements = { a,\n\t\t\t     b }" as nft lists
+ * them. INTERVAL: a plain interval set (start and end elements).
+ */
+static void text_elems(struct dynbuf *out, uint32_t key_type, uint32_t data_type, bool interval,
+		       const struct nftobj_elem *e, size_t n)
 {
 	const char *sep = "\t\telements = { ";
 
 	for (size_t i = 0; i < n; i++) {
+		const uint8_t *end = i + 1 < n && e[i + 1].interval_end ? e[i + 1].key : NULL;
+
 		if (e[i].interval_end)
 			continue;
 		dynbuf_printf(out, "%s", sep);
 		sep = ",\n\t\t\t     ";
-		if (d->key_type == TYPE_IFNAME) {
-			text_ifname(out, e[i].key, i + 1 < n && e[i + 1].interval_end ? e[i + 1].key : NULL);
+		if (key_type == TYPE_IFNAME) {
+			text_ifname(out, e[i].key, end);
 			continue;
 		}
-		text_key(out, d->key_type, e[i].key, e[i].has_key_end ? e[i].key_end : NULL);
+		if (interval && (key_type == TYPE_IPADDR || key_type == TYPE_IP6ADDR)) {
+			text_addr_interval(out, key_type, e[i].key, end);
+			continue;
+		}
+		text_key(out, key_type, e[i].key, e[i].has_key_end ? e[i].key_end : NULL);
 		if (e[i].has_data) {
 			dynbuf_printf(out, " : ");
-			text_key(out, d->data_type, e[i].data, NULL);
+			text_key(out, data_type, e[i].data, NULL);
 		}
 	}
 	if (n)
 		dynbuf_printf(out, " }\n");
 }
 
+static int cmp_chain_key(const void *a, const void *b)
+{
+	const struct nftobj_lchain *x = *(const struct nftobj_lchain *const *)a;
+	const struct nftobj_lchain *y = *(const struct nftobj_lchain *const *)b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	return x->lo - y->lo;
+}
+
+/* A verdict map's elements: the segment chains of its kind, in key order */
+static void text_vmap_elems(struct dynbuf *out, const struct nftobj_layout *l, enum nftobj_chain_kind k)
+{
+	const struct nftobj_lchain **v = calloc(l->n_chains + 1, sizeof(*v));
+	const char *sep = "\t\telements = { ";
+	size_t n = 0;
+
+	if (!v) {
+		out->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < l->n_chains; i++)
+		if (l->chains[i].kind == k)
+			v[n++] = &l->chains[i];
+	qsort(v, n, sizeof(*v), cmp_chain_key);
+	for (size_t i = 0; i < n; i++) {
+		dynbuf_printf(out, "%s%s . %u", sep, proto_name(v[i]->proto), v[i]->lo);
+		if (v[i]->hi != v[i]->lo)
+			dynbuf_printf(out, "-%u", v[i]->hi);
+		dynbuf_printf(out, " : jump %s", v[i]->name);
+		sep = ",\n\t\t\t     ";
+	}
+	if (n)
+		dynbuf_printf(out, " }\n");
+	free(v);
+}
+
 /* nft's time format: 1d2h3m4s5ms */
-static void text_duration(struct dynbuf *out, uint64_t ms)
+void nftobj_text_duration(struct dynbuf *out, uint64_t ms)
 {
 	static const struct { uint64_t ms; const char *unit; } parts[] = {
 		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
@@ -181,10 +267,10 @@ static void text_duration(struct dynbuf *out, uint64_t ms)
 		}
 }
 
-static void text_set(struct dynbuf *out, const struct nftobj_params *p, enum nftobj_set id,
-		     const struct nftobj_elem *e, size_t n)
+/* A set as nft lists it; its elements are E (or, for a verdict map, the chains of L of kind VK) */
+static void text_set(struct dynbuf *out, struct nftnl_set *s, const struct nftobj_elem *e, size_t n,
+		     const struct nftobj_layout *l, int vk)
 {
-	struct nftnl_set *s = nftobj_set_object(id, nftobj_set_size(p, id));
 	uint32_t flags;
 	const char *sep = "";
 
@@ -198,7 +284,10 @@ static void text_set(struct dynbuf *out, const struct nftobj_params *p, enum nft
 	text_type(out, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE));
 	if (flags & NFT_SET_MAP) {
 		dynbuf_printf(out, " : ");
-		text_type(out, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE));
+		if (nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT)
+			dynbuf_printf(out, "verdict");
+		else
+			text_type(out, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE));
 	}
 	dynbuf_printf(out, "\n");
 	if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE))
@@ -219,10 +308,15 @@ static void text_set(struct dynbuf *out, const struct nftobj_params *p, enum nft
 	}
 	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT)) {
 		dynbuf_printf(out, "\t\ttimeout ");
-		text_duration(out, nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
+		nftobj_text_duration(out, nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
 		dynbuf_printf(out, "\n");
 	}
-	text_elems(out, &nftobj_sets[id], e, n);
+	if (vk >= 0)
+		text_vmap_elems(out, l, vk);
+	else
+		text_elems(out, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+			   nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) ? nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) : 0,
+			   flags & NFT_SET_INTERVAL, e, n);
 	dynbuf_printf(out, "\t}\n");
 	nftnl_set_free(s);
 }
@@ -349,8 +443,8 @@ static int list_elem(const struct nlattr *nest, struct elem_list *l)
 	return 0;
 }
 
-/* The elements batch B leaves in each set: what it adds after the last flush. */
-static int batch_elems(const struct nlbatch *b, struct elem_list *lists)
+/* LISTS: one per static set, then one per set of L */
+static int batch_elems(const struct nlbatch *b, const struct nftobj_layout *l, struct elem_list *lists)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
 	int len = b->len;
@@ -358,7 +452,7 @@ static int batch_elems(const struct nlbatch *b, struct elem_list *lists)
 	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		uint16_t type = nlh->nlmsg_type & 0xff;
 		const struct nlattr *a, *list = NULL, *e;
-		struct elem_list *l = NULL;
+		struct elem_list *el = NULL;
 
 		if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES ||
 		    (type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM))
@@ -370,23 +464,33 @@ static int batch_elems(const struct nlbatch *b, struct elem_list *lists)
 				continue;
 			for (int i = 0; i < NFTOBJ__SETS; i++)
 				if (!strcmp(nftobj_sets[i].name, mnl_attr_get_str(a)))
-					l = &lists[i];
+					el = &lists[i];
+			for (size_t i = 0; i < l->n_sets; i++)
+				if (!strcmp(l->sets[i].name, mnl_attr_get_str(a)))
+					el = &lists[NFTOBJ__SETS + i];
 		}
-		if (l && type == NFT_MSG_DELSETELEM && !list)
-			l->n = 0;
-		if (!l || type != NFT_MSG_NEWSETELEM || !list)
+		if (el && type == NFT_MSG_DELSETELEM && !list)
+			el->n = 0;
+		if (!el || type != NFT_MSG_NEWSETELEM || !list)
 			continue;
 		mnl_attr_for_each_nested(e, list)
-			if (list_elem(e, l) < 0)
+			if (list_elem(e, el) < 0)
 				return -ENOMEM;
 	}
 	return 0;
 }
 
-int nftobj_text(const struct nftobj_params *p, const struct nlbatch *elems, struct dynbuf *out)
+int nftobj_text(const struct nftobj_params *p, const struct config *cfg,
+		const struct nftobj_layout *l, const struct nlbatch *elems, struct dynbuf *out)
 {
-	struct elem_list lists[NFTOBJ__SETS] = { 0 };
-	int r = batch_elems(elems, lists);
+	static const int vmap_kind[NFTOBJ__SETS] = {
+		[NFTOBJ_FWD4V] = NFTOBJ_CK_D4 + 1, [NFTOBJ_FWD6V] = NFTOBJ_CK_P6 + 1,
+		[NFTOBJ_TRIG4V] = NFTOBJ_CK_T4 + 1, [NFTOBJ_TRIG6V] = NFTOBJ_CK_T6 + 1,
+	};
+	size_t n_lists = NFTOBJ__SETS + l->n_sets;
+	bool wan_sets = cfg && nftobj_any_rule_wan(cfg);
+	struct elem_list *lists = calloc(n_lists, sizeof(*lists));
+	int r = lists ? batch_elems(elems, l, lists) : -ENOMEM;
 
 	dynbuf_printf(out, "table inet %s {\n", NFTOBJ_TABLE);
 	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++) {
@@ -394,16 +498,29 @@ int nftobj_text(const struct nftobj_params *p, const struct nlbatch *elems, stru
 		dynbuf_printf(out, "\n");
 	}
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++) {
-		text_set(out, p, s, lists[s].v, lists[s].n);
+		text_set(out, nftobj_set_object(s, 0), lists[s].v, lists[s].n, l, vmap_kind[s] - 1);
+		dynbuf_printf(out, "\n");
+	}
+	for (size_t i = 0; i < l->n_sets && r == 0; i++) {
+		const struct elem_list *el = &lists[NFTOBJ__SETS + i];
+
+		text_set(out, nftobj_rset_object(&l->sets[i], NFTOBJ_RSET_ID_BASE + i), el->v, el->n, l, -1);
 		dynbuf_printf(out, "\n");
 	}
 	for (int c = 0; c < CHAIN__N && r == 0; c++) {
 		text_chain(out, p, c);
-		dynbuf_printf(out, "%s", c + 1 < CHAIN__N ? "\n" : "");
+		dynbuf_printf(out, "%s", c + 1 < CHAIN__N || l->n_chains ? "\n" : "");
+	}
+	for (size_t i = 0; i < l->n_chains && r == 0; i++) {
+		dynbuf_printf(out, "\tchain %s {\n", l->chains[i].name);
+		nftobj_chain_rules_text(p, cfg, &l->chains[i], wan_sets, out);
+		dynbuf_printf(out, "\t}\n");
+		dynbuf_printf(out, "%s", i + 1 < l->n_chains ? "\n" : "");
 	}
 	dynbuf_printf(out, "}\n");
-	for (int s = 0; s < NFTOBJ__SETS; s++)
-		free(lists[s].v);
+	for (size_t i = 0; lists && i < n_lists; i++)
+		free(lists[i].v);
+	free(lists);
 	if (r == 0 && out->oom)
 		r = -ENOMEM;
 	return r;

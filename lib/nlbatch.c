@@ -53,10 +53,20 @@ char *nlbatch_reserve(struct nlbatch *b)
 	return b->buf + b->len;
 }
 
+/* What a batch keeps between uses: a table of a thousand rules needs megabytes, once. */
+#define NLBATCH_KEEP (1 << 20)
+
 void nlbatch_reset(struct nlbatch *b)
 {
 	char *p;
 
+	if (b->cap > NLBATCH_KEEP) {
+		free(b->buf);
+		free(b->ops);
+		b->buf = NULL;
+		b->ops = NULL;
+		b->cap = b->cap_ops = 0;
+	}
 	b->len = 0;
 	b->n_ops = 0;
 	b->oom = 0;

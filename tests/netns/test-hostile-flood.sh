@@ -43,8 +43,8 @@ for i in 1 2; do raw "$LAN2" 192.168.7.3 198.18.2.$i udp 5060; done
 check "max-forwardings 5: the fifth opens" wait_for fifth sh -c "test \$('$IPAUTOFWCTL' -s '$SOCK' -j list | jq length) = 5"
 check "the sixth is refused and counted" wait_for sixth sh -c "test \$('$IPAUTOFWCTL' -s '$SOCK' -j status | jq .refused_max_forwardings) = 1"
 check "a refused trigger removes nothing: all five are in the kernel" \
-	sh -c "test \$(ip netns exec '$RTR' nft list map inet ipautofw fwd4p | grep -o ' : 192\.168\.7\.' | wc -l) = 5"
-check "the kernel's sets are bounded" sh -c "ip netns exec '$RTR' nft list map inet ipautofw fwd4p | grep -q 'size 1024'"
+	sh -c "test \$(ip netns exec '$RTR' nft list table inet ipautofw | grep -o ' : 192\.168\.7\.' | wc -l) = 5"
+check "the kernel's sets are bounded" sh -c "ip netns exec '$RTR' nft list map inet ipautofw act4p_voip | grep -q 'size 1024'"
 check "refused triggers are logged" grep -q "voip: trigger from 192.168.7.3 refused: 5 forwardings active (max-forwardings 5)" "$TMP/daemon.log"
 check "status shows the limits" sh -c "'$IPAUTOFWCTL' -s '$SOCK' status | grep -q '^limits: *1 at max-per-host 3, 1 at max-forwardings 5'"
 stop_daemon

@@ -33,12 +33,11 @@ check "for IPv6 too" sh -c "ip -n '$RTR' neigh show 2001:db8:7::3 | grep -q '$MA
 
 forged4="192.168.8.10 203.0.113.50 192.168.7.255 192.168.7.0 192.168.7.1 203.0.113.1 127.0.0.1 0.0.0.0 224.0.0.5 255.255.255.255 192.168.7.3"
 forged6="2001:db8:8::10 2001:db8:1::50 2001:db8:7:: 2001:db8:7::1 2001:db8:1::1 ::1 :: ff02::1 fe80::1 ::ffff:192.168.7.2 2001:db8:7::3"
-# every address in the kernel's forwarding maps and sets, one a line
+# every address in the kernel's forwarding maps and sets (each rule's own), one a line
 kernel_hosts() {
-	local s
-	for s in "map fwd4" "map fwd4p" "set pin6" "set pin6p"; do
-		rtr nft -j list $s inet ipautofw
-	done | jq -r '.. | strings | select(test("^[0-9a-f:.]+$") and test("[:.]"))'
+	rtr nft -j list table inet ipautofw 2>/dev/null |
+		jq -r '.nftables[] | (.set // .map // empty) | select(.name | test("^(act4p?|pin6p?)_")) |
+			.elem? // [] | .. | strings | select(test("^[0-9a-f:.]+$") and test("[:.]"))'
 }
 # HOST holds something, in the daemon's list or in the kernel
 opened() {
@@ -103,7 +102,7 @@ raw "$LAN1" - 203.0.113.50 203.0.113.9 tcp 7070
 raw "$LAN1" - 192.168.7.2 203.0.113.9 udp 9999
 wait_for barrier2 has_forwarding barrier 192.168.7.2
 check "inbound to the forward range is not relayed to the forged outside address" \
-	sh -c "! ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 203.0.113.50"
+	sh -c "! ip netns exec '$RTR' nft list table inet ipautofw | grep -q 203.0.113.50"
 check "the kernel counted what it caught" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.triggers_forged_kernel > 0'"
 check "the daemon log names the reasons" sh -c "grep -q 'forged trigger ignored: 7070/tcp from 192.168.7.3 ($MAC1) on br-lan: link-layer address differs' '$TMP/daemon.log' && grep -q 'from 192.168.7.0 .*network address' '$TMP/daemon.log'"
 check "status shows the forged triggers" sh -c "'$IPAUTOFWCTL' -s '$SOCK' status | grep -q '^refused: .* forged'"

@@ -46,7 +46,7 @@ check "tcp 7777 to LAN1's address passes" reaches_from "$LAN1" tcp 7777 2001:db8
 check "a port outside the range stays closed" blocked_from "$LAN1" udp 7781 2001:db8:7::2 2001:db8:1::9
 check "LAN2's address stays closed" blocked_from "$LAN2" udp 7778 2001:db8:7::3 2001:db8:1::9
 check "the IPv4 side of the rule is untouched" blocked "$LAN1" udp 7778
-check "the kernel pinhole is in pin6" rtr sh -c 'nft -n list set inet ipautofw pin6 | grep -q "2001:db8:7::2 . 17 . 7777-7780"'
+check "the kernel pinhole is in the rule's pin6 set" rtr sh -c 'nft list set inet ipautofw pin6_game | grep -q "elements = { 2001:db8:7::2 "'
 trigger "$LAN2" tcp 7777 2001:db8:1::9
 check "IPv6 takeover moves the pinhole" wait_for v6b sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j list | jq -e 'any(.[]; .rule == \"game\" and .family == \"ipv6\" and .host == \"2001:db8:7::3\")'"
 check "the new host's address passes" reaches_from "$LAN2" udp 7779 2001:db8:7::3 2001:db8:1::9

@@ -39,7 +39,7 @@ check "forwarding open again" wait_for f2 has_forwarding realaudio 192.168.7.2
 # the events of all the above are read before those of this foreign delete
 check "someone else deletes the table" rtr nft delete table inet ipautofw
 check "the daemon re-creates it" wait_for back sh -c "test \"\$('$IPAUTOFWCTL' -s '$SOCK' -j status | jq .table_rebuilds)\" = 1"
-check "with the live forwarding" wait_for elem sh -c "ip netns exec '$RTR' nft -j list map inet ipautofw fwd4 | jq -e '.. | .elem? | select(. != null) | .. | select(. == \"192.168.7.2\")'"
+check "with the live forwarding" wait_for elem sh -c "ip netns exec '$RTR' nft -j list map inet ipautofw act4_realaudio | jq -e '.. | .elem? | select(. != null) | .. | select(. == \"192.168.7.2\")'"
 check "forwarding works" reaches "$LAN1" udp 7000
 check "and it was re-created once: own commits never counted" test "$(rebuilds)" = 1
 check "one log line for it" test "$(grep -c 're-creating it' "$TMP/daemon.log")" = 1

@@ -28,7 +28,7 @@ check "human list shows the row and a footer" sh -c "'$IPAUTOFWCTL' -s '$SOCK' l
 
 # expiry: the kernel removes the element, the daemon its entry
 check "forwarding expires" wait_for gone sh -c "! '$IPAUTOFWCTL' -s '$SOCK' -j list | jq -e 'length > 0'"
-check "kernel element expired too" sh -c "! ip netns exec '$RTR' nft list map inet ipautofw fwd4 | grep -q 6970"
+check "kernel element expired too" sh -c "! ip netns exec '$RTR' nft list map inet ipautofw act4_realaudio | grep -q 192.168.7.2"
 check "udp 7000 blocked after expiry" blocked "$LAN1" udp 7000
 
 # the daemon's own figure, for the record

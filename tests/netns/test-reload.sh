@@ -48,10 +48,10 @@ conf 20-x11 <<'C'
 rule x11 trigger 6000/tcp forward 6000-6200/tcp timeout 5m
 C
 # nft -n: protocols as numbers (6 tcp, 17 udp) whatever /etc/protocols holds
-check "kernel element of x11 there before" rtr sh -c "nft -n list map inet ipautofw fwd4 | grep -q '6 . 6000-6100'"
+check "kernel element of x11 there before" rtr sh -c "nft list map inet ipautofw act4_x11 | grep -q ': 192.168.7.3'"
 check "good reload exits 0" ctl reload
 check_not "changed rule x11 lost its forwarding" has_forwarding x11 192.168.7.3
-check "kernel element of x11 gone" sh -c "! ip netns exec '$RTR' nft -n list map inet ipautofw fwd4 | grep -q '6 . 6000-6100'"
+check "kernel element of x11 gone" sh -c "! ip netns exec '$RTR' nft list map inet ipautofw act4_x11 | grep -q ': 192.168.7.3'"
 check "unchanged realaudio kept" reaches "$LAN1" udp 7002
 rm "$CONF/10-ra.conf"
 check "reload without realaudio" ctl reload

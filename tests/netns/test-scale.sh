@@ -22,7 +22,7 @@ echo "$out"
 count() { "$IPAUTOFWCTL" -s "$SOCK" -j list | jq length; }
 check "the daemon lists 10,000 forwardings" wait_for all sh -c "test \$('$IPAUTOFWCTL' -s '$SOCK' -j list | jq length) = 10000"
 echo "listed: $(count)"
-kernel=$(rtr nft list map inet ipautofw fwd4p | grep -o ' : 192\.168\.' | wc -l)
+kernel=$(rtr nft list map inet ipautofw act4p_voip | grep -o ' : 192\.168\.' | wc -l)
 echo "in the kernel: $kernel"
 check "all 10,000 are in the kernel" test "$kernel" = 10000
 check "no NFLOG loss" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.nflog_lost == 0 and .nflog_enobufs == 0 and .netlink_errors == 0'"

@@ -61,5 +61,5 @@ trigger "$LAN1" udp 4444
 check "second trigger refreshes (counted)" wait_for rf2 sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.refreshed >= 1'"
 sleep 1.2
 check "still open 2.4 s after the first trigger of a 2 s rule" reaches "$LAN1" udp 14000
-check "kernel expiry was refreshed too" rtr sh -c 'nft -n list map inet ipautofw fwd4 | grep -q "17 . 14000"'
+check "kernel expiry was refreshed too" rtr sh -c 'nft list map inet ipautofw act4_refresh | grep -q "ipv4 .* : 192.168.7.2"'
 finish

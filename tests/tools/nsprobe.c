@@ -797,14 +797,18 @@ static int cmd_zerortt(char **argv, int argc)
 		perror("nsprobe: sniffer");
 		return 2;
 	}
-	/* takeovers: the other host holds the forwarding before round 0 */
-	for (int r = first ? 0 : -1; r < rounds; r++) {
+	/*
+	 * Round -1 is not counted: it warms the path (neighbour discovery
+	 * may drop a first packet) and, for takeovers, leaves the forwarding
+	 * with the other host before round 0.
+	 */
+	for (int r = -1; r < rounds; r++) {
 		int who = (r + 2) % 2, fd, res;
 		uint64_t t0;
 		struct pollfd p = { .fd = z.efd, .events = POLLIN };
 		uint64_t v = (r < 0 ? rounds : r) + 1;
 
-		if (first && flush && system(flush) != 0) {
+		if (first && flush && r >= 0 && system(flush) != 0) {
 			fprintf(stderr, "nsprobe: '%s' failed\n", flush);
 			return 2;
 		}

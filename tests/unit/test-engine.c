@@ -214,29 +214,28 @@ static void test_writes(void)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
-	/* 10 flushes, the WAN set (start and end), the triggers, the static element */
-	CHECK_INT(b.n_ops, 13);
-	CHECK_STR(b.ops[0].what, "flush fwd4");
-	CHECK_STR(b.ops[5].what, "flush learn4");	/* learn_write_all fills them */
-	CHECK_STR(b.ops[6].what, "flush learn6");
-	CHECK_STR(b.ops[7].what, "flush triggers");
-	CHECK_STR(b.ops[8].what, "flush wanif");
-	CHECK_STR(b.ops[9].what, "add 2 in wanif");
-	CHECK_STR(b.ops[10].what, "add 1 in triggers");
-	CHECK_STR(b.ops[11].what, "flush guard6");	/* pinhole-guard off: left empty */
-	CHECK_STR(b.ops[12].what, "add 1 in fwd4");
+	/* the rules' sets and chains, their forwarding sets flushed, the lists, the static element */
+	CHECK(find_op(&b, "create set act4_ra") && find_op(&b, "create set pin6_ra"));
+	CHECK(find_op(&b, "create chain d4_udp_6970") && find_op(&b, "create chain d4_udp_27015"));
+	CHECK(!find_op(&b, "create chain t4_tcp_7070"));	/* no kernel path asked for */
+	CHECK(find_op(&b, "flush act4_ra") && find_op(&b, "flush own6_ra") && find_op(&b, "flush act4_st"));
+	CHECK(find_op(&b, "flush learn4") && find_op(&b, "flush learn6"));	/* learn_write_all fills them */
+	CHECK_STR(find_op(&b, "in wanif"), "add 2 in wanif");
+	CHECK_STR(find_op(&b, "in triggers"), "add 1 in triggers");
+	CHECK(find_op(&b, "flush guard6"));	/* pinhole-guard off: left empty */
+	CHECK_STR(b.ops[b.n_ops - 1].what, "add 1 in act4_st");
 
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */
 	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 1000, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);	/* destroy + add: an upsert */
-	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
-	CHECK_STR(b.ops[1].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
+	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 
 	nlbatch_reset(&b);
 	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 2000, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 1);	/* refresh: add only */
-	CHECK_STR(b.ops[0].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[0].what, "add 1 in act4_ra");
 
 	/* a burst in one turn coalesces into one write per forwarding */
 	nlbatch_reset(&b);
@@ -245,8 +244,8 @@ static void test_writes(void)
 		engine_trigger(&eng, &p2, "br-lan", "veth-wan", 3000, NULL, NULL);
 	}
 	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 2);
-	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
-	CHECK_STR(b.ops[1].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
+	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 	nlbatch_free(&b);
 
 	struct dynbuf out = { 0 };
@@ -321,11 +320,83 @@ static void test_reload_keeps(void)
 	CHECK_INT(fwtable_next_deadline(&eng.fwt), 6000);
 	/* the reload writes what changed: x's element goes, ra is rewritten with its new expiry */
 	CHECK(engine_write_pending(&eng, &b, 1000, NULL, NULL) > 0);
-	CHECK_STR(b.ops[0].what, "delete 1 in fwd4");
-	CHECK_STR(b.ops[1].what, "flush triggers");
-	CHECK_STR(b.ops[b.n_ops - 1].what, "add 1 in fwd4");
+	CHECK_STR(b.ops[0].what, "delete 1 in act4_x");
+	/* x's ranges changed: its jump changes, its chain (the same rules) stays; so do ra's sets */
+	CHECK(!find_op(&b, "chain d4_tcp_100"));
+	CHECK(find_op(&b, "delete from fwd4v") && find_op(&b, "add to fwd4v"));
+	CHECK(!find_op(&b, "delete from trig4v"));	/* its trigger stays */
+	CHECK(find_op(&b, "flush triggers"));
+	CHECK_STR(b.ops[b.n_ops - 1].what, "add 1 in act4_ra");
 	for (size_t i = 0; i < b.n_ops; i++)
-		CHECK(strcmp(b.ops[i].what, "flush fwd4") != 0);
+		CHECK(strcmp(b.ops[i].what, "flush act4_ra") != 0 &&
+		      strcmp(b.ops[i].what, "create set act4_ra") != 0);
+	nlbatch_free(&b);
+	engine_fini(&eng);
+}
+
+/*
+ * The kernel path: what the kernel opened for a trigger the engine
+ * refuses is deleted at the next write; a refused trigger near the
+ * holder's expiry has the holder's element written again.
+ */
+static void test_kernel_path(void)
+{
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_UDP, 5060);
+	struct nflog_pkt q = pkt("192.168.7.3", IPPROTO_TCP, 7070);
+	struct nlbatch b;
+
+	setup("max-per-host 1\n"
+	      "rule v trigger 5060/udp forward 10000-10100/udp peer\n"
+	      "rule ex trigger 7070/tcp forward 6970-7170/udp exclusive timeout 10s\n");
+	eng.kernel_triggers = true;
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK(find_op(&b, "create chain t4_udp_5060") && find_op(&b, "create chain t6_tcp_7070"));
+	CHECK(find_op(&b, "add to trig4v") && find_op(&b, "add to trig6v"));
+
+	/* a second peer for a host at its limit: the kernel's element for that peer goes */
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, NULL, NULL);
+	p.daddr.v4.s_addr = htonl(0xcb00710a);
+	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, NULL, NULL);
+	CHECK_INT(eng.fwt.n, 1);
+	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 3);
+	CHECK_STR(b.ops[0].what, "delete 1 in act4p_v");	/* the refused one */
+	CHECK_STR(b.ops[1].what, "delete 1 in act4p_v");	/* the opened one's upsert */
+	CHECK_STR(b.ops[2].what, "add 1 in act4p_v");
+
+	/* an exclusive rule: a refused trigger changes nothing... */
+	engine_trigger(&eng, &q, "br-lan", "veth-wan", 1000, NULL, NULL);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);
+	q.saddr.v4.s_addr = htonl(0xc0a80704);
+	engine_trigger(&eng, &q, "br-lan", "veth-wan", 2000, NULL, NULL);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 0);
+	/* ...but in the holder's last second the kernel may have expired it and added another */
+	engine_trigger(&eng, &q, "br-lan", "veth-wan", 10500, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &b, 10500, NULL, NULL), 2);
+	CHECK_STR(b.ops[0].what, "delete 1 in act4_ex");
+	CHECK_STR(b.ops[1].what, "add 1 in act4_ex");
+
+	/* a trigger the daemon's own source check refused: what the kernel opened goes */
+	nlbatch_reset(&b);
+	q.dport = 7070;
+	engine_close(&eng, NULL, 0, NULL, NULL, NULL);
+	engine_write_pending(&eng, &b, 11000, NULL, NULL);
+	nlbatch_reset(&b);
+	engine_untrigger(&eng, &q, "br-lan", "veth-wan");
+	CHECK_INT(engine_write_pending(&eng, &b, 11000, NULL, NULL), 1);
+	CHECK_STR(b.ops[0].what, "delete 1 in act4_ex");
+	/* not from a WAN interface: the kernel would not have added */
+	nlbatch_reset(&b);
+	engine_untrigger(&eng, &q, "veth-wan", "veth-wan");
+	CHECK_INT(engine_write_pending(&eng, &b, 11000, NULL, NULL), 0);
+	/* nor with the kernel path off */
+	eng.kernel_triggers = false;
+	engine_untrigger(&eng, &q, "br-lan", "veth-wan");
+	CHECK_INT(engine_write_pending(&eng, &b, 11000, NULL, NULL), 0);
 	nlbatch_free(&b);
 	engine_fini(&eng);
 }
@@ -380,8 +451,8 @@ static void test_limits(void)
 	setup("max-per-host 2\nmax-forwardings 1000\n"
 	      "rule v trigger 5060/udp forward 10000-10100/udp,10200/udp,10300/udp peer\n"
 	      "rule s forward 40/tcp to 192.168.7.9\n");
-	/* 2 x 3 ranges x 1000, and the static element */
-	CHECK_INT(engine_fwd_set_size(&eng), 6001);
+	/* each peer rule's sets: twice max-forwardings */
+	CHECK_INT(engine_fwd_set_size(&eng), 2000);
 	CHECK_INT(eng.fwt.max_per_host, 2);
 	for (int i = 0; i < 3; i++) {
 		p.daddr.v4.s_addr = htonl(0xcb007109 + i);
@@ -410,12 +481,12 @@ static void test_limits(void)
 	/* the kernel's sets follow the new size in the reload's batch */
 	CHECK_INT(engine_fwd_set_size(&eng), 1024);
 	CHECK(engine_write_pending(&eng, &b, 1000, NULL, NULL) > 0);
-	CHECK_STR(find_op(&b, "set fwd4p"), "create set fwd4p");
+	CHECK_STR(find_op(&b, "set act4p_v"), "create set act4p_v");
 	nlbatch_reset(&b);
 	/* unchanged, not written again */
 	engine_set_config(&eng, config_dup(eng.cfg), 2000, NULL, NULL);
 	CHECK(engine_write_pending(&eng, &b, 2000, NULL, NULL) > 0);
-	CHECK(find_op(&b, "set fwd4p") == NULL);
+	CHECK(find_op(&b, "set act4p_v") == NULL);
 	nlbatch_free(&b);
 	engine_fini(&eng);
 }
@@ -442,7 +513,7 @@ static void test_disabled(void)
 	      "rule s forward 27015/udp to 192.168.7.20 disabled\n"
 	      "rule t forward 27016/udp to 192.168.7.21\n");
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
-	struct nftobj_fwd_elem el = { .af = AF_INET, .proto = IPPROTO_UDP, .lo = 8000, .hi = 8000 };
+	struct nftobj_fwd_elem el = { .af = AF_INET };
 	struct nlbatch b;
 
 	CHECK_INT(eng.fwt.n, 1);	/* t only: a disabled static rule forwards nothing */
@@ -451,7 +522,7 @@ static void test_disabled(void)
 	CHECK(engine_last_trigger(&eng, eng.cfg->rules[1]) == 0);
 	CHECK_INT(eng.fwt.n, 2);
 	inet_pton(AF_INET, "192.168.7.2", &el.host.v4);
-	CHECK_INT(engine_adopt(&eng, "b", &el, 5000, 1000), 0);
+	CHECK_INT(engine_adopt(&eng, "b", &el, NULL, 5000, 1000), 0);
 
 	/* only enabled rules' triggers are in the kernel's set */
 	nlbatch_init(&b, 1);
@@ -481,4 +552,4 @@ static void test_disabled(void)
 }
 
 TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
-	  T(test_reload_keeps), T(test_allow), T(test_limits))
+	  T(test_reload_keeps), T(test_kernel_path), T(test_allow), T(test_limits))

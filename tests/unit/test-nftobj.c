@@ -1,9 +1,12 @@
 #include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "config.h"
 #include "nftobj.h"
+#include "prefix.h"
 #include "test.h"
 
 static void test_fwd_keys(void)
@@ -11,47 +14,63 @@ static void test_fwd_keys(void)
 	struct config *c = config_new();
 	const char *text = "rule ra trigger 7070/tcp forward 6970-7170/udp,7070/tcp timeout 30s\n"
 			   "rule vp trigger 5060/udp forward 10000-20000/udp peer\n";
-	struct nftobj_elem e[2];
-	enum nftobj_set s;
+	struct nftobj_felem e[4];
 	struct fwd f = { 0 };
-	static const uint8_t k4[8] = { 0x11, 0, 0, 0, 0x1b, 0x3a, 0, 0 };
-	static const uint8_t k4end[8] = { 0x11, 0, 0, 0, 0x1c, 0x02, 0, 0 };
+	char ud[24];
 
 	config_parse_text(c, "t", text, strlen(text));
 	f.rule = c->rules[0];
 	f.af = AF_INET;
 	inet_pton(AF_INET, "192.168.7.2", &f.host.v4);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 2);
-	CHECK_INT(s, NFTOBJ_FWD4);
-	CHECK(!memcmp(e[0].key, k4, 8));
-	CHECK(!memcmp(e[0].key_end, k4end, 8));
-	CHECK(e[0].has_key_end && e[0].has_data);
-	CHECK(!memcmp(e[0].data, "\xc0\xa8\x07\x02", 4));
-	CHECK_INT(e[0].timeout_ms, 30000);
-	CHECK_INT(e[1].key[0], IPPROTO_TCP);
+	/* one element in the rule's own map, keyed by the family: the ranges are in the chains */
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
+	CHECK_STR(e[0].set.name, "act4_ra");
+	CHECK_INT(e[0].set.key_len, 1);
+	CHECK_INT(e[0].set.data_len, 4);
+	CHECK_INT(e[0].e.key[0], NFPROTO_IPV4);
+	CHECK(e[0].e.has_data && !e[0].e.has_key_end);
+	CHECK(!memcmp(e[0].e.data, "\xc0\xa8\x07\x02", 4));
+	CHECK_INT(e[0].e.timeout_ms, 30000);
+	nftobj_fwd_udata(f.rule, ud, sizeof(ud));
+	CHECK_STR(e[0].e.udata, ud);
+	CHECK(!strncmp(ud, "fw=", 3) && strlen(ud) == 19);
 	/* refresh: expiration always sent, capped at the timeout */
-	CHECK_INT(nftobj_fwd_elems(&f, 30000, e, &s), 2);
-	CHECK_INT(e[0].expiration_ms, 30000);
-	CHECK_INT(nftobj_fwd_elems(&f, 12345, e, &s), 2);
-	CHECK_INT(e[0].expiration_ms, 12345);
+	CHECK_INT(nftobj_fwd_elems(&f, 30000, e), 1);
+	CHECK_INT(e[0].e.expiration_ms, 30000);
+	CHECK_INT(nftobj_fwd_elems(&f, 12345, e), 1);
+	CHECK_INT(e[0].e.expiration_ms, 12345);
 
 	f.rule = c->rules[1];
 	inet_pton(AF_INET, "203.0.113.9", &f.peer.v4);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 1);
-	CHECK_INT(s, NFTOBJ_FWD4P);
-	CHECK(!memcmp(e[0].key, "\xcb\x00\x71\x09\x11\x00\x00\x00\x27\x10\x00\x00", 12));
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
+	CHECK_STR(e[0].set.name, "act4p_vp");
+	CHECK(!memcmp(e[0].e.key, "\xcb\x00\x71\x09", 4));
+	/* another rule's forwards, another digest */
+	nftobj_fwd_udata(f.rule, ud, sizeof(ud));
+	CHECK(strcmp(ud, e[0].e.udata) == 0);
+	nftobj_fwd_udata(c->rules[0], ud, sizeof(ud));
+	CHECK(strcmp(ud, e[0].e.udata) != 0);
 
+	/* IPv6: the owner guard, then the pinhole keyed by the host */
 	f.af = AF_INET6;
 	f.rule = c->rules[0];
 	inet_pton(AF_INET6, "2001:db8::2", &f.host.v6);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 2);
-	CHECK_INT(s, NFTOBJ_PIN6);
-	CHECK(!memcmp(e[0].key, &f.host.v6, 16));
-	CHECK(!memcmp(e[0].key + 16, k4, 8));
-	CHECK(!e[0].has_data);
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 2);
+	CHECK_STR(e[0].set.name, "own6_ra");
+	CHECK_INT(e[0].e.key[0], NFPROTO_IPV6);
+	CHECK_STR(e[1].set.name, "pin6_ra");
+	CHECK(!memcmp(e[1].e.key, &f.host.v6, 16));
+	CHECK(!e[1].e.has_data);
+	f.rule = c->rules[1];
+	inet_pton(AF_INET6, "2001:db8:1::9", &f.peer.v6);
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 2);
+	CHECK_STR(e[0].set.name, "own6p_vp");
+	CHECK(!memcmp(e[0].e.key, &f.peer.v6, 16));
+	CHECK_STR(e[1].set.name, "pin6p_vp");
+	CHECK(!memcmp(e[1].e.key, &f.host.v6, 16) && !memcmp(e[1].e.key + 16, &f.peer.v6, 16));
 	config_free(c);
 
-	/* port remap: redir4, data is address . port */
+	/* port remap: redir4, one element per range, data is address . port */
 	c = config_new();
 	text = "rule p forward 8000/udp to 192.168.7.2:9000\n";
 	config_parse_text(c, "t", text, strlen(text));
@@ -59,11 +78,33 @@ static void test_fwd_keys(void)
 	f.rule = c->rules[0];
 	f.af = AF_INET;
 	f.host = f.rule->to;
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e, &s), 1);
-	CHECK_INT(s, NFTOBJ_REDIR4);
-	CHECK(!memcmp(e[0].data, "\xc0\xa8\x07\x02\x23\x28", 6));
-	CHECK_INT(e[0].timeout_ms, 0);
+	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
+	CHECK_STR(e[0].set.name, "redir4");
+	CHECK(!memcmp(e[0].e.data, "\xc0\xa8\x07\x02\x23\x28", 6));
+	CHECK_INT(e[0].e.timeout_ms, 0);
 	config_free(c);
+}
+
+static void test_decode(void)
+{
+	struct nftobj_fwd_elem fe;
+	uint8_t k6[32];
+	uint8_t ipv4 = NFPROTO_IPV4;
+
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4, &ipv4, 1, "\xc0\xa8\x07\x02", 4, &fe), 0);
+	CHECK_INT(fe.af, AF_INET);
+	CHECK(!fe.has_peer && !memcmp(&fe.host.v4, "\xc0\xa8\x07\x02", 4));
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4P, "\xcb\x00\x71\x09", 4, "\xc0\xa8\x07\x02", 4, &fe), 0);
+	CHECK(fe.has_peer && !memcmp(&fe.peer.v4, "\xcb\x00\x71\x09", 4));
+	inet_pton(AF_INET6, "2001:db8::2", k6);
+	inet_pton(AF_INET6, "2001:db8:1::9", k6 + 16);
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_PIN6P, k6, 32, NULL, 0, &fe), 0);
+	CHECK(fe.af == AF_INET6 && fe.has_peer && !memcmp(&fe.peer.v6, k6 + 16, 16));
+	/* lengths that do not fit the set, and sets that carry no host */
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4, &ipv4, 1, "\xc0\xa8\x07", 3, &fe), -EINVAL);
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4, k6, 4, "\xc0\xa8\x07\x02", 4, &fe), -EINVAL);
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_PIN6, k6, 32, NULL, 0, &fe), -EINVAL);
+	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_OWN6, k6, 1, NULL, 0, &fe), -EINVAL);
 }
 
 static void test_ifname_intervals(void)
@@ -129,11 +170,11 @@ static void test_batch_split(void)
 
 	nlbatch_init(&b, 100);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_FWD4, e, 600), 0);
+	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, e, 600), 0);
 	CHECK_INT(b.n_ops, 3);
-	CHECK_STR(b.ops[0].what, "add 256 in fwd4");
-	CHECK_STR(b.ops[2].what, "add 88 in fwd4");
-	CHECK_STR(nlbatch_describe(&b, b.ops[1].seq), "add 256 in fwd4");
+	CHECK_STR(b.ops[0].what, "add 256 in triggers");
+	CHECK_STR(b.ops[2].what, "add 88 in triggers");
+	CHECK_STR(nlbatch_describe(&b, b.ops[1].seq), "add 256 in triggers");
 	CHECK_STR(nlbatch_describe(&b, 1), "unknown request");
 	/* every message stays below the 64 KiB attribute limit */
 	for (size_t off = 0; off < b.len;) {
@@ -161,10 +202,27 @@ static void test_batch_split(void)
 	nlbatch_free(&b);
 }
 
+static const char *find_op(const struct nlbatch *b, const char *what)
+{
+	for (size_t i = 0; i < b->n_ops; i++)
+		if (!strcmp(b->ops[i].what, what))
+			return b->ops[i].what;
+	return NULL;
+}
+
+static size_t count_ops(const struct nlbatch *b, const char *prefix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_ops; i++)
+		n += !strncmp(b->ops[i].what, prefix, strlen(prefix));
+	return n;
+}
+
 static void test_skeleton(void)
 {
 	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000,
-				   .fwd_set_size = 40000 };
+				   .fwd_set_size = 40000, .learn = true, .learn_group = 7071 };
 	struct nlbatch b;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -175,52 +233,162 @@ static void test_skeleton(void)
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
 	/*
-	 * table, 12 sets, 2 counters, 7 chains, 18 rules (and redir4's
+	 * table, 15 sets, 2 counters, 7 chains, 21 rules (and redir4's
 	 * anonymous { tcp, udp } with its elements): never one rule per
-	 * configured rule; a trigger's way is 1 + 4 rules whatever the rules
+	 * configured rule in these; the rules' own chains hang off the
+	 * verdict maps
 	 */
-	CHECK_INT(b.n_ops, 42);
+	CHECK_INT(b.n_ops, 47);
+	CHECK_INT(count_ops(&b, "create set "), 15);
+	CHECK_INT(count_ops(&b, "create chain "), 7);
 	CHECK_STR(b.ops[1].what, "create set wanif");
-	CHECK_STR(b.ops[8].what, "create set guard6");
-	CHECK_STR(b.ops[9].what, "create set rate4");
-	CHECK_STR(b.ops[10].what, "create set rate6");
-	CHECK_STR(b.ops[11].what, "create set learn4");
-	CHECK_STR(b.ops[12].what, "create set learn6");
-	CHECK_STR(b.ops[13].what, "create counter forged");
-	CHECK_STR(b.ops[15].what, "create chain trigger");
-	CHECK_STR(b.ops[16].what, "create chain trigger4");
-	CHECK_STR(b.ops[23].what, "add trigger rule (ipv6)");
-	CHECK_STR(b.ops[24].what, "add trigger4 rule (reverse path)");
-	CHECK_STR(b.ops[25].what, "add trigger4 rule (address type)");
-	CHECK_STR(b.ops[26].what, "add trigger4 rule (rate limit)");
-	CHECK_STR(b.ops[27].what, "add trigger4 rule (log)");
-	CHECK_STR(b.ops[31].what, "add trigger6 rule (log)");
-	CHECK_STR(b.ops[32].what, "add log rule");
-	CHECK_STR(b.ops[33].what, "add forged rule");
-	CHECK_STR(b.ops[36].what, "create anonymous set");
-	CHECK_STR(b.ops[37].what, "add to anonymous set");
-	CHECK_STR(b.ops[38].what, "add dnat rule (redir4)");
-	CHECK_STR(b.ops[41].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 42);
-	/* parse the fwd4 set back */
+	CHECK(find_op(&b, "create set fwd4v") && find_op(&b, "create set trig6v"));
+	CHECK(find_op(&b, "add trigger4 rule (kernel path)"));
+	CHECK(find_op(&b, "add trigger6 rule (kernel path)"));
+	CHECK(find_op(&b, "add dnat rule") && find_op(&b, "add pinhole rule"));
+	CHECK_STR(b.ops[46].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 47);
+	/* parse the fwd4v verdict map back: after the table, wanif, lanif, allow4, allow6, triggers */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */
-	for (int i = 0; i < 3; i++) {	/* table, wanif, triggers */
+	for (int i = 0; i < 6; i++) {
 		nlh = (struct nlmsghdr *)(b.buf + off);
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	nlh = (struct nlmsghdr *)(b.buf + off);
 	CHECK_INT(nlh->nlmsg_type & 0xff, NFT_MSG_NEWSET);
 	CHECK_INT(nftnl_set_nlmsg_parse(nlh, s), 0);
-	CHECK_STR(nftnl_set_get_str(s, NFTNL_SET_NAME), "fwd4");
-	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-		  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_TIMEOUT | NFT_SET_CONCAT);
+	CHECK_STR(nftnl_set_get_str(s, NFTNL_SET_NAME), "fwd4v");
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), (12 << 6) | 13);
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
-	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), 4);
-	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), 40000);
+	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), NFT_DATA_VERDICT);
 	nftnl_set_free(s);
 	nlbatch_free(&b);
+}
+
+static const struct nftobj_lchain *chain(const struct nftobj_layout *l, const char *name)
+{
+	for (size_t i = 0; i < l->n_chains; i++)
+		if (!strcmp(l->chains[i].name, name))
+			return &l->chains[i];
+	return NULL;
+}
+
+/* The rules of chain NAME of L (built from C), as nft lists them; NULL if there is none. */
+static char *ctext(const struct nftobj_layout *l, const struct config *c, const struct nftobj_params *p,
+		   const char *name)
+{
+	const struct nftobj_lchain *ch = chain(l, name);
+	struct dynbuf out = { 0 };
+
+	if (!ch)
+		return NULL;
+	CHECK_INT(nftobj_chain_text(p, c, ch, &out), 0);
+	return out.data ? out.data : strdup("");
+}
+
+static void check_ctext(const struct nftobj_layout *l, const struct config *c,
+			const struct nftobj_params *p, const char *name, const char *want)
+{
+	char *t = ctext(l, c, p, name);
+
+	CHECK_STR(t, want);
+	free(t);
+}
+
+static void test_layout(void)
+{
+	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000,
+				   .fwd_set_size = 2048, .kernel_triggers = true };
+	const char *text = "rule ra trigger 7070/tcp forward 6970-7170/udp\n"
+			   "rule x11 trigger 7070/tcp,6000/tcp forward 6000-6100/tcp family ipv4 allow 192.168.7.0/24\n"
+			   "rule vp trigger 5060/udp forward 10000-20000/udp peer timeout 2m\n"
+			   "rule vq trigger 5061/udp forward 30000-30100/udp peer exclusive\n"
+			   "rule g forward 27015/udp to 192.168.7.9\n";
+	struct config *c = config_new(), *c2 = config_new();
+	struct nftobj_layout l, l2;
+	const struct nftobj_lchain *ch;
+	struct nlbatch b;
+
+	config_parse_text(c, "t", text, strlen(text));
+	CHECK_INT(c->n_errors, 0);
+	CHECK_INT(nftobj_layout_build(c, &p, &l), 0);
+	/* act4 + own6 + pin6, act4 + allow4, act4p + own6p + pin6p twice, act4 */
+	CHECK_INT(l.n_sets, 12);
+	CHECK_STR(l.sets[0].name, "act4_ra");
+	CHECK_INT(l.sets[0].size, NFTOBJ_ONE_SET_SIZE);
+	CHECK_STR(l.sets[4].name, "allow4_x11");
+	CHECK_STR(l.sets[5].name, "act4p_vp");
+	CHECK_INT(l.sets[5].size, 2048);
+	CHECK_STR(l.sets[11].name, "act4_g");
+	/* one trigger port serves two rules */
+	ch = chain(&l, "t4_tcp_7070");
+	CHECK(ch && ch->n_rules == 2);
+	check_ctext(&l, c, &p, "t4_tcp_7070",
+		  "\t\tiifname != \"lo\" add @act4_ra { meta nfproto timeout 5m : ip saddr }\n"
+		  "\t\tiifname != \"lo\" ip saddr @allow4_x11 add @act4_x11 { meta nfproto timeout 5m : ip saddr }\n");
+	ch = chain(&l, "t6_tcp_7070");
+	CHECK(ch && ch->n_rules == 1);
+	CHECK(chain(&l, "t6_tcp_6000") == NULL);	/* x11 is ipv4 only */
+	ch = chain(&l, "d4_udp_10000");
+	CHECK(ch && ch->lo == 10000 && ch->hi == 20000);
+	check_ctext(&l, c, &p, "d4_udp_10000", "\t\tdnat ip to ip saddr map @act4p_vp\n");
+	check_ctext(&l, c, &p, "t6_udp_5060",
+		  "\t\tiifname != \"lo\" ip6 daddr != @own6p_vp add @own6p_vp { ip6 daddr timeout 2m } "
+		  "add @pin6p_vp { ip6 saddr . ip6 daddr timeout 2m }\n");
+	check_ctext(&l, c, &p, "p6_udp_6970", "\t\tip6 daddr @pin6_ra meta mark set meta mark | 0x10000000\n");
+	CHECK(chain(&l, "d4_udp_27015") && !chain(&l, "p6_udp_27015") && !chain(&l, "t4_udp_27015"));
+
+	/* a fresh table: every set, chain, rule and jump */
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_layout_write(&b, &p, c, NULL, &l), 0);
+	CHECK_INT(count_ops(&b, "create set "), 12);
+	CHECK_INT(count_ops(&b, "create chain "), l.n_chains);
+	CHECK(find_op(&b, "add rule to t4_tcp_7070"));
+	CHECK_INT(count_ops(&b, "flush "), 0);
+	CHECK_INT(count_ops(&b, "add to "), 4);	/* one message per verdict map */
+
+	/* a reload that changes nothing writes nothing (not even the jumps: pipapo is slow to change) */
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_layout_write(&b, &p, c, &l, &l), 0);
+	CHECK_INT(b.n_ops, 0);
+
+	/* ra's timeout changes, vq goes: its chain text changes, its sets go, ra's sets stay */
+	text = "rule ra trigger 7070/tcp forward 6970-7170/udp timeout 1m30s\n"
+	       "rule x11 trigger 7070/tcp,6000/tcp forward 6000-6100/tcp family ipv4 allow 192.168.7.0/24\n"
+	       "rule vp trigger 5060/udp forward 10000-20000/udp peer timeout 2m\n"
+	       "rule g forward 27015/udp to 192.168.7.9\n";
+	config_parse_text(c2, "t", text, strlen(text));
+	CHECK_INT(nftobj_layout_build(c2, &p, &l2), 0);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_layout_write(&b, &p, c2, &l, &l2), 0);
+	CHECK(find_op(&b, "flush chain t4_tcp_7070"));
+	CHECK(find_op(&b, "delete chain t4_udp_5061"));
+	CHECK(find_op(&b, "delete chain d4_udp_30000"));
+	CHECK(!find_op(&b, "flush chain d4_udp_10000") && !find_op(&b, "delete chain d4_udp_10000"));
+	CHECK(find_op(&b, "delete set act4p_vq") && find_op(&b, "delete set pin6p_vq"));
+	/* only the jumps of what went: vq's forward and trigger ports */
+	CHECK_INT(count_ops(&b, "delete from "), 4);	/* fwd4v, fwd6v, trig4v, trig6v */
+	CHECK_INT(count_ops(&b, "add to "), 0);
+	CHECK(!find_op(&b, "delete set act4_ra") && !find_op(&b, "create set act4_ra"));
+	CHECK(find_op(&b, "create chain d4_udp_10000") == NULL);
+	check_ctext(&l2, c2, &p, "t4_tcp_7070",
+		  "\t\tiifname != \"lo\" add @act4_ra { meta nfproto timeout 1m30s : ip saddr }\n"
+		  "\t\tiifname != \"lo\" ip saddr @allow4_x11 add @act4_x11 { meta nfproto timeout 5m : ip saddr }\n");
+
+	/* without the kernel path: no trigger chains, the verdict maps of triggers stay empty */
+	p.kernel_triggers = false;
+	nftobj_layout_free(&l2);
+	CHECK_INT(nftobj_layout_build(c2, &p, &l2), 0);
+	for (size_t i = 0; i < l2.n_chains; i++)
+		CHECK(l2.chains[i].kind != NFTOBJ_CK_T4 && l2.chains[i].kind != NFTOBJ_CK_T6);
+	nftobj_layout_free(&l);
+	nftobj_layout_free(&l2);
+	nlbatch_free(&b);
+	config_free(c);
+	config_free(c2);
 }
 
 /* The text of the elements a batch leaves in a set, from "elements = {" to its end. */
@@ -243,7 +411,7 @@ static char *elements_text(enum nftobj_set set, const char *const *names, size_t
 	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
 	CHECK_INT(nftobj_flush_set(&b, set), 0);
 	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
-	CHECK_INT(nftobj_text(&p, &b, &out), 0);
+	CHECK_INT(nftobj_text(&p, NULL, &(struct nftobj_layout){ 0 }, &b, &out), 0);
 	start = out.data ? strstr(out.data, "elements = {") : NULL;
 	ret = start ? strndup(start, strstr(start, "}") + 1 - start) : strdup("");
 	free(e);
@@ -271,5 +439,71 @@ static void test_text(void)
 	free(t);
 }
 
-TEST_MAIN(T(test_fwd_keys), T(test_ifname_intervals), T(test_portranges), T(test_batch_split),
-	  T(test_skeleton), T(test_text))
+static char *set_text(enum nftobj_set set, const struct nftobj_elem *e, size_t n)
+{
+	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1 };
+	struct dynbuf out = { 0 };
+	struct nlbatch b;
+	char *start, *ret;
+
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n), 0);
+	CHECK_INT(nftobj_text(&p, NULL, &(struct nftobj_layout){ 0 }, &b, &out), 0);
+	start = out.data ? strstr(out.data, "elements = {") : NULL;
+	ret = start ? strndup(start, strstr(start, "}") + 1 - start) : strdup("");
+	nlbatch_free(&b);
+	dynbuf_free(&out);
+	return ret;
+}
+
+static void test_prefixes(void)
+{
+	static const char *const v[] = { "192.168.1.0/24", "192.168.1.20", "10.0.0.0/8", "192.168.2.0/24",
+					 "fd00::/64", "203.0.113.7", "2001:db8::/32" };
+	struct prefixlist l = { 0 };
+	struct nftobj_elem *e;
+	size_t n;
+	char *t;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct addrprefix pf;
+
+		CHECK_INT(prefix_parse(v[i], strlen(v[i]), &pf), 0);
+		prefixlist_add(&l, &pf);
+	}
+	/* merged where they overlap or touch, each a start and an end (one past it) */
+	CHECK_INT(nftobj_prefix_elems(&l, AF_INET, &e, &n), 0);
+	CHECK_INT(n, 6);
+	CHECK(!memcmp(e[0].key, "\x0a\0\0\0", 4) && !memcmp(e[1].key, "\x0b\0\0\0", 4) && e[1].interval_end);
+	CHECK(!memcmp(e[3].key, "\xc0\xa8\x03\0", 4));
+	t = set_text(NFTOBJ_ALLOW4, e, n);
+	CHECK_STR(t, "elements = { 10.0.0.0/8,\n\t\t\t     192.168.1.0-192.168.2.255,\n"
+		     "\t\t\t     203.0.113.7 }");
+	free(t);
+	free(e);
+	CHECK_INT(nftobj_prefix_elems(&l, AF_INET6, &e, &n), 0);
+	CHECK_INT(n, 4);
+	t = set_text(NFTOBJ_ALLOW6, e, n);
+	CHECK_STR(t, "elements = { 2001:db8::/32,\n\t\t\t     fd00::/64 }");
+	free(t);
+	free(e);
+	prefixlist_clear(&l);
+	/* everything: one open-ended element */
+	{
+		struct addrprefix all;
+
+		prefix_parse("0.0.0.0/0", 9, &all);
+		prefixlist_add(&l, &all);
+	}
+	CHECK_INT(nftobj_prefix_elems(&l, AF_INET, &e, &n), 0);
+	CHECK_INT(n, 1);
+	t = set_text(NFTOBJ_ALLOW4, e, n);
+	CHECK_STR(t, "elements = { 0.0.0.0/0 }");
+	free(t);
+	free(e);
+	prefixlist_clear(&l);
+}
+
+TEST_MAIN(T(test_fwd_keys), T(test_decode), T(test_ifname_intervals), T(test_portranges),
+	  T(test_batch_split), T(test_skeleton), T(test_layout), T(test_text), T(test_prefixes))
