@@ -18,26 +18,29 @@
 #include "learn.h"
 #include "nftobj.h"
 
-#define LEARN_BUCKETS 1024
+/* as many buckets as peers at the cap: a lookup is one short chain, never a scan */
+#define LEARN_BUCKETS LEARN_PEERS_MAX
 
 struct learn_contact {
-	char rule[RULE_NAME_MAX + 1];
-	union inaddr host;
 	uint64_t until;
+	union inaddr host;
 	uint32_t timeout_ms;
+	char rule[RULE_NAME_MAX + 1];
 };
 
+/* One allocation per peer: the first contact is inline (most peers have only it). */
 struct learn_peer {
-	int af;
-	union inaddr peer;
-	union inaddr host;		/* IPv6: the key's destination; IPv4: zero */
-	struct learn_contact *contacts;	/* most peers have one: grown as needed */
+	uint8_t af;
 	uint8_t n_contacts;
 	uint8_t cap_contacts;
-	uint64_t written_until;		/* the end of the kernel's element; 0: none */
 	bool is_pending;
+	union inaddr peer;
+	union inaddr host;		/* IPv6: the key's destination; IPv4: zero */
+	uint64_t written_until;		/* the end of the kernel's element; 0: none */
 	struct learn_peer *hnext;
 	struct learn_peer *pnext;
+	struct learn_contact *contacts;	/* &first, or grown as needed */
+	struct learn_contact first;
 };
 
 void learn_init(struct learn *l)
@@ -48,7 +51,8 @@ void learn_init(struct learn *l)
 
 static void free_peer(struct learn_peer *p)
 {
-	free(p->contacts);
+	if (p->contacts != &p->first)
+		free(p->contacts);
 	free(p);
 }
 
@@ -64,6 +68,7 @@ static void free_peers(struct learn *l)
 	l->n_buckets = 0;
 	l->n_peers = 0;
 	l->pending = NULL;
+	l->min_until = 0;
 }
 
 void learn_fini(struct learn *l)
@@ -162,17 +167,34 @@ static void unlink_peer(struct learn *l, struct learn_peer *p)
  */
 static void sweep(struct learn *l, uint64_t now)
 {
-	if (now < l->next_sweep)
+	uint64_t min_until = UINT64_MAX;
+
+	/* none can have expired yet (the common case at the cap): no scan */
+	if (now < l->next_sweep || now < l->min_until)
 		return;
 	l->next_sweep = now + 1000;
 	for (size_t i = 0; i < l->n_buckets; i++)
 		for (struct learn_peer *p = l->buckets[i], *next; p; p = next) {
+			uint64_t until = peer_until(p);
+
 			next = p->hnext;
-			if (peer_until(p) <= now) {
+			if (until <= now) {
 				unlink_peer(l, p);
 				free_peer(p);
+			} else if (until < min_until) {
+				min_until = until;
 			}
 		}
+	l->min_until = min_until;
+}
+
+/* P's end may have come nearer (a contact went): the bound follows. */
+static void lower_min_until(struct learn *l, const struct learn_peer *p)
+{
+	uint64_t until = peer_until(p);
+
+	if (until < l->min_until)
+		l->min_until = until;
 }
 
 static void mark_pending(struct learn *l, struct learn_peer *p)
@@ -210,6 +232,8 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 		if (!p)
 			return -ENOMEM;
 		p->af = af;
+		p->contacts = &p->first;
+		p->cap_contacts = 1;
 		memcpy(&p->peer, peer, addr_len(af));
 		memcpy(&p->host, key_host, sizeof(p->host));
 		p->hnext = l->buckets[hash_key(af, peer, key_host)];
@@ -221,11 +245,14 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 		    !memcmp(&p->contacts[i].host, host, addr_len(af)))
 			c = &p->contacts[i];
 	if (!c && p->n_contacts == p->cap_contacts && p->cap_contacts < LEARN_CONTACTS_PER_PEER) {
-		uint8_t cap = p->cap_contacts ? 2 * p->cap_contacts : 1;
-		struct learn_contact *v = realloc(p->contacts, cap * sizeof(*v));
+		uint8_t cap = 2 * p->cap_contacts;
+		struct learn_contact *v = p->contacts == &p->first ? malloc(cap * sizeof(*v)) :
+				realloc(p->contacts, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
+		if (p->contacts == &p->first)
+			v[0] = p->first;
 		p->contacts = v;
 		p->cap_contacts = cap;
 	}
@@ -243,6 +270,8 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 	memcpy(&c->host, host, addr_len(af));
 	c->until = now + timeout_ms;
 	c->timeout_ms = timeout_ms;
+	/* a refresh only moves a peer's end later; a new peer may bring the earliest nearer */
+	lower_min_until(l, p);
 	/* the kernel's element need not follow every refresh: an eighth of the timeout is near enough */
 	if (c->until > p->written_until + timeout_ms / 8)
 		mark_pending(l, p);
@@ -265,6 +294,7 @@ void learn_forget(struct learn *l, const char *rule, int af, const union inaddr 
 			}
 			/* the element stays until its time: nothing is attributed to it meanwhile */
 			p->n_contacts = n;
+			lower_min_until(l, p);
 		}
 }
 
@@ -441,6 +471,7 @@ void learn_keep_rules(struct learn *l, const struct config *c)
 				if (config_find_rule(c, p->contacts[j].rule))
 					p->contacts[k++] = p->contacts[j];
 			p->n_contacts = k;
+			lower_min_until(l, p);
 		}
 }
 

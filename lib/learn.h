@@ -58,6 +58,7 @@ struct learn {
 	size_t n_peers;
 	struct learn_peer *pending;	/* to be written to the kernel */
 	uint64_t next_sweep;		/* at the cap, expired peers go at most once a second */
+	uint64_t min_until;		/* no listed peer's time ends before this: no sweep until then */
 	uint64_t peers_not_listed;	/* contacts of new peers beyond LEARN_PEERS_MAX */
 	struct learn_record **records;	/* sorted by rule, family, peer, protocol */
 	size_t n_records;

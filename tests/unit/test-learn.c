@@ -276,5 +276,99 @@ static void test_elements(void)
 	CHECK(!memcmp(e.key, &p6, 16) && !memcmp(e.key + 16, &h, 16) && !e.has_key_end);
 }
 
+static union inaddr nth_peer(int af, unsigned i)
+{
+	union inaddr a = { 0 };
+
+	if (af == AF_INET) {
+		a.v4.s_addr = htonl(0xcb007100 + i);	/* past 203.0.113.255: any address will do */
+	} else {
+		a = addr("2001:db8:1::");
+		a.v6.s6_addr[14] = i >> 8;
+		a.v6.s6_addr[15] = i & 0xff;
+	}
+	return a;
+}
+
+static int nth_packet(int af, unsigned i, const char *dst, uint64_t now)
+{
+	struct nflog_pkt pkt = { .af = af, .proto = IPPROTO_UDP, .dport = 9, .saddr = nth_peer(af, i),
+				 .daddr = addr(dst) };
+
+	return learn_packet(&ln, &pkt, now, NULL, NULL);
+}
+
+/*
+ * The peer index past the cap: every listed peer (both families, two
+ * timeouts) is found, every refused one is not, refreshes at the cap
+ * list nothing new, and when the short-lived ones expire only they go.
+ */
+static void test_index_past_cap(void)
+{
+	const unsigned half = LEARN_PEERS_MAX / 2, extra = 1000;
+	union inaddr h4 = addr("192.168.7.2"), h6 = addr("2001:db8:7::2"), p;
+	struct nlbatch b;
+
+	nlbatch_init(&b, 1);
+	setup("rule short trigger 1/tcp forward 2/udp timeout 1m\n"
+	      "rule long trigger 3/tcp forward 4/udp timeout 10m\n");
+	/* IPv4 peers of the short rule, IPv6 peers of the long one, then more of each */
+	for (unsigned i = 0; i < half + extra; i++) {
+		p = nth_peer(AF_INET, i);
+		CHECK_INT(learn_contact(&ln, cfg->rules[0], AF_INET, &h4, &p, i), 0);
+		p = nth_peer(AF_INET6, i);
+		CHECK_INT(learn_contact(&ln, cfg->rules[1], AF_INET6, &h6, &p, i), 0);
+	}
+	CHECK_INT(ln.n_peers, LEARN_PEERS_MAX);
+	CHECK_INT(ln.peers_not_listed, 2 * extra);
+	/* every listed peer, and only those, is written once */
+	nlbatch_reset(&b);
+	CHECK_INT(learn_write_pending(&ln, &b, 10000), 16);	/* 256 elements a message */
+	for (size_t i = 0; i < 16; i++)
+		CHECK_STR(op(&b, i), i < 8 ? "add 256 in learn4" : "add 256 in learn6");
+	for (unsigned i = 0; i < half + extra; i += 7) {
+		CHECK_INT(nth_packet(AF_INET, i, "203.0.113.1", 20000), i < half);
+		CHECK_INT(nth_packet(AF_INET6, i, "2001:db8:7::2", 20000), i < half);
+	}
+	/* IPv6: the host is part of the key */
+	CHECK_INT(nth_packet(AF_INET6, 0, "2001:db8:7::3", 20000), 0);
+	/* a listed peer contacted by more rules and hosts is one peer, found with each */
+	p = nth_peer(AF_INET, 5);
+	CHECK_INT(learn_contact(&ln, cfg->rules[1], AF_INET, &h4, &p, 30000), 0);
+	for (unsigned k = 3; k < 6; k++) {
+		union inaddr h = h4;
+
+		h.v4.s_addr = htonl(ntohl(h.v4.s_addr) + k);
+		CHECK_INT(learn_contact(&ln, cfg->rules[1], AF_INET, &h, &p, 30000), 0);
+	}
+	CHECK_INT(ln.n_peers, LEARN_PEERS_MAX);
+	CHECK_INT(nth_packet(AF_INET, 5, "203.0.113.1", 30001), 5);
+	learn_forget(&ln, "long", AF_INET, &h4);
+	CHECK_INT(nth_packet(AF_INET, 5, "203.0.113.1", 30002), 4);
+	/* nothing has expired: new peers wait, none of the listed ones goes */
+	p = nth_peer(AF_INET, half + extra);
+	CHECK_INT(learn_contact(&ln, cfg->rules[0], AF_INET, &h4, &p, 40000), 0);
+	CHECK_INT(ln.n_peers, LEARN_PEERS_MAX);
+	CHECK_INT(ln.peers_not_listed, 2 * extra + 1);
+	/* the short rule's peers (but peer 5, still contacted for the long one) expire: only they go */
+	CHECK_INT(learn_contact(&ln, cfg->rules[0], AF_INET, &h4, &p, 120000), 0);
+	CHECK_INT(ln.n_peers, half + 1 + 1);
+	CHECK_INT(nth_packet(AF_INET, half + extra, "203.0.113.1", 120001), 1);
+	CHECK_INT(nth_packet(AF_INET, 5, "203.0.113.1", 120001), 3);
+	CHECK_INT(nth_packet(AF_INET, 6, "203.0.113.1", 120001), 0);
+	for (unsigned i = 0; i < half; i += 5)
+		CHECK_INT(nth_packet(AF_INET6, i, "2001:db8:7::2", 120001), 1);
+	/* the room made lists new peers again */
+	for (unsigned i = half; i < half + extra; i++) {
+		p = nth_peer(AF_INET6, i);
+		CHECK_INT(learn_contact(&ln, cfg->rules[1], AF_INET6, &h6, &p, 130000), 0);
+	}
+	CHECK_INT(ln.n_peers, half + 2 + extra);
+	CHECK_INT(nth_packet(AF_INET6, half + extra - 1, "2001:db8:7::2", 130001), 1);
+	nlbatch_free(&b);
+	teardown();
+}
+
 TEST_MAIN(T(test_seed_story), T(test_issue_example), T(test_ipv6_and_forget), T(test_bounded),
-	  T(test_kernel_writes), T(test_elements))
+	  T(test_kernel_writes), T(test_elements),
+	  T(test_index_past_cap))
