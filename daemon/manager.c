@@ -467,6 +467,8 @@ uint64_t manager_end_turn(struct manager *m)
 		m->next_watchdog_ms = now + notify_watchdog_usec() / 1000;
 	}
 	next = fwtable_next_deadline(&m->eng.fwt);
+	if (learn_deadline(&m->learn) < next)
+		next = learn_deadline(&m->learn);
 	if (notify_watchdog_usec() && m->next_watchdog_ms < next)
 		next = m->next_watchdog_ms;
 	/* the kernel is not yet back in step: come back for it without waiting for an event */

@@ -524,6 +524,15 @@ int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 }, before = b->n_ops;
 	int r = 0;
 
+	if (!l->pending)
+		return 0;
+	/* a batch of their own (nothing else to write) at most every LEARN_WRITE_GAP_MS */
+	if (!before) {
+		if (now < l->next_write)
+			return 0;
+		l->next_write = now + LEARN_WRITE_GAP_MS;
+	}
+
 	for (struct learn_peer *p = l->pending, *next; p; p = next) {
 		next = p->pnext;
 		p->is_pending = false;
@@ -537,6 +546,11 @@ int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 	for (int i = 0; i < 2; i++)
 		free(add[i]);
 	return r < 0 ? r : (int)(b->n_ops - before);
+}
+
+uint64_t learn_deadline(const struct learn *l)
+{
+	return l->pending ? l->next_write : UINT64_MAX;
 }
 
 int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)

@@ -28,6 +28,7 @@
 #define LEARN_CONTACTS_PER_PEER 8	/* rule x host pairs that contacted one peer */
 #define LEARN_RECORDS_MAX 1024
 #define LEARN_RANGES_MAX 32
+#define LEARN_WRITE_GAP_MS 2	/* between commits of learn set elements alone */
 #define LEARN_MERGE_GAP 512		/* a suggestion joins ports at most this far apart */
 
 struct learn_range {
@@ -57,6 +58,7 @@ struct learn {
 	size_t n_buckets;
 	size_t n_peers;
 	struct learn_peer *pending;	/* to be written to the kernel */
+	uint64_t next_write;		/* no commit of learn elements alone before this */
 	uint64_t next_sweep;		/* at the cap, expired peers go at most once a second */
 	uint64_t min_until;		/* no listed peer's time ends before this: no sweep until then */
 	uint64_t peers_not_listed;	/* contacts of new peers beyond LEARN_PEERS_MAX */
@@ -97,8 +99,16 @@ size_t learn_clear(struct learn *l, const char *rule);
 /* Records and contacts of rules that C no longer has go. */
 void learn_keep_rules(struct learn *l, const struct config *c);
 
-/* The learn set elements that changed since the last call; returns messages added. */
+/*
+ * The learn set elements that changed since the last call; returns
+ * messages added. Into a batch that goes anyway (B not empty) always;
+ * into an empty one (a commit for them alone) at most every
+ * LEARN_WRITE_GAP_MS: a stream of triggers shares one commit, not one each.
+ */
 int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now);
+
+/* When learn_write_pending will write what it held back (UINT64_MAX: nothing). */
+uint64_t learn_deadline(const struct learn *l);
 
 /* Every live contact, into learn sets just flushed (table re-created). */
 int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now);

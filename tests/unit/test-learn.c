@@ -249,6 +249,27 @@ static void test_kernel_writes(void)
 	CHECK_INT(learn_write_pending(&ln, &b, 10000), 0);
 	contact("ra", "192.168.7.2", "203.0.113.9", 10001);
 	CHECK_INT(learn_write_pending(&ln, &b, 10001), 1);
+	/* a commit of learn elements alone: at most every LEARN_WRITE_GAP_MS, the rest held back */
+	contact("ra", "192.168.7.3", "203.0.113.10", 10001);
+	nlbatch_reset(&b);
+	CHECK_INT(learn_deadline(&ln), 10001 + LEARN_WRITE_GAP_MS);
+	CHECK_INT(learn_write_pending(&ln, &b, 10001 + LEARN_WRITE_GAP_MS - 1), 0);
+	CHECK_INT(learn_write_pending(&ln, &b, 10001 + LEARN_WRITE_GAP_MS), 1);
+	CHECK_INT(learn_deadline(&ln), UINT64_MAX);
+	/* but into a batch that goes anyway, at once */
+	contact("ra", "192.168.7.3", "203.0.113.11", 10004);
+	nlbatch_reset(&b);
+	CHECK_INT(learn_write_pending(&ln, &b, 10004), 0);
+	nlbatch_reset(&b);
+	{
+		union inaddr other = addr("203.0.113.12");
+		struct nftobj_elem e;
+
+		nftobj_learn_elem(AF_INET, &other, NULL, 1000, 1000, &e);
+		CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_LEARN4, &e, 1), 0);
+	}
+	CHECK_INT(learn_write_pending(&ln, &b, 10004), 1);
+	CHECK_STR(op(&b, 1), "add 1 in learn4");
 	/* the whole state after a flush */
 	nlbatch_reset(&b);
 	CHECK_INT(learn_write_all(&ln, &b, 20000), 0);
