@@ -4,8 +4,10 @@
  * the few rule x host contacts behind it (an element outlives its peer
  * only when a forwarding closed early: then it just logs into the void). A peer's element is rewritten
  * only when its end moved by more than an eighth of its timeout, so a
- * stream of triggers costs the kernel little. Records are kept in a sorted
- * array of pointers.
+ * stream of triggers costs the kernel little, and elements alone (nothing
+ * else to write) are committed at most every LEARN_WRITE_GAP_MS. At the cap
+ * a new peer costs no scan until some listed peer's time can be up
+ * (min_until). Records are kept in a sorted array of pointers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
