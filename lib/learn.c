@@ -20,8 +20,11 @@
 #include "learn.h"
 #include "nftobj.h"
 
-/* as many buckets as peers at the cap: a lookup is one short chain, never a scan */
-#define LEARN_BUCKETS LEARN_PEERS_MAX
+/*
+ * A lookup walks one chain of at most a few peers (4 on average at the
+ * cap); more buckets would lengthen what walks them all (learn_forget).
+ */
+#define LEARN_BUCKETS (LEARN_PEERS_MAX / 4)
 
 struct learn_contact {
 	uint64_t until;
