@@ -76,6 +76,7 @@ struct manager {
 	struct ct_worker *ct;
 	struct ct_jobs ct_jobs;
 	struct srccheck src;
+	uint64_t src_digest;		/* what src4ok/src6ok hold (srccheck_write_vetted) */
 	struct counters cnt;
 	struct nflog_seq seq;
 	struct latency lat;
@@ -182,6 +183,8 @@ void table_remove(struct manager *m);
 /* rails.c: the safety rails of DESIGN §2.10 and §2.11 around the trigger path */
 int rails_open(struct manager *m);
 void rails_close(struct manager *m);
+/* src4ok/src6ok in step with the mirror; FORCE after the table was created (they are empty) */
+void rails_write_vetted(struct manager *m, bool force);
 /* Is this trigger's source genuine? If not, it is counted and logged, and false returned. */
 bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev);
 /* A trigger refused at max-per-host or max-forwardings. */

@@ -33,6 +33,52 @@ static void srcw_fn(struct watch *w, uint32_t events)
 
 	if (r < 0)
 		log_warn("reading addresses and neighbours: %s", strerror(-r));
+	rails_write_vetted(m, false);
+}
+
+/* interface names, a few remembered for one rewrite (a LAN's neighbours are on few interfaces) */
+struct ifnames {
+	uint32_t index[8];
+	char name[8][IF_NAMESIZE];
+	bool ok[8];
+};
+
+static const char *ifname_of(uint32_t ifindex, char *buf, void *data)
+{
+	struct ifnames *c = data;
+	size_t i = ifindex % 8;
+
+	if (c->index[i] != ifindex) {
+		c->index[i] = ifindex;
+		c->ok[i] = if_indextoname(ifindex, c->name[i]) != NULL;
+	}
+	if (!c->ok[i])
+		return NULL;
+	memcpy(buf, c->name[i], IF_NAMESIZE);
+	return buf;
+}
+
+void rails_write_vetted(struct manager *m, bool force)
+{
+	struct ifnames names = { 0 };
+	const struct nlbatch_op *op;
+	int r;
+
+	/* without the kernel path nothing reads them */
+	if (!m->srcw || !m->eng.kernel_triggers)
+		return;
+	if (force)
+		m->src_digest = 0;
+	nlbatch_reset(&m->batch);
+	r = srccheck_write_vetted(&m->src, ifname_of, &names, &m->batch, &m->src_digest);
+	if (r > 0)
+		r = nftsock_commit(&m->nft, &m->batch, &op);
+	nlbatch_reset(&m->batch);
+	if (r < 0) {
+		/* the kernel serves fewer first triggers; the daemon serves the rest: try again next change */
+		m->src_digest = ~0ull;
+		log_warn("writing the vetted trigger sources: %s", strerror(-r));
+	}
 }
 
 int rails_open(struct manager *m)
@@ -41,6 +87,7 @@ int rails_open(struct manager *m)
 	m->srcw = srcwatch_open(&m->src);
 	if (!m->srcw)
 		return -errno;
+	rails_write_vetted(m, true);
 	return loop_add(m->loop, &m->srcw_w, mnl_socket_get_fd(m->srcw), srcw_fn, EPOLLIN);
 }
 

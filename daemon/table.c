@@ -102,6 +102,8 @@ int table_setup(struct manager *m)
 	else
 		m->table_learn = m->eng.cfg->learn;
 	nlbatch_reset(&m->batch);
+	if (r == 0)
+		rails_write_vetted(m, true);
 #ifdef __GLIBC__
 	/* the whole table in one batch: megabytes for a thousand rules, once */
 	malloc_trim(0);

@@ -89,6 +89,12 @@ const struct setdef nftobj_sets[NFTOBJ__SETS] = {
 	[NFTOBJ_LEARN6] = { .name = "learn6", .key_type = (TYPE_IP6ADDR << 6) | TYPE_IP6ADDR,
 			    .key_len = 32, .fields = { 16, 16 }, .timeout = true, .hash = true,
 			    .size = NFTOBJ_LEARN_SET_SIZE },
+	[NFTOBJ_SRC4OK] = { .name = "src4ok", .key_type = (TYPE_IFNAME << 12) | (TYPE_IPADDR << 6) |
+			    TYPE_ETHERADDR, .key_len = 28, .fields = { 16, 4, 6 }, .hash = true,
+			    .size = NFTOBJ_SRC_SET_SIZE },
+	[NFTOBJ_SRC6OK] = { .name = "src6ok", .key_type = (TYPE_IFNAME << 12) | (TYPE_IP6ADDR << 6) |
+			    TYPE_ETHERADDR, .key_len = 40, .fields = { 16, 16, 6 }, .hash = true,
+			    .size = NFTOBJ_SRC_SET_SIZE },
 };
 
 

@@ -64,6 +64,14 @@ enum nftobj_set {
 	/* learn mode: peers whose new inbound connections that nothing forwards are logged */
 	NFTOBJ_LEARN4,		/* ipv4_addr(peer), timeout */
 	NFTOBJ_LEARN6,		/* ipv6_addr(peer) . ipv6_addr(host), timeout */
+	/*
+	 * the sources the daemon vetted (lib/srccheck.c: srccheck_vetted), the
+	 * only ones the kernel serves a first trigger for: ifname . ipv4_addr
+	 * (ipv6_addr) . ether_addr, each neighbour with its MAC (names, not
+	 * indexes: a listing loads back where the interfaces do not exist)
+	 */
+	NFTOBJ_SRC4OK,
+	NFTOBJ_SRC6OK,
 	NFTOBJ__SETS,
 };
 
@@ -85,6 +93,8 @@ enum nftobj_counter {
  * collected never make an add fail (and with it the whole transaction).
  */
 #define NFTOBJ_LEARN_SET_SIZE 65536
+/* Vetted sources each source set holds (a neighbour table far larger is served by the daemon) */
+#define NFTOBJ_SRC_SET_SIZE 16384
 /* Connections learn mode logs per second, and the burst above that. */
 #define NFTOBJ_LEARN_RATE 100
 #define NFTOBJ_LEARN_BURST 200

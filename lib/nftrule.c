@@ -12,6 +12,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -552,6 +553,29 @@ static void rule_trigger(struct rb *b, const struct nftobj_params *p, int v6)
  */
 enum { TRIG_REVERSE_PATH, TRIG_ADDRESS_TYPE, TRIG_RATE, TRIG_KERNEL, TRIG_LOG };
 
+/*
+ * iifname . ip saddr . ether saddr @src4ok (ip6: @src6ok): the kernel serves a
+ * first trigger only from a source the daemon vetted (DESIGN §2.10: a
+ * neighbour with the MAC the neighbour table holds, not a prefix's network
+ * or broadcast address); every other trigger is the daemon's, which checks
+ * all before it opens anything. nft's implied matches: the family, and
+ * meta iiftype ether for the link-layer header.
+ */
+static void st_src_vetted(struct rb *b, bool v6)
+{
+	enum nftobj_set set = v6 ? NFTOBJ_SRC6OK : NFTOBJ_SRC4OK;
+	uint16_t ether = ARPHRD_ETHER;
+
+	say(b, "iifname . %s saddr . ether saddr @%s", v6 ? "ip6" : "ip", nftobj_sets[set].name);
+	need_nfproto(b, v6);
+	e_meta_load(b, NFT_META_IIFTYPE, NFT_REG_1);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, &ether, sizeof(ether));
+	e_meta_load(b, NFT_META_IIFNAME, NFT_REG_1);
+	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4, NFT_REG_2);
+	e_payload(b, NFT_PAYLOAD_LL_HEADER, 6, 6, v6 ? NFT_REG_3 : NFT_REG32_05);
+	e_lookup(b, NFT_REG_1, set, false, -1);
+}
+
 static void rule_trigger_family(struct rb *b, bool v6, int step)
 {
 	switch (step) {
@@ -570,6 +594,7 @@ static void rule_trigger_family(struct rb *b, bool v6, int step)
 		st_verdict(b, NFT_RETURN, NULL);
 		break;
 	case TRIG_KERNEL:
+		st_src_vetted(b, v6);
 		st_vmap(b, v6 ? NFTOBJ_TRIG6V : NFTOBJ_TRIG4V);
 		break;
 	case TRIG_LOG:

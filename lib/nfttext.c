@@ -36,6 +36,7 @@ static const struct nfttype {
 	{ TYPE_NFPROTO, 1, "nf_proto" },
 	{ TYPE_IPADDR, 4, "ipv4_addr" },
 	{ TYPE_IP6ADDR, 16, "ipv6_addr" },
+	{ TYPE_ETHERADDR, 6, "ether_addr" },
 	{ TYPE_INET_PROTOCOL, 1, "inet_proto" },
 	{ TYPE_INET_SERVICE, 2, "inet_service" },
 	{ TYPE_IFNAME, 16, "ifname" },
@@ -91,6 +92,9 @@ static void text_value(struct dynbuf *out, const struct nfttype *t, const uint8_
 		break;
 	case TYPE_INET_SERVICE:
 		dynbuf_printf(out, "%u", p[0] << 8 | p[1]);
+		break;
+	case TYPE_ETHERADDR:
+		dynbuf_printf(out, "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2], p[3], p[4], p[5]);
 		break;
 	case TYPE_NFPROTO:
 		if (p[0] == NFPROTO_IPV4 || p[0] == NFPROTO_IPV6)

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
+#include <net/if.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,4 +358,100 @@ const char *srccheck_reason(enum srccheck_verdict v)
 	};
 
 	return v < ARRAY_SIZE(names) && names[v] ? names[v] : "unknown";
+}
+
+static int vetted_push(struct nftobj_elem **v, size_t *n, size_t *cap, const struct srccheck_neigh *x,
+		       const char *name)
+{
+	struct nftobj_elem *e;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+
+		e = realloc(*v, c * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		*v = e;
+		*cap = c;
+	}
+	e = &(*v)[(*n)++];
+	memset(e, 0, sizeof(*e));
+	/* ifname (16 bytes, zero-padded) . address . ether_addr, each field 32-bit aligned */
+	strncpy((char *)e->key, name, IFNAMSIZ - 1);
+	memcpy(e->key + IFNAMSIZ, &x->addr, alen(x->af));
+	memcpy(e->key + IFNAMSIZ + alen(x->af), x->lladdr, 6);
+	return 0;
+}
+
+int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data, size_t max,
+		    struct nftobj_elem **ret4, size_t *n4, struct nftobj_elem **ret6, size_t *n6)
+{
+	size_t cap[2] = { 0, 0 };
+	char buf[IFNAMSIZ];
+	const char *name;
+	int r = 0;
+
+	*ret4 = *ret6 = NULL;
+	*n4 = *n6 = 0;
+	for (size_t i = 0; i < s->n_buckets && r == 0; i++)
+		for (const struct srccheck_neigh *x = s->buckets[i]; x && r == 0; x = x->next) {
+			bool v6 = x->af == AF_INET6;
+
+			/* Ethernet only: the kernel's match reads the MAC (meta iiftype ether) */
+			if (x->lllen != 6 || (v6 ? *n6 : *n4) >= max ||
+			    srccheck_source(s, x->af, &x->addr, x->ifindex, x->lladdr, 6) != SRCCHECK_OK ||
+			    !(name = ifname(x->ifindex, buf, data)))
+				continue;
+			r = vetted_push(v6 ? ret6 : ret4, v6 ? n6 : n4, &cap[v6], x, name);
+		}
+	if (r < 0) {
+		free(*ret4);
+		free(*ret6);
+		*ret4 = *ret6 = NULL;
+		*n4 = *n6 = 0;
+	}
+	return r;
+}
+
+/* FNV-1a of one element's key, summed over the set: the digest does not depend on the order */
+static uint64_t key_digest(const uint8_t *k, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	return h;
+}
+
+int srccheck_write_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data,
+			  struct nlbatch *b, uint64_t *digest)
+{
+	struct nftobj_elem *v4, *v6;
+	size_t n4, n6;
+	uint64_t d;
+	int r = srccheck_vetted(s, ifname, data, NFTOBJ_SRC_SET_SIZE, &v4, &n4, &v6, &n6);
+
+	if (r < 0)
+		return r;
+	d = (n4 << 32) ^ n6;
+	for (size_t i = 0; i < n4; i++)
+		d += key_digest(v4[i].key, 28);
+	for (size_t i = 0; i < n6; i++)
+		d += key_digest(v6[i].key, 40) * 3;
+	if (d != *digest) {
+		r = nftobj_flush_set(b, NFTOBJ_SRC4OK);
+		if (r == 0)
+			r = nftobj_flush_set(b, NFTOBJ_SRC6OK);
+		if (r == 0 && n4)
+			r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_SRC4OK, v4, n4);
+		if (r == 0 && n6)
+			r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_SRC6OK, v6, n6);
+		if (r == 0) {
+			*digest = d;
+			r = 1;
+		}
+	}
+	free(v4);
+	free(v6);
+	return r;
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nlbatch.h"
+#include "nftobj.h"
 #include "rule.h"
 
 #define SRCCHECK_HWADDR_MAX 8
@@ -78,3 +80,29 @@ enum srccheck_verdict srccheck_source(const struct srccheck *s, int af, const un
 				      uint32_t ifindex, const uint8_t *hw, size_t hwlen);
 
 const char *srccheck_reason(enum srccheck_verdict v);
+
+/*
+ * An interface's name (into BUF, IFNAMSIZ bytes), or NULL to leave its
+ * neighbours out (gone, or not one a trigger may come in on).
+ */
+typedef const char *srccheck_ifname_fn(uint32_t ifindex, char *buf, void *data);
+
+/*
+ * The sources the kernel may serve a first trigger for by itself (DESIGN
+ * §2.10): each neighbour with an Ethernet address whose address passes
+ * srccheck_source with that address (unicast, not a prefix's network or
+ * broadcast address, not the router's own), on an interface IFNAME names.
+ * The elements of src4ok and src6ok (ifname . address . ether_addr), at
+ * most MAX each, into *RET4 and *RET6 (malloc'd; free them). Returns 0 or
+ * -ENOMEM.
+ */
+int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data, size_t max,
+		    struct nftobj_elem **ret4, size_t *n4, struct nftobj_elem **ret6, size_t *n6);
+
+/*
+ * Rewrite src4ok and src6ok in B (flush, then every vetted source) unless
+ * they hold what *DIGEST says they hold; *DIGEST is updated. Returns 1 if
+ * written, 0 if unchanged, -ENOMEM.
+ */
+int srccheck_write_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data,
+			  struct nlbatch *b, uint64_t *digest);

@@ -188,6 +188,26 @@ wait_for() {
 	return 1
 }
 
+# vetted ADDR...: the daemon vetted each LAN address (src4ok/src6ok hold it with a MAC), so
+# the kernel serves its first trigger itself
+vetted() {
+	local a
+	for a in "$@"; do
+		rtr nft list set inet ipautofw "$(case $a in *:*) echo src6ok ;; *) echo src4ok ;; esac)" |
+			grep -qF " . $a . " || return 1
+	done
+}
+
+# vet_lan: the router learns LAN1's and LAN2's MACs (it talks to them, IPv4 and IPv6) and the
+# daemon vets them; until then their first triggers are the daemon's (DESIGN §2.10)
+vet_lan() {
+	"$NSPROBE" udp "$RTR" "$LAN1" 192.168.7.2 5555 1000 >/dev/null
+	"$NSPROBE" udp "$RTR" "$LAN2" 192.168.7.3 5555 1000 >/dev/null
+	"$NSPROBE" udp "$RTR" "$LAN1" 2001:db8:7::2 5555 1000 >/dev/null
+	"$NSPROBE" udp "$RTR" "$LAN2" 2001:db8:7::3 5555 1000 >/dev/null
+	wait_for vetted vetted 192.168.7.2 192.168.7.3 2001:db8:7::2 2001:db8:7::3
+}
+
 has_forwarding() {
 	# has_forwarding RULE HOST: ipautofwctl -j list shows it
 	ctl -j list | jq -e --arg r "$1" --arg h "$2" 'any(.[]; .rule == $r and .host == $h)' >/dev/null

@@ -6,6 +6,8 @@
 # for IPv4 and IPv6 and with rp_filter 0, 1 and 2 on the router. None may
 # open, refresh or take over anything; a genuine trigger sent the same way
 # right after each round must open its forwarding (so the round was read).
+# With the daemon stopped, the kernel opens a first forwarding only for a
+# source the daemon vetted (src4ok/src6ok): never for the forged ones.
 . "$(dirname "$0")/lib.sh"
 : "${RAWSEND:?}"
 topo_up
@@ -18,6 +20,7 @@ conf ra <<'C'
 rule ra trigger 7070/tcp forward 6970-7170/udp timeout 5m
 rule v6 trigger 7071/tcp forward 7300-7310/udp family ipv6 timeout 5m
 rule barrier trigger 9999/udp forward 9999/udp timeout 5m
+rule net trigger 7072/tcp forward 7400-7410/udp timeout 5m
 C
 start_daemon
 RMAC=$(ip -n "$RTR" -j link show br-lan | jq -r '.[0].address')
@@ -94,6 +97,42 @@ for rp in 0 1 2; do
 	check "rp_filter=$rp: the impersonator refreshed nothing" \
 		test "$(ctl -j status | jq .refreshed)" = "$refreshed"
 done
+
+# The kernel alone: with the daemon stopped, the kernel's add serves only sources the daemon
+# vetted (a neighbour with the MAC the router's table holds; not a prefix's network address).
+# The other triggers wait, logged, for the daemon's checks: nothing is opened before them.
+kernel_has() { kernel_hosts | grep -qxF -- "$1"; }
+rtr sh -c "for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >\$f; done"
+ctl flush >/dev/null
+check "the daemon vetted the LAN hosts" vet_lan
+check_not "not the network address" vetted 192.168.7.0
+kill -STOP "$DAEMON_PID"
+raw "$LAN1" 02:00:00:00:be:ef 192.168.7.3 203.0.113.9 tcp 7070
+raw "$LAN1" - 192.168.7.3 203.0.113.9 tcp 7070
+# (a rule of its own: the rule above already has its one forwarding if the kernel took one)
+raw "$LAN1" - 192.168.7.0 203.0.113.9 tcp 7072
+raw "$LAN1" 02:00:00:00:be:ef 2001:db8:7::3 2001:db8:1::9 tcp 7071
+raw "$LAN1" - 2001:db8:7::3 2001:db8:1::9 tcp 7071
+raw "$LAN1" - 2001:db8:7:: 2001:db8:1::9 tcp 7072
+raw "$LAN1" - 192.168.7.2 203.0.113.9 udp 9999
+check "daemon stopped: LAN1's own trigger opens in the kernel (the round was read)" \
+	wait_for kbarrier kernel_has 192.168.7.2
+bad=
+for s in 192.168.7.3 192.168.7.0 2001:db8:7::3 2001:db8:7::; do
+	kernel_has "$s" && bad="$bad $s"
+done
+check "daemon stopped: no forged trigger opened anything in the kernel (${bad:-none})" test -z "$bad"
+check "daemon stopped: nothing but the barrier is in the kernel's sets" \
+	test "$(kernel_hosts | sort -u | tr '\n' ' ')" = "192.168.7.2 "
+# the positive case: a genuine host's first trigger, the daemon still stopped
+raw "$LAN2" - 192.168.7.3 203.0.113.9 tcp 7070
+check "daemon stopped: LAN2's genuine first trigger opens in the kernel" wait_for kgen kernel_has 192.168.7.3
+raw "$LAN2" - 2001:db8:7::3 2001:db8:1::9 tcp 7071
+check "and its IPv6 pinhole" wait_for kgen6 kernel_has 2001:db8:7::3
+kill -CONT "$DAEMON_PID"
+check "the daemon, back, keeps the genuine host's forwarding" wait_for kown has_forwarding ra 192.168.7.3
+check "and its pinhole" wait_for kown6 has_forwarding v6 2001:db8:7::3
+check_not "and refuses the network address" opened 192.168.7.0
 
 # the forward range really stays closed to the forged host (end to end)
 rtr sh -c "for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >\$f; done"

@@ -17,6 +17,7 @@ rule excl trigger 5555/tcp forward 15000-15010/udp exclusive timeout 1m
 rule voip trigger 5060/udp forward 10000-10100/udp peer timeout 2m
 C
 start_daemon
+check "the daemon vets the LAN hosts for the kernel" vet_lan
 flush="$IPAUTOFWCTL -s $SOCK flush >/dev/null"
 
 # the zero-RTT outside host, against first triggers (nothing active before each)

@@ -5,6 +5,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "config.h"
+#include "nftdefs.h"
 #include "nftobj.h"
 #include "prefix.h"
 #include "test.h"
@@ -233,21 +234,34 @@ static void test_skeleton(void)
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
 	/*
-	 * table, 15 sets, 2 counters, 7 chains, 21 rules (and redir4's
+	 * table, 17 sets, 2 counters, 7 chains, 21 rules (and redir4's
 	 * anonymous { tcp, udp } with its elements): never one rule per
 	 * configured rule in these; the rules' own chains hang off the
 	 * verdict maps
 	 */
-	CHECK_INT(b.n_ops, 47);
-	CHECK_INT(count_ops(&b, "create set "), 15);
+	CHECK_INT(b.n_ops, 49);
+	CHECK_INT(count_ops(&b, "create set "), 17);
+	CHECK(find_op(&b, "create set src4ok") && find_op(&b, "create set src6ok"));
 	CHECK_INT(count_ops(&b, "create chain "), 7);
 	CHECK_STR(b.ops[1].what, "create set wanif");
 	CHECK(find_op(&b, "create set fwd4v") && find_op(&b, "create set trig6v"));
 	CHECK(find_op(&b, "add trigger4 rule (kernel path)"));
 	CHECK(find_op(&b, "add trigger6 rule (kernel path)"));
 	CHECK(find_op(&b, "add dnat rule") && find_op(&b, "add pinhole rule"));
-	CHECK_STR(b.ops[46].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 47);
+	CHECK_STR(b.ops[48].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 49);
+	{
+		/* the kernel's add only for a vetted source (DESIGN §2.10); the rest is logged to the daemon */
+		struct dynbuf t = { 0 };
+
+		nftobj_rules_text(&t, &p, CHAIN_TRIGGER4);
+		nftobj_rules_text(&t, &p, CHAIN_TRIGGER6);
+		CHECK(t.data && strstr(t.data, "\t\tiifname . ip saddr . ether saddr @src4ok meta l4proto . th dport "
+					     "vmap @trig4v\n\t\tgoto trig_log\n"));
+		CHECK(strstr(t.data, "\t\tiifname . ip6 saddr . ether saddr @src6ok meta l4proto . th dport "
+				     "vmap @trig6v\n"));
+		dynbuf_free(&t);
+	}
 	/* parse the fwd4v verdict map back: after the table, wanif, lanif, allow4, allow6, triggers */
 	nlh = (struct nlmsghdr *)b.buf;
 	off = NLMSG_ALIGN(nlh->nlmsg_len);	/* batch begin */

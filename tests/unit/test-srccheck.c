@@ -3,6 +3,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "srccheck.h"
 #include "test.h"
@@ -277,9 +280,99 @@ static void test_malformed(void)
 	srccheck_clear(&s);
 }
 
+static bool has_vetted(const struct nftobj_elem *v, size_t n, const char *ifname, const char *addr,
+		       const uint8_t *mac)
+{
+	union inaddr a = ip(addr);
+	size_t al = af_of(addr) == AF_INET ? 4 : 16;
+	char name[16] = { 0 };
+
+	strcpy(name, ifname);
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(v[i].key, name, 16) && !memcmp(v[i].key + 16, &a, al) &&
+		    !memcmp(v[i].key + 16 + al, mac, 6) && !v[i].has_data && !v[i].timeout_ms)
+			return true;
+	return false;
+}
+
+/* br-lan and wan; interface 9 is gone */
+static const char *names(uint32_t ifindex, char *name, void *data)
+{
+	(*(int *)data)++;
+	if (ifindex != BR && ifindex != WAN)
+		return NULL;
+	snprintf(name, 16, "%s", ifindex == BR ? "br-lan" : "wan");
+	return name;
+}
+
+/* What the kernel may serve by itself: neighbours that pass the check with their own MAC */
+static void test_vetted(void)
+{
+	static const uint8_t mac4[6] = { 0x02, 0, 0, 0, 0, 0x04 };
+	struct nftobj_elem *v4, *v6;
+	struct srccheck s;
+	struct nlbatch b;
+	uint64_t digest = 0;
+	size_t n4, n6;
+	int calls = 0;
+
+	router(&s);
+	CHECK_INT(srccheck_vetted(&s, names, &calls, 100, &v4, &n4, &v6, &n6), 0);
+	CHECK_INT(n4 + n6, 0);
+	free(v4);
+	free(v6);
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.4", "02:00:00:00:00:04", NUD_STALE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "2001:db8:7::3", "02:00:00:00:00:03", NUD_STALE));
+	/* a prefix's network and broadcast addresses, the router's own, loopback: never */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.0", "02:00:00:00:00:02", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.255", "02:00:00:00:00:02", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "203.0.113.1", "02:00:00:00:00:02", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "2001:db8:7::", "02:00:00:00:00:02", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "224.0.0.5", "02:00:00:00:00:02", NUD_PERMANENT));
+	/* an interface that is gone: its neighbours are left out */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, 9, "192.168.9.3", "02:00:00:00:00:03", NUD_REACHABLE));
+	/* an entry without a usable link-layer address vouches for nothing */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.9", NULL, NUD_INCOMPLETE));
+	CHECK_INT(srccheck_vetted(&s, names, &calls, 100, &v4, &n4, &v6, &n6), 0);
+	CHECK_INT(n4, 2);
+	CHECK_INT(n6, 1);
+	CHECK(has_vetted(v4, n4, "br-lan", "192.168.7.3", mac3));
+	CHECK(has_vetted(v4, n4, "br-lan", "192.168.7.4", mac4));
+	CHECK(!has_vetted(v4, n4, "br-lan", "192.168.7.3", mac2));
+	CHECK(has_vetted(v6, n6, "br-lan", "2001:db8:7::3", mac3));
+	CHECK(calls >= 4);
+	free(v4);
+	free(v6);
+	/* bounded: never more than the set's size */
+	CHECK_INT(srccheck_vetted(&s, names, &calls, 1, &v4, &n4, &v6, &n6), 0);
+	CHECK_INT(n4, 1);
+	free(v4);
+	free(v6);
+	/* written once per change, not per message */
+	nlbatch_init(&b, 0);
+	nlbatch_reset(&b);
+	CHECK_INT(srccheck_write_vetted(&s, names, &calls, &b, &digest), 1);
+	CHECK(nlbatch_finish(&b) > 0);
+	nlbatch_reset(&b);
+	CHECK_INT(srccheck_write_vetted(&s, names, &calls, &b, &digest), 0);
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03", NUD_STALE));
+	CHECK_INT(srccheck_write_vetted(&s, names, &calls, &b, &digest), 0);
+	/* the host's MAC changed: the old pair leaves the set */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:02", NUD_DELAY));
+	CHECK_INT(srccheck_write_vetted(&s, names, &calls, &b, &digest), 1);
+	CHECK_INT(srccheck_vetted(&s, names, &calls, 100, &v4, &n4, &v6, &n6), 0);
+	CHECK(has_vetted(v4, n4, "br-lan", "192.168.7.3", mac2) && !has_vetted(v4, n4, "br-lan", "192.168.7.3", mac3));
+	free(v4);
+	free(v6);
+	nlbatch_free(&b);
+	srccheck_clear(&s);
+}
+
 TEST_MAIN({ "address classes", test_address_classes },
 	  { "small prefixes", test_small_prefixes },
 	  { "address removed", test_address_removed },
 	  { "neighbours", test_neighbours },
 	  { "many neighbours", test_many_neighbours },
-	  { "malformed", test_malformed })
+	  { "malformed", test_malformed },
+	  { "vetted sources", test_vetted })
