@@ -309,6 +309,27 @@ sys_topo() {
 	'
 }
 
+# sys_lan2: a second LAN host, lan2: 192.168.8.2/24, 2001:db8:8::2/64 behind
+# its own router interface veth-lan2 (192.168.8.1, 2001:db8:8::1)
+sys_lan2() {
+	ct_sh '
+	set -e
+	ip netns add lan2
+	ip -n lan2 link set lo up
+	ip link add veth-lan2 type veth peer name eth0 netns lan2
+	ip addr add 192.168.8.1/24 dev veth-lan2
+	ip addr add 2001:db8:8::1/64 dev veth-lan2 nodad
+	ip link set veth-lan2 up
+	ip -n lan2 addr add 192.168.8.2/24 dev eth0
+	ip -n lan2 addr add 2001:db8:8::2/64 dev eth0 nodad
+	ip -n lan2 link set eth0 up
+	ip -n lan2 route add default via 192.168.8.1
+	ip -n lan2 -6 route add default via 2001:db8:8::1
+	ip -n wan -6 route add 2001:db8:8::/64 via 2001:db8:1::1
+	ip netns attach rtr 1
+	'
+}
+
 # trigger PROTO PORT: a new connection from the LAN host to the outside host
 trigger() { ct nsprobe trigger "$1" lan 203.0.113.9 "$2" >/dev/null 2>&1; }
 
