@@ -208,6 +208,17 @@ vet_lan() {
 	wait_for vetted vetted 192.168.7.2 192.168.7.3 2001:db8:7::2 2001:db8:7::3
 }
 
+# lan1_thousand: 192.168.16.1 and the 999 addresses after it on LAN1, all
+# hosts of one /22 behind br-lan (router 192.168.19.254)
+lan1_thousand() {
+	local i
+	for i in $(seq 1 1000); do
+		echo "addr add 192.168.$((16 + i / 256)).$((i % 256))/22 dev eth0"
+	done >"$TMP/addrs"
+	ip -n "$LAN1" -batch "$TMP/addrs"
+	ip -n "$RTR" addr add 192.168.19.254/22 dev br-lan
+}
+
 has_forwarding() {
 	# has_forwarding RULE HOST: ipautofwctl -j list shows it
 	ctl -j list | jq -e --arg r "$1" --arg h "$2" 'any(.[]; .rule == $r and .host == $h)' >/dev/null

@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 : "${CTLPOKE:?}"
 topo_up
-for i in $(seq 1 1000); do
-	echo "addr add 192.168.$((16 + i / 256)).$((i % 256))/22 dev eth0"
-done >"$TMP/addrs"
-ip -n "$LAN1" -batch "$TMP/addrs"
-ip -n "$RTR" addr add 192.168.19.254/22 dev br-lan
+lan1_thousand
 conf voip <<'C'
 rule voip trigger 5060/udp forward 10000-10100/udp peer timeout 5m
 C

@@ -7,12 +7,7 @@
 # socket buffer raised), listed once, with no NFLOG loss.
 . "$(dirname "$0")/lib.sh"
 topo_up
-# 192.168.16.1 and the 999 addresses after it, all hosts of one /22
-for i in $(seq 1 1000); do
-	echo "addr add 192.168.$((16 + i / 256)).$((i % 256))/22 dev eth0"
-done >"$TMP/addrs"
-ip -n "$LAN1" -batch "$TMP/addrs"
-ip -n "$RTR" addr add 192.168.19.254/22 dev br-lan
+lan1_thousand
 conf voip <<'C'
 rule voip trigger 5060/udp forward 10000-10100/udp peer timeout 5m
 C
