@@ -294,9 +294,9 @@ static void refresh_wan(struct manager *m)
 	iflist_clear(&wan);
 }
 
-static void on_event(const struct engine_event *ev, void *data)
+/* What a trigger changed, said (log, live events, learn mode) after the kernel has it. */
+static void tell_event(struct manager *m, const struct engine_event *ev)
 {
-	struct manager *m = data;
 	const struct fwd *f = ev->fwd;
 	char host[INET6_ADDRSTRLEN], old[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 8] = "";
 	char fwds[256], dur[32];
@@ -304,7 +304,7 @@ static void on_event(const struct engine_event *ev, void *data)
 	events_engine(m, ev);
 	learnd_event(m, ev);
 	if (ev->change == FWD_REFRESHED) {
-		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(f->af, &f->host, host));
+		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(ev->af, &ev->host, host));
 		return;
 	}
 	if (ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT) {
@@ -317,7 +317,7 @@ static void on_event(const struct engine_event *ev, void *data)
 		log_info("(%u forwarding messages suppressed)", m->rl_fwd.suppressed);
 		m->rl_fwd.suppressed = 0;
 	}
-	fmt_addr(f->af, &f->host, host);
+	fmt_addr(ev->af, &ev->host, host);
 	describe_forwards(f->rule, fwds, sizeof(fwds));
 	duration_format(f->rule->timeout_s, dur, sizeof(dur));
 	if (f->rule->peer) {
@@ -334,11 +334,55 @@ static void on_event(const struct engine_event *ev, void *data)
 			 fmt_addr(f->af, &ev->old_host, old));
 }
 
+/*
+ * The engine's events wait until the read's forwardings are committed: a
+ * log line, a monitor event or learn mode's bookkeeping on the way would
+ * delay the forwarding a trigger's peer is about to use.
+ */
+static void on_event(const struct engine_event *ev, void *data)
+{
+	struct manager *m = data;
+
+	if (m->n_told_later == m->cap_told_later) {
+		size_t cap = m->cap_told_later ? 2 * m->cap_told_later : 16;
+		struct engine_event *v = reallocarray(m->told_later, cap, sizeof(*v));
+
+		if (!v) {
+			tell_event(m, ev);
+			return;
+		}
+		m->told_later = v;
+		m->cap_told_later = cap;
+	}
+	m->told_later[m->n_told_later++] = *ev;
+}
+
+/* Commit what this read's triggers changed, then say what it was. */
+static void write_triggers(struct manager *m)
+{
+	/* a table being re-created gets everything at the end of the turn */
+	if (!m->rebuild) {
+		int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
+
+		if (r < 0) {
+			log_err("building nftables update: %s", strerror(-r));
+			nlbatch_reset(&m->batch);
+			m->resync = true;
+		}
+		latency_turn_end(&m->lat, r > 0 && commit(m, "update") == 0, now_us());
+	}
+	for (size_t i = 0; i < m->n_told_later; i++)
+		tell_event(m, &m->told_later[i]);
+	m->n_told_later = 0;
+}
+
 static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 {
 	struct manager *m = data;
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
 
+	if (!m->read_us)
+		m->read_us = now_us();
 	if (pkt->has_seq) {
 		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
 
@@ -363,13 +407,17 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		return;
 	}
 	if (engine_trigger(&m->eng, pkt, indev, outdev, now_ms(), on_event, m) > 0)
-		latency_trigger(&m->lat, now_us());
+		latency_trigger(&m->lat, m->read_us);
 }
 
 static void nflog_fn(struct watch *w, uint32_t events)
 {
 	struct manager *m = container_of(w, struct manager, nflog_w);
-	int r = nflogsock_read(m->nflog, NFLOG_READS_PER_TURN, on_nflog, m);
+	int r;
+
+	m->read_us = 0;
+	r = nflogsock_read(m->nflog, NFLOG_READS_PER_TURN, on_nflog, m);
+	write_triggers(m);
 
 	if (r == -ENOBUFS) {
 		if (!m->cnt.nflog_enobufs)
@@ -608,6 +656,9 @@ void manager_close(struct manager *m)
 		mnl_socket_close(m->mon);
 	mnl_socket_close(m->nflog);
 	learnd_close(m);
+	free(m->told_later);
+	m->told_later = NULL;
+	m->n_told_later = m->cap_told_later = 0;
 	m->rtnl = m->mon = m->nflog = NULL;
 	nftsock_close(&m->nft);
 }

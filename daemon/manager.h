@@ -80,6 +80,11 @@ struct manager {
 	struct counters cnt;
 	struct nflog_seq seq;
 	struct latency lat;
+	/* this read's trigger events: told once its forwardings are in the kernel */
+	struct engine_event *told_later;
+	size_t n_told_later;
+	size_t cap_told_later;
+	uint64_t read_us;		/* when this read's first NFLOG message was in hand */
 	struct logrl rl_fwd;
 	struct logrl rl_forged;
 	struct logrl rl_refused;
