@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -309,9 +310,15 @@ fail_sock:
 
 void ct_worker_submit(struct ct_worker *w, struct ct_jobs *j)
 {
-	for (size_t i = 0; i < j->n; i++)
-		if (write(w->pipe[1], &j->v[i], sizeof(j->v[i])) != sizeof(j->v[i]))
-			__atomic_add_fetch(&w->dropped, 1, __ATOMIC_RELAXED);
+	/* whole jobs, one write per pipe-atomic chunk: a full pipe takes none of a chunk */
+	const size_t per_write = PIPE_BUF / sizeof(j->v[0]);
+
+	for (size_t i = 0; i < j->n; i += per_write) {
+		size_t n = j->n - i < per_write ? j->n - i : per_write;
+
+		if (write(w->pipe[1], &j->v[i], n * sizeof(j->v[0])) != (ssize_t)(n * sizeof(j->v[0])))
+			__atomic_add_fetch(&w->dropped, n, __ATOMIC_RELAXED);
+	}
 	j->n = 0;
 }
 
