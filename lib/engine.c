@@ -218,6 +218,7 @@ static int build_index(const struct config *cfg, struct trigger_index **ret, siz
 }
 
 static int add_fwd_elems(struct elemvecs *vs, const struct fwd *f, uint64_t expiration_ms);
+static struct elemvec *vec_for(struct elemvecs *vs, const struct nftobj_setref *set, size_t k);
 
 /*
  * What the kernel's add made for a trigger of rule R from HOST (to PEER)
@@ -235,6 +236,34 @@ static void undo_kernel(struct engine *e, const struct rule *r, int af, const un
 	if (r->peer)
 		memcpy(&f.peer, peer, fwd_addr_len(af));
 	add_fwd_elems(&e->gone, &f, 0);
+}
+
+/*
+ * An IPv6 trigger the engine refused (`exclusive`, held by another host):
+ * the kernel added nothing if the owner guard was there. But two hosts'
+ * first triggers on two CPUs can both pass the guard before either adds
+ * to it, and both add a pinhole. The refused host's pinhole (never the
+ * guard: that is the holder's) goes at the next write; destroying an
+ * element the kernel did not add changes nothing.
+ */
+static void undo_kernel_pinhole(struct engine *e, const struct rule *r, const union inaddr *host,
+				const union inaddr *peer)
+{
+	struct fwd f = { .rule = r, .af = AF_INET6 };
+	struct nftobj_felem out[2];
+	struct elemvec *ev;
+	size_t n;
+
+	/* port redirections are static IPv4: only a pinhole and its guard here, two at most */
+	if (!e->kernel_triggers || r->to_port)
+		return;
+	memcpy(&f.host, host, 16);
+	if (r->peer)
+		memcpy(&f.peer, peer, 16);
+	n = nftobj_fwd_elems(&f, 0, out);
+	/* the pinhole is the last of a forwarding's IPv6 elements */
+	if (n && (ev = vec_for(&e->gone, &out[n - 1].set, 1)))
+		ev->v[ev->n++] = out[n - 1].e;
 }
 
 /* The first index entry past (proto, port): the candidates are before it. */
@@ -316,6 +345,8 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 			undo_kernel(e, r, pkt->af, &pkt->saddr, &pkt->daddr);
 		if (c == FWD_REFUSED && e->kernel_triggers && f->timer.deadline < now + EXPIRY_MARGIN_MS)
 			fwtable_rewrite(&e->fwt, f);
+		if (c == FWD_REFUSED && pkt->af == AF_INET6)
+			undo_kernel_pinhole(e, r, &pkt->saddr, &pkt->daddr);
 		fired++;
 		if (e->last_trigger)
 			e->last_trigger[t->rule_index] = now;

@@ -409,6 +409,55 @@ static void remember(const struct engine_event *ev, void *data)
 	CHECK(ev->fwd != NULL || ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT);
 }
 
+/*
+ * IPv6, exclusive: two first triggers on two CPUs can both pass the
+ * kernel's owner guard and both add a pinhole. The refused host's pinhole
+ * goes at the next write, the holder's guard and pinhole stay.
+ */
+static void test_kernel_path_ipv6_race(void)
+{
+	struct nflog_pkt a = { .af = AF_INET6, .proto = IPPROTO_TCP, .dport = 7070 };
+	struct nflog_pkt b;
+	struct nlbatch nb;
+
+	inet_pton(AF_INET6, "2001:db8:7::2", &a.saddr.v6);
+	inet_pton(AF_INET6, "2001:db8:1::9", &a.daddr.v6);
+	b = a;
+	inet_pton(AF_INET6, "2001:db8:7::3", &b.saddr.v6);
+	setup("rule ex trigger 7070/tcp forward 6970-7170/udp exclusive timeout 10s\n"
+	      "rule open trigger 7071/tcp forward 8000/udp timeout 10s\n");
+	eng.kernel_triggers = true;
+	nlbatch_init(&nb, 1);
+	nlbatch_reset(&nb);
+	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1000, NULL, NULL);
+	CHECK(engine_write_pending(&eng, &nb, 1000, NULL, NULL) > 0);
+	nlbatch_reset(&nb);
+	CHECK_INT(engine_trigger(&eng, &b, "br-lan", "veth-wan", 1001, remember, NULL), 1);
+	CHECK_INT(last_change, FWD_REFUSED);
+	CHECK_INT(engine_write_pending(&eng, &nb, 1001, NULL, NULL), 1);
+	CHECK_STR(nb.ops[0].what, "delete 1 in pin6_ex");
+	CHECK(!find_op(&nb, "delete 1 in own6_ex"));
+	CHECK_INT(eng.fwt.n, 1);
+	/* a takeover of a rule that is not exclusive is written as ever */
+	nlbatch_reset(&nb);
+	a.dport = b.dport = 7071;
+	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1002, NULL, NULL);
+	engine_write_pending(&eng, &nb, 1002, NULL, NULL);
+	nlbatch_reset(&nb);
+	engine_trigger(&eng, &b, "br-lan", "veth-wan", 1003, NULL, NULL);
+	CHECK(engine_write_pending(&eng, &nb, 1003, NULL, NULL) > 0);
+	/* (the old host's elements and the upsert of the new one's: as without the race) */
+	CHECK(find_op(&nb, "delete 2 in pin6_open") && find_op(&nb, "add 1 in pin6_open"));
+	/* without the kernel path the kernel added nothing to undo */
+	eng.kernel_triggers = false;
+	nlbatch_reset(&nb);
+	a.dport = b.dport = 7070;
+	engine_trigger(&eng, &b, "br-lan", "veth-wan", 1004, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &nb, 1004, NULL, NULL), 0);
+	nlbatch_free(&nb);
+	engine_fini(&eng);
+}
+
 static void test_allow(void)
 {
 	struct config *c = config_new();
@@ -552,4 +601,4 @@ static void test_disabled(void)
 }
 
 TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
-	  T(test_reload_keeps), T(test_kernel_path), T(test_allow), T(test_limits))
+	  T(test_reload_keeps), T(test_kernel_path), T(test_kernel_path_ipv6_race), T(test_allow), T(test_limits))
