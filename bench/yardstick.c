@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 		ssize_t n = mnl_socket_recvfrom(nflog, rbuf, sizeof(rbuf));
 		const struct nlmsghdr *nlh = (const void *)rbuf;
 		uint64_t t = now_us();
-		int len = n;
+		int len = n, triggers = 0;
 
 		if (n < 0) {
 			if (errno == EINTR || errno == ENOBUFS)
@@ -291,11 +291,14 @@ int main(int argc, char **argv)
 			if ((nlh->nlmsg_type & 0xff) != NFULNL_MSG_PACKET)
 				continue;
 			mnl_attr_for_each(a, nlh, sizeof(*g))
-				if (mnl_attr_get_type(a) == NFULA_PAYLOAD)
+				if (mnl_attr_get_type(a) == NFULA_PAYLOAD) {
 					on_trigger(g->nfgen_family, mnl_attr_get_payload(a),
 						   mnl_attr_get_payload_len(a));
+					triggers++;
+				}
 		}
-		if (n_samples < SAMPLES_MAX)
+		/* the own view counts reads that carried a trigger, as the daemon's does */
+		if (triggers && n_samples < SAMPLES_MAX)
 			samples[n_samples++] = now_us() - t;
 	}
 	print_self();

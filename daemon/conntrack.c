@@ -308,6 +308,8 @@ fail_sock:
 	return NULL;
 }
 
+_Static_assert(sizeof(struct ct_job) <= PIPE_BUF, "a job must fit one atomic pipe write");
+
 void ct_worker_submit(struct ct_worker *w, struct ct_jobs *j)
 {
 	/* whole jobs, one write per pipe-atomic chunk: a full pipe takes none of a chunk */

@@ -360,7 +360,7 @@ static void on_event(const struct engine_event *ev, void *data)
 /* Commit what this read's triggers changed, then say what it was. */
 static void write_triggers(struct manager *m)
 {
-	/* a table being re-created gets everything at the end of the turn */
+	/* a table being re-created gets everything at the end of the turn (said now, written then) */
 	if (!m->rebuild) {
 		int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
 
@@ -380,9 +380,8 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 {
 	struct manager *m = data;
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
+	uint64_t in_hand_us = now_us();
 
-	if (!m->read_us)
-		m->read_us = now_us();
 	if (pkt->has_seq) {
 		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
 
@@ -407,7 +406,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		return;
 	}
 	if (engine_trigger(&m->eng, pkt, indev, outdev, now_ms(), on_event, m) > 0)
-		latency_trigger(&m->lat, m->read_us);
+		latency_trigger(&m->lat, in_hand_us);
 }
 
 static void nflog_fn(struct watch *w, uint32_t events)
@@ -415,7 +414,8 @@ static void nflog_fn(struct watch *w, uint32_t events)
 	struct manager *m = container_of(w, struct manager, nflog_w);
 	int r;
 
-	m->read_us = 0;
+	/* triggers meet the table as it is now: nothing past its deadline is refreshed or held */
+	engine_expire(&m->eng, now_ms(), on_expired, m);
 	r = nflogsock_read(m->nflog, NFLOG_READS_PER_TURN, on_nflog, m);
 	write_triggers(m);
 

@@ -84,7 +84,6 @@ struct manager {
 	struct engine_event *told_later;
 	size_t n_told_later;
 	size_t cap_told_later;
-	uint64_t read_us;		/* when this read's first NFLOG message was in hand */
 	struct logrl rl_fwd;
 	struct logrl rl_forged;
 	struct logrl rl_refused;

@@ -2,6 +2,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
 
 #include "engine.h"
 #include "report.h"
@@ -401,6 +402,63 @@ static void test_kernel_path(void)
 	engine_fini(&eng);
 }
 
+/* The expiration (ms) of the element a NEWSETELEM in B adds to SET: 0 none sent, -1 no such message. */
+static long long added_expiration(const struct nlbatch *b, const char *set)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int len = b->len;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		struct nftnl_set *s;
+		struct nftnl_set_elems_iter *it;
+		struct nftnl_set_elem *e;
+		long long v = -1;
+
+		if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM)
+			continue;
+		s = nftnl_set_alloc();
+		if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0 || strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), set)) {
+			nftnl_set_free(s);
+			continue;
+		}
+		it = nftnl_set_elems_iter_create(s);
+		if (it && (e = nftnl_set_elems_iter_next(it)))
+			v = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION) ?
+				    (long long)nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION) : 0;
+		nftnl_set_elems_iter_destroy(it);
+		nftnl_set_free(s);
+		return v;
+	}
+	return -1;
+}
+
+/*
+ * A holder past its deadline whose expiry has not run yet, rewritten (a
+ * refused trigger in its last second): the element goes back with what
+ * is left of its time, at least 1 ms, never with no expiration (which
+ * the kernel reads as a whole new timeout).
+ */
+static void test_rewrite_past_deadline(void)
+{
+	struct nflog_pkt a = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+	struct nflog_pkt b = pkt("192.168.7.3", IPPROTO_TCP, 7070);
+	struct nlbatch nb;
+
+	setup("rule ex trigger 7070/tcp forward 6970-7170/udp exclusive timeout 10s\n");
+	eng.kernel_triggers = true;
+	nlbatch_init(&nb, 1);
+	nlbatch_reset(&nb);
+	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_write_pending(&eng, &nb, 1000, NULL, NULL);
+	CHECK_INT(added_expiration(&nb, "act4_ex"), 10000);
+	nlbatch_reset(&nb);
+	engine_trigger(&eng, &b, "br-lan", "veth-wan", 11002, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &nb, 11003, NULL, NULL), 2);
+	CHECK_INT(added_expiration(&nb, "act4_ex"), 1);
+	nlbatch_free(&nb);
+	engine_fini(&eng);
+}
+
 static enum fwd_change last_change;
 static void remember(const struct engine_event *ev, void *data)
 {
@@ -601,4 +659,4 @@ static void test_disabled(void)
 }
 
 TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
-	  T(test_reload_keeps), T(test_kernel_path), T(test_kernel_path_ipv6_race), T(test_allow), T(test_limits))
+	  T(test_reload_keeps), T(test_kernel_path), T(test_kernel_path_ipv6_race), T(test_rewrite_past_deadline), T(test_allow), T(test_limits))
