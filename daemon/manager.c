@@ -364,12 +364,16 @@ static void write_triggers(struct manager *m)
 	if (!m->rebuild) {
 		int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
 
+		bool written;
+
 		if (r < 0) {
 			log_err("building nftables update: %s", strerror(-r));
 			nlbatch_reset(&m->batch);
 			m->resync = true;
 		}
-		latency_turn_end(&m->lat, r > 0 && commit(m, "update") == 0, now_us());
+		/* committed before the clock is read (an argument's order of evaluation is the compiler's) */
+		written = r > 0 && commit(m, "update") == 0;
+		latency_turn_end(&m->lat, written, now_us());
 	}
 	for (size_t i = 0; i < m->n_told_later; i++)
 		tell_event(m, &m->told_later[i]);
@@ -480,6 +484,7 @@ static void check_interfaces(struct manager *m)
 uint64_t manager_end_turn(struct manager *m)
 {
 	uint64_t now = now_ms(), next;
+	bool written;
 	int r;
 
 	if (m->check_ifaces)
@@ -503,7 +508,8 @@ uint64_t manager_end_turn(struct manager *m)
 		nlbatch_reset(&m->batch);
 		m->resync = true;
 	}
-	latency_turn_end(&m->lat, r > 0 && commit(m, "update") == 0, now_us());
+	written = r > 0 && commit(m, "update") == 0;
+	latency_turn_end(&m->lat, written, now_us());
 	if (m->resync)
 		rails_resync(m, now);
 	if (m->ct)
