@@ -44,6 +44,8 @@ struct learn_peer {
 	uint64_t written_until;		/* the end of the kernel's element; 0: none */
 	struct learn_peer *hnext;
 	struct learn_peer *pnext;
+	struct learn_peer *anext;	/* every listed peer: a takeover walks these, not the buckets */
+	struct learn_peer *aprev;
 	struct learn_contact *contacts;	/* &first, or grown as needed */
 	struct learn_contact first;
 };
@@ -73,6 +75,7 @@ static void free_peers(struct learn *l)
 	l->n_buckets = 0;
 	l->n_peers = 0;
 	l->pending = NULL;
+	l->all = NULL;
 	l->min_until = 0;
 }
 
@@ -160,6 +163,12 @@ static void unlink_peer(struct learn *l, struct learn_peer *p)
 			*pp = p->pnext;
 			break;
 		}
+	if (p->aprev)
+		p->aprev->anext = p->anext;
+	else
+		l->all = p->anext;
+	if (p->anext)
+		p->anext->aprev = p->aprev;
 	l->n_peers--;
 }
 
@@ -243,6 +252,10 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 		memcpy(&p->host, key_host, sizeof(p->host));
 		p->hnext = l->buckets[hash_key(af, peer, key_host)];
 		l->buckets[hash_key(af, peer, key_host)] = p;
+		p->anext = l->all;
+		if (l->all)
+			l->all->aprev = p;
+		l->all = p;
 		l->n_peers++;
 	}
 	for (size_t i = 0; i < p->n_contacts && !c; i++)
@@ -285,22 +298,21 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 
 void learn_forget(struct learn *l, const char *rule, int af, const union inaddr *host)
 {
-	for (size_t i = 0; i < l->n_buckets; i++)
-		for (struct learn_peer *p = l->buckets[i]; p; p = p->hnext) {
-			size_t n = 0;
+	for (struct learn_peer *p = l->all; p; p = p->anext) {
+		size_t n = 0;
 
-			if (p->af != af)
-				continue;
-			for (size_t k = 0; k < p->n_contacts; k++) {
-				const struct learn_contact *c = &p->contacts[k];
+		if (p->af != af)
+			continue;
+		for (size_t k = 0; k < p->n_contacts; k++) {
+			const struct learn_contact *c = &p->contacts[k];
 
-				if (strcmp(c->rule, rule) || memcmp(&c->host, host, addr_len(af)))
-					p->contacts[n++] = *c;
-			}
-			/* the element stays until its time: nothing is attributed to it meanwhile */
-			p->n_contacts = n;
-			lower_min_until(l, p);
+			if (strcmp(c->rule, rule) || memcmp(&c->host, host, addr_len(af)))
+				p->contacts[n++] = *c;
 		}
+		/* the element stays until its time: nothing is attributed to it meanwhile */
+		p->n_contacts = n;
+		lower_min_until(l, p);
+	}
 }
 
 /* ---- records ------------------------------------------------------------ */

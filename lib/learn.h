@@ -58,6 +58,7 @@ struct learn {
 	size_t n_buckets;
 	size_t n_peers;
 	struct learn_peer *pending;	/* to be written to the kernel */
+	struct learn_peer *all;		/* every listed peer, newest first */
 	uint64_t next_write;		/* no commit of learn elements alone before this */
 	uint64_t next_sweep;		/* at the cap, expired peers go at most once a second */
 	uint64_t min_until;		/* no listed peer's time ends before this: no sweep until then */
