@@ -362,9 +362,8 @@ static void write_triggers(struct manager *m)
 {
 	/* a table being re-created gets everything at the end of the turn (said now, written then) */
 	if (!m->rebuild) {
-		int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
-
 		bool written;
+		int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
 
 		if (r < 0) {
 			log_err("building nftables update: %s", strerror(-r));
