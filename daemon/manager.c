@@ -96,6 +96,24 @@ static int commit(struct manager *m, const char *why)
 	return r;
 }
 
+/*
+ * A turn's update, R messages built (or -errno building them): sent, and
+ * the triggers' latency taken once it is in the kernel.
+ */
+static void commit_update(struct manager *m, int r)
+{
+	bool written;
+
+	if (r < 0) {
+		log_err("building nftables update: %s", strerror(-r));
+		nlbatch_reset(&m->batch);
+		m->resync = true;
+	}
+	/* committed before the clock is read (an argument's order of evaluation is the compiler's) */
+	written = r > 0 && commit(m, "update") == 0;
+	latency_turn_end(&m->lat, written, now_us());
+}
+
 /* Write what changed (a reload, a flush, runtime rules): one transaction. */
 static int write_changes(struct manager *m, const char *why)
 {
@@ -361,19 +379,8 @@ static void on_event(const struct engine_event *ev, void *data)
 static void write_triggers(struct manager *m)
 {
 	/* a table being re-created gets everything at the end of the turn (said now, written then) */
-	if (!m->rebuild) {
-		bool written;
-		int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
-
-		if (r < 0) {
-			log_err("building nftables update: %s", strerror(-r));
-			nlbatch_reset(&m->batch);
-			m->resync = true;
-		}
-		/* committed before the clock is read (an argument's order of evaluation is the compiler's) */
-		written = r > 0 && commit(m, "update") == 0;
-		latency_turn_end(&m->lat, written, now_us());
-	}
+	if (!m->rebuild)
+		commit_update(m, engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m));
 	for (size_t i = 0; i < m->n_told_later; i++)
 		tell_event(m, &m->told_later[i]);
 	m->n_told_later = 0;
@@ -483,7 +490,6 @@ static void check_interfaces(struct manager *m)
 uint64_t manager_end_turn(struct manager *m)
 {
 	uint64_t now = now_ms(), next;
-	bool written;
 	int r;
 
 	if (m->check_ifaces)
@@ -502,13 +508,7 @@ uint64_t manager_end_turn(struct manager *m)
 
 		r = k < 0 ? k : r + k;
 	}
-	if (r < 0) {
-		log_err("building nftables update: %s", strerror(-r));
-		nlbatch_reset(&m->batch);
-		m->resync = true;
-	}
-	written = r > 0 && commit(m, "update") == 0;
-	latency_turn_end(&m->lat, written, now_us());
+	commit_update(m, r);
 	if (m->resync)
 		rails_resync(m, now);
 	if (m->ct)

@@ -44,7 +44,7 @@ struct learn_peer {
 	uint64_t written_until;		/* the end of the kernel's element; 0: none */
 	struct learn_peer *hnext;
 	struct learn_peer *pnext;
-	struct learn_peer *anext;	/* every listed peer: a takeover walks these, not the buckets */
+	struct learn_peer *anext;	/* every listed peer: walks take these, lookups the buckets */
 	struct learn_peer *aprev;
 	struct learn_contact *contacts;	/* &first, or grown as needed */
 	struct learn_contact first;
@@ -65,11 +65,10 @@ static void free_peer(struct learn_peer *p)
 
 static void free_peers(struct learn *l)
 {
-	for (size_t i = 0; i < l->n_buckets; i++)
-		for (struct learn_peer *p = l->buckets[i], *next; p; p = next) {
-			next = p->hnext;
-			free_peer(p);
-		}
+	for (struct learn_peer *p = l->all, *next; p; p = next) {
+		next = p->anext;
+		free_peer(p);
+	}
 	free(l->buckets);
 	l->buckets = NULL;
 	l->n_buckets = 0;
@@ -187,18 +186,17 @@ static void sweep(struct learn *l, uint64_t now)
 	if (now < l->next_sweep || now < l->min_until)
 		return;
 	l->next_sweep = now + 1000;
-	for (size_t i = 0; i < l->n_buckets; i++)
-		for (struct learn_peer *p = l->buckets[i], *next; p; p = next) {
-			uint64_t until = peer_until(p);
+	for (struct learn_peer *p = l->all, *next; p; p = next) {
+		uint64_t until = peer_until(p);
 
-			next = p->hnext;
-			if (until <= now) {
-				unlink_peer(l, p);
-				free_peer(p);
-			} else if (until < min_until) {
-				min_until = until;
-			}
+		next = p->anext;
+		if (until <= now) {
+			unlink_peer(l, p);
+			free_peer(p);
+		} else if (until < min_until) {
+			min_until = until;
 		}
+	}
 	l->min_until = min_until;
 }
 
@@ -480,16 +478,15 @@ void learn_keep_rules(struct learn *l, const struct config *c)
 			free(l->records[i]);
 	}
 	l->n_records = n;
-	for (size_t i = 0; i < l->n_buckets; i++)
-		for (struct learn_peer *p = l->buckets[i]; p; p = p->hnext) {
-			size_t k = 0;
+	for (struct learn_peer *p = l->all; p; p = p->anext) {
+		size_t k = 0;
 
-			for (size_t j = 0; j < p->n_contacts; j++)
-				if (config_find_rule(c, p->contacts[j].rule))
-					p->contacts[k++] = p->contacts[j];
-			p->n_contacts = k;
-			lower_min_until(l, p);
-		}
+		for (size_t j = 0; j < p->n_contacts; j++)
+			if (config_find_rule(c, p->contacts[j].rule))
+				p->contacts[k++] = p->contacts[j];
+		p->n_contacts = k;
+		lower_min_until(l, p);
+	}
 }
 
 /* ---- the kernel's learn sets --------------------------------------------- */
@@ -583,9 +580,8 @@ int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)
 		p->pnext = NULL;
 	}
 	l->pending = NULL;
-	for (size_t i = 0; i < l->n_buckets && r == 0; i++)
-		for (struct learn_peer *p = l->buckets[i]; p && r == 0; p = p->hnext)
-			r = add_peer_elem(p, now, add, n_add, cap_add);
+	for (struct learn_peer *p = l->all; p && r == 0; p = p->anext)
+		r = add_peer_elem(p, now, add, n_add, cap_add);
 	if (r == 0)
 		r = write_elems(b, NFT_MSG_NEWSETELEM, add, n_add);
 	for (int i = 0; i < 2; i++)
@@ -594,15 +590,6 @@ int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)
 }
 
 /* ---- suggestions and the report ----------------------------------------- */
-
-static int cmp_portrange(const void *a, const void *b)
-{
-	const struct portrange *x = a, *y = b;
-
-	if (x->proto != y->proto)
-		return x->proto - y->proto;
-	return x->lo - y->lo;
-}
 
 static int push_range(struct portrange **v, size_t *n, uint8_t proto, uint16_t lo, uint16_t hi)
 {
@@ -667,7 +654,7 @@ int learn_suggest(const struct learn *l, const struct config *c, const struct ru
 		free(v);
 		return e;
 	}
-	qsort(v, n, sizeof(*v), cmp_portrange);
+	qsort(v, n, sizeof(*v), portrange_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (m && v[m - 1].proto == v[i].proto &&
 		    (uint32_t)v[m - 1].hi + LEARN_MERGE_GAP + 1 >= v[i].lo) {
@@ -685,7 +672,7 @@ int learn_suggest(const struct learn *l, const struct config *c, const struct ru
 		free(v);
 		return e;
 	}
-	qsort(v, n, sizeof(*v), cmp_portrange);
+	qsort(v, n, sizeof(*v), portrange_cmp);
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -697,18 +684,6 @@ static void range_text(char *buf, size_t size, const struct learn_range *g)
 		snprintf(buf, size, "%u", g->lo);
 	else
 		snprintf(buf, size, "%u-%u", g->lo, g->hi);
-}
-
-static void ports_json(struct json *j, const char *key, const struct portrange *v, size_t n)
-{
-	char tmp[32];
-
-	json_array(j, key);
-	for (size_t i = 0; i < n; i++) {
-		portrange_format(&v[i], tmp, sizeof(tmp));
-		json_str(j, NULL, tmp);
-	}
-	json_end(j);
 }
 
 static unsigned long long ago_s(uint64_t now, uint64_t t)
@@ -772,7 +747,7 @@ static int rule_report(const struct learn *l, const struct config *c, const stru
 	if (j) {
 		json_object(j, NULL);
 		json_str(j, "rule", r->name);
-		ports_json(j, "forwards", r->forwards, r->n_forwards);
+		portranges_json(j, "forwards", r->forwards, r->n_forwards);
 		json_array(j, "seen");
 	}
 	for (size_t i = 0; i < l->n_records; i++) {
@@ -788,7 +763,7 @@ static int rule_report(const struct learn *l, const struct config *c, const stru
 	}
 	if (j) {
 		json_end(j);
-		ports_json(j, "suggest", sug, n_sug);
+		portranges_json(j, "suggest", sug, n_sug);
 		json_end(j);
 	} else if (shown) {
 		dynbuf_printf(out, "%s: suggest: forward ", r->name);

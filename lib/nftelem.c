@@ -395,15 +395,6 @@ int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem *
 	return r;
 }
 
-static int cmp_portrange(const void *a, const void *b)
-{
-	const struct portrange *x = a, *y = b;
-
-	if (x->proto != y->proto)
-		return x->proto - y->proto;
-	return x->lo - y->lo;
-}
-
 int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftobj_elem **ret,
 			   size_t *ret_n)
 {
@@ -415,7 +406,7 @@ int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftob
 		return -ENOMEM;
 	if (n)
 		memcpy(v, ports, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_portrange);
+	qsort(v, n, sizeof(*v), portrange_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (m && v[m - 1].proto == v[i].proto && (uint32_t)v[m - 1].hi + 1 >= v[i].lo) {
 			if (v[i].hi > v[m - 1].hi)

@@ -140,18 +140,6 @@ void report_list(const struct engine *e, uint64_t now, bool json, struct dynbuf 
 	free(all);
 }
 
-static void json_ports(struct json *j, const char *key, const struct portrange *p, size_t n)
-{
-	char tmp[32];
-
-	json_array(j, key);
-	for (size_t i = 0; i < n; i++) {
-		portrange_format(&p[i], tmp, sizeof(tmp));
-		json_str(j, NULL, tmp);
-	}
-	json_end(j);
-}
-
 static void source(const struct rule *r, char *buf, size_t size)
 {
 	if (r->loc.file)
@@ -230,8 +218,8 @@ static void rules_json(const struct engine *e, uint64_t now, const size_t *count
 		source(r, src, sizeof(src));
 		json_object(&j, NULL);
 		json_str(&j, "name", r->name);
-		json_ports(&j, "triggers", r->triggers, r->n_triggers);
-		json_ports(&j, "forwards", r->forwards, r->n_forwards);
+		portranges_json(&j, "triggers", r->triggers, r->n_triggers);
+		portranges_json(&j, "forwards", r->forwards, r->n_forwards);
 		if (r->is_static)
 			json_null(&j, "timeout");
 		else

@@ -1,6 +1,6 @@
 /*
  * Helpers over the rule model: formatting back into the rule-file grammar
- * (used for `rules` listings and golden tests), comparison for reload, and
+ * (used for `rules` listings, their JSON and golden tests), comparison for reload, and
  * nft-style interface wildcard matching.
  */
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "prefix.h"
 #include "rule.h"
 #include "util.h"
@@ -149,6 +150,27 @@ int portrange_format(const struct portrange *p, char *buf, size_t size)
 	if (p->lo == p->hi)
 		return snprintf(buf, size, "%u/%s", p->lo, proto_name(p->proto));
 	return snprintf(buf, size, "%u-%u/%s", p->lo, p->hi, proto_name(p->proto));
+}
+
+int portrange_cmp(const void *a, const void *b)
+{
+	const struct portrange *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	return x->lo - y->lo;
+}
+
+void portranges_json(struct json *j, const char *key, const struct portrange *v, size_t n)
+{
+	char tmp[32];
+
+	json_array(j, key);
+	for (size_t i = 0; i < n; i++) {
+		portrange_format(&v[i], tmp, sizeof(tmp));
+		json_str(j, NULL, tmp);
+	}
+	json_end(j);
 }
 
 bool rule_same_forwards(const struct rule *a, const struct rule *b)

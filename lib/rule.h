@@ -95,6 +95,11 @@ struct rule *rule_dup(const struct rule *r);
 bool rule_same_forwards(const struct rule *a, const struct rule *b);
 int rule_format(const struct rule *r, char *buf, size_t size);
 int portrange_format(const struct portrange *p, char *buf, size_t size);
+/* qsort order: by protocol, then by first port. */
+int portrange_cmp(const void *a, const void *b);
+struct json;
+/* KEY: ["6970-7170/udp", ...] */
+void portranges_json(struct json *j, const char *key, const struct portrange *v, size_t n);
 /* "6970-7170/udp,7000/tcp": returns the length it needs, like snprintf. */
 int portlist_format(const struct portrange *p, size_t n, char *buf, size_t size);
 const char *proto_name(uint8_t proto);
