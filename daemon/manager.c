@@ -611,6 +611,7 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 	if (r < 0)
 		log_warn("cannot bind NFLOG group %u for learn mode: %s (choose one with --learn-group); "
 			 "nothing will be learned", m->opt.learn_group, strerror(-r));
+	table_probe(m);
 	table_adopt(m);
 	r = table_setup(m);
 	if (r < 0)

@@ -64,6 +64,8 @@ struct manager {
 	struct mnl_socket *rtnl;
 	struct mnl_socket *mon;		/* nf_tables events: someone else touching our table */
 	struct mnl_socket *srcw;	/* addresses and neighbours, for the source check */
+	struct mnl_socket *rtq;		/* route lookups, where the kernel cannot check the route back */
+	uint32_t rtq_seq;
 	struct mnl_socket *learn_nflog;	/* learn mode's NFLOG group */
 	struct watch nflog_w;
 	struct watch rtnl_w;
@@ -92,7 +94,6 @@ struct manager {
 	bool mon_foreign;		/* our table changed in the transaction being read */
 	bool rebuild;			/* re-create the table at the end of this turn */
 	bool resync;			/* a transaction failed: rewrite the kernel's state */
-	bool kernel_path_failed;	/* the kernel refused the packet path's adds: not tried again */
 	uint64_t resync_after_ms;
 	bool check_ifaces;		/* links, routes or rules changed: is there a WAN interface? */
 	bool no_wan;			/* warned that there is none */
@@ -178,6 +179,8 @@ int manager_learn_report(struct manager *m, const char *rule, bool json, struct 
 int manager_learn_clear(struct manager *m, const char *rule, size_t *ret_n);
 
 /* table.c: table inet ipautofw */
+/* Find out what the kernel can do (m->eng.caps), and say once what it cannot. */
+void table_probe(struct manager *m);
 /* Take over the forwardings a previous daemon left in the kernel. */
 void table_adopt(struct manager *m);
 /* Create the table (replacing one left behind) with the whole state, in one transaction. */

@@ -32,6 +32,8 @@ void nftsock_close(struct nftsock *s);
  * that failed (NULL when none did, or the batch never went out).
  */
 int nftsock_commit(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op);
+/* The same checked by the kernel and thrown away (no BATCH_END): what it would say. */
+int nftsock_try(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op);
 
 struct mnl_socket *nflogsock_open(uint16_t group, int *ret_err);
 typedef void (*nflog_cb)(const struct nflog_pkt *pkt, int err, void *data);

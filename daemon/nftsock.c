@@ -70,9 +70,9 @@ void nftsock_close(struct nftsock *s)
 	s->nl = NULL;
 }
 
-int nftsock_commit(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op)
+static int transact(struct nftsock *s, struct nlbatch *b, bool commit, const struct nlbatch_op **ret_op)
 {
-	size_t expect = nlbatch_finish(b), got = 0;
+	size_t expect = commit ? nlbatch_finish(b) : b->n_ops, got = 0;
 	uint32_t first, last;
 	int first_err = 0;
 
@@ -163,4 +163,19 @@ int nft_dump_set_elems(int family, const char *table, const char *set,
 int nft_dump_elems(const char *set, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
 	return nft_dump_set_elems(NFPROTO_INET, NFTOBJ_TABLE, set, cb, data);
+}
+
+int nftsock_commit(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op)
+{
+	return transact(s, b, true, ret_op);
+}
+
+/*
+ * A batch without BATCH_END: the kernel checks every message (and, since
+ * the batch never ends, the whole of it as a commit would), acks each one
+ * and then throws the batch away. What `nft -c` does.
+ */
+int nftsock_try(struct nftsock *s, struct nlbatch *b, const struct nlbatch_op **ret_op)
+{
+	return transact(s, b, false, ret_op);
 }

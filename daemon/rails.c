@@ -17,6 +17,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "manager.h"
@@ -24,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "nftobj.h"
+#include "rtmon.h"
 #include "srcwatch.h"
 
 static void srcw_fn(struct watch *w, uint32_t events)
@@ -84,6 +87,21 @@ void rails_write_vetted(struct manager *m, bool force)
 int rails_open(struct manager *m)
 {
 	srccheck_init(&m->src);
+	m->src.vet_onlink_only = !kcaps_rpf_in_kernel(&m->eng.caps);
+	if (m->src.vet_onlink_only) {
+		struct timeval tv = { .tv_usec = 200000 };
+
+		m->rtq = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+		if (m->rtq && mnl_socket_bind(m->rtq, 0, MNL_SOCKET_AUTOPID) < 0) {
+			mnl_socket_close(m->rtq);
+			m->rtq = NULL;
+		}
+		if (m->rtq)
+			setsockopt(mnl_socket_get_fd(m->rtq), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		else
+			log_warn("cannot open a routing socket (%m): triggers the kernel does not "
+				 "serve are refused, as their route back cannot be checked");
+	}
 	m->srcw = srcwatch_open(&m->src);
 	if (!m->srcw)
 		return -errno;
@@ -95,7 +113,9 @@ void rails_close(struct manager *m)
 {
 	if (m->srcw)
 		mnl_socket_close(m->srcw);
-	m->srcw = NULL;
+	if (m->rtq)
+		mnl_socket_close(m->rtq);
+	m->srcw = m->rtq = NULL;
 	srccheck_clear(&m->src);
 }
 
@@ -133,6 +153,38 @@ static void forged(struct manager *m, const struct nflog_pkt *pkt, enum srccheck
 		 indev[0] ? indev : "?", srccheck_reason(verdict));
 }
 
+/*
+ * Does the route back to PKT's source leave through the interface it came
+ * in on? The kernel's own check where its forward hook can look it up;
+ * elsewhere the daemon asks the kernel's routing table, per trigger.
+ */
+static bool route_back_ok(struct manager *m, const struct nflog_pkt *pkt)
+{
+	static char buf[8192] __attribute__((aligned(8)));
+	uint32_t seq = ++m->rtq_seq;
+	struct nlmsghdr *req;
+
+	if (kcaps_rpf_in_kernel(&m->eng.caps))
+		return true;
+	if (!m->rtq)
+		return false;
+	req = rtmon_route_request(buf, pkt->af, &pkt->saddr, seq);
+	if (mnl_socket_sendto(m->rtq, req, req->nlmsg_len) < 0)
+		return false;
+	for (int tries = 0; tries < 4; tries++) {
+		ssize_t n = mnl_socket_recvfrom(m->rtq, buf, sizeof(buf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = n;
+
+		if (n < 0)
+			return false;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			if (nlh->nlmsg_seq == seq)
+				return rtmon_route_back_ok(nlh, pkt->indev) == 1;
+	}
+	return false;
+}
+
 bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev)
 {
 	enum srccheck_verdict v = srccheck_source(&m->src, pkt->af, &pkt->saddr, pkt->indev,
@@ -142,6 +194,8 @@ bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char 
 		forged(m, pkt, v == SRCCHECK_OK ? SRCCHECK_REVERSE_PATH : v, true, indev);
 		return false;
 	}
+	if (v == SRCCHECK_OK && !route_back_ok(m, pkt))
+		v = SRCCHECK_REVERSE_PATH;
 	if (v == SRCCHECK_OK)
 		return true;
 	forged(m, pkt, v, false, indev);

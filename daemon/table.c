@@ -3,12 +3,20 @@
  * (owned, and kept by the kernel after a crash where it can), adopted
  * from a daemon that died, removed on a clean stop.
  */
+#include <netinet/in.h>	/* before the kernel headers */
 #include <errno.h>
 #include <malloc.h>
 #include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
 
 #include "adopt.h"
+#include "kcaps.h"
+#include "kprobe.h"
 #include "log.h"
 #include "manager.h"
 #include "nftobj.h"
@@ -72,7 +80,84 @@ void table_adopt(struct manager *m)
 			 a.adopted == 1 ? "" : "s", a.dropped ? " (and dropped those that no longer fit)" : "");
 }
 
-static int create_table(struct manager *m, struct nlbatch_op *ret_failed);
+/*
+ * What this kernel can do, tried once at start (lib/kcaps.h): each probe
+ * batch is checked by the kernel and thrown away, before our table exists.
+ * Each facility it lacks is said once, in plain words.
+ */
+void table_probe(struct manager *m)
+{
+	char table[32];
+	struct utsname u;
+
+	snprintf(table, sizeof(table), "ipautofw-probe-%d", (int)getpid());
+	kcaps_all(&m->eng.caps);
+	for (int c = KPROBE_FIRST; c < KPROBE_END; c++) {
+		const struct nlbatch_op *op = NULL;
+		int r;
+
+		nlbatch_reset(&m->batch);
+		r = kprobe_batch(&m->batch, c, table);
+		if (r == 0)
+			r = nftsock_try(&m->nft, &m->batch, &op);
+		m->eng.caps.has[c] = r == 0;
+		if (r < 0)
+			log_debug("kernel probe %s: %s%s%s", kcaps_name(c), op ? op->what : "",
+				  op ? ": " : "", strerror(-r));
+	}
+	nlbatch_reset(&m->batch);
+	if (uname(&u) < 0)
+		u.release[0] = '\0';
+	for (int c = 0; c < KCAP__N; c++) {
+		struct dynbuf line = { 0 };
+
+		if (!kcaps_missing(&m->eng.caps, c))
+			continue;
+		/* (no persistence asked for: no loss to report) */
+		if (c == KCAP_PERSIST && (m->opt.no_persist || m->opt.no_owner))
+			continue;
+		kcaps_describe(&m->eng.caps, c, u.release, &line);
+		log_warn("%s", line.data ? line.data : "");
+		dynbuf_free(&line);
+	}
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	bool *found = data;
+
+	if (t && nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
+	    !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), NFTOBJ_TABLE))
+		*found = true;
+	if (t)
+		nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* Is there a table inet ipautofw (left by a daemon that died, or ours)? */
+static bool table_exists(void)
+{
+	bool found = false;
+
+	/* a failed dump: say it exists; a delete of a missing table fails, and is said */
+	if (nft_dump(NFT_MSG_GETTABLE, table_cb, &found) < 0)
+		return true;
+	return found;
+}
+
+static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *ret_failed);
+
+/* The names of what this kernel lacks, for a failure that may come of it. */
+static void lacks(const struct kcaps *k, struct dynbuf *out)
+{
+	for (int c = 0; c < KCAP__N; c++)
+		if (!kcaps_has(k, c))
+			dynbuf_printf(out, "%s%s", out->len ? ", " : " (this kernel lacks: ", kcaps_name(c));
+	if (out->len)
+		dynbuf_printf(out, ")");
+}
 
 /*
  * The table, with the kernel path where the kernel takes it: a kernel that
@@ -81,26 +166,41 @@ static int create_table(struct manager *m, struct nlbatch_op *ret_failed);
  */
 int table_setup(struct manager *m)
 {
+	uint32_t flags = kcaps_table_flags(&m->eng.caps, m->opt.no_owner, m->opt.no_persist);
 	struct nlbatch_op failed = { 0 };
 	int r;
 
-	m->eng.kernel_triggers = !m->opt.no_kernel_path && !m->kernel_path_failed;
-	r = create_table(m, &failed);
+	m->eng.kernel_triggers = kcaps_has(&m->eng.caps, KCAP_KERNEL_PATH) && !m->opt.no_kernel_path;
+	r = create_table(m, flags, &failed);
 	/* a request past the table itself refused: what the kernel path needs */
 	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
-	    failed.type != NFTOBJ_MSG_DESTROYTABLE) {
-		m->kernel_path_failed = true;
-		log_warn("this kernel refused the packet path's forwardings (%s: %s): the daemon "
-			 "opens every forwarding itself, about 100 us after the trigger", failed.what,
-			 strerror(-r));
+	    failed.type != NFTOBJ_MSG_DESTROYTABLE && failed.type != NFT_MSG_DELTABLE) {
+		struct dynbuf line = { 0 };
+
+		m->eng.caps.has[KCAP_KERNEL_PATH] = false;
+		kcaps_describe(&m->eng.caps, KCAP_KERNEL_PATH, NULL, &line);
+		log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed.what, strerror(-r));
+		dynbuf_free(&line);
 		m->eng.kernel_triggers = false;
 		m->eng.layout_stale = true;
-		r = create_table(m, &failed);
+		r = create_table(m, flags, &failed);
 	}
-	if (r < 0)
-		log_err("cannot create table inet %s: %s", NFTOBJ_TABLE, strerror(-r));
-	else
+	/* the flags the probe found may still be refused (another daemon's table, a new kernel rule) */
+	if (r < 0 && flags && failed.type == NFT_MSG_NEWTABLE) {
+		log_warn("creating table inet %s with flags 0x%x failed (%s): trying without them",
+			 NFTOBJ_TABLE, flags, strerror(-r));
+		r = create_table(m, 0, &failed);
+	}
+	if (r < 0) {
+		struct dynbuf why = { 0 };
+
+		lacks(&m->eng.caps, &why);
+		log_err("cannot create table inet %s: the kernel refused %s: %s%s", NFTOBJ_TABLE,
+			failed.type ? failed.what : "the transaction", strerror(-r), why.data ? why.data : "");
+		dynbuf_free(&why);
+	} else {
 		m->table_learn = m->eng.cfg->learn;
+	}
 	nlbatch_reset(&m->batch);
 	if (r == 0)
 		rails_write_vetted(m, true);
@@ -111,48 +211,29 @@ int table_setup(struct manager *m)
 	return r;
 }
 
-static int create_table(struct manager *m, struct nlbatch_op *ret_failed)
+static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *ret_failed)
 {
-	uint32_t flags[] = { NFTOBJ_TABLE_F_OWNER | NFTOBJ_TABLE_F_PERSIST, NFTOBJ_TABLE_F_OWNER };
-	size_t n_flags = ARRAY_SIZE(flags);
-	int r = -EINVAL;
+	const struct nlbatch_op *op = NULL;
+	int r;
 
-	if (m->opt.no_owner || m->opt.no_persist) {
-		flags[0] = m->opt.no_owner ? 0 : NFTOBJ_TABLE_F_OWNER;
-		n_flags = 1;
-	}
-	for (size_t i = 0; i < n_flags; i++) {
-		const struct nlbatch_op *op;
-
-		nlbatch_reset(&m->batch);
-		r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags[i], now_ms());
-		if (r == 0)
-			r = learn_write_all(&m->learn, &m->batch, now_ms());
-		if (r < 0)
-			break;
+	memset(ret_failed, 0, sizeof(*ret_failed));
+	nlbatch_reset(&m->batch);
+	r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags, table_exists(), now_ms());
+	if (r == 0)
+		r = learn_write_all(&m->learn, &m->batch, now_ms());
+	if (r == 0)
 		r = nftsock_commit(&m->nft, &m->batch, &op);
-		if (r == 0) {
-			m->table_owned = flags[i] & NFTOBJ_TABLE_F_OWNER;
-			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
-				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
-				  flags[i] ? "owner" : "not owned: other tools may change it");
-			if (flags[i] && !(flags[i] & NFTOBJ_TABLE_F_PERSIST) && !m->opt.no_persist)
-				log_warn("this kernel cannot keep a table after its owner exits "
-					 "(NFT_TABLE_F_PERSIST, Linux 6.9); forwardings end with the daemon");
-			break;
-		}
-		if (r == -EPERM && op && op->type == NFTOBJ_MSG_DESTROYTABLE) {
-			log_err("table inet %s belongs to another process (is ipautofwd already running?)",
-				NFTOBJ_TABLE);
-			break;
-		}
-		log_debug("creating table with flags 0x%x failed at %s: %s", flags[i],
-			  op ? op->what : "?", strerror(-r));
-		if (op)
-			*ret_failed = *op;	/* the batch is reset below */
-		/* only the table's flags may be what this kernel refuses: try fewer */
-		if (!op || op->type != NFT_MSG_NEWTABLE)
-			break;
+	if (r == 0) {
+		m->table_owned = flags & NFTOBJ_TABLE_F_OWNER;
+		log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
+			  flags & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
+			  flags ? "owner" : "not owned: other tools may change it");
+	} else if (r == -EPERM && op && (op->type == NFTOBJ_MSG_DESTROYTABLE || op->type == NFT_MSG_DELTABLE)) {
+		log_err("table inet %s belongs to another process (is ipautofwd already running?)",
+			NFTOBJ_TABLE);
+	} else if (op) {
+		log_debug("creating table with flags 0x%x failed at %s: %s", flags, op->what, strerror(-r));
+		*ret_failed = *op;	/* the batch is reset below */
 	}
 	nlbatch_reset(&m->batch);
 	return r;

@@ -16,6 +16,7 @@ void engine_init(struct engine *e)
 {
 	memset(e, 0, sizeof(*e));
 	fwtable_init(&e->fwt);
+	kcaps_all(&e->caps);
 }
 
 void engine_fini(struct engine *e)
@@ -611,6 +612,17 @@ static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvecs *vs)
 	return r;
 }
 
+/* Delete the elements of VS, each whether or not the kernel still has it. */
+static int remove_vecs(const struct engine *e, struct nlbatch *b, struct elemvecs *vs)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < vs->n && r == 0; i++)
+		r = nftobj_elems_remove(b, kcaps_has(&e->caps, KCAP_DESTROY), &vs->v[i].set, vs->v[i].v,
+					vs->v[i].n);
+	return r;
+}
+
 static void clear_vecs(struct elemvecs *vs)
 {
 	for (size_t i = 0; i < vs->n; i++)
@@ -654,7 +666,7 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 	struct elemvecs *destroy = &e->scratch[0], *add = &e->scratch[1];
 	struct fwd *f = fwtable_take_pending(&e->fwt), *next;
 	size_t before = b->n_ops;
-	int r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, &e->gone);
+	int r = remove_vecs(e, b, &e->gone);
 
 	clear_vecs(&e->gone);
 	clear_vecs(destroy);
@@ -676,12 +688,17 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 
 			if (assigned)
 				assigned(f, f->has_old ? &f->old_host : NULL, data);
-			r = add_fwd_elems(destroy, f, 0);
-			/* keys that carry the host (IPv6 pinholes) differ for the old host */
-			if (r == 0 && f->has_old && f->af == AF_INET6) {
+			/*
+			 * What the kernel holds is the old host's: its data (IPv4), and
+			 * keys that carry the host (IPv6 pinholes). The new host's keys
+			 * may be there too (the kernel's own add).
+			 */
+			if (f->has_old) {
 				memcpy(&old.host, &f->old_host, sizeof(old.host));
 				r = add_fwd_elems(destroy, &old, 0);
 			}
+			if (r == 0 && (!f->has_old || f->af == AF_INET6))
+				r = add_fwd_elems(destroy, f, 0);
 		}
 		if (r == 0)
 			/* a deadline already past (expiry not yet run) must not read as "no expiration" */
@@ -692,7 +709,7 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 		f->pnext = NULL;
 	}
 	if (r == 0)
-		r = write_vecs(b, NFTOBJ_MSG_DESTROYSETELEM, destroy);
+		r = remove_vecs(e, b, destroy);
 	if (r == 0)
 		r = write_vecs(b, NFT_MSG_NEWSETELEM, add);
 	/* kept for the next turn, unless a reload or a burst made them big */
@@ -936,6 +953,7 @@ static void params(const struct engine *e, uint16_t group, struct nftobj_params 
 	*ret = (struct nftobj_params){
 		.fwd_set_size = engine_fwd_set_size(e),
 		.kernel_triggers = e->kernel_triggers,
+		.rpf_kernel = kcaps_rpf_in_kernel(&e->caps),
 		.nflog_group = group,
 		.mark = e->cfg ? e->cfg->pinhole_mark : CONFIG_MARK_DEFAULT,
 		.mark_mask = e->cfg ? e->cfg->pinhole_mask : CONFIG_MARK_DEFAULT,
@@ -945,13 +963,17 @@ static void params(const struct engine *e, uint16_t group, struct nftobj_params 
 }
 
 int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32_t flags,
-		       uint64_t now)
+		       bool exists, uint64_t now)
 {
 	struct nftobj_params p;
-	int r;
+	int r = 0;
 
 	params(e, group, &p);
-	r = nftobj_table(b, NFTOBJ_MSG_DESTROYTABLE, 0);
+	/* the table left behind goes, in the same transaction as the new one comes */
+	if (kcaps_has(&e->caps, KCAP_DESTROY))
+		r = nftobj_table(b, NFTOBJ_MSG_DESTROYTABLE, 0);
+	else if (exists)
+		r = nftobj_table(b, NFT_MSG_DELTABLE, 0);
 	if (r == 0)
 		r = nftobj_table(b, NFT_MSG_NEWTABLE, flags);
 	if (r == 0)
@@ -988,7 +1010,7 @@ int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct d
 	params(e, group, &p);
 	nlbatch_init(&b, 0);
 	nlbatch_reset(&b);
-	r = engine_write_table(e, &b, group, 0, now);
+	r = engine_write_table(e, &b, group, 0, true, now);
 	if (r == 0)
 		r = nftobj_text(&p, e->cfg, &e->layout, &b, out);
 	nlbatch_free(&b);

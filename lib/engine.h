@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "fwtable.h"
+#include "kcaps.h"
 #include "nflog.h"
 #include "nlbatch.h"
 #include "nftobj.h"
@@ -57,6 +58,7 @@ struct engine {
 	struct nftobj_layout layout;	/* each rule's sets and the segment chains, as in the kernel */
 	bool layout_stale;		/* the configuration changed since it was written */
 	bool kernel_triggers;		/* the kernel opens first forwardings (the daemon says) */
+	struct kcaps caps;		/* what this kernel can do (all, until the daemon probed) */
 	uint64_t *last_trigger;		/* per rule of cfg (same index): when it last fired, 0 never */
 	uint16_t learn_group;		/* NFLOG group of learn mode's log rules */
 };
@@ -171,12 +173,13 @@ int engine_write_all(struct engine *e, struct nlbatch *b, uint64_t now);
 
 /*
  * The whole table in one transaction: table inet ipautofw replaced (with
- * FLAGS, NFTOBJ_TABLE_F_*), its sets, chains and rules (triggers logged to
+ * FLAGS, NFTOBJ_TABLE_F_*; a table of that name is deleted first if
+ * EXISTS, or where the kernel can delete what may not exist), its sets, chains and rules (triggers logged to
  * NFLOG group GROUP, learn mode's connections to e->learn_group unless
  * `learn off`), and the whole state (the learn sets left empty).
  */
 int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32_t flags,
-		       uint64_t now);
+		       bool exists, uint64_t now);
 
 /* What engine_write_table would create, in `nft -f` syntax (--dry-run). */
 int engine_ruleset_text(struct engine *e, uint16_t group, uint64_t now, struct dynbuf *out);

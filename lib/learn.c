@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "kcaps.h"
 #include "learn.h"
 #include "nftobj.h"
 
@@ -517,25 +518,49 @@ static int push_elem(struct nftobj_elem **v, size_t *n, size_t *cap, const struc
 	return 0;
 }
 
-/* P's element with the time it has left, into the vector of its family. */
+/*
+ * P's element with the time it has left, into the vector of its family;
+ * the one the kernel has, if any, into DEL: before Linux 6.12 an add
+ * leaves an element's timeout as it was.
+ */
 static int add_peer_elem(struct learn_peer *p, uint64_t now, struct nftobj_elem *v[2], size_t n[2],
-			 size_t cap[2])
+			 size_t cap[2], struct nftobj_elem *del[2], size_t n_del[2], size_t cap_del[2])
 {
 	uint64_t until = peer_until(p);
 	struct nftobj_elem e;
-	int fam = p->af == AF_INET6;
+	int fam = p->af == AF_INET6, r = 0;
 
 	if (until <= now)
 		return 0;
+	if (del && p->written_until > now) {
+		nftobj_learn_elem(p->af, &p->peer, &p->host, 0, 0, &e);
+		r = push_elem(&del[fam], &n_del[fam], &cap_del[fam], &e);
+	}
 	nftobj_learn_elem(p->af, &p->peer, &p->host, peer_timeout(p), until - now, &e);
 	p->written_until = until;
-	return push_elem(&v[fam], &n[fam], &cap[fam], &e);
+	return r < 0 ? r : push_elem(&v[fam], &n[fam], &cap[fam], &e);
+}
+
+static int remove_elems(const struct learn *l, struct nlbatch *b, struct nftobj_elem *v[2], size_t n[2])
+{
+	static const enum nftobj_set sets[2] = { NFTOBJ_LEARN4, NFTOBJ_LEARN6 };
+	bool destroy = !l->caps || kcaps_has(l->caps, KCAP_DESTROY);
+	int r = 0;
+
+	for (int i = 0; i < 2 && r == 0; i++) {
+		struct nftobj_setref s;
+
+		nftobj_setref(sets[i], &s);
+		r = nftobj_elems_remove(b, destroy, &s, v[i], n[i]);
+	}
+	return r;
 }
 
 int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 {
-	struct nftobj_elem *add[2] = { NULL, NULL };
+	struct nftobj_elem *add[2] = { NULL, NULL }, *del[2] = { NULL, NULL };
 	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 }, before = b->n_ops;
+	size_t n_del[2] = { 0, 0 }, cap_del[2] = { 0, 0 };
 	int r = 0;
 
 	if (!l->pending)
@@ -552,13 +577,17 @@ int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 		p->is_pending = false;
 		p->pnext = NULL;
 		if (r == 0)
-			r = add_peer_elem(p, now, add, n_add, cap_add);
+			r = add_peer_elem(p, now, add, n_add, cap_add, del, n_del, cap_del);
 	}
 	l->pending = NULL;
 	if (r == 0)
+		r = remove_elems(l, b, del, n_del);
+	if (r == 0)
 		r = write_elems(b, NFT_MSG_NEWSETELEM, add, n_add);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		free(add[i]);
+		free(del[i]);
+	}
 	return r < 0 ? r : (int)(b->n_ops - before);
 }
 
@@ -581,7 +610,7 @@ int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)
 	}
 	l->pending = NULL;
 	for (struct learn_peer *p = l->all; p && r == 0; p = p->anext)
-		r = add_peer_elem(p, now, add, n_add, cap_add);
+		r = add_peer_elem(p, now, add, n_add, cap_add, NULL, NULL, NULL);
 	if (r == 0)
 		r = write_elems(b, NFT_MSG_NEWSETELEM, add, n_add);
 	for (int i = 0; i < 2; i++)

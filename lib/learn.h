@@ -17,6 +17,8 @@
  */
 #pragma once
 
+struct kcaps;
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,6 +56,7 @@ struct learn_peer;
 
 struct learn {
 	bool enabled;
+	const struct kcaps *caps;	/* the kernel's (NULL: it has everything) */
 	struct learn_peer **buckets;
 	size_t n_buckets;
 	size_t n_peers;

@@ -114,6 +114,43 @@ int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
 	return nftobj_elems_to(b, msg_type, &s, e, n);
 }
 
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct nftobj_elem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	if (c == 0)
+		c = (int)x->has_key_end - (int)y->has_key_end;
+	if (c == 0 && x->has_key_end)
+		c = memcmp(x->key_end, y->key_end, sizeof(x->key_end));
+	return c;
+}
+
+int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_setref *s,
+			struct nftobj_elem *e, size_t n)
+{
+	size_t k = 0;
+	int r;
+
+	if (!n)
+		return 0;
+	/* one delete per key: a second one in the same transaction finds nothing (ENOENT) */
+	qsort(e, n, sizeof(*e), elem_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || elem_cmp(&e[k - 1], &e[i]))
+			e[k++] = e[i];
+	if (destroy)
+		return nftobj_elems_to(b, NFTOBJ_MSG_DESTROYSETELEM, s, e, k);
+	/*
+	 * Without DESTROY, a delete of an element the kernel already expired
+	 * fails the whole transaction. Added first (a no-op where it is, if
+	 * the data is the kernel's; back for a moment where it expired), it is
+	 * there to delete.
+	 */
+	r = nftobj_elems_to(b, NFT_MSG_NEWSETELEM, s, e, k);
+	return r < 0 ? r : nftobj_elems_to(b, NFT_MSG_DELSETELEM, s, e, k);
+}
+
 int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s)
 {
 	return elems_msg(b, NFT_MSG_DELSETELEM, s, NULL, 0);

@@ -177,6 +177,7 @@ struct nftobj_params {
 	uint32_t table_flags;
 	uint32_t fwd_set_size;	/* elements each peer rule's sets may hold (0: no limit) */
 	bool kernel_triggers;	/* the kernel opens first forwardings (else only the daemon) */
+	bool rpf_kernel;	/* the trigger chain checks the route back (else the daemon does) */
 	uint16_t nflog_group;
 	uint32_t mark;
 	uint32_t mark_mask;
@@ -270,6 +271,14 @@ int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,
 int nftobj_elems_to(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *s,
 		    const struct nftobj_elem *e, size_t n);
 int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s);
+/*
+ * Delete elements E (N; reordered, duplicates dropped) of S, each whether
+ * or not the kernel still has it: DESTROY where the kernel has it (see
+ * kcaps), else each added (with the data the kernel has, or the add fails
+ * with EEXIST) and deleted in the same transaction. No plain interval sets.
+ */
+int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_setref *s,
+			struct nftobj_elem *e, size_t n);
 int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s);
 
 /*

@@ -710,35 +710,46 @@ static void rule_learn6(struct rb *b, const struct nftobj_params *p, int unused)
 	st_learn_log(b, p);
 }
 
-/* Every rule, in the order of their chains' listings; LEARN ones only with learn mode on. */
+/*
+ * Every rule, in the order of their chains' listings; those that NEED
+ * something only with it: learn mode on, the reverse-path lookup in the
+ * forward hook (kernels without it leave that check to the daemon).
+ */
+enum { NEED_LEARN = 1, NEED_RPF = 2 };
+
 static const struct ruledef {
 	int chain;
 	void (*build)(struct rb *b, const struct nftobj_params *p, int arg);
 	int arg;
 	const char *what;
-	bool learn;
+	unsigned need;
 } rules[] = {
-	{ CHAIN_TRIGGER, rule_trigger, 0, "add trigger rule (ipv4)", false },
-	{ CHAIN_TRIGGER, rule_trigger, 1, "add trigger rule (ipv6)", false },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_REVERSE_PATH, "add trigger4 rule (reverse path)", false },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_ADDRESS_TYPE, "add trigger4 rule (address type)", false },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_RATE, "add trigger4 rule (rate limit)", false },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_KERNEL, "add trigger4 rule (kernel path)", false },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_LOG, "add trigger4 rule (log)", false },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_REVERSE_PATH, "add trigger6 rule (reverse path)", false },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_ADDRESS_TYPE, "add trigger6 rule (address type)", false },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_RATE, "add trigger6 rule (rate limit)", false },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_KERNEL, "add trigger6 rule (kernel path)", false },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_LOG, "add trigger6 rule (log)", false },
-	{ CHAIN_TRIG_LOG, rule_log, 0, "add log rule", false },
-	{ CHAIN_TRIG_FORGED, rule_forged, 0, "add forged rule", false },
-	{ CHAIN_PREROUTING, rule_dnat, 0, "add dnat rule", false },
-	{ CHAIN_PREROUTING, rule_dnat, 1, "add dnat rule (redir4)", false },
-	{ CHAIN_PREROUTING, rule_learn4, 0, "add learn rule (ipv4)", true },
-	{ CHAIN_PINHOLE, rule_pinhole, 0, "add pinhole rule", false },
-	{ CHAIN_PINHOLE, rule_learn6, 0, "add learn rule (ipv6)", true },
-	{ CHAIN_PINHOLE, rule_guard, 0, "add pinhole-guard rule", false },
+	{ CHAIN_TRIGGER, rule_trigger, 0, "add trigger rule (ipv4)", 0 },
+	{ CHAIN_TRIGGER, rule_trigger, 1, "add trigger rule (ipv6)", 0 },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_REVERSE_PATH, "add trigger4 rule (reverse path)", NEED_RPF },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_ADDRESS_TYPE, "add trigger4 rule (address type)", 0 },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_RATE, "add trigger4 rule (rate limit)", 0 },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_KERNEL, "add trigger4 rule (kernel path)", 0 },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_LOG, "add trigger4 rule (log)", 0 },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_REVERSE_PATH, "add trigger6 rule (reverse path)", NEED_RPF },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_ADDRESS_TYPE, "add trigger6 rule (address type)", 0 },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_RATE, "add trigger6 rule (rate limit)", 0 },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_KERNEL, "add trigger6 rule (kernel path)", 0 },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_LOG, "add trigger6 rule (log)", 0 },
+	{ CHAIN_TRIG_LOG, rule_log, 0, "add log rule", 0 },
+	{ CHAIN_TRIG_FORGED, rule_forged, 0, "add forged rule", 0 },
+	{ CHAIN_PREROUTING, rule_dnat, 0, "add dnat rule", 0 },
+	{ CHAIN_PREROUTING, rule_dnat, 1, "add dnat rule (redir4)", 0 },
+	{ CHAIN_PREROUTING, rule_learn4, 0, "add learn rule (ipv4)", NEED_LEARN },
+	{ CHAIN_PINHOLE, rule_pinhole, 0, "add pinhole rule", 0 },
+	{ CHAIN_PINHOLE, rule_learn6, 0, "add learn rule (ipv6)", NEED_LEARN },
+	{ CHAIN_PINHOLE, rule_guard, 0, "add pinhole-guard rule", 0 },
 };
+
+static bool rule_wanted(const struct ruledef *d, const struct nftobj_params *p)
+{
+	return (!(d->need & NEED_LEARN) || p->learn) && (!(d->need & NEED_RPF) || p->rpf_kernel);
+}
 
 static int add_rule(struct nlbatch *b, const struct nftobj_params *p, const struct ruledef *d)
 {
@@ -765,7 +776,7 @@ int nftobj_add_rules(struct nlbatch *b, const struct nftobj_params *p)
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(rules) && r == 0; i++)
-		if (!rules[i].learn || p->learn)
+		if (rule_wanted(&rules[i], p))
 			r = add_rule(b, p, &rules[i]);
 	return r;
 }
@@ -775,7 +786,7 @@ void nftobj_rules_text(struct dynbuf *out, const struct nftobj_params *p, int ch
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		struct rb rb = { .text = out };
 
-		if (rules[i].chain != chain || (rules[i].learn && !p->learn))
+		if (rules[i].chain != chain || !rule_wanted(&rules[i], p))
 			continue;
 		dynbuf_printf(out, "\t\t");
 		rules[i].build(&rb, p, rules[i].arg);

@@ -81,3 +81,33 @@ int rtmon_default_oifs(const struct nlmsghdr *nlh, uint32_t *oifs, size_t max)
 	}
 	return n;
 }
+
+struct nlmsghdr *rtmon_route_request(void *buf, int af, const void *addr, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rt;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtm_family = af;
+	rt->rtm_dst_len = af == AF_INET ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, af == AF_INET ? 4 : 16, addr);
+	return nlh;
+}
+
+int rtmon_route_back_ok(const struct nlmsghdr *nlh, uint32_t ifindex)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	const struct rtmsg *rt;
+
+	if (nlh->nlmsg_type == NLMSG_ERROR)
+		return 0;
+	rt = route_msg(nlh);
+	if (!rt || nlh->nlmsg_type != RTM_NEWROUTE)
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(*rt), attr_cb, tb) < 0)
+		return -EINVAL;
+	return rt->rtm_type == RTN_UNICAST && tb[RTA_OIF] && mnl_attr_get_u32(tb[RTA_OIF]) == ifindex;
+}

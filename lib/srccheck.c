@@ -34,9 +34,12 @@ void srccheck_clear(struct srccheck *s)
 			free(n);
 		}
 	}
+	bool onlink_only = s->vet_onlink_only;
+
 	free(s->buckets);
 	free(s->addrs);
 	memset(s, 0, sizeof(*s));
+	s->vet_onlink_only = onlink_only;
 }
 
 static size_t alen(int af)
@@ -360,6 +363,18 @@ const char *srccheck_reason(enum srccheck_verdict v)
 	return v < ARRAY_SIZE(names) && names[v] ? names[v] : "unknown";
 }
 
+/* Is ADDR on a prefix of one of the router's addresses on IFINDEX? */
+static bool onlink(const struct srccheck *s, uint32_t ifindex, int af, const union inaddr *addr)
+{
+	for (size_t i = 0; i < s->n_addrs; i++) {
+		const struct srccheck_addr *a = &s->addrs[i];
+
+		if (a->ifindex == ifindex && a->af == af && in_prefix(af, addr, &a->prefix, a->plen))
+			return true;
+	}
+	return false;
+}
+
 static int vetted_push(struct nftobj_elem **v, size_t *n, size_t *cap, const struct srccheck_neigh *x,
 		       const char *name)
 {
@@ -400,6 +415,7 @@ int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *
 			/* Ethernet only: the kernel's match reads the MAC (meta iiftype ether) */
 			if (x->lllen != 6 || (v6 ? *n6 : *n4) >= max ||
 			    srccheck_source(s, x->af, &x->addr, x->ifindex, x->lladdr, 6) != SRCCHECK_OK ||
+			    (s->vet_onlink_only && !onlink(s, x->ifindex, x->af, &x->addr)) ||
 			    !(name = ifname(x->ifindex, buf, data)))
 				continue;
 			r = vetted_push(v6 ? ret6 : ret4, v6 ? n6 : n4, &cap[v6], x, name);

@@ -57,6 +57,12 @@ struct srccheck {
 	struct srccheck_neigh **buckets;
 	size_t n_buckets;
 	size_t n_neigh;
+	/*
+	 * Vet only neighbours on an on-link prefix of their interface: where
+	 * the kernel cannot check the route back before serving a trigger
+	 * (lib/kcaps.h), that is what vouches for it.
+	 */
+	bool vet_onlink_only;
 };
 
 void srccheck_init(struct srccheck *s);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "kcaps.h"
 #include "learn.h"
 #include "nftobj.h"
 #include "test.h"
@@ -248,7 +249,12 @@ static void test_kernel_writes(void)
 	nlbatch_reset(&b);
 	CHECK_INT(learn_write_pending(&ln, &b, 10000), 0);
 	contact("ra", "192.168.7.2", "203.0.113.9", 10001);
-	CHECK_INT(learn_write_pending(&ln, &b, 10001), 1);
+	/* the kernel's element goes first: before Linux 6.12 an add keeps its old timeout */
+	CHECK_INT(learn_write_pending(&ln, &b, 10001), 2);
+	CHECK_STR(op(&b, 0), "delete 1 in learn4");
+	CHECK_STR(op(&b, 1), "add 1 in learn4");
+	CHECK_INT(b.ops[0].type, NFTOBJ_MSG_DESTROYSETELEM);
+	nlbatch_reset(&b);
 	/* a commit of learn elements alone: at most every LEARN_WRITE_GAP_MS, the rest held back */
 	contact("ra", "192.168.7.3", "203.0.113.10", 10001);
 	nlbatch_reset(&b);
@@ -274,6 +280,21 @@ static void test_kernel_writes(void)
 	nlbatch_reset(&b);
 	CHECK_INT(learn_write_all(&ln, &b, 20000), 0);
 	CHECK_INT(b.n_ops, 2);
+	/* without DESTROY (before 6.3): added, deleted, added, so that an expired one cannot fail the batch */
+	{
+		struct kcaps k;
+
+		kcaps_all(&k);
+		k.has[KCAP_DESTROY] = false;
+		ln.caps = &k;
+		contact("ra", "192.168.7.2", "203.0.113.9", 40002);
+		nlbatch_reset(&b);
+		CHECK_INT(learn_write_pending(&ln, &b, 40002), 3);
+		CHECK_INT(b.ops[0].type, NFT_MSG_NEWSETELEM);
+		CHECK_INT(b.ops[1].type, NFT_MSG_DELSETELEM);
+		CHECK_INT(b.ops[2].type, NFT_MSG_NEWSETELEM);
+		ln.caps = NULL;
+	}
 	/* learn off: nothing is listed or recorded */
 	learn_set_enabled(&ln, false);
 	CHECK_INT(ln.n_peers, 0);

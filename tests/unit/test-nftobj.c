@@ -222,7 +222,7 @@ static size_t count_ops(const struct nlbatch *b, const char *prefix)
 
 static void test_skeleton(void)
 {
-	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000,
+	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000, .rpf_kernel = true,
 				   .fwd_set_size = 40000, .learn = true, .learn_group = 7071 };
 	struct nlbatch b;
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -313,7 +313,7 @@ static void check_ctext(const struct nftobj_layout *l, const struct config *c,
 
 static void test_layout(void)
 {
-	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000,
+	struct nftobj_params p = { .nflog_group = 7070, .mark = 0x10000000, .mark_mask = 0x10000000, .rpf_kernel = true,
 				   .fwd_set_size = 2048, .kernel_triggers = true };
 	const char *text = "rule ra trigger 7070/tcp forward 6970-7170/udp\n"
 			   "rule x11 trigger 7070/tcp,6000/tcp forward 6000-6100/tcp family ipv4 allow 192.168.7.0/24\n"
@@ -408,7 +408,7 @@ static void test_layout(void)
 /* The text of the elements a batch leaves in a set, from "elements = {" to its end. */
 static char *elements_text(enum nftobj_set set, const char *const *names, size_t n)
 {
-	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1 };
+	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1, .rpf_kernel = true };
 	struct iflist l = { 0 };
 	struct nftobj_elem *e;
 	struct dynbuf out = { 0 };
@@ -455,7 +455,7 @@ static void test_text(void)
 
 static char *set_text(enum nftobj_set set, const struct nftobj_elem *e, size_t n)
 {
-	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1 };
+	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1, .rpf_kernel = true };
 	struct dynbuf out = { 0 };
 	struct nlbatch b;
 	char *start, *ret;
