@@ -681,7 +681,12 @@ int engine_write_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 
 	for (; f; f = next) {
 		next = f->pnext;
-		if (r == 0 && f->pending == FWD_PENDING_REWRITE)
+		/*
+		 * A refresh too: before Linux 6.12 an add of an element that is
+		 * there leaves its timeout as it was (and no probe can tell that
+		 * without committing), so the element goes and comes back.
+		 */
+		if (r == 0 && (f->pending == FWD_PENDING_REWRITE || f->pending == FWD_PENDING_REFRESH))
 			r = add_fwd_elems(destroy, f, 0);
 		if (r == 0 && f->pending == FWD_PENDING_ASSIGN) {
 			struct fwd old = *f;

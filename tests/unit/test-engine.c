@@ -235,8 +235,10 @@ static void test_writes(void)
 
 	nlbatch_reset(&b);
 	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 2000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 1);	/* refresh: add only */
-	CHECK_STR(b.ops[0].what, "add 1 in act4_ra");
+	/* refresh: destroy + add too (before 6.12 an add alone keeps the old timeout) */
+	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 2);
+	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
+	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 
 	/* a burst in one turn coalesces into one write per forwarding */
 	nlbatch_reset(&b);
@@ -658,5 +660,91 @@ static void test_disabled(void)
 	engine_fini(&eng);
 }
 
+/* The host (IPv4 map data) of the first element of the batch's message of sequence SEQ. */
+static uint32_t elem_data(const struct nlbatch *b, uint32_t seq)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int len = b->len;
+	uint32_t host = 0;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		struct nftnl_set *s;
+		struct nftnl_set_elems_iter *it;
+		struct nftnl_set_elem *e;
+		uint32_t n;
+
+		if (nlh->nlmsg_seq != seq || !(s = nftnl_set_alloc()))
+			continue;
+		if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0 && (it = nftnl_set_elems_iter_create(s))) {
+			if ((e = nftnl_set_elems_iter_next(it)) && nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA))
+				memcpy(&host, nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &n), 4);
+			nftnl_set_elems_iter_destroy(it);
+		}
+		nftnl_set_free(s);
+	}
+	return host;
+}
+
+/*
+ * Before Linux 6.3 (no DESTROY): what may be gone is added first, with the
+ * data the kernel holds, then deleted, in the same transaction; one delete
+ * per key.
+ */
+static void test_no_destroy(void)
+{
+	struct nflog_pkt p1 = pkt("192.168.7.2", IPPROTO_TCP, 7070);
+	struct nflog_pkt p2 = pkt("192.168.7.3", IPPROTO_TCP, 7070);
+	struct nflog_pkt a = { .af = AF_INET6, .proto = IPPROTO_TCP, .dport = 7070 }, c;
+	struct nlbatch b;
+
+	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 10s\n");
+	eng.caps.has[KCAP_DESTROY] = false;
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 1000, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 3);
+	CHECK_INT(b.ops[0].type, NFT_MSG_NEWSETELEM);
+	CHECK_INT(b.ops[1].type, NFT_MSG_DELSETELEM);
+	CHECK_STR(b.ops[1].what, "delete 1 in act4_ra");
+	CHECK_INT(b.ops[2].type, NFT_MSG_NEWSETELEM);
+	/* a takeover: the re-add carries the old host (else EEXIST), the add the new one */
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &p2, "br-lan", "veth-wan", 2000, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 3);
+	CHECK_INT(elem_data(&b, b.ops[0].seq), p1.saddr.v4.s_addr);
+	CHECK_INT(elem_data(&b, b.ops[2].seq), p2.saddr.v4.s_addr);
+	/* a refresh: the same host three times */
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &p2, "br-lan", "veth-wan", 3000, NULL, NULL);
+	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 3);
+	CHECK_INT(elem_data(&b, b.ops[0].seq), p2.saddr.v4.s_addr);
+	nlbatch_free(&b);
+	engine_fini(&eng);
+
+	/* IPv6: the owner key is the same for both hosts: deleted once; both hosts' pinholes */
+	inet_pton(AF_INET6, "2001:db8:7::2", &a.saddr.v6);
+	inet_pton(AF_INET6, "2001:db8:1::9", &a.daddr.v6);
+	c = a;
+	inet_pton(AF_INET6, "2001:db8:7::3", &c.saddr.v6);
+	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 10s\n");
+	eng.caps.has[KCAP_DESTROY] = false;
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_write_pending(&eng, &b, 1000, NULL, NULL);
+	nlbatch_reset(&b);
+	engine_trigger(&eng, &c, "br-lan", "veth-wan", 2000, NULL, NULL);
+	CHECK(engine_write_pending(&eng, &b, 2000, NULL, NULL) > 0);
+	CHECK(find_op(&b, "delete 1 in own6_ra") && find_op(&b, "delete 2 in pin6_ra"));
+	CHECK(!find_op(&b, "delete 2 in own6_ra"));
+	nlbatch_free(&b);
+	engine_fini(&eng);
+}
+
 TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
-	  T(test_reload_keeps), T(test_kernel_path), T(test_kernel_path_ipv6_race), T(test_rewrite_past_deadline), T(test_allow), T(test_limits))
+	  T(test_reload_keeps), T(test_kernel_path), T(test_kernel_path_ipv6_race), T(test_rewrite_past_deadline), T(test_allow), T(test_limits),
+	  T(test_no_destroy))
