@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
@@ -21,6 +22,7 @@
 
 #include "fwcheck.h"
 #include "json.h"
+#include "kcaps.h"
 #include "manager.h"
 #include "nftobj.h"
 #include "report.h"
@@ -242,6 +244,59 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 	rails_warnings(m, out);
 }
 
+/*
+ * What the kernel can do and what the daemon does instead (DESIGN §2.14):
+ * members of J, or lines of OUT when J is NULL.
+ */
+static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
+{
+	const struct kcaps *k = &m->eng.caps;
+	const char *table = m->table_owned ? (kcaps_table_flags(k, m->opt.no_owner, m->opt.no_persist) &
+					       NFTOBJ_TABLE_F_PERSIST ? "owned, persistent" : "owned") :
+				"not owned";
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		u.release[0] = '\0';
+	if (j) {
+		json_object(j, "kernel");
+		json_str(j, "release", u.release);
+		json_str(j, "table", table);
+		json_bool(j, "kernel_path", m->eng.kernel_triggers);
+		json_array(j, "has");
+		for (int c = 0; c < KCAP__N; c++)
+			if (kcaps_has(k, c))
+				json_str(j, NULL, kcaps_name(c));
+		json_end(j);
+		json_array(j, "lacks");
+		for (int c = 0; c < KCAP__N; c++)
+			if (!kcaps_has(k, c))
+				json_str(j, NULL, kcaps_name(c));
+		json_end(j);
+		json_array(j, "notes");
+		for (int c = 0; c < KCAP__N; c++)
+			if (kcaps_missing(k, c)) {
+				struct dynbuf line = { 0 };
+
+				kcaps_describe(k, c, u.release, &line);
+				json_str(j, NULL, line.data ? line.data : "");
+				dynbuf_free(&line);
+			}
+		json_end(j);
+		json_end(j);
+		return;
+	}
+	dynbuf_printf(out, "kernel:      %s; table %s; first triggers %s\n", u.release, table,
+		      m->eng.kernel_triggers ? "in the kernel" :
+		      m->opt.no_kernel_path ? "by the daemon (--no-kernel-path)" : "by the daemon");
+	for (int c = 0; c < KCAP__N; c++)
+		if (kcaps_missing(k, c)) {
+			dynbuf_printf(out, "kernel:      ");
+			kcaps_describe(k, c, NULL, out);
+			dynbuf_printf(out, "\n");
+		}
+}
+
 static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
 			struct dynbuf *warnings, struct dynbuf *out)
 {
@@ -282,6 +337,7 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 	json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
 	json_u64(&j, "monitors", m->listeners);
 	rails_status(m, &j, out);
+	kernel_status(m, &j, out);
 	json_u64(&j, "latency_samples", m->lat.n);
 	json_u64(&j, "latency_p50_us", p50);
 	json_u64(&j, "latency_p99_us", p99);
@@ -326,6 +382,7 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
 		      (unsigned long long)(m->ct ? ct_worker_deleted(m->ct) : 0));
 	rails_status(m, NULL, out);
+	kernel_status(m, NULL, out);
 	if (m->lat.n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
 			      "p50 %uus, p99 %uus (last %zu)\n", p50, p99, m->lat.n);

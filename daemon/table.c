@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -81,6 +82,28 @@ void table_adopt(struct manager *m)
 }
 
 /*
+ * IPAUTOFWD_KCAPS_LACK=destroy,persist,...: act as if the kernel lacked
+ * these, so that the tests run every fallback on any kernel (the kernel
+ * matrix runs them on the kernels that really lack them).
+ */
+static void lack_for_tests(struct kcaps *k)
+{
+	const char *env = getenv("IPAUTOFWD_KCAPS_LACK");
+
+	for (int c = 0; env && c < KCAP__N; c++) {
+		const char *name = kcaps_name(c), *p = env;
+		size_t len = strlen(name);
+
+		for (; (p = strstr(p, name)); p += len)
+			if ((p == env || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) {
+				k->has[c] = false;
+				log_info("IPAUTOFWD_KCAPS_LACK: acting as if the kernel lacked %s", name);
+				break;
+			}
+	}
+}
+
+/*
  * What this kernel can do, tried once at start (lib/kcaps.h): each probe
  * batch is checked by the kernel and thrown away, before our table exists.
  * Each facility it lacks is said once, in plain words.
@@ -106,6 +129,7 @@ void table_probe(struct manager *m)
 				  op ? ": " : "", strerror(-r));
 	}
 	nlbatch_reset(&m->batch);
+	lack_for_tests(&m->eng.caps);
 	if (uname(&u) < 0)
 		u.release[0] = '\0';
 	for (int c = 0; c < KCAP__N; c++) {
