@@ -547,6 +547,7 @@ int manager_init(struct manager *m, struct loop *loop, const struct manager_opti
 	engine_init(&m->eng);
 	m->eng.learn_group = o->learn_group;
 	learn_init(&m->learn);
+	m->learn.caps = &m->eng.caps;
 	nlbatch_init(&m->batch, time(NULL));
 	rulebook_init(&m->book, files);
 	r = rtnl_default_wan(&m->eng.auto_wan);
