@@ -85,6 +85,12 @@ int table_setup(struct manager *m)
 	int r;
 
 	m->eng.kernel_triggers = !m->opt.no_kernel_path && !m->kernel_path_failed;
+	/*
+	 * The named counters go on from what the table being replaced counted
+	 * (a re-exec's, an adopted one's), so that whoever reads them sees no
+	 * restart. Without a table they go on from the last table's start.
+	 */
+	rails_kernel_counters(m->eng.counters);
 	r = create_table(m, &failed);
 	/* a request past the table itself refused: what the kernel path needs */
 	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
@@ -133,6 +139,7 @@ static int create_table(struct manager *m, struct nlbatch_op *ret_failed)
 		r = nftsock_commit(&m->nft, &m->batch, &op);
 		if (r == 0) {
 			m->table_owned = flags[i] & NFTOBJ_TABLE_F_OWNER;
+			m->table_persist = flags[i] & NFTOBJ_TABLE_F_PERSIST;
 			log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 				  flags[i] & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
 				  flags[i] ? "owner" : "not owned: other tools may change it");
