@@ -9,7 +9,7 @@ _ipautofwctl()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="list rules add del flush enable disable reload status monitor learn reexec help"
+	local commands="list rules add del flush enable disable reload status metrics monitor learn reexec help"
 	local i cmd= sock=()
 
 	for ((i = 1; i < cword; i++)); do
@@ -48,6 +48,13 @@ _ipautofwctl()
 		;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		;;
+	metrics)
+		if [[ $prev == --output || $prev == -o ]]; then
+			_filedir prom
+		elif [[ $prev == metrics ]]; then
+			COMPREPLY=($(compgen -W '--output' -- "$cur"))
+		fi
 		;;
 	add)
 		COMPREPLY=($(compgen -W 'trigger forward timeout to peer exclusive family lan wan allow max-per-host disabled' -- "$cur"))

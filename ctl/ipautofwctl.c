@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,6 +66,16 @@ static const struct command commands[] = {
 	  "to its forwarding being in the kernel (p50/p99 of the last 1024), the WAN and\n"
 	  "LAN interfaces in use, and warnings: 'no WAN interface' (nothing can trigger),\n"
 	  "what the firewall would drop.\n" },
+	{ "metrics", "[--output FILE]", "the daemon's figures for Prometheus", 0, 2,
+	  "Counters, gauges and the trigger latency histogram in the Prometheus text\n"
+	  "format (what the node exporter's textfile collector and promtool read): triggers\n"
+	  "by outcome, forwardings by rule and family, expirations and closes, NFLOG\n"
+	  "losses, resyncs, table re-creations, learn mode, control socket clients, the\n"
+	  "kernel facilities in use and the version. Counters count from the daemon's\n"
+	  "start and go on across reexec. --output FILE writes FILE atomically (a\n"
+	  "temporary file in its directory, then renamed), for the textfile collector:\n"
+	  "  ipautofwctl metrics --output /var/lib/prometheus/node-exporter/ipautofw.prom\n"
+	  "(OpenWrt's prometheus-node-exporter-lua reads /var/prometheus/*.prom).\n" },
 	{ "monitor", "", "print events as they happen, until interrupted", 0, 0,
 	  "One line per event: opened, refreshed, taken_over (with the old host), refused\n"
 	  "(exclusive, max-per-host, max-forwardings), forged, expired, closed (flush, del,\n"
@@ -173,8 +184,44 @@ static int transact(int fd, const struct dynbuf *req, struct dynbuf *rep)
 	}
 }
 
+/* TEXT into PATH at once: a temporary file beside it, renamed over it (readers see all or nothing) */
+static int write_atomic(const char *path, const char *text, size_t len)
+{
+	char *tmp;
+	size_t off = 0;
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		return r;
+	}
+	if (fchmod(fd, 0644) < 0)
+		r = -errno;
+	while (r == 0 && off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			off += n;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+/* A request; its reply goes to stdout (to OUTPUT, written at once, if not NULL), errors to stderr */
 static int request(const char *path, unsigned flags, const char *cmd, int argc,
-		   const char *const *argv, bool quiet_ok)
+		   const char *const *argv, bool quiet_ok, const char *output)
 {
 	struct dynbuf req = { 0 }, rep = { 0 };
 	const char *text;
@@ -212,8 +259,15 @@ static int request(const char *path, unsigned flags, const char *cmd, int argc,
 		dynbuf_free(&rep);
 		return 1;
 	}
-	if (status || !quiet_ok)
+	if (!status && output) {
+		r = write_atomic(output, text, text_len);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, output, strerror(-r));
+			status = 1;
+		}
+	} else if (status || !quiet_ok) {
 		fwrite(text, 1, text_len, status ? stderr : stdout);
+	}
 	dynbuf_free(&rep);
 	return status;
 }
@@ -313,7 +367,7 @@ static int autofw_main(int argc, char **argv, const char *path)
 	}
 	for (int i = 0; i < c.argc; i++)
 		args[i] = c.args[i];
-	return request(path, 0, c.cmd, c.argc, args, !c.verbose && strcmp(c.cmd, "list"));
+	return request(path, 0, c.cmd, c.argc, args, !c.verbose && strcmp(c.cmd, "list"), NULL);
 }
 
 static void unknown_command(const char *cmd)
@@ -397,10 +451,18 @@ int main(int argc, char **argv)
 		return monitor(path, flags);
 	if (!strcmp(cmd, "learn") && optind < argc && !strcmp(argv[optind], "--clear"))
 		return request(path, flags, "learn-clear", argc - optind - 1,
-			       (const char *const *)argv + optind + 1, false);
+			       (const char *const *)argv + optind + 1, false, NULL);
 	if (!strcmp(cmd, "learn") && argc - optind > 1) {
 		fprintf(stderr, "usage: ipautofwctl learn %s\n", c->args);
 		return 2;
 	}
-	return request(path, flags, cmd, argc - optind, (const char *const *)argv + optind, false);
+	if (!strcmp(cmd, "metrics") && optind < argc) {
+		if (argc - optind != 2 || (strcmp(argv[optind], "--output") && strcmp(argv[optind], "-o"))) {
+			fprintf(stderr, "usage: ipautofwctl metrics %s\n", c->args);
+			return 2;
+		}
+		return request(path, flags, cmd, 0, NULL, false, argv[optind + 1]);
+	}
+	return request(path, flags, cmd, argc - optind, (const char *const *)argv + optind, false,
+		       NULL);
 }

@@ -13,6 +13,7 @@
 #include "ctlproto.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 
 #define MONITORS_MAX 16
 
@@ -54,6 +55,16 @@ static int cmd_status(struct control *ctl, const struct ctl_request *req, struct
 		return CTLPROTO_USAGE;
 	}
 	status_report(ctl->m, req->flags & CTLPROTO_JSON, out);
+	return CTLPROTO_OK;
+}
+
+static int cmd_metrics(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	if (req->argc) {
+		dynbuf_printf(out, "usage: metrics\n");
+		return CTLPROTO_USAGE;
+	}
+	metrics_report(ctl->m, ctl, out);
 	return CTLPROTO_OK;
 }
 
@@ -301,6 +312,7 @@ static const struct command commands[] = {
 	{ "list", false, cmd_list },
 	{ "rules", false, cmd_rules },
 	{ "status", false, cmd_status },
+	{ "metrics", false, cmd_metrics },
 	{ "monitor", false, cmd_monitor },
 	{ "learn", false, cmd_learn },
 	{ "learn-clear", true, cmd_learn_clear },

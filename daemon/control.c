@@ -38,6 +38,17 @@
 #define MONITOR_BACKLOG_MAX (256 * 1024)
 #define MONITOR_WRITE_AT (32 * 1024)
 
+const char *const control_refusal_names[CONTROL_REFUSED__N] = {
+	[CONTROL_REFUSED_PERMISSION] = "permission",
+	[CONTROL_REFUSED_BUSY] = "busy",
+	[CONTROL_REFUSED_MALFORMED] = "malformed",
+	[CONTROL_REFUSED_FULL] = "full",
+	[CONTROL_REFUSED_EVICTED] = "evicted",
+	[CONTROL_REFUSED_IDLE] = "idle",
+	[CONTROL_REFUSED_MONITOR] = "monitor_stalled",
+	[CONTROL_REFUSED_NO_FDS] = "no_descriptors",
+};
+
 static void client_free(struct control *ctl, struct client *c)
 {
 	heap_remove(&ctl->client_timers, &c->timer);
@@ -129,6 +140,7 @@ void control_event(const struct event *ev, void *data)
 		/* the daemon never waits for a monitor: one that stopped reading goes */
 		if (c->out.len - c->out_off + l->len > MONITOR_BACKLOG_MAX) {
 			log_info("monitor (pid %d) dropped: it stopped reading", c->cred.pid);
+			ctl->stats.refused[CONTROL_REFUSED_MONITOR]++;
 			client_kill(ctl, c);
 			continue;
 		}
@@ -162,6 +174,7 @@ static bool over_budget(const struct control *ctl, const struct client *c, size_
 
 static void busy(struct control *ctl, struct dynbuf *out)
 {
+	ctl->stats.refused[CONTROL_REFUSED_BUSY]++;
 	dynbuf_free(out);
 	dynbuf_printf(out, "busy: %zu KiB of replies wait for their readers; try again\n",
 		      ctl->unprivileged_out / 1024);
@@ -176,8 +189,10 @@ static void handle(struct control *ctl, struct client *c, const struct ctl_reque
 	const struct command *cmd = command_find(req->cmd, &i);
 
 	if (!cmd) {
+		ctl->stats.refused[CONTROL_REFUSED_MALFORMED]++;
 		dynbuf_printf(&out, "unknown command '%s'\n", word_shown(req->cmd, w));
 	} else if (cmd->needs_root && c->cred.uid != 0) {
+		ctl->stats.refused[CONTROL_REFUSED_PERMISSION]++;
 		dynbuf_printf(&out, "permission denied: %s needs root\n", req->cmd);
 		status = CTLPROTO_FAILED;
 	} else if (over_budget(ctl, c, last_len[i])) {
@@ -276,6 +291,7 @@ static void client_cb(struct watch *w, uint32_t events)
 		int len = snprintf(msg, sizeof(msg), "%s\n", err);
 
 		log_debug("control client pid %d: %s", c->cred.pid, err);
+		ctl->stats.refused[CONTROL_REFUSED_MALFORMED]++;
 		reply(ctl, c, CTLPROTO_USAGE, msg, len);
 		return;
 	}
@@ -302,6 +318,7 @@ static bool make_room(struct control *ctl, bool for_root)
 	victim = oldest_user ? oldest_user : for_root ? oldest : NULL;
 	if (!victim)
 		return false;
+	ctl->stats.refused[CONTROL_REFUSED_EVICTED]++;
 	client_kill(ctl, victim);
 	return true;
 }
@@ -318,6 +335,7 @@ static void accept_cb(struct watch *w, uint32_t events)
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && ctl->spare_fd >= 0) {
 			/* out of descriptors: use the spare to take the client off the queue */
 			log_warn("control socket: out of file descriptors, refusing a client");
+			ctl->stats.refused[CONTROL_REFUSED_NO_FDS]++;
 			close(ctl->spare_fd);
 			fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
@@ -341,6 +359,7 @@ static void accept_cb(struct watch *w, uint32_t events)
 			continue;
 		}
 		if (ctl->n_clients - ctl->n_dead >= CLIENTS_MAX && !make_room(ctl, c->cred.uid == 0)) {
+			ctl->stats.refused[CONTROL_REFUSED_FULL]++;
 			free(c->in);
 			free(c);
 			close(fd);
@@ -358,6 +377,7 @@ static void accept_cb(struct watch *w, uint32_t events)
 		c->next = ctl->clients;
 		ctl->clients = c;
 		ctl->n_clients++;
+		ctl->stats.clients++;
 	}
 }
 
@@ -369,6 +389,7 @@ uint64_t control_tick(struct control *ctl, uint64_t now)
 		struct client *c = container_of(n, struct client, timer);
 
 		log_debug("control client pid %d idle too long", c->cred.pid);
+		ctl->stats.refused[CONTROL_REFUSED_IDLE]++;
 		client_kill(ctl, c);
 	}
 	for (struct client *c = ctl->clients; c; c = c->next)

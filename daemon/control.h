@@ -36,6 +36,26 @@ struct client {
 	struct client *next;
 };
 
+/* Why a client was refused or cut off, for the metrics */
+enum control_refusal {
+	CONTROL_REFUSED_PERMISSION,	/* a change asked by a client other than root */
+	CONTROL_REFUSED_BUSY,		/* its reply would pass what replies may hold */
+	CONTROL_REFUSED_MALFORMED,	/* a request that is not one, or an unknown command */
+	CONTROL_REFUSED_FULL,		/* every slot taken, none to free for it */
+	CONTROL_REFUSED_EVICTED,	/* closed to make room for a newcomer */
+	CONTROL_REFUSED_IDLE,		/* said nothing, or read nothing, in time */
+	CONTROL_REFUSED_MONITOR,	/* a monitor that stopped reading */
+	CONTROL_REFUSED_NO_FDS,		/* the daemon was out of descriptors */
+	CONTROL_REFUSED__N,
+};
+
+extern const char *const control_refusal_names[CONTROL_REFUSED__N];
+
+struct control_stats {
+	uint64_t clients;			/* accepted */
+	uint64_t refused[CONTROL_REFUSED__N];
+};
+
 struct control {
 	struct loop *loop;
 	struct manager *m;
@@ -54,6 +74,7 @@ struct control {
 	size_t unprivileged_out;	/* reply bytes held for clients that are not root */
 	struct heap client_timers;
 	struct client *reexec_client;	/* asked for reexec; answered by the new binary */
+	struct control_stats stats;
 };
 
 /* The manager's events go to the monitors from now on. */

@@ -16,7 +16,10 @@
 
 static void on_learned(const struct learn_record *rec, uint16_t port, void *data)
 {
-	events_learned(data, rec, port);
+	struct manager *m = data;
+
+	m->cnt.learned++;
+	events_learned(m, rec, port);
 }
 
 static void on_pkt(const struct nflog_pkt *pkt, int err, void *data)

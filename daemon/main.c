@@ -16,6 +16,7 @@
 #include "handover.h"
 #include "log.h"
 #include "nftobj.h"
+#include "metrics.h"
 #include "notify.h"
 
 #define DEFAULT_GROUP 7070
@@ -247,7 +248,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r = manager_init(&d->m, &d->loop, &o.m, files, &st);
-	handover_state_free(&st);
 	if (r < 0) {
 		log_err("out of memory");
 		goto out_manager;
@@ -258,6 +258,8 @@ int main(int argc, char **argv)
 		goto out_loop;
 	}
 	control_init(&d->ctl, &d->loop, &d->m, o.sockpath, o.sockgroup);
+	metrics_restore(&d->m, &d->ctl, &st);
+	handover_state_free(&st);
 	/* first: a second daemon given the same socket stops here, before touching any table */
 	r = control_listen(&d->ctl, inh.control);
 	if (r < 0) {
@@ -276,6 +278,7 @@ out_control:
 out_loop:
 	loop_fini(&d->loop);
 out_manager:
+	handover_state_free(&st);
 	manager_fini(&d->m);
 	notify_close();
 	return status;

@@ -50,11 +50,39 @@ static void describe_forwards(const struct rule *r, char *buf, size_t size)
 	portlist_format(r->forwards, r->n_forwards, buf, size);
 }
 
+const char *const close_reason_names[CLOSE__N] = {
+	[CLOSE_FLUSH] = "flush",
+	[CLOSE_DEL] = "del",
+	[CLOSE_DISABLE] = "disable",
+	[CLOSE_RELOAD] = "reload",
+	[CLOSE_OTHER] = "other",
+};
+
+/* m->closing, as counted (NULL is a reload's, as events_fwd says) */
+static enum close_reason close_reason(const char *why)
+{
+	static const struct {
+		const char *why;
+		enum close_reason reason;
+	} map[] = {
+		{ "flush", CLOSE_FLUSH }, { "del", CLOSE_DEL }, { "ipautofw -D", CLOSE_DEL },
+		{ "ipautofw -F", CLOSE_DEL }, { "disable", CLOSE_DISABLE }, { "reload", CLOSE_RELOAD },
+	};
+
+	if (!why)
+		return CLOSE_RELOAD;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i].why, why))
+			return map[i].reason;
+	return CLOSE_OTHER;
+}
+
 static void on_closed(const struct fwd *f, void *data)
 {
 	struct manager *m = data;
 	char host[INET6_ADDRSTRLEN];
 
+	m->cnt.closed[close_reason(m->closing)]++;
 	ct_jobs_closed(&m->ct_jobs, f);
 	learnd_closed(m, f);
 	events_fwd(m, EVENT_CLOSED, f);

@@ -24,6 +24,19 @@ struct event;
 struct handover_fds;
 struct handover_state;
 
+/* Why forwardings closed (m->closing), counted apart */
+enum close_reason {
+	CLOSE_FLUSH,		/* flush */
+	CLOSE_DEL,		/* their rule removed: del, ipautofw -D, ipautofw -F */
+	CLOSE_DISABLE,		/* disable */
+	CLOSE_RELOAD,		/* a reload dropped or changed their rule */
+	CLOSE_OTHER,		/* another runtime change (add, enable, ipautofw -A) */
+	CLOSE__N,
+};
+
+extern const char *const close_reason_names[CLOSE__N];
+
+/* What the daemon counts itself; carried across a re-exec (daemon/metrics.c names them) */
 struct counters {
 	uint64_t nflog_bad;
 	uint64_t nflog_lost;
@@ -34,6 +47,9 @@ struct counters {
 	uint64_t table_rebuilds;
 	uint64_t forged;		/* caught by the daemon's source check (the kernel counts its own) */
 	uint64_t resyncs;		/* failed transactions after which the kernel was rewritten */
+	uint64_t closed[CLOSE__N];	/* forwardings closed, by why */
+	uint64_t learned;		/* connections learn mode recorded */
+	uint64_t ct_deleted;		/* conntrack entries deleted by earlier workers (a re-exec's) */
 };
 
 /* Rate limits of one kind of packet-driven log message. */
@@ -75,6 +91,7 @@ struct manager {
 	struct learn learn;
 	bool table_learn;		/* the table has learn mode's rules */
 	bool table_owned;		/* created with NFT_TABLE_F_OWNER: nobody else can change it */
+	bool table_persist;		/* ... and NFT_TABLE_F_PERSIST: it outlives a crash */
 	struct ct_worker *ct;
 	struct ct_jobs ct_jobs;
 	struct srccheck src;
@@ -201,6 +218,8 @@ void rails_resync(struct manager *m, uint64_t now);
 struct json;
 /* The safety rails' part of status: members of J, or lines of OUT when J is NULL. */
 void rails_status(struct manager *m, struct json *j, struct dynbuf *out);
+/* The table's named counters now: -errno (-ENOENT without a table), RET untouched then. */
+int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS]);
 /* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */
 int rails_warnings(struct manager *m, struct dynbuf *out);
 

@@ -248,40 +248,43 @@ void rails_resync(struct manager *m, uint64_t now)
 	m->rebuild = true;
 }
 
-struct counters_ctx {
-	uint64_t v[NFTOBJ__COUNTERS];
-};
-
 static int obj_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct counters_ctx *c = data;
+	struct nftobj_ctr *c = data;
 	struct nftnl_obj *o = nftnl_obj_alloc();
 
 	if (o && nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
 	    nftnl_obj_is_set(o, NFTNL_OBJ_NAME)) {
 		for (int i = 0; i < NFTOBJ__COUNTERS; i++)
-			if (!strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_NAME), nftobj_counter_name(i)))
-				c->v[i] = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+			if (!strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_NAME), nftobj_counter_name(i))) {
+				c[i].packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+				c[i].bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+			}
 	}
 	nftnl_obj_free(o);
 	return MNL_CB_OK;
 }
 
-static void read_counters(struct counters_ctx *c)
+int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS])
 {
+	struct nftobj_ctr v[NFTOBJ__COUNTERS] = { { 0 } };
 	char buf[512] = { 0 };
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	struct nlmsghdr *nlh;
+	int r;
 
 	if (!o)
-		return;
+		return -ENOMEM;
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, time(NULL));
 	nftnl_obj_nlmsg_build_payload(nlh, o);
 	nftnl_obj_free(o);
-	nl_dump(NETLINK_NETFILTER, nlh, obj_cb, c);
+	r = nl_dump(NETLINK_NETFILTER, nlh, obj_cb, v);
+	if (r >= 0)
+		memcpy(ret, v, sizeof(v));
+	return r < 0 ? r : 0;
 }
 
 void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
@@ -289,15 +292,15 @@ void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
 	const struct engine_stats *es = &m->eng.stats;
 	const struct fwtable *t = &m->eng.fwt;
 	const struct fwtable_stats *fs = &t->stats;
-	struct counters_ctx k = { { 0 } };
+	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
 	unsigned long long forged_total;
 
-	read_counters(&k);
-	forged_total = m->cnt.forged + k.v[NFTOBJ_CTR_FORGED];
+	rails_kernel_counters(k);
+	forged_total = m->cnt.forged + k[NFTOBJ_CTR_FORGED].packets;
 	if (j) {
 		json_u64(j, "triggers_forged", forged_total);
-		json_u64(j, "triggers_forged_kernel", k.v[NFTOBJ_CTR_FORGED]);
-		json_u64(j, "triggers_limited", k.v[NFTOBJ_CTR_LIMITED]);
+		json_u64(j, "triggers_forged_kernel", k[NFTOBJ_CTR_FORGED].packets);
+		json_u64(j, "triggers_limited", k[NFTOBJ_CTR_LIMITED].packets);
 		json_u64(j, "triggers_not_allowed", es->triggers_not_allowed);
 		json_u64(j, "refused_max_per_host", fs->over_host_limit);
 		json_u64(j, "refused_max_forwardings", fs->over_limit);
@@ -307,8 +310,8 @@ void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
 		return;
 	}
 	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "
-		      "%llu not allowed\n", forged_total, (unsigned long long)k.v[NFTOBJ_CTR_FORGED],
-		      (unsigned long long)k.v[NFTOBJ_CTR_LIMITED],
+		      "%llu not allowed\n", forged_total, (unsigned long long)k[NFTOBJ_CTR_FORGED].packets,
+		      (unsigned long long)k[NFTOBJ_CTR_LIMITED].packets,
 		      (unsigned long long)es->triggers_not_allowed);
 	dynbuf_printf(out, "limits:      %llu at max-per-host %u, %llu at max-forwardings %zu "
 		      "(%zu active)\n", (unsigned long long)fs->over_host_limit, t->max_per_host,

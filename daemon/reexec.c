@@ -7,8 +7,8 @@
  * meanwhile wait in it), the control socket, and the client that asked,
  * which the new binary answers once it is ready. The new binary adopts the
  * forwardings from the table with their remaining time, as after a crash;
- * what only the process knew (runtime rules, start time) goes in a state
- * file. systemd sees RELOADING=1 ... READY=1 from the same PID: no restart.
+ * what only the process knew (runtime rules, start time, counters) goes in
+ * a state file. systemd sees RELOADING=1 ... READY=1 from the same PID: no restart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "handover.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 
 #define CHECK_OUTPUT_MAX 4096
@@ -146,6 +147,8 @@ static int write_state(struct daemon *d)
 
 	if (r == 0)
 		r = rulebook_switch_lines(&d->m.book, &st.switches, &st.n_switches);
+	if (r == 0)
+		r = metrics_save(&d->m, &d->ctl, &st);
 	if (r < 0) {
 		handover_state_free(&st);
 		return r;
@@ -205,6 +208,7 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 		r = -errno;
 	if (r == 0) {
 		/* finish the queued conntrack clean-ups: the thread ends with the exec */
+		d->m.cnt.ct_deleted += d->m.ct ? ct_worker_deleted(d->m.ct) : 0;
 		ct_worker_stop(d->m.ct);
 		d->m.ct = NULL;
 		log_info("re-executing %s (%zu forwarding%s kept)", exe, d->m.eng.fwt.n,

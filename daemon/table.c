@@ -195,6 +195,12 @@ int table_setup(struct manager *m)
 	int r;
 
 	m->eng.kernel_triggers = kcaps_has(&m->eng.caps, KCAP_KERNEL_PATH) && !m->opt.no_kernel_path;
+	/*
+	 * The named counters go on from what the table being replaced counted
+	 * (a re-exec's, an adopted one's), so that whoever reads them sees no
+	 * restart. Without a table they go on from the last table's start.
+	 */
+	rails_kernel_counters(m->eng.counters);
 	r = create_table(m, flags, &failed);
 	/* a request past the table itself refused: what the kernel path needs */
 	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
@@ -249,6 +255,7 @@ static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *re
 		r = nftsock_commit(&m->nft, &m->batch, &op);
 	if (r == 0) {
 		m->table_owned = flags & NFTOBJ_TABLE_F_OWNER;
+		m->table_persist = flags & NFTOBJ_TABLE_F_PERSIST;
 		log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 			  flags & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
 			  flags ? "owner" : "not owned: other tools may change it");

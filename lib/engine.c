@@ -965,6 +965,7 @@ static void params(const struct engine *e, uint16_t group, struct nftobj_params 
 		.learn = e->cfg ? e->cfg->learn : true,
 		.learn_group = e->learn_group,
 	};
+	memcpy(ret->counters, e->counters, sizeof(ret->counters));
 }
 
 int engine_write_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32_t flags,

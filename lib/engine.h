@@ -61,6 +61,7 @@ struct engine {
 	struct kcaps caps;		/* what this kernel can do (all, until the daemon probed) */
 	uint64_t *last_trigger;		/* per rule of cfg (same index): when it last fired, 0 never */
 	uint16_t learn_group;		/* NFLOG group of learn mode's log rules */
+	struct nftobj_ctr counters[NFTOBJ__COUNTERS];	/* what a table written anew counts from */
 };
 
 void engine_init(struct engine *e);

@@ -85,6 +85,71 @@ void handover_format_state(struct dynbuf *out, const struct handover_state *s)
 		dynbuf_printf(out, "runtime %s\n", s->runtime[i]);
 	for (size_t i = 0; i < s->n_switches; i++)
 		dynbuf_printf(out, "switch %s\n", s->switches[i]);
+	for (size_t i = 0; i < s->n_counters; i++)
+		dynbuf_printf(out, "counter %s %" PRIu64 "\n", s->counters[i].name, s->counters[i].value);
+}
+
+static bool counter_name_ok(const char *name, size_t len)
+{
+	if (!len || len >= HANDOVER_COUNTER_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_'))
+			return false;
+	return true;
+}
+
+static struct handover_counter *find_counter(const struct handover_state *s, const char *name,
+					     size_t len)
+{
+	for (size_t i = 0; i < s->n_counters; i++)
+		if (strlen(s->counters[i].name) == len && !memcmp(s->counters[i].name, name, len))
+			return &s->counters[i];
+	return NULL;
+}
+
+static int add_counter(struct handover_state *s, const char *name, size_t len, uint64_t value)
+{
+	struct handover_counter *v;
+
+	if (!counter_name_ok(name, len) || find_counter(s, name, len))
+		return -EINVAL;
+	v = realloc(s->counters, (s->n_counters + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->counters = v;
+	memcpy(v[s->n_counters].name, name, len);
+	v[s->n_counters].name[len] = '\0';
+	v[s->n_counters++].value = value;
+	return 0;
+}
+
+int handover_add_counter(struct handover_state *s, const char *name, uint64_t value)
+{
+	return add_counter(s, name, strlen(name), value);
+}
+
+uint64_t handover_counter(const struct handover_state *s, const char *name)
+{
+	const struct handover_counter *c = find_counter(s, name, strlen(name));
+
+	return c ? c->value : 0;
+}
+
+/* A decimal number of LEN characters at V into *RET: -EINVAL if it is not one, or too large. */
+static int parse_u64(const char *v, size_t len, uint64_t *ret)
+{
+	char num[24];
+	char *end;
+
+	if (!len || len >= sizeof(num) || v[0] < '0' || v[0] > '9')
+		return -EINVAL;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	errno = 0;
+	*ret = strtoull(num, &end, 10);
+	return *end || errno ? -EINVAL : 0;
 }
 
 static int add_line(char ***v, size_t *n, const char *line, size_t len)
@@ -103,10 +168,9 @@ static int add_line(char ***v, size_t *n, const char *line, size_t len)
 
 static int parse_line(struct handover_state *s, const char *line, size_t len)
 {
-	const char *sp = memchr(line, ' ', len), *v;
+	const char *sp = memchr(line, ' ', len), *v, *sp2;
 	size_t klen, vlen;
-	char num[24];
-	char *end;
+	uint64_t n;
 
 	if (!sp)
 		return len ? 0 : -EINVAL;	/* a key alone: from a newer daemon */
@@ -115,14 +179,14 @@ static int parse_line(struct handover_state *s, const char *line, size_t len)
 	vlen = len - klen - 1;
 	if (memchr(line, '\0', len))
 		return -EINVAL;
-	if (klen == 7 && !memcmp(line, "started", 7)) {
-		if (!vlen || vlen >= sizeof(num) || v[0] < '0' || v[0] > '9')
+	if (klen == 7 && !memcmp(line, "started", 7))
+		return parse_u64(v, vlen, &s->started_ms);
+	if (klen == 7 && !memcmp(line, "counter", 7)) {
+		/* counter NAME VALUE */
+		sp2 = memchr(v, ' ', vlen);
+		if (!sp2 || parse_u64(sp2 + 1, vlen - (sp2 + 1 - v), &n) < 0)
 			return -EINVAL;
-		memcpy(num, v, vlen);
-		num[vlen] = '\0';
-		errno = 0;
-		s->started_ms = strtoull(num, &end, 10);
-		return *end || errno ? -EINVAL : 0;
+		return add_counter(s, v, sp2 - v, n);
 	}
 	if (klen == 7 && !memcmp(line, "runtime", 7))
 		return vlen ? add_line(&s->runtime, &s->n_runtime, v, vlen) : -EINVAL;
@@ -162,5 +226,6 @@ void handover_state_free(struct handover_state *s)
 	for (size_t i = 0; i < s->n_switches; i++)
 		free(s->switches[i]);
 	free(s->switches);
+	free(s->counters);
 	*s = (struct handover_state){ 0 };
 }

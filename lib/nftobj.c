@@ -16,7 +16,7 @@
  *       chain t4_* (t6_*), where each rule the port triggers adds its first
  *       forwarding (nftrule.c: "what each rule adds")
  *     goto trig_log
- *   chain trig_log: log group G snaplen 128 queue-threshold 1
+ *   chain trig_log: counter name "triggers" log group G snaplen 128 queue-threshold 1
  *   chain trig_forged: counter name "forged"
  *     limit rate 10/second log prefix "ipautofw:forged" group G snaplen 128 queue-threshold 1
  *   chain prerouting (nat prerouting, priority dstnat + 10):
@@ -111,6 +111,7 @@ const struct chaindef nftobj_chains[CHAIN__N] = {
 const char *const nftobj_counters[NFTOBJ__COUNTERS] = {
 	[NFTOBJ_CTR_FORGED] = "forged",
 	[NFTOBJ_CTR_LIMITED] = "limited",
+	[NFTOBJ_CTR_TRIGGERS] = "triggers",
 };
 
 const char *nftobj_counter_name(enum nftobj_counter c)
@@ -252,7 +253,7 @@ struct nftnl_obj *nftobj_counter_object(enum nftobj_counter id)
 	return o;
 }
 
-static int add_counter(struct nlbatch *b, enum nftobj_counter id)
+static int add_counter(struct nlbatch *b, enum nftobj_counter id, const struct nftobj_ctr *start)
 {
 	struct nftnl_obj *o = nftobj_counter_object(id);
 	struct nlmsghdr *nlh;
@@ -260,6 +261,10 @@ static int add_counter(struct nlbatch *b, enum nftobj_counter id)
 
 	if (!o)
 		return -ENOMEM;
+	if (start->packets || start->bytes) {
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, start->packets);
+		nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, start->bytes);
+	}
 	nlh = nftobj_begin_msg(b, NFT_MSG_NEWOBJ);
 	if (nlh) {
 		nftnl_obj_nlmsg_build_payload(nlh, o);
@@ -312,7 +317,7 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
 		r = add_set(b, s, 0);
 	for (int c = 0; c < NFTOBJ__COUNTERS && r == 0; c++)
-		r = add_counter(b, c);
+		r = add_counter(b, c, &p->counters[c]);
 	for (size_t i = 0; i < CHAIN__N && r == 0; i++)
 		r = add_chain(b, &nftobj_chains[i]);
 	if (r == 0)

@@ -75,11 +75,21 @@ enum nftobj_set {
 	NFTOBJ__SETS,
 };
 
-/* Named counters of the trigger path, read by `status`. */
+/*
+ * Named counters of the trigger path, read by `status` and `metrics` (and
+ * by any exporter of nft counters, without the daemon).
+ */
 enum nftobj_counter {
 	NFTOBJ_CTR_FORGED,	/* failed the kernel's source checks */
 	NFTOBJ_CTR_LIMITED,	/* over a host's log rate */
+	NFTOBJ_CTR_TRIGGERS,	/* logged to the daemon: passed the checks and the rate limit */
 	NFTOBJ__COUNTERS,
+};
+
+/* A named counter's values (what a table created anew starts from) */
+struct nftobj_ctr {
+	uint64_t packets;
+	uint64_t bytes;
 };
 
 /* The log prefix of the (rate-limited) logs of forged triggers. */
@@ -183,6 +193,7 @@ struct nftobj_params {
 	uint32_t mark_mask;
 	bool learn;		/* learn mode's log rules */
 	uint16_t learn_group;	/* their NFLOG group */
+	struct nftobj_ctr counters[NFTOBJ__COUNTERS];	/* the named counters start from these */
 };
 
 const char *nftobj_set_name(enum nftobj_set s);

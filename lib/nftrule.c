@@ -616,6 +616,7 @@ static void rule_trigger6(struct rb *b, const struct nftobj_params *p, int step)
 /* The end of a genuine trigger's way */
 static void rule_log(struct rb *b, const struct nftobj_params *p, int unused)
 {
+	st_counter(b, NFTOBJ_CTR_TRIGGERS);
 	st_log(b, p->nflog_group, NULL);
 }
 

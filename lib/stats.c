@@ -21,10 +21,27 @@ void latency_trigger(struct latency *l, uint64_t now_us)
 		l->turn_us[l->turn_n++] = now_us;
 }
 
+const uint64_t latency_bounds_us[LATENCY_BUCKETS] = {
+	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+};
+
+static void count(struct latency *l, uint64_t us)
+{
+	size_t b = 0;
+
+	while (b < LATENCY_BUCKETS && us > latency_bounds_us[b])
+		b++;
+	l->buckets[b]++;
+	l->sum_us += us;
+}
+
 void latency_turn_end(struct latency *l, bool written, uint64_t now_us)
 {
 	for (size_t i = 0; written && i < l->turn_n; i++) {
-		l->us[l->pos] = now_us - l->turn_us[i];
+		uint64_t us = now_us - l->turn_us[i];
+
+		count(l, us);
+		l->us[l->pos] = us > UINT32_MAX ? UINT32_MAX : us;
 		l->pos = (l->pos + 1) % LATENCY_RING;
 		if (l->n < LATENCY_RING)
 			l->n++;

@@ -2,7 +2,8 @@
  * The daemon's own measurements: NFLOG losses told by the gaps in the
  * sequence numbers the kernel stamps on each log message, and the
  * trigger-to-forwarding latency over the last LATENCY_RING triggers with
- * its percentiles. Times are passed in.
+ * its percentiles, and of every trigger since the start in the buckets of
+ * a histogram (what a Prometheus scrape reads). Times are passed in.
  */
 #pragma once
 
@@ -12,6 +13,9 @@
 
 #define LATENCY_RING 1024
 #define LATENCY_TURN_MAX 4096
+/* The histogram's upper bounds in microseconds (one bucket more, beyond them) */
+#define LATENCY_BUCKETS 12
+extern const uint64_t latency_bounds_us[LATENCY_BUCKETS];
 
 struct nflog_seq {
 	bool have;
@@ -27,6 +31,8 @@ struct latency {
 	uint32_t us[LATENCY_RING];
 	size_t n;
 	size_t pos;
+	uint64_t buckets[LATENCY_BUCKETS + 1];	/* since the start: samples per bucket */
+	uint64_t sum_us;
 };
 
 /* A trigger that fired arrived at NOW_US; it counts once its turn is written. */

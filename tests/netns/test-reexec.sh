@@ -3,7 +3,7 @@
 # binary now installed at the path it was started from, same PID; every
 # forwarding stays with its remaining time and keeps carrying traffic, the
 # runtime rules stay, new triggers are served, systemd sees RELOADING=1 then
-# READY=1. Run with --no-persist, as on a kernel without
+# READY=1, and the counters `metrics` shows go on (no restart for a scraper). Run with --no-persist, as on a kernel without
 # NFT_TABLE_F_PERSIST: the table lives only as long as the socket that owns
 # it, so everything surviving proves that socket crossed execve(). A new
 # binary that rejects the configuration is not exec'd into.
@@ -36,6 +36,11 @@ check "three forwardings open" wait_for three sh -c "'$IPAUTOFWCTL' -s '$SOCK' -
 check "time passes" wait_for time sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j list | jq -e 'all(.[] | select(.static | not); .expires <= 118)'"
 before=$(ctl -j list)
 up_before=$(ctl -j status | jq .uptime)
+# counters a scraper reads: the daemon's own, the histogram's, and the table's named counter
+metric() { ctl metrics | awk -v s="$1" '$1 == s { print $2 }'; }
+opened_before=$(metric 'ipautofw_triggers_total{outcome="opened"}')
+lat_before=$(metric ipautofw_trigger_latency_seconds_count)
+logged_before=$(metric ipautofw_triggers_logged_total)
 
 cp "$IPAUTOFWD" "$TMP/sbin/ipautofwd.new"
 mv -f "$TMP/sbin/ipautofwd.new" "$TMP/sbin/ipautofwd"
@@ -56,6 +61,10 @@ check "each with its remaining time" jq -e --argjson b "$before" '
 check "the runtime rule stays" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j rules | jq -e 'any(.[]; .name == \"x11\" and .source == \"runtime\")'"
 check "the runtime switch stays" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j rules | jq -e 'any(.[]; .name == \"quiet\" and .enabled == false and .switched)'"
 check "uptime is not reset" test "$(ctl -j status | jq .uptime)" -ge "$up_before"
+check "the opened counter keeps its value ($opened_before)" test "$(metric 'ipautofw_triggers_total{outcome="opened"}')" = "${opened_before:-none}"
+check "so does the latency histogram ($lat_before)" test "$(metric ipautofw_trigger_latency_seconds_count)" = "${lat_before:-none}"
+check "and the table's named counter, in the table made anew ($logged_before)" test "$(metric ipautofw_triggers_logged_total)" = "${logged_before:-none}"
+check "a counter the control socket keeps goes on" test "$(metric ipautofw_control_clients_total)" -gt 10
 since() { tail -n +$((seen + 1)) "$TMP/notify.out"; }
 check "RELOADING=1 with MONOTONIC_USEC, then READY=1 from the new binary" wait_for ready sh -c \
 	"tail -n +$((seen + 1)) '$TMP/notify.out' | sed -n '/^RELOADING=1|MONOTONIC_USEC=[0-9]*$/,\$p' | grep -q '^READY=1$'"

@@ -40,7 +40,8 @@ for f in /usr/sbin/ipautofwd /usr/sbin/ipautofwctl /usr/sbin/ipautofw \
 	/usr/share/man/man5/ipautofw.conf.5.gz /usr/share/doc/ipautofw/examples/realaudio.conf \
 	/usr/share/bash-completion/completions/ipautofwctl \
 	/usr/share/bash-completion/completions/ipautofw /etc/ipautofw.d/ \
-	/usr/share/doc/ipautofw/copyright; do
+	/usr/share/doc/ipautofw/copyright /lib/systemd/system/ipautofw-metrics.service \
+	/lib/systemd/system/ipautofw-metrics.timer; do
 	check "holds $f" grep -qx "$f" "$dir/contents"
 done
 check "every example file of the tree" test "$(grep -c '^/usr/share/doc/ipautofw/examples/.*\.conf$' "$dir/contents")" = \
@@ -53,6 +54,11 @@ check "postinst re-executes the daemon on upgrade" grep -q "ipautofwctl reexec" 
 check "postinst creates the user before the service starts" sh -c \
 	"grep -n -e 'systemd-sysusers' -e 'deb-systemd-invoke start' '$ctl/postinst' | head -1 | grep -q sysusers"
 check "nothing stops the daemon on upgrade" sh -c "! grep -q 'deb-systemd-invoke stop' '$ctl/preinst' 2>/dev/null && grep -q '\"\$1\" = remove' '$ctl/prerm'"
+check "the metrics timer is not started by the package" sh -c \
+	"! grep -q 'deb-systemd-invoke start.*ipautofw-metrics' '$ctl/postinst'"
+# (dh_installsystemd --no-enable: enabled again only where the package had enabled it)
+check "nor enabled on install" grep -q "if deb-systemd-helper debian-installed 'ipautofw-metrics.timer'" "$ctl/postinst"
+check "and stopped on remove" grep -q "deb-systemd-invoke stop ipautofw-metrics.timer" "$ctl/prerm"
 rm -rf "$ctl"
 echo "$((CHECKS - FAILS)) passed, $FAILS failed"
 [ "$FAILS" = 0 ]

@@ -97,6 +97,14 @@ static void test_state_malformed(void)
 		{ "runtime \n", 9 },
 		{ "\n", 1 },
 		{ "runtime a\0b\n", 12 },
+		{ "counter opened\n", 15 },
+		{ "counter opened \n", 16 },
+		{ "counter opened x\n", 17 },
+		{ "counter opened 1 2\n", 19 },
+		{ "counter  1\n", 11 },
+		{ "counter Opened 1\n", 17 },
+		{ "counter opened 99999999999999999999\n", 36 },
+		{ "counter opened 1\ncounter opened 2\n", 34 },
 	};
 	struct handover_state t;
 
@@ -112,5 +120,38 @@ static void test_state_malformed(void)
 	}
 }
 
-TEST_MAIN(T(test_fds_roundtrip), T(test_fds_malformed), T(test_state_roundtrip),
+/* The counters cross a re-exec by name: a scraper sees them go on, not restart */
+static void test_state_counters(void)
+{
+	struct handover_state s = { .started_ms = 7 }, t;
+	struct dynbuf b = { 0 };
+
+	CHECK_INT(handover_add_counter(&s, "opened", 12), 0);
+	CHECK_INT(handover_add_counter(&s, "latency_bucket_12", 18446744073709551615ull), 0);
+	CHECK_INT(handover_add_counter(&s, "control_refused_busy", 0), 0);
+	CHECK_INT(handover_add_counter(&s, "opened", 13), -EINVAL);
+	CHECK_INT(handover_add_counter(&s, "Opened", 1), -EINVAL);
+	CHECK_INT(handover_add_counter(&s, "a b", 1), -EINVAL);
+	CHECK_INT(handover_add_counter(&s, "", 1), -EINVAL);
+	CHECK_INT(handover_add_counter(&s, "x23456789012345678901234567890123456789012345678", 1), -EINVAL);
+	CHECK_INT(s.n_counters, 3);
+	handover_format_state(&b, &s);
+	CHECK_STR(b.data, "started 7\n"
+			  "counter opened 12\n"
+			  "counter latency_bucket_12 18446744073709551615\n"
+			  "counter control_refused_busy 0\n");
+	CHECK_INT(handover_parse_state(b.data, b.len, &t), 0);
+	CHECK_INT(t.n_counters, 3);
+	CHECK(handover_counter(&t, "opened") == 12);
+	CHECK(handover_counter(&t, "latency_bucket_12") == 18446744073709551615ull);
+	CHECK(handover_counter(&t, "control_refused_busy") == 0);
+	/* one an older daemon did not count */
+	CHECK(handover_counter(&t, "forwardings_closed_flush") == 0);
+	handover_state_free(&t);
+	handover_state_free(&s);
+	CHECK_INT(s.n_counters, 0);
+	dynbuf_free(&b);
+}
+
+TEST_MAIN(T(test_fds_roundtrip), T(test_state_counters), T(test_fds_malformed), T(test_state_roundtrip),
 	  T(test_state_newer_keys_skipped), T(test_state_malformed))

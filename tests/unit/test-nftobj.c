@@ -1,8 +1,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "config.h"
 #include "nftdefs.h"
@@ -234,12 +236,13 @@ static void test_skeleton(void)
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
 	/*
-	 * table, 17 sets, 2 counters, 7 chains, 21 rules (and redir4's
+	 * table, 17 sets, 3 counters, 7 chains, 21 rules (and redir4's
 	 * anonymous { tcp, udp } with its elements): never one rule per
 	 * configured rule in these; the rules' own chains hang off the
 	 * verdict maps
 	 */
-	CHECK_INT(b.n_ops, 49);
+	CHECK_INT(b.n_ops, 50);
+	CHECK_INT(count_ops(&b, "create counter "), 3);
 	CHECK_INT(count_ops(&b, "create set "), 17);
 	CHECK(find_op(&b, "create set src4ok") && find_op(&b, "create set src6ok"));
 	CHECK_INT(count_ops(&b, "create chain "), 7);
@@ -248,8 +251,8 @@ static void test_skeleton(void)
 	CHECK(find_op(&b, "add trigger4 rule (kernel path)"));
 	CHECK(find_op(&b, "add trigger6 rule (kernel path)"));
 	CHECK(find_op(&b, "add dnat rule") && find_op(&b, "add pinhole rule"));
-	CHECK_STR(b.ops[48].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 49);
+	CHECK_STR(b.ops[49].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 50);
 	{
 		/* the kernel's add only for a vetted source (DESIGN §2.10); the rest is logged to the daemon */
 		struct dynbuf t = { 0 };
@@ -278,6 +281,54 @@ static void test_skeleton(void)
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
 	CHECK_INT(nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), NFT_DATA_VERDICT);
 	nftnl_set_free(s);
+	nlbatch_free(&b);
+}
+
+/*
+ * The named counters, each referenced by the rules (a genuine trigger's
+ * log counts in "triggers"), and created from the values a table written
+ * anew carries on (a re-exec, an adoption): an nft counter exporter sees
+ * them go on
+ */
+static void test_counters(void)
+{
+	struct nftobj_params p = { .nflog_group = 7070, .learn = true, .learn_group = 7071 };
+	static const char *const names[] = { "forged", "limited", "triggers" };
+	struct dynbuf t = { 0 };
+	struct nlbatch b;
+	size_t off, n = 0;
+
+	p.counters[NFTOBJ_CTR_FORGED] = (struct nftobj_ctr){ 5, 300 };
+	p.counters[NFTOBJ_CTR_TRIGGERS] = (struct nftobj_ctr){ 18446744073709551615ull, 1 };
+	nlbatch_init(&b, 1);
+	nlbatch_reset(&b);
+	CHECK_INT(nftobj_skeleton(&b, &p), 0);
+	for (off = 0; off < b.len;) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(b.buf + off);
+		struct nftnl_obj *o;
+
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWOBJ || nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES)
+			continue;
+		o = nftnl_obj_alloc();
+		CHECK_INT(nftnl_obj_nlmsg_parse(nlh, o), 0);
+		CHECK_INT(nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE), NFT_OBJECT_COUNTER);
+		CHECK(n < ARRAY_SIZE(names) && !strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_NAME), names[n]));
+		if (n == NFTOBJ_CTR_FORGED) {
+			CHECK(nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS) == 5);
+			CHECK(nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES) == 300);
+		} else if (n == NFTOBJ_CTR_TRIGGERS) {
+			CHECK(nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS) == 18446744073709551615ull);
+		} else {
+			CHECK(!nftnl_obj_is_set(o, NFTNL_OBJ_CTR_PKTS));
+		}
+		nftnl_obj_free(o);
+		n++;
+	}
+	CHECK_INT(n, NFTOBJ__COUNTERS);
+	nftobj_rules_text(&t, &p, CHAIN_TRIG_LOG);
+	CHECK_STR(t.data, "\t\tcounter name \"triggers\" log group 7070 snaplen 128 queue-threshold 1\n");
+	dynbuf_free(&t);
 	nlbatch_free(&b);
 }
 
@@ -520,4 +571,4 @@ static void test_prefixes(void)
 }
 
 TEST_MAIN(T(test_fwd_keys), T(test_decode), T(test_ifname_intervals), T(test_portranges),
-	  T(test_batch_split), T(test_skeleton), T(test_layout), T(test_text), T(test_prefixes))
+	  T(test_batch_split), T(test_skeleton), T(test_counters), T(test_layout), T(test_text), T(test_prefixes))

@@ -1,4 +1,5 @@
 #include "stats.h"
+#include "util.h"
 #include "test.h"
 
 static void test_nflog_seq(void)
@@ -50,4 +51,33 @@ static void test_latency(void)
 	CHECK_INT(l.turn_n, 0);
 }
 
-TEST_MAIN(T(test_nflog_seq), T(test_latency))
+/* Every sample since the start, in the bucket of the first bound it does not pass */
+static void test_latency_histogram(void)
+{
+	static struct latency l;
+	static const uint64_t ages[] = { 0, 50, 51, 100, 249999, 250000, 250001, 10000000 };
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ages); i++) {
+		latency_trigger(&l, 20000000 - ages[i]);
+		sum += ages[i];
+	}
+	latency_turn_end(&l, true, 20000000);
+	CHECK_INT(l.buckets[0], 2);	/* <= 50 */
+	CHECK_INT(l.buckets[1], 2);	/* <= 100 */
+	CHECK_INT(l.buckets[LATENCY_BUCKETS - 1], 2);	/* <= 250000 */
+	CHECK_INT(l.buckets[LATENCY_BUCKETS], 2);	/* beyond */
+	CHECK_INT(l.sum_us, sum);
+	/* a failed turn counts nothing; the ring wrapping forgets nothing here */
+	latency_trigger(&l, 1);
+	latency_turn_end(&l, false, 2);
+	for (int i = 0; i < LATENCY_RING + 1; i++)
+		latency_trigger(&l, 0);
+	latency_turn_end(&l, true, 10);
+	CHECK_INT(l.buckets[0], 2 + LATENCY_RING + 1);
+	CHECK_INT(l.sum_us, sum + 10 * (LATENCY_RING + 1));
+	for (size_t b = 1; b < LATENCY_BUCKETS; b++)
+		CHECK(latency_bounds_us[b] > latency_bounds_us[b - 1]);
+}
+
+TEST_MAIN(T(test_nflog_seq), T(test_latency), T(test_latency_histogram))
