@@ -22,7 +22,9 @@ check "metrics answers" ctl metrics
 ctl metrics >"$TMP/idle.prom"
 check "promtool check metrics passes (idle)" sh -c "promtool check metrics <'$TMP/idle.prom'"
 check "build info" grep -qx 'ipautofw_build_info{version="[0-9.]*"} 1' "$TMP/idle.prom"
-check "kernel info" grep -qx 'ipautofw_kernel_info{table_owner="true",table_persist="\(true\|false\)",kernel_path="true"} 1' "$TMP/idle.prom"
+check "kernel info" grep -qx 'ipautofw_kernel_info{table_owner="\(true\|false\)",table_persist="\(true\|false\)",kernel_path="true",has_destroy="\(true\|false\)",has_owner="\(true\|false\)",has_persist="\(true\|false\)",has_fib_forward="\(true\|false\)"} 1' "$TMP/idle.prom"
+# an owned table here is a persistent one (the daemon never owns a table that a crash would take)
+check_not "never owned without persistence" grep -q 'table_owner="true",table_persist="false"' "$TMP/idle.prom"
 check "a counter's HELP and TYPE" grep -qx '# TYPE ipautofw_triggers_total counter' "$TMP/idle.prom"
 check "the latency histogram" grep -qx 'ipautofw_trigger_latency_seconds_bucket{le="+Inf"} 0' "$TMP/idle.prom"
 check "the static forward, by rule and family" grep -qx 'ipautofw_forwardings{rule="game",family="ipv4"} 1' "$TMP/idle.prom"
