@@ -522,22 +522,36 @@ uint64_t manager_end_turn(struct manager *m)
 
 	if (m->check_ifaces)
 		check_interfaces(m);
-	if (m->rebuild) {
+	if (m->rebuild && now >= m->rebuild_after_ms) {
 		m->rebuild = false;
 		m->cnt.table_rebuilds++;
-		log_warn("table inet %s was changed by another program; re-creating it with "
-			 "%zu forwarding%s", NFTOBJ_TABLE, m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
-		table_setup(m);
+		if (!m->rebuild_failing)
+			log_warn("table inet %s was changed by another program; re-creating it with "
+				 "%zu forwarding%s", NFTOBJ_TABLE, m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
+		if (table_setup(m) < 0) {
+			/* tried again every second, said once (table_setup logged why) */
+			if (!m->rebuild_failing)
+				log_err("re-creating table inet %s failed: trying again every second", NFTOBJ_TABLE);
+			m->rebuild_failing = true;
+			m->rebuild = true;
+			m->rebuild_after_ms = now + 1000;
+		} else if (m->rebuild_failing) {
+			log_info("table inet %s re-created", NFTOBJ_TABLE);
+			m->rebuild_failing = false;
+		}
 	}
 	engine_expire(&m->eng, now, on_expired, m);
-	r = engine_write_pending(&m->eng, &m->batch, now, on_assigned, m);
-	if (r >= 0) {
-		int k = learn_write_pending(&m->learn, &m->batch, now);
+	/* with no table to write to, the next re-creation writes everything */
+	if (!m->rebuild) {
+		r = engine_write_pending(&m->eng, &m->batch, now, on_assigned, m);
+		if (r >= 0) {
+			int k = learn_write_pending(&m->learn, &m->batch, now);
 
-		r = k < 0 ? k : r + k;
+			r = k < 0 ? k : r + k;
+		}
+		commit_update(m, r);
 	}
-	commit_update(m, r);
-	if (m->resync)
+	if (m->resync && !m->rebuild)
 		rails_resync(m, now);
 	if (m->ct)
 		ct_worker_submit(m->ct, &m->ct_jobs);
@@ -554,7 +568,7 @@ uint64_t manager_end_turn(struct manager *m)
 		next = m->next_watchdog_ms;
 	/* the kernel is not yet back in step: come back for it without waiting for an event */
 	if (m->rebuild)
-		next = now;
+		next = m->rebuild_after_ms > now ? (m->rebuild_after_ms < next ? m->rebuild_after_ms : next) : now;
 	else if (m->resync && m->resync_after_ms < next)
 		next = m->resync_after_ms;
 	return next;

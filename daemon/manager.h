@@ -110,6 +110,8 @@ struct manager {
 	const char *closing;		/* why forwardings are being closed, for events */
 	bool mon_foreign;		/* our table changed in the transaction being read */
 	bool rebuild;			/* re-create the table at the end of this turn */
+	bool rebuild_failing;		/* the last re-creation failed (said once) */
+	uint64_t rebuild_after_ms;	/* ... and is tried again from then */
 	bool resync;			/* a transaction failed: rewrite the kernel's state */
 	uint64_t resync_after_ms;
 	bool check_ifaces;		/* links, routes or rules changed: is there a WAN interface? */
