@@ -120,6 +120,12 @@ start_daemon() {
 	local i
 	for i in $(seq "${START_POLLS:-100}"); do
 		if "$IPAUTOFWCTL" -s "$SOCK" status >/dev/null 2>&1; then
+			# the fallbacks of older kernels asked for are really in use
+			if [ -n "${IPAUTOFWD_KCAPS_LACK:-}" ] &&
+				! grep -q "acting as if the kernel lacked" "$TMP/daemon.log"; then
+				echo "IPAUTOFWD_KCAPS_LACK=$IPAUTOFWD_KCAPS_LACK was ignored"
+				exit 1
+			fi
 			return 0
 		fi
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
