@@ -4,6 +4,7 @@
  * together, runs the loop, and takes it all apart in reverse order.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,6 +123,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "ipautofwd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	/* the forwardings' file (lib/fwsave.h) beside the control socket */
+	{
+		static char state[PATH_MAX];
+		const char *slash = strrchr(o->sockpath, '/');
+
+		if (snprintf(state, sizeof(state), "%.*s/forwardings", slash ? (int)(slash - o->sockpath) : 1,
+			     slash ? o->sockpath : ".") < (int)sizeof(state))
+			o->m.state_path = state;
 	}
 	o->m.learn_group = learn_group >= 0 ? learn_group : o->m.group < 65535 ? o->m.group + 1 :
 			   o->m.group - 1;

@@ -5,22 +5,31 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "autofw.h"
 #include "event.h"
 #include "handover.h"
 #include "log.h"
+#include "fwsave.h"
 #include "manager.h"
 #include "nftobj.h"
 #include "notify.h"
 
 #define NFLOG_READS_PER_TURN 64
+/* The forwardings' file is written at most this often (it stands in only for a flushed table) */
+#define STATE_GAP_MS 250
+/* ... and read up to this size (16,384 forwardings of the longest lines) */
+#define STATE_MAX (16 << 20)
 
 struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,
 				  struct dynbuf *lines)
@@ -120,6 +129,8 @@ static int commit(struct manager *m, const char *why)
 		/* the daemon's view moved on without the kernel: never leave them apart */
 		m->resync = true;
 	}
+	else
+		m->state_dirty = true;
 	nlbatch_reset(&m->batch);
 	return r;
 }
@@ -515,6 +526,90 @@ static void check_interfaces(struct manager *m)
 	iflist_clear(&lan);
 }
 
+static uint64_t boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The forwardings' file (lib/fwsave.h): written whole, then renamed over the old one. */
+static void save_state(struct manager *m, uint64_t now)
+{
+	struct dynbuf d = { 0 };
+	char tmp[PATH_MAX];
+	int fd;
+
+	m->state_dirty = false;
+	m->state_next_ms = now + STATE_GAP_MS;
+	fwsave_format(&m->eng, now, boot_ms(), &d);
+	if (d.oom || snprintf(tmp, sizeof(tmp), "%s.new", m->opt.state_path) >= (int)sizeof(tmp))
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || (d.len && write(fd, d.data, d.len) != (ssize_t)d.len) || close(fd) < 0 ||
+	    rename(tmp, m->opt.state_path) < 0) {
+		if (!m->state_failed)
+			log_warn("cannot keep the forwardings in %s (%m): after a crash and a flush of the "
+				 "ruleset they would be lost", m->opt.state_path);
+		m->state_failed = true;
+		if (fd >= 0)
+			unlink(tmp);
+	} else {
+		m->state_failed = false;
+	}
+out:
+	dynbuf_free(&d);
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc(st.st_size + 1);
+	n = buf ? read(fd, buf, st.st_size) : -1;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return buf ? -EIO : -ENOMEM;
+	}
+	*ret = buf;
+	*ret_len = n;
+	return 0;
+}
+
+/* A table gone while no daemon ran (a flush): the forwardings the file kept go back. */
+static void restore_state(struct manager *m)
+{
+	char *buf = NULL;
+	size_t len = 0, bad = 0, n;
+	int r;
+
+	if (!m->opt.state_path)
+		return;
+	r = read_file(m->opt.state_path, &buf, &len);
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_warn("cannot read %s: %s", m->opt.state_path, strerror(-r));
+		return;
+	}
+	n = fwsave_restore(&m->eng, buf, len, now_ms(), boot_ms(), &bad);
+	if (n || bad)
+		log_warn("table inet %s was gone (flushed while no ipautofwd ran?): put back %zu "
+			 "forwarding%s from %s%s", NFTOBJ_TABLE, n, n == 1 ? "" : "s", m->opt.state_path,
+			 bad ? " (some lines could not be read)" : "");
+	free(buf);
+}
+
 uint64_t manager_end_turn(struct manager *m)
 {
 	uint64_t now = now_ms(), next;
@@ -553,6 +648,8 @@ uint64_t manager_end_turn(struct manager *m)
 	}
 	if (m->resync && !m->rebuild)
 		rails_resync(m, now);
+	if (m->state_dirty && m->opt.state_path && now >= m->state_next_ms)
+		save_state(m, now);
 	if (m->ct)
 		ct_worker_submit(m->ct, &m->ct_jobs);
 	m->ct_jobs.n = 0;
@@ -567,6 +664,8 @@ uint64_t manager_end_turn(struct manager *m)
 	if (notify_watchdog_usec() && m->next_watchdog_ms < next)
 		next = m->next_watchdog_ms;
 	/* the kernel is not yet back in step: come back for it without waiting for an event */
+	if (m->state_dirty && m->opt.state_path && m->state_next_ms < next)
+		next = m->state_next_ms;
 	if (m->rebuild)
 		next = m->rebuild_after_ms > now ? (m->rebuild_after_ms < next ? m->rebuild_after_ms : next) : now;
 	else if (m->resync && m->resync_after_ms < next)
@@ -655,7 +754,8 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 		log_warn("cannot bind NFLOG group %u for learn mode: %s (choose one with --learn-group); "
 			 "nothing will be learned", m->opt.learn_group, strerror(-r));
 	table_probe(m);
-	table_adopt(m);
+	if (!table_adopt(m))
+		restore_state(m);
 	r = table_setup(m);
 	if (r < 0)
 		goto out_nflog;
@@ -696,6 +796,9 @@ out_nft:
 void manager_close(struct manager *m)
 {
 	table_remove(m);
+	/* a clean stop closes every forwarding (DESIGN §2.8): nothing to put back */
+	if (m->opt.state_path)
+		unlink(m->opt.state_path);
 	ct_worker_stop(m->ct);
 	m->ct = NULL;
 	rails_close(m);

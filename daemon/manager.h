@@ -67,6 +67,7 @@ struct manager_options {
 	bool no_owner;
 	bool no_persist;		/* the table goes when the daemon goes, even on a crash */
 	bool no_kernel_path;		/* the daemon opens every forwarding (no adds in the packet path) */
+	const char *state_path;		/* the forwardings' file (lib/fwsave.h), or NULL */
 };
 
 struct manager {
@@ -111,6 +112,9 @@ struct manager {
 	bool mon_foreign;		/* our table changed in the transaction being read */
 	bool rebuild;			/* re-create the table at the end of this turn */
 	bool rebuild_failing;		/* the last re-creation failed (said once) */
+	bool state_dirty;		/* forwardings changed since the file was written */
+	uint64_t state_next_ms;		/* ... which is written again no sooner than this */
+	bool state_failed;		/* writing it failed (said once) */
 	uint64_t rebuild_after_ms;	/* ... and is tried again from then */
 	bool resync;			/* a transaction failed: rewrite the kernel's state */
 	uint64_t resync_after_ms;
@@ -200,8 +204,8 @@ int manager_learn_clear(struct manager *m, const char *rule, size_t *ret_n);
 /* table.c: table inet ipautofw */
 /* Find out what the kernel can do (m->eng.caps), and say once what it cannot. */
 void table_probe(struct manager *m);
-/* Take over the forwardings a previous daemon left in the kernel. */
-void table_adopt(struct manager *m);
+/* Take over the forwardings a previous daemon left in the kernel; false if it left no table. */
+bool table_adopt(struct manager *m);
 /* Create the table (replacing one left behind) with the whole state, in one transaction. */
 int table_setup(struct manager *m);
 void table_remove(struct manager *m);

@@ -56,7 +56,7 @@ static int adopt_cb(const struct nlmsghdr *nlh, void *data)
  * forwardings with their remaining time. The table is then replaced in
  * one transaction, so nothing stops forwarding in between.
  */
-void table_adopt(struct manager *m)
+bool table_adopt(struct manager *m)
 {
 	static const enum nftobj_rset kinds[] = {
 		NFTOBJ_RS_ACT4, NFTOBJ_RS_ACT4P, NFTOBJ_RS_PIN6, NFTOBJ_RS_PIN6P,
@@ -65,7 +65,7 @@ void table_adopt(struct manager *m)
 	const struct config *c = m->eng.cfg;
 
 	if (nft_dump_elems(nftobj_set_name(NFTOBJ_TRIGGERS), NULL, NULL) == -ENOENT)
-		return;	/* no table: a clean start */
+		return false;	/* no table: a clean start, or one that was flushed */
 	/* each rule's own sets, where a rule of that name had them */
 	for (size_t i = 0; c && i < c->n_rules; i++)
 		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
@@ -79,6 +79,7 @@ void table_adopt(struct manager *m)
 	if (a.adopted || a.dropped)
 		log_info("adopted %u forwarding element%s left by a previous ipautofwd%s", a.adopted,
 			 a.adopted == 1 ? "" : "s", a.dropped ? " (and dropped those that no longer fit)" : "");
+	return true;
 }
 
 /*

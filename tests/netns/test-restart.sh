@@ -46,4 +46,23 @@ trigger "$LAN2" tcp 7070
 check "and can be taken over" wait_for take has_forwarding realaudio 192.168.7.3
 check "by the new daemon, in the kernel" reaches "$LAN2" udp 7002
 check "the rule's map holds one element, the new host" sh -c "ip netns exec '$RTR' nft list map inet ipautofw act4_realaudio | grep -q 'elements = { ipv4 .* : 192.168.7.3 }'"
+
+# A crash, then the table deleted while no daemon runs (a firewall reload's
+# flush does the same to a table nobody owns): the daemon started again puts
+# the forwardings back from the file it keeps beside its socket.
+check "the daemon keeps its forwardings in a file" wait_for saved grep -q "^fwd realaudio ipv4 192.168.7.3 " "$TMP/forwardings"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+rtr nft delete table inet ipautofw
+check "with the table gone, nothing is forwarded" blocked "$LAN2" udp 7003
+start_daemon
+out=$(ctl -j list)
+check "the restarted daemon put the takeover back" jq -e '[.[] | select(.rule == "realaudio" and .host == "192.168.7.3")] | length == 2' <<<"$out"
+check "with its remaining time" jq -e 'all(.[] | select(.rule == "realaudio"); .expires > 30 and .expires <= 60)' <<<"$out"
+check "and the peer forwarding" jq -e 'any(.[]; .rule == "voip" and .host == "192.168.7.3" and .peer == "203.0.113.10")' <<<"$out"
+check "the log says where from" grep -q "put back 2 forwardings from $TMP/forwardings" "$TMP/daemon.log"
+check "and it forwards again" reaches "$LAN2" udp 7004
+stop_daemon
+check "a clean stop leaves no file to put back" test ! -e "$TMP/forwardings"
 finish

@@ -119,6 +119,17 @@ reloaded() { [ "$(status reloads)" -gt "$reloads" ]; }
 check "the reload propagates to ipautofw" wait_for 5 reloaded
 after "systemctl reload nftables"
 
+echo "# a crash, and the firewall reloaded (a flush) while systemd restarts the daemon"
+nrestarts=$(show NRestarts)
+check "the daemon keeps its forwardings beside its socket" ct grep -q "^fwd realaudio ipv4 192.168.7.2 " /run/ipautofw/forwardings
+check "systemctl kill -s KILL ipautofw" ct systemctl kill -s KILL ipautofw
+check "nft flush ruleset, then the firewall again" ct sh -c "nft flush ruleset && systemctl restart nftables"
+restarted() { [ "$(show NRestarts)" -gt "$nrestarts" ] && [ "$(show ActiveState)" = active ]; }
+check "systemd restarted the daemon" wait_for 10 restarted
+pid=$(show MainPID)
+check "the forwarding is back" wait_for 5 has_forwarding
+check "and carries traffic" wait_for 5 reaches udp 7000
+
 echo "# a broken rule file"
 printf 'rule web trigger 8080/tcp forward 8081/udp\nrule bad trigger 7071/tcp forward 99999/udp\n' \
 	>"$ROOT/etc/ipautofw.d/zz-broken.conf"
