@@ -146,7 +146,7 @@ static size_t push_words(struct uci_state *u, const struct token *v, bool commas
 			;
 		w = lex_sub(v, s, k - s);
 		/* "a, b" and "a ,b" are already one list */
-		if (commas && n && u->toks[u->n_toks - 1].s[u->toks[u->n_toks - 1].len - 1] != ',' &&
+		if (commas && n && !u->oom && u->toks[u->n_toks - 1].s[u->toks[u->n_toks - 1].len - 1] != ',' &&
 		    w.s[0] != ',') {
 			struct token comma = synthetic(",", &w);
 
@@ -170,6 +170,8 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 	size_t words = 0;
 	int b;
 
+	if (u->oom)
+		return false;
 	for (size_t i = 0; i < u->sec.n_opts; i++) {
 		const struct uci_option *o = &u->sec.opts[i];
 
@@ -201,6 +203,8 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 			if (words == was)
 				lex_diag(&u->p, &o->value, "empty value for '%s'", e->name);
 		}
+		if (u->oom)
+			return false;
 		/* a list ends with its option: it must not run on into the next */
 		if (words && u->toks[u->n_toks - 1].s[u->toks[u->n_toks - 1].len - 1] == ',') {
 			const struct token *last = &u->toks[u->n_toks - 1];
@@ -216,8 +220,8 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 		if (e->kw)
 			push(u, &kw);
 		words = push_words(u, &first->value, false, 0);
-		if (words == 1)
-			return true;
+		if (words == 1 || u->oom)
+			return words == 1 && !u->oom;
 		if (words)
 			lex_diag(&u->p, &u->toks[u->n_toks - words + 1],
 				 "'%s' takes one value (quote nothing that holds spaces)", e->name);
