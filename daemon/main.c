@@ -38,6 +38,10 @@ static void usage(FILE *f)
 		"  -f, --foreground        stay in the foreground, log to stderr\n"
 		"  -C, --config-dir DIR    read rule files from DIR (repeatable; replaces\n"
 		"                          /etc/ipautofw.d /run/ipautofw.d /usr/lib/ipautofw.d)\n"
+		"  -u, --uci FILE          also read OpenWrt's UCI configuration from FILE\n"
+		"                          (/etc/config/ipautofw), before the rule files\n"
+		"      --ifnames FILE      the devices each name in lan and wan lists stands\n"
+		"                          for: lines NAME DEVICE... (written by the init script)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
 		"  -g, --nflog-group N     NFLOG group for trigger packets (default %d)\n"
 		"      --learn-group N     NFLOG group of learn mode (default: the one after -g)\n"
@@ -71,7 +75,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "no-kernel-path", no_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'n' }, { "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { 0 }
+		{ "version", no_argument, NULL, 'V' }, { "uci", required_argument, NULL, 'u' },
+		{ "ifnames", required_argument, NULL, 'I' }, { 0 }
 	};
 	unsigned long g;
 	int opt, learn_group = -1;
@@ -81,7 +86,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->m.group = DEFAULT_GROUP;
 	o->m.confdirs = config_default_dirs;
 	o->m.n_confdirs = ARRAY_SIZE(config_default_dirs);
-	while ((opt = getopt_long(argc, argv, "fC:s:g:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fC:s:g:u:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': o->foreground = true; break;
 		case 'C':
@@ -94,6 +99,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->dirs[o->m.n_confdirs++] = optarg;
 			break;
 		case 's': o->sockpath = optarg; break;
+		case 'u': o->m.uci = optarg; break;
+		case 'I': o->m.ifnames = optarg; break;
 		case 'g':
 		case 'L':
 			g = strtoul(optarg, &end, 10);
@@ -115,7 +122,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'S': o->use_syslog = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("ipautofwd %s\n", VERSION); return 0;
+		/* exactly the package's version: packaging checks compare it */
+		case 'V': printf("%s\n", VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -156,7 +164,7 @@ static struct config *load(const struct options *o, int *ret_exit)
 	*ret_exit = 1;
 	if (!c && !o->check && !o->dry_run && log_detect_target() == LOG_TARGET_JOURNAL && n) {
 		log_setup(LOG_TARGET_JOURNAL, o->verbose);
-		log_err("cannot start: %u error%s in the rule files:", n, n == 1 ? "" : "s");
+		log_err("cannot start: %u error%s in the configuration:", n, n == 1 ? "" : "s");
 		log_err_lines(&lines);
 	} else if (!c) {
 		fputs(errors.data ? errors.data : "out of memory\n", stderr);

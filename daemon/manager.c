@@ -24,6 +24,7 @@
 #include "manager.h"
 #include "nftobj.h"
 #include "notify.h"
+#include "uci.h"
 
 #define NFLOG_READS_PER_TURN 64
 /* The forwardings' file is written at most this often (it stands in only for a flushed table) */
@@ -38,6 +39,11 @@ struct config *manager_load_files(const struct manager_options *o, struct dynbuf
 
 	if (!c)
 		return NULL;
+	/* names first: the files that follow may use them */
+	if (o->ifnames)
+		config_load_file(c, o->ifnames, uci_parse_names);
+	if (o->uci)
+		config_load_file(c, o->uci, uci_parse_text);
 	if (config_load_dirs(c, (const char **)o->confdirs, o->n_confdirs) == 0)
 		return c;
 	if (c->errors.len)

@@ -62,6 +62,8 @@ struct logrl {
 struct manager_options {
 	const char *const *confdirs;
 	size_t n_confdirs;
+	const char *uci;		/* OpenWrt's UCI file, read before the rule files */
+	const char *ifnames;		/* the names lan and wan may use (uci.h) */
 	uint16_t group;			/* NFLOG group of the trigger rule */
 	uint16_t learn_group;		/* NFLOG group of learn mode */
 	bool no_owner;
@@ -130,7 +132,7 @@ struct manager {
 };
 
 /*
- * Read the rule files of O: NULL on errors, with the full report in ERRORS
+ * Read the interface names, UCI and rule files of O: NULL on errors, with the full report in ERRORS
  * and each error's first line in LINES (if not NULL), for the log.
  */
 struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,

@@ -49,6 +49,11 @@ struct config *config_free(struct config *c)
 	free(c->files);
 	iflist_clear(&c->lan);
 	iflist_clear(&c->wan);
+	for (size_t i = 0; i < c->n_aliases; i++) {
+		free(c->aliases[i].name);
+		iflist_clear(&c->aliases[i].devs);
+	}
+	free(c->aliases);
 	dynbuf_free(&c->errors);
 	dynbuf_free(&c->error_lines);
 	free(c);
@@ -70,6 +75,32 @@ const char *config_intern_file(struct config *c, const char *file)
 	if (!c->files[c->n_files])
 		return NULL;
 	return c->files[c->n_files++];
+}
+
+int config_add_alias(struct config *c, const char *name, const struct iflist *devs)
+{
+	struct ifalias *q = realloc(c->aliases, (c->n_aliases + 1) * sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	c->aliases = q;
+	q = &c->aliases[c->n_aliases];
+	*q = (struct ifalias){ .name = strdup(name) };
+	if (!q->name || iflist_copy(&q->devs, devs) < 0) {
+		free(q->name);
+		iflist_clear(&q->devs);
+		return -ENOMEM;
+	}
+	c->n_aliases++;
+	return 0;
+}
+
+const struct ifalias *config_find_alias(const struct config *c, const char *name, size_t len)
+{
+	for (size_t i = 0; i < c->n_aliases; i++)
+		if (strlen(c->aliases[i].name) == len && !memcmp(c->aliases[i].name, name, len))
+			return &c->aliases[i];
+	return NULL;
 }
 
 int config_append_rule(struct config *c, struct rule *r)
@@ -234,8 +265,7 @@ static void parse_global_limit(struct parser *p, const struct token *toks, size_
 		lex_limit(p, &toks[1], what, val);
 }
 
-static void parse_statement(struct parser *p, const struct token *toks, size_t n,
-			    const struct token *end)
+void config_statement(struct parser *p, const struct token *toks, size_t n, const struct token *end)
 {
 	if (!n)
 		return;
@@ -270,7 +300,7 @@ int config_parse_text(struct config *c, const char *file, const char *text, size
 		text += 3;
 		len -= 3;
 	}
-	return lex_buffer(c, file, text, len, false, parse_statement);
+	return lex_buffer(c, file, text, len, false, config_statement);
 }
 
 int config_parse_rule_line(struct config *c, const char *label, const char *text)
@@ -380,6 +410,10 @@ struct config *config_dup(const struct config *src)
 	if (iflist_copy(&c->lan, &src->lan) < 0 || iflist_copy(&c->wan, &src->wan) < 0 ||
 	    prefixlist_copy(&c->allow, &src->allow) < 0)
 		return config_free(c);
+	/* runtime rules given later resolve the same names */
+	for (size_t i = 0; i < src->n_aliases; i++)
+		if (config_add_alias(c, src->aliases[i].name, &src->aliases[i].devs) < 0)
+			return config_free(c);
 	for (size_t i = 0; i < src->n_rules; i++) {
 		struct rule *r = rule_dup(src->rules[i]);
 

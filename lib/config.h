@@ -17,6 +17,16 @@
 #define CONFIG_MAX_FORWARDINGS_DEFAULT 16384
 #define CONFIG_LIMIT_MAX 1048576	/* for both: the kernel sets are sized from them */
 
+/*
+ * A name that stands for interfaces in `lan` and `wan`: on OpenWrt a
+ * logical interface or a firewall zone, resolved to its devices outside
+ * the daemon (the init script) and read from the interface names file.
+ */
+struct ifalias {
+	char *name;
+	struct iflist devs;
+};
+
 struct config {
 	struct rule **rules;
 	size_t n_rules;
@@ -41,6 +51,8 @@ struct config {
 	struct srcloc max_per_host_loc;
 	unsigned max_forwardings;	/* in all */
 	struct srcloc max_forwardings_loc;
+	struct ifalias *aliases;	/* resolved in lan and wan lists */
+	size_t n_aliases;
 	char **files;		/* owned names that srclocs point to */
 	size_t n_files;
 	struct dynbuf errors;
@@ -77,6 +89,10 @@ int config_parse_portrange(const char *text, struct portrange *ret);
  * files read in lexical order of their names.
  */
 int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs);
+
+/* Read the file at PATH (at most CONFIG_FILE_MAX bytes) with PARSE; errors go to C. */
+typedef int (*config_parse_fn)(struct config *c, const char *file, const char *text, size_t len);
+int config_load_file(struct config *c, const char *path, config_parse_fn parse);
 
 
 /*

@@ -50,7 +50,7 @@ static void not_regular(struct config *c, const char *path)
 		lex_diag(&p, NULL, "not a regular file");
 }
 
-static int read_file(struct config *c, const char *path)
+int config_load_file(struct config *c, const char *path, config_parse_fn parse)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -89,7 +89,7 @@ static int read_file(struct config *c, const char *path)
 		file_error(c, path, "file larger than 1 MiB", EFBIG);
 		return -EFBIG;
 	}
-	return config_parse_text(c, path, buf, len);
+	return parse(c, path, buf, len);
 }
 
 int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs)
@@ -135,14 +135,14 @@ int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs)
 		}
 		closedir(dir);
 	}
-	if (r == 0) {
+	if (r == 0 && n) {
 		qsort(list, n, sizeof(*list), cmp_dropin);
 		for (size_t k = 0; k < n; k++) {
 			char real[PATH_MAX];
 
 			if (realpath(list[k].path, real) && !strcmp(real, "/dev/null"))
 				continue;
-			read_file(c, list[k].path);
+			config_load_file(c, list[k].path, config_parse_text);
 		}
 	}
 	for (size_t k = 0; k < n; k++) {

@@ -17,8 +17,13 @@
 #include "util.h"
 
 #define CTLPROTO_MAGIC "ipautofw/1"
-/* Where the daemon listens unless -s or $IPAUTOFW_SOCKET say otherwise. */
+/*
+ * Where the daemon listens unless -s or $IPAUTOFW_SOCKET say otherwise
+ * (meson -Dcontrol-socket: OpenWrt before 24.10 has no /run).
+ */
+#ifndef CTLPROTO_SOCKET
 #define CTLPROTO_SOCKET "/run/ipautofw/control.sock"
+#endif
 #define CTLPROTO_REQUEST_MAX 65536
 #define CTLPROTO_REPLY_MAX (64u * 1024 * 1024)
 #define CTLPROTO_ARGS_MAX 256

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netlink.h>	/* libnftnl/expr.h uses struct nlmsghdr without it (musl) */
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>

@@ -268,9 +268,17 @@ int lex_ifnames(struct parser *p, const struct token *toks, size_t n, size_t *i,
 		return r;
 	for (size_t k = 0; k < nel; k++) {
 		const struct token *t = &el[k];
+		const struct ifalias *a = config_find_alias(p->c, t->s, t->len);
 		char name[IFNAME_MAX + 2];
 		size_t namelen = t->len;
 		bool bad = false;
+
+		if (a) {
+			for (size_t j = 0; j < a->devs.n; j++)
+				if (iflist_add(ret, a->devs.names[j]) < 0)
+					r = -ENOMEM;
+			continue;
+		}
 
 		if (namelen && t->s[namelen - 1] == '*')
 			namelen--;

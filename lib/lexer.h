@@ -10,6 +10,7 @@
  *   ruleopt.c  `rule NAME OPTIONS`: the option table, rule_validate, overlaps
  *   config.c   the configuration, global statements, entry points
  *   confload.c drop-in directories and files
+ *   uci.c      OpenWrt's /etc/config/ipautofw and the interface names file
  */
 #pragma once
 
@@ -63,6 +64,10 @@ void lex_describe_loc(const struct srcloc *l, char *buf, size_t size);
 /* config.c */
 const char *config_intern_file(struct config *c, const char *file);
 int config_append_rule(struct config *c, struct rule *r);
+/* One statement of a rule file: `rule ...` or a global one (TOKS[0] its keyword). */
+void config_statement(struct parser *p, const struct token *toks, size_t n, const struct token *end);
+int config_add_alias(struct config *c, const char *name, const struct iflist *devs);
+const struct ifalias *config_find_alias(const struct config *c, const char *name, size_t len);
 
 /* ruleopt.c: TOKS[0] is the rule name, END the end of the statement */
 void ruleopt_parse(struct parser *p, const struct token *toks, size_t n, const struct token *end);

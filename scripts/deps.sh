@@ -6,7 +6,8 @@ libnetfilter-log-dev nftables iproute2 jq conntrack scdoc groff-base bash-comple
 systemd valgrind clang libclang-rt-14-dev
 build-essential debhelper dpkg-dev lintian
 debootstrap debian-archive-keyring systemd-container
-prometheus prometheus-node-exporter curl"
+prometheus prometheus-node-exporter curl
+shellcheck musl-tools"
 
 install_deps() {
 	local missing=

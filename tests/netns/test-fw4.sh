@@ -11,7 +11,8 @@ topo_up
 rtr nft delete table inet admin
 
 FW4="$TMP/fw4.nft"
-printf 'ct status dnat accept\nmeta mark and 0x10000000 == 0x10000000 accept\n' >"$TMP/20-ipautofw.nft"
+# the OpenWrt package's include: the README's two lines
+cp "$(dirname "$0")/../../openwrt/files/ipautofw.nft" "$TMP/20-ipautofw.nft"
 fw4_load() {	# fw4_load with|without: what `fw4 reload` does, nft -f of the whole ruleset
 	if [ "$1" = with ]; then
 		sed "s|^@CHAIN_PRE_FORWARD@\$|\t\tinclude \"$TMP/20-ipautofw.nft\"|" \
