@@ -391,6 +391,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 	struct manager *m = data;
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
 	uint64_t in_hand_us = now_us();
+	struct hostid id;
 
 	if (pkt->has_seq) {
 		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
@@ -415,7 +416,8 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 			engine_untrigger(&m->eng, pkt, indev, outdev);
 		return;
 	}
-	if (engine_trigger(&m->eng, pkt, indev, outdev, now_ms(), on_event, m) > 0)
+	rails_host(m, pkt, &id);
+	if (engine_trigger(&m->eng, pkt, &id, indev, outdev, now_ms(), on_event, m) > 0)
 		latency_trigger(&m->lat, in_hand_us);
 }
 

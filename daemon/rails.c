@@ -148,21 +148,32 @@ bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char 
 	return false;
 }
 
+void rails_host(struct manager *m, const struct nflog_pkt *pkt, struct hostid *ret)
+{
+	if (m->srcw)
+		srccheck_host(&m->src, pkt->af, &pkt->saddr, pkt->indev, ret);
+	else
+		hostid_addr(pkt->af, &pkt->saddr, ret);
+}
+
 void rails_refused(struct manager *m, const struct engine_event *ev)
 {
 	const struct fwtable *t = &m->eng.fwt;
-	char host[INET6_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN], who[HOSTID_LLADDR_LEN + 16] = "";
 
 	if (!ratelimit(&m->rl_refused, "refused trigger"))
 		return;
 	inet_ntop(ev->af, &ev->host, host, sizeof(host));
+	if (ev->id.kind == HOSTID_LINK)
+		snprintf(who, sizeof(who), " (machine %s)", hostid_lladdr(&ev->id, ll));
+	else if (ev->id.kind == HOSTID_ADDR6)
+		snprintf(who, sizeof(who), " (its /64)");
 	if (ev->change == FWD_OVER_LIMIT)
 		log_warn("%s: trigger from %s refused: %zu forwardings active (max-forwardings %zu)",
 			 ev->rule->name, host, t->n_dynamic, t->max_forwardings);
 	else
 		log_warn("%s: trigger from %s refused: the host%s holds %u forwardings (max-per-host %u%s)",
-			 ev->rule->name, host, ev->af == AF_INET6 ? " (its /64)" : "",
-			 fwtable_host_count(t, ev->rule, ev->af, &ev->host),
+			 ev->rule->name, host, who, fwtable_host_count(t, ev->rule, &ev->id),
 			 ev->rule->max_per_host ? ev->rule->max_per_host : t->max_per_host,
 			 ev->rule->max_per_host ? ", this rule's" : "");
 }
