@@ -64,8 +64,8 @@ void rails_write_vetted(struct manager *m, bool force)
 	const struct nlbatch_op *op;
 	int r;
 
-	/* without the kernel path nothing reads them */
-	if (!m->srcw || !m->eng.kernel_triggers)
+	/* (with or without the kernel path: they key the per-host log budget too) */
+	if (!m->srcw)
 		return;
 	if (force)
 		m->src_digest = 0;
@@ -241,6 +241,44 @@ static void read_counters(struct counters_ctx *c)
 	nl_dump(NETLINK_NETFILTER, nlh, obj_cb, c);
 }
 
+/* The hosts (DESIGN §2.11) that hold forwardings, the busiest few by name */
+static void hosts_status(struct manager *m, struct json *j, struct dynbuf *out)
+{
+	struct fwtable_host *v;
+	size_t n;
+	ssize_t all = fwtable_hosts(&m->eng.fwt, 5, &v, &n);
+
+	if (all < 0)
+		return;
+	if (j) {
+		json_u64(j, "hosts", all);
+		json_array(j, "busiest_hosts");
+	} else if (all) {
+		dynbuf_printf(out, "hosts:       %zd holding forwardings; the most:", all);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN];
+
+		inet_ntop(v[i].af, &v[i].addr, host, sizeof(host));
+		hostid_lladdr(&v[i].id, ll);
+		if (j) {
+			json_object(j, NULL);
+			json_str(j, "host", host);
+			json_str(j, "host_lladdr", ll[0] ? ll : NULL);
+			json_u64(j, "forwardings", v[i].n);
+			json_end(j);
+		} else {
+			dynbuf_printf(out, "%s %s%s%s%s %zu", i ? "," : "", host, ll[0] ? " (" : "", ll,
+				      ll[0] ? ")" : "", v[i].n);
+		}
+	}
+	if (j)
+		json_end(j);
+	else if (all)
+		dynbuf_printf(out, "\n");
+	free(v);
+}
+
 void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
 {
 	const struct engine_stats *es = &m->eng.stats;
@@ -254,22 +292,27 @@ void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
 	if (j) {
 		json_u64(j, "triggers_forged", forged_total);
 		json_u64(j, "triggers_forged_kernel", k.v[NFTOBJ_CTR_FORGED]);
-		json_u64(j, "triggers_limited", k.v[NFTOBJ_CTR_LIMITED]);
+		json_u64(j, "triggers_limited", k.v[NFTOBJ_CTR_LIMITED] + k.v[NFTOBJ_CTR_LIMITED_SHARED]);
+		json_u64(j, "triggers_limited_host", k.v[NFTOBJ_CTR_LIMITED]);
+		json_u64(j, "triggers_limited_shared", k.v[NFTOBJ_CTR_LIMITED_SHARED]);
 		json_u64(j, "triggers_not_allowed", es->triggers_not_allowed);
 		json_u64(j, "refused_max_per_host", fs->over_host_limit);
 		json_u64(j, "refused_max_forwardings", fs->over_limit);
 		json_u64(j, "max_per_host", t->max_per_host);
 		json_u64(j, "max_forwardings", t->max_forwardings);
 		json_u64(j, "resyncs", m->cnt.resyncs);
+		hosts_status(m, j, NULL);
 		return;
 	}
 	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "
-		      "%llu not allowed\n", forged_total, (unsigned long long)k.v[NFTOBJ_CTR_FORGED],
-		      (unsigned long long)k.v[NFTOBJ_CTR_LIMITED],
+		      "%llu over the shared rate of unvetted sources, %llu not allowed\n", forged_total,
+		      (unsigned long long)k.v[NFTOBJ_CTR_FORGED], (unsigned long long)k.v[NFTOBJ_CTR_LIMITED],
+		      (unsigned long long)k.v[NFTOBJ_CTR_LIMITED_SHARED],
 		      (unsigned long long)es->triggers_not_allowed);
 	dynbuf_printf(out, "limits:      %llu at max-per-host %u, %llu at max-forwardings %zu "
 		      "(%zu active)\n", (unsigned long long)fs->over_host_limit, t->max_per_host,
 		      (unsigned long long)fs->over_limit, t->max_forwardings, t->n_dynamic);
+	hosts_status(m, NULL, out);
 	if (m->cnt.resyncs)
 		dynbuf_printf(out, "resyncs:     %llu (the kernel rewritten after a failed transaction)\n",
 			      (unsigned long long)m->cnt.resyncs);
