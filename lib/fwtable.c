@@ -231,11 +231,13 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 	*ret_fwd = f;
 	same_addr = !memcmp(&f->host, host, fwd_addr_len(af));
 	/*
-	 * The holder again, from the same address or another of its own: a
-	 * refresh. (The same address known better now, e.g. once the
+	 * The holder again, from the same address or another of its machine's
+	 * (the neighbour table vouches for both): a refresh. Another address
+	 * of a /64 known by nothing else may be anyone there: a takeover, as
+	 * from any host. (The same address known better now, e.g. once the
 	 * neighbour table has it, counts from now on for its machine.)
 	 */
-	if (same_addr || hostid_eq(&f->id, id)) {
+	if (same_addr || (id->kind == HOSTID_LINK && hostid_eq(&f->id, id))) {
 		if (move_count(t, f, id) < 0)
 			return -ENOMEM;
 		f->refreshed = now;
@@ -251,7 +253,8 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 		t->stats.refused++;
 		return FWD_REFUSED;
 	}
-	if (host_full(t, r, id)) {
+	/* (another address of the holder's /64 takes over: that host's count stays) */
+	if (!hostid_eq(&f->id, id) && host_full(t, r, id)) {
 		t->stats.over_host_limit++;
 		return FWD_OVER_HOST_LIMIT;
 	}

@@ -82,8 +82,10 @@ void fwtable_clear(struct fwtable *t);
  * address alone says, hostid_addr), towards PEER: returns the enum
  * fwd_change. *RET_FWD is the forwarding concerned, NULL when FWD_OVER_*
  * refused to open one. A trigger from another address of the holder's
- * machine is a refresh that moves the forwarding to that address (a
- * rotated IPv6 temporary address): never refused, never a takeover.
+ * machine (a HOSTID_LINK) is a refresh that moves the forwarding to that
+ * address (a rotated IPv6 temporary address): never refused, never a
+ * takeover. Within a /64 known by address only it is a takeover (that
+ * the host's count does not notice).
  */
 int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
 		    const struct hostid *id, const union inaddr *peer, uint64_t now,

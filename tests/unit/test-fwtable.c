@@ -240,8 +240,8 @@ static void test_max_per_host_ipv6(void)
 	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, NULL, &p2, 0, &f, NULL), FWD_OPENED);
 	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, NULL, &p3, 0, &f, NULL), FWD_OVER_HOST_LIMIT);
 	CHECK_INT(host_count(&t, v, AF_INET6, &a1), 2);
-	/* within its /64 another address is the same host: a refresh that follows it, the count stays */
-	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, NULL, &p1, 0, &f, NULL), FWD_REFRESHED);
+	/* within its /64 an address may take over from another: the count stays */
+	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &a2, NULL, &p1, 0, &f, NULL), FWD_TAKEN_OVER);
 	CHECK_INT(host_count(&t, v, AF_INET6, &a1), 2);
 	CHECK_INT(fwtable_trigger(&t, v, AF_INET6, &other, NULL, &p3, 0, &f, NULL), FWD_OPENED);
 	fwtable_clear(&t);
@@ -370,10 +370,12 @@ static void test_machines(void)
 {
 	struct config *c = cfg("rule v trigger 5060/udp forward 10000-20000/udp peer timeout 10s max-per-host 3\n"
 			       "rule x trigger 7070/udp forward 6970-7170/udp exclusive timeout 10s\n"
-			       "rule t trigger 7071/udp forward 7300/udp timeout 10s\n");
-	const struct rule *v = c->rules[0], *x = c->rules[1], *tk = c->rules[2];
+			       "rule t trigger 7071/udp forward 7300/udp timeout 10s\n"
+			       "rule y trigger 7072/udp forward 7400/udp exclusive timeout 10s\n");
+	const struct rule *v = c->rules[0], *x = c->rules[1], *tk = c->rules[2], *y = c->rules[3];
 	union inaddr a1 = v6("2001:db8:7::2"), a1b = v6("2001:db8:7::9:2"), a2 = v6("2001:db8:7::3");
 	union inaddr four = v4("192.168.7.2"), p = v6("2001:db8:1::9"), old;
+	union inaddr c6 = v6("2001:db8:9::1"), c6b = v6("2001:db8:9::2");
 	struct hostid m1 = mac(1), m2 = mac(2);
 	struct fwtable t;
 	struct fwd *f;
@@ -411,6 +413,16 @@ static void test_machines(void)
 	/* another machine, even from the same /64, is refused */
 	CHECK_INT(fwtable_trigger(&t, x, AF_INET6, &a2, &m2, NULL, 3000, &f, NULL), FWD_REFUSED);
 	CHECK(!memcmp(&f->host, &a1b, 16));
+	/* ... and so is any address of the /64 the neighbour table does not know */
+	CHECK_INT(fwtable_trigger(&t, x, AF_INET6, &a2, NULL, NULL, 3000, &f, NULL), FWD_REFUSED);
+	/* a holder known by its /64 only does not follow another of its addresses either */
+	{
+		struct fwd *g;
+
+		CHECK_INT(fwtable_trigger(&t, y, AF_INET6, &c6, NULL, NULL, 0, &g, NULL), FWD_OPENED);
+		CHECK_INT(fwtable_trigger(&t, y, AF_INET6, &c6b, NULL, NULL, 0, &g, NULL), FWD_REFUSED);
+		fwtable_remove(&t, g);
+	}
 
 	/* the same address, known by its machine now: a refresh that counts for the machine */
 	CHECK_INT(fwtable_trigger(&t, tk, AF_INET6, &a2, NULL, NULL, 0, &f, NULL), FWD_OPENED);
