@@ -636,7 +636,8 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 	r = rails_open(m);
 	if (r < 0)
 		log_warn("cannot follow addresses and neighbours (%s): triggers get the kernel's "
-			 "source checks only", strerror(-r));
+			 "source checks only, share one log budget, and a host is an address or /64",
+			 strerror(-r));
 	m->ct = ct_worker_start();
 	if (!m->ct)
 		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
