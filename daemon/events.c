@@ -26,7 +26,7 @@ static void send_event(struct manager *m, struct event *ev)
 
 void events_engine(struct manager *m, const struct engine_event *ev)
 {
-	struct event e = { .rule = ev->rule, .af = ev->af, .host = ev->host };
+	struct event e = { .rule = ev->rule, .af = ev->af, .host = ev->host, .id = ev->id };
 	const struct fwd *f = ev->fwd;
 
 	if (!m->listeners)
@@ -67,7 +67,7 @@ void events_engine(struct manager *m, const struct engine_event *ev)
 
 void events_fwd(struct manager *m, int kind, const struct fwd *f)
 {
-	struct event e = { .kind = kind, .rule = f->rule, .af = f->af, .host = f->host,
+	struct event e = { .kind = kind, .rule = f->rule, .af = f->af, .host = f->host, .id = f->id,
 			   .reason = m->closing ? m->closing : "reload" };
 
 	if (!m->listeners)
@@ -85,6 +85,8 @@ void events_forged(struct manager *m, const struct nflog_pkt *pkt, const char *r
 	struct event e = { .kind = EVENT_FORGED, .af = pkt->af, .host = pkt->saddr,
 			   .proto = pkt->proto, .port = pkt->dport, .ifname = indev, .reason = reason };
 
+	/* the frame's link-layer source: who sent it, whatever address it claimed */
+	hostid_link(pkt->hwaddr, pkt->hwlen, &e.id);
 	if (m->listeners)
 		send_event(m, &e);
 }

@@ -436,6 +436,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 	struct manager *m = data;
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
 	uint64_t in_hand_us = now_us();
+	struct hostid id;
 
 	if (pkt->has_seq) {
 		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
@@ -460,7 +461,8 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 			engine_untrigger(&m->eng, pkt, indev, outdev);
 		return;
 	}
-	if (engine_trigger(&m->eng, pkt, indev, outdev, now_ms(), on_event, m) > 0)
+	rails_host(m, pkt, &id);
+	if (engine_trigger(&m->eng, pkt, &id, indev, outdev, now_ms(), on_event, m) > 0)
 		latency_trigger(&m->lat, in_hand_us);
 }
 
@@ -784,7 +786,8 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 	r = rails_open(m);
 	if (r < 0)
 		log_warn("cannot follow addresses and neighbours (%s): triggers get the kernel's "
-			 "source checks only", strerror(-r));
+			 "source checks only, share one log budget, and a host is an address or /64",
+			 strerror(-r));
 	m->ct = ct_worker_start();
 	if (!m->ct)
 		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");

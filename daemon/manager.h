@@ -219,6 +219,8 @@ void rails_close(struct manager *m);
 void rails_write_vetted(struct manager *m, bool force);
 /* Is this trigger's source genuine? If not, it is counted and logged, and false returned. */
 bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev);
+/* The host (DESIGN §2.11) a genuine trigger comes from. */
+void rails_host(struct manager *m, const struct nflog_pkt *pkt, struct hostid *ret);
 /* A trigger refused at max-per-host or max-forwardings. */
 void rails_refused(struct manager *m, const struct engine_event *ev);
 /* After a failed transaction: rewrite every forwarding (at most once a second). */

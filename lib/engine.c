@@ -305,8 +305,8 @@ void engine_untrigger(struct engine *e, const struct nflog_pkt *pkt, const char 
  */
 #define EXPIRY_MARGIN_MS 1000
 
-int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
-		   const char *outdev, uint64_t now, engine_event_cb cb, void *data)
+int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
+		   const char *indev, const char *outdev, uint64_t now, engine_event_cb cb, void *data)
 {
 	size_t lo = 0, hi = e->n_index;
 	bool disallowed = false;
@@ -338,7 +338,7 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 			disallowed = true;
 			continue;
 		}
-		c = fwtable_trigger(&e->fwt, r, pkt->af, &pkt->saddr, &pkt->daddr, now, &f,
+		c = fwtable_trigger(&e->fwt, r, pkt->af, &pkt->saddr, id, &pkt->daddr, now, &f,
 				    &ev.old_host);
 		if (c < 0)
 			return c;
@@ -356,6 +356,10 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *in
 		ev.rule = r;
 		ev.af = pkt->af;
 		ev.host = pkt->saddr;
+		if (id)
+			ev.id = *id;
+		else
+			hostid_addr(pkt->af, &pkt->saddr, &ev.id);
 		ev.dst = pkt->daddr;
 		if (c == FWD_REFUSED)
 			memcpy(&ev.old_host, &f->host, sizeof(f->host));

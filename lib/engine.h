@@ -20,6 +20,7 @@ struct engine_event {
 	const struct rule *rule;
 	int af;
 	union inaddr host;	/* the trigger's source */
+	struct hostid id;	/* the machine it is an address of */
 	union inaddr old_host;	/* FWD_TAKEN_OVER, FWD_REFUSED: the holder */
 	union inaddr dst;	/* the trigger's destination: the peer the host contacted */
 };
@@ -132,14 +133,15 @@ bool engine_rule_allows(const struct engine *e, const struct rule *r, int af, co
 uint32_t engine_fwd_set_size(const struct engine *e);
 
 /*
- * Handle one trigger packet; returns the number of rules it fired. With
+ * Handle one trigger packet from machine ID (NULL: its source address
+ * alone says, hostid_addr); returns the number of rules it fired. With
  * kernel_triggers, the kernel has already opened the forwarding of each
  * rule the packet fired that had none: when the engine refuses one (a
  * limit), its elements are deleted at the next write, so the kernel's view
  * and the engine's part for at most one loop turn.
  */
-int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const char *indev,
-		   const char *outdev, uint64_t now, engine_event_cb cb, void *data);
+int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
+		   const char *indev, const char *outdev, uint64_t now, engine_event_cb cb, void *data);
 
 /*
  * A trigger the daemon refused before the engine saw it (its own source

@@ -67,6 +67,11 @@ static void format_json(const struct event *ev, struct dynbuf *out)
 	json_str(&j, "event", event_name(ev->kind));
 	json_str(&j, "rule", r ? r->name : NULL);
 	json_addr(&j, "host", ev->af != 0, ev->af, &ev->host);
+	if (ev->af) {
+		char ll[HOSTID_LLADDR_LEN];
+
+		json_str(&j, "host_lladdr", hostid_lladdr(&ev->id, ll)[0] ? ll : NULL);
+	}
 	if (ev->af)
 		json_str(&j, "family", ev->af == AF_INET ? "ipv4" : "ipv6");
 	switch (ev->kind) {
@@ -118,7 +123,8 @@ static void format_json(const struct event *ev, struct dynbuf *out)
 static void format_text(const struct event *ev, struct dynbuf *out)
 {
 	const struct rule *r = ev->rule;
-	char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN], other[INET6_ADDRSTRLEN], dur[32];
+	char host[INET6_ADDRSTRLEN + HOSTID_LLADDR_LEN + 3], peer[INET6_ADDRSTRLEN];
+	char other[INET6_ADDRSTRLEN], dur[32], ll[HOSTID_LLADDR_LEN];
 	time_t t = ev->time_ms / 1000;
 	struct tm tm;
 
@@ -129,6 +135,8 @@ static void format_text(const struct event *ev, struct dynbuf *out)
 		dynbuf_printf(out, " %s:", r->name);
 	if (ev->af)
 		addr(ev->af, &ev->host, host);
+	if (ev->af && hostid_lladdr(&ev->id, ll)[0])
+		snprintf(host + strlen(host), sizeof(host) - strlen(host), " (%s)", ll);
 	if (ev->has_peer)
 		addr(ev->af, &ev->peer, peer);
 	if (ev->has_other)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hostid.h"
 #include "rule.h"
 #include "util.h"
 
@@ -31,6 +32,7 @@ struct event {
 	const struct rule *rule;	/* NULL: none (forged, reloaded) */
 	int af;				/* 0: no host */
 	union inaddr host;		/* the LAN host; forged: the claimed source */
+	struct hostid id;		/* its machine; LINK: the link-layer address is shown (forged: the frame's) */
 	bool has_peer;
 	union inaddr peer;		/* peer rules: the peer; learned: who sent */
 	bool has_other;

@@ -9,7 +9,6 @@
 
 #include "fwtable.h"
 #include "util.h"
-#include "prefix.h"
 
 size_t fwd_addr_len(int af)
 {
@@ -89,23 +88,22 @@ static int count_host(struct fwtable *t, const struct fwd *f, int delta)
 {
 	if (f->rule->is_static)
 		return 0;
-	if (hostcount_add(&t->hosts, f->af, &f->host, pool(f->rule), delta) < 0)
+	if (hostcount_add(&t->hosts, &f->id, pool(f->rule), delta) < 0)
 		return -ENOMEM;
 	t->n_dynamic += delta;
 	return 0;
 }
 
-unsigned fwtable_host_count(const struct fwtable *t, const struct rule *r, int af,
-			    const union inaddr *host)
+unsigned fwtable_host_count(const struct fwtable *t, const struct rule *r, const struct hostid *id)
 {
-	return hostcount_get(&t->hosts, af, host, pool(r));
+	return hostcount_get(&t->hosts, id, pool(r));
 }
 
-static bool host_full(const struct fwtable *t, const struct rule *r, int af, const union inaddr *host)
+static bool host_full(const struct fwtable *t, const struct rule *r, const struct hostid *id)
 {
 	unsigned max = r->max_per_host ? r->max_per_host : t->max_per_host;
 
-	return max && fwtable_host_count(t, r, af, host) >= max;
+	return max && fwtable_host_count(t, r, id) >= max;
 }
 
 int fwtable_recount(struct fwtable *t)
@@ -144,6 +142,8 @@ int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union 
 	f->rule = r;
 	f->af = af;
 	memcpy(&f->host, host, fwd_addr_len(af));
+	if (!r->is_static)
+		hostid_addr(af, host, &f->id);
 	if (r->peer && peer)
 		memcpy(&f->peer, peer, fwd_addr_len(af));
 	f->opened = f->refreshed = now;
@@ -165,54 +165,22 @@ int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union 
 	return 0;
 }
 
-int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
-		    const union inaddr *peer, uint64_t now, struct fwd **ret_fwd,
-		    union inaddr *ret_old_host)
+/* F's host becomes ID: its count moves from the old one to the new. */
+static int move_count(struct fwtable *t, struct fwd *f, const struct hostid *id)
 {
-	uint64_t deadline = now + (uint64_t)r->timeout_s * 1000;
-	struct fwd *f = fwtable_lookup(t, r, af, peer);
-	union inaddr k_new, k_old;
-	int ret;
-
-	*ret_fwd = NULL;
-	if (!f) {
-		/* a refused trigger changes nothing: it neither opens nor closes anything */
-		if (t->max_forwardings && t->n_dynamic >= t->max_forwardings) {
-			t->stats.over_limit++;
-			return FWD_OVER_LIMIT;
-		}
-		if (host_full(t, r, af, host)) {
-			t->stats.over_host_limit++;
-			return FWD_OVER_HOST_LIMIT;
-		}
-		ret = fwtable_insert(t, r, af, host, peer, now, deadline, ret_fwd);
-		if (ret < 0)
-			return ret;
-		t->stats.opened++;
-		return FWD_OPENED;
-	}
-	*ret_fwd = f;
-	if (!memcmp(&f->host, host, fwd_addr_len(af))) {
-		f->refreshed = now;
-		heap_update(&t->heap, &f->timer, deadline);
-		mark_pending(t, f, FWD_PENDING_REFRESH);
-		t->stats.refreshed++;
-		return FWD_REFRESHED;
-	}
-	if (r->exclusive) {
-		t->stats.refused++;
-		return FWD_REFUSED;
-	}
-	/* another address of the same IPv6 /64 takes over: that host's count stays */
-	host_key(af, host, &k_new);
-	host_key(af, &f->host, &k_old);
-	if (memcmp(&k_new, &k_old, sizeof(k_new)) && host_full(t, r, af, host)) {
-		t->stats.over_host_limit++;
-		return FWD_OVER_HOST_LIMIT;
-	}
-	if (hostcount_add(&t->hosts, af, host, pool(r), 1) < 0)
+	if (hostid_eq(&f->id, id))
+		return 0;
+	if (hostcount_add(&t->hosts, id, pool(f->rule), 1) < 0)
 		return -ENOMEM;
-	hostcount_add(&t->hosts, af, &f->host, pool(r), -1);
+	hostcount_add(&t->hosts, &f->id, pool(f->rule), -1);
+	f->id = *id;
+	return 0;
+}
+
+/* F goes to HOST (its kernel elements are written again, the old host's removed). */
+static void assign(struct fwtable *t, struct fwd *f, int af, const union inaddr *host,
+		   union inaddr *ret_old_host)
+{
 	if (ret_old_host)
 		memcpy(ret_old_host, &f->host, sizeof(f->host));
 	if (!f->has_old) {
@@ -220,9 +188,81 @@ int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union
 		f->has_old = true;
 	}
 	memcpy(&f->host, host, fwd_addr_len(af));
+	mark_pending(t, f, FWD_PENDING_ASSIGN);
+}
+
+int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
+		    const struct hostid *id, const union inaddr *peer, uint64_t now,
+		    struct fwd **ret_fwd, union inaddr *ret_old_host)
+{
+	uint64_t deadline = now + (uint64_t)r->timeout_s * 1000;
+	struct fwd *f = fwtable_lookup(t, r, af, peer);
+	struct hostid by_addr;
+	bool same_addr;
+	int ret;
+
+	if (!id) {
+		hostid_addr(af, host, &by_addr);
+		id = &by_addr;
+	}
+	*ret_fwd = NULL;
+	if (!f) {
+		/* a refused trigger changes nothing: it neither opens nor closes anything */
+		if (t->max_forwardings && t->n_dynamic >= t->max_forwardings) {
+			t->stats.over_limit++;
+			return FWD_OVER_LIMIT;
+		}
+		if (host_full(t, r, id)) {
+			t->stats.over_host_limit++;
+			return FWD_OVER_HOST_LIMIT;
+		}
+		ret = fwtable_insert(t, r, af, host, peer, now, deadline, ret_fwd);
+		if (ret < 0)
+			return ret;
+		ret = move_count(t, *ret_fwd, id);
+		if (ret < 0) {
+			fwtable_remove(t, *ret_fwd);
+			*ret_fwd = NULL;
+			return ret;
+		}
+		t->stats.opened++;
+		return FWD_OPENED;
+	}
+	*ret_fwd = f;
+	same_addr = !memcmp(&f->host, host, fwd_addr_len(af));
+	/*
+	 * The holder again, from the same address or another of its machine's
+	 * (the neighbour table vouches for both): a refresh. Another address
+	 * of a /64 known by nothing else may be anyone there: a takeover, as
+	 * from any host. (The same address known better now, e.g. once the
+	 * neighbour table has it, counts from now on for its machine.)
+	 */
+	if (same_addr || (id->kind == HOSTID_LINK && hostid_eq(&f->id, id))) {
+		if (move_count(t, f, id) < 0)
+			return -ENOMEM;
+		f->refreshed = now;
+		heap_update(&t->heap, &f->timer, deadline);
+		if (same_addr)
+			mark_pending(t, f, FWD_PENDING_REFRESH);
+		else
+			assign(t, f, af, host, ret_old_host);
+		t->stats.refreshed++;
+		return FWD_REFRESHED;
+	}
+	if (r->exclusive) {
+		t->stats.refused++;
+		return FWD_REFUSED;
+	}
+	/* (another address of the holder's /64 takes over: that host's count stays) */
+	if (!hostid_eq(&f->id, id) && host_full(t, r, id)) {
+		t->stats.over_host_limit++;
+		return FWD_OVER_HOST_LIMIT;
+	}
+	if (move_count(t, f, id) < 0)
+		return -ENOMEM;
+	assign(t, f, af, host, ret_old_host);
 	f->opened = f->refreshed = now;
 	heap_update(&t->heap, &f->timer, deadline);
-	mark_pending(t, f, FWD_PENDING_ASSIGN);
 	t->stats.taken_over++;
 	return FWD_TAKEN_OVER;
 }
@@ -351,4 +391,53 @@ void fwtable_clear(struct fwtable *t)
 	heap_free(&t->heap);
 	hostcount_clear(&t->hosts);
 	memset(t, 0, sizeof(*t));
+}
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	const struct fwd *x = *(struct fwd *const *)a, *y = *(struct fwd *const *)b;
+	int r = memcmp(&x->id, &y->id, sizeof(x->id));
+
+	if (r)
+		return r;
+	return x->opened < y->opened ? -1 : x->opened > y->opened;
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+	const struct fwtable_host *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return memcmp(&x->id, &y->id, sizeof(x->id));
+}
+
+ssize_t fwtable_hosts(const struct fwtable *t, size_t max, struct fwtable_host **ret, size_t *ret_n)
+{
+	struct fwd **all = fwtable_sorted(t);
+	struct fwtable_host *v = calloc(t->n + 1, sizeof(*v));
+	size_t n = 0, k = 0;
+
+	if (!all || !v) {
+		free(all);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; all[i]; i++)
+		if (!all[i]->rule->is_static)
+			all[k++] = all[i];
+	/* grouped by host, each group's latest last */
+	qsort(all, k, sizeof(*all), cmp_by_id);
+	for (size_t i = 0; i < k; i++) {
+		if (!n || !hostid_eq(&v[n - 1].id, &all[i]->id))
+			v[n++].id = all[i]->id;
+		v[n - 1].n++;
+		v[n - 1].af = all[i]->af;
+		v[n - 1].addr = all[i]->host;
+	}
+	free(all);
+	qsort(v, n, sizeof(*v), cmp_share);
+	*ret = v;
+	*ret_n = n < max ? n : max;
+	return n;
 }

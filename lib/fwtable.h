@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "heap.h"
 #include "hostcount.h"
@@ -39,6 +40,7 @@ struct fwd {
 	const struct rule *rule;
 	int af;
 	union inaddr host;
+	struct hostid id;		/* the machine HOST is an address of (HOSTID_NONE: static) */
 	union inaddr peer;		/* zero unless rule->peer */
 	union inaddr old_host;		/* host in the kernel before a takeover */
 	bool has_old;
@@ -76,23 +78,29 @@ void fwtable_init(struct fwtable *t);
 void fwtable_clear(struct fwtable *t);
 
 /*
- * A trigger of rule R from HOST (towards PEER): returns the enum fwd_change.
- * *RET_FWD is the forwarding concerned, NULL when FWD_OVER_* refused to open one.
+ * A trigger of rule R from HOST, an address of machine ID (NULL: the
+ * address alone says, hostid_addr), towards PEER: returns the enum
+ * fwd_change. *RET_FWD is the forwarding concerned, NULL when FWD_OVER_*
+ * refused to open one. A trigger from another address of the holder's
+ * machine (a HOSTID_LINK) is a refresh that moves the forwarding to that
+ * address (a rotated IPv6 temporary address): never refused, never a
+ * takeover. Within a /64 known by address only it is a takeover (that
+ * the host's count does not notice).
  */
 int fwtable_trigger(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
-		    const union inaddr *peer, uint64_t now, struct fwd **ret_fwd,
-		    union inaddr *ret_old_host);
+		    const struct hostid *id, const union inaddr *peer, uint64_t now,
+		    struct fwd **ret_fwd, union inaddr *ret_old_host);
 
 /* Count the forwardings per host again (after rules were re-pointed by a reload). */
 int fwtable_recount(struct fwtable *t);
 
-/* Active forwardings HOST holds against the limit of rule R. */
-unsigned fwtable_host_count(const struct fwtable *t, const struct rule *r, int af,
-			    const union inaddr *host);
+/* Active forwardings host ID holds against the limit of rule R. */
+unsigned fwtable_host_count(const struct fwtable *t, const struct rule *r, const struct hostid *id);
 
 /*
  * A static forwarding (rule->is_static), or one adopted with a known
- * deadline. Limits are not applied: adoption keeps what the kernel holds.
+ * deadline (its host known by its address only until it triggers again).
+ * Limits are not applied: adoption keeps what the kernel holds.
  */
 int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union inaddr *host,
 		   const union inaddr *peer, uint64_t now, uint64_t deadline, struct fwd **ret_fwd);
@@ -122,5 +130,20 @@ void fwtable_foreach(const struct fwtable *t, void (*cb)(struct fwd *f, void *da
 
 /* Forwardings sorted by rule name, family, host, peer (for listings); caller frees. */
 struct fwd **fwtable_sorted(const struct fwtable *t);
+
+/* One host's share (fwtable_hosts): its forwardings, and the address of the latest. */
+struct fwtable_host {
+	struct hostid id;
+	int af;
+	union inaddr addr;
+	size_t n;
+};
+
+/*
+ * The hosts holding forwardings (static ones aside), most forwardings
+ * first, at most MAX (malloc'd into *RET; free it). Returns how many
+ * hosts there are in all, or -ENOMEM.
+ */
+ssize_t fwtable_hosts(const struct fwtable *t, size_t max, struct fwtable_host **ret, size_t *ret_n);
 
 size_t fwd_addr_len(int af);

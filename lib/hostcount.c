@@ -9,49 +9,41 @@
 #include <string.h>
 
 #include "hostcount.h"
-#include "prefix.h"
 
 struct hostcount_entry {
-	int af;
-	union inaddr key;
+	struct hostid id;
 	char pool[RULE_NAME_MAX + 1];
 	unsigned n;
 	struct hostcount_entry *next;
 };
 
-static uint32_t hash(int af, const union inaddr *key, const char *pool)
+static uint32_t hash(const struct hostid *id, const char *pool)
 {
-	const unsigned char *p = (const unsigned char *)key;
-	uint32_t h = 2166136261u ^ (uint32_t)af;
+	uint32_t h = hostid_hash(id, 2166136261u);
 
-	for (size_t i = 0; i < sizeof(*key); i++)
-		h = (h ^ p[i]) * 16777619u;
-	for (p = (const unsigned char *)pool; *p; p++)
+	for (const unsigned char *p = (const unsigned char *)pool; *p; p++)
 		h = (h ^ *p) * 16777619u;
 	return h;
 }
 
-static struct hostcount_entry **slot(const struct hostcount *h, int af, const union inaddr *key,
+static struct hostcount_entry **slot(const struct hostcount *h, const struct hostid *id,
 				     const char *pool)
 {
-	struct hostcount_entry **pp = &h->buckets[hash(af, key, pool) & (h->n_buckets - 1)];
+	struct hostcount_entry **pp = &h->buckets[hash(id, pool) & (h->n_buckets - 1)];
 
 	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->af == af && !memcmp(&(*pp)->key, key, sizeof(*key)) &&
-		    !strcmp((*pp)->pool, pool))
+		if (hostid_eq(&(*pp)->id, id) && !strcmp((*pp)->pool, pool))
 			break;
 	return pp;
 }
 
-unsigned hostcount_get(const struct hostcount *h, int af, const union inaddr *host, const char *pool)
+unsigned hostcount_get(const struct hostcount *h, const struct hostid *id, const char *pool)
 {
-	union inaddr key;
 	struct hostcount_entry **pp;
 
 	if (!h->n_buckets)
 		return 0;
-	host_key(af, host, &key);
-	pp = slot(h, af, &key, pool);
+	pp = slot(h, id, pool);
 	return *pp ? (*pp)->n : 0;
 }
 
@@ -66,7 +58,7 @@ static int grow(struct hostcount *h)
 		struct hostcount_entry *e = h->buckets[i], *next;
 
 		for (; e; e = next) {
-			uint32_t k = hash(e->af, &e->key, e->pool) & (nb - 1);
+			uint32_t k = hash(&e->id, e->pool) & (nb - 1);
 
 			next = e->next;
 			e->next = b[k];
@@ -79,17 +71,15 @@ static int grow(struct hostcount *h)
 	return 0;
 }
 
-int hostcount_add(struct hostcount *h, int af, const union inaddr *host, const char *pool, int delta)
+int hostcount_add(struct hostcount *h, const struct hostid *id, const char *pool, int delta)
 {
 	struct hostcount_entry **pp, *e;
-	union inaddr key;
 
-	host_key(af, host, &key);
 	if (delta > 0 && h->n + 1 > h->n_buckets && grow(h) < 0)
 		return -ENOMEM;
 	if (!h->n_buckets)
 		return 0;
-	pp = slot(h, af, &key, pool);
+	pp = slot(h, id, pool);
 	e = *pp;
 	if (delta < 0) {
 		if (!e)
@@ -105,8 +95,7 @@ int hostcount_add(struct hostcount *h, int af, const union inaddr *host, const c
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return -ENOMEM;
-		e->af = af;
-		e->key = key;
+		e->id = *id;
 		snprintf(e->pool, sizeof(e->pool), "%s", pool);
 		*pp = e;
 		h->n++;

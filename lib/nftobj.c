@@ -7,14 +7,20 @@
  *     ct state new oifname @wanif iifname != @wanif
  *       meta l4proto . th dport @triggers meta nfproto ipv4 jump trigger4
  *     ... meta nfproto ipv6 jump trigger6
- *   chain trigger4 (trigger6 alike, keyed by ip6 saddr & ffff:ffff:ffff:ffff::):
+ *   chain trigger4 (trigger6 alike):
  *     fib saddr . iif oif missing goto trig_forged
  *     fib saddr type != unicast goto trig_forged
- *     meta nfproto ipv4 update @rate4 { ip saddr limit rate over R/second burst B packets }
+ *     iifname . ip saddr . ether saddr @src4ok goto trig_vetted4
+ *     goto trig_shared
+ *   chain trig_vetted4 (trig_vetted6 alike): a vetted source, its machine's budget
+ *     update @ratell { ether saddr limit rate over R/second burst B packets }
  *       counter name "limited" return
  *     meta l4proto . th dport vmap @trig4v: to the trigger port's segment
  *       chain t4_* (t6_*), where each rule the port triggers adds its first
  *       forwarding (nftrule.c: "what each rule adds")
+ *     goto trig_log
+ *   chain trig_shared: every other source, one budget for all
+ *     limit rate over R/second burst B packets counter name "limited_shared" return
  *     goto trig_log
  *   chain trig_log: counter name "triggers" log group G snaplen 128 queue-threshold 1
  *   chain trig_forged: counter name "forged"
@@ -80,10 +86,8 @@ const struct setdef nftobj_sets[NFTOBJ__SETS] = {
 			    .data_type = (TYPE_IPADDR << 6) | TYPE_INET_SERVICE, .data_len = 8 },
 	[NFTOBJ_GUARD6] = { .name = "guard6", .key_type = (TYPE_INET_PROTOCOL << 6) | TYPE_INET_SERVICE,
 			    .key_len = 8, .fields = { 1, 2 } },
-	[NFTOBJ_RATE4] = { .name = "rate4", .dynamic = true, .timeout_ms = 10000,
-			   .key_type = TYPE_IPADDR, .key_len = 4 },
-	[NFTOBJ_RATE6] = { .name = "rate6", .dynamic = true, .timeout_ms = 10000,
-			   .key_type = TYPE_IP6ADDR, .key_len = 16 },
+	[NFTOBJ_RATELL] = { .name = "ratell", .dynamic = true, .timeout_ms = 10000,
+			    .key_type = TYPE_ETHERADDR, .key_len = 6 },
 	[NFTOBJ_LEARN4] = { .name = "learn4", .key_type = TYPE_IPADDR, .key_len = 4, .timeout = true,
 			    .hash = true, .size = NFTOBJ_LEARN_SET_SIZE },
 	[NFTOBJ_LEARN6] = { .name = "learn6", .key_type = (TYPE_IP6ADDR << 6) | TYPE_IP6ADDR,
@@ -102,6 +106,9 @@ const struct chaindef nftobj_chains[CHAIN__N] = {
 	[CHAIN_TRIGGER] = { "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST },
 	[CHAIN_TRIGGER4] = { .name = "trigger4" },
 	[CHAIN_TRIGGER6] = { .name = "trigger6" },
+	[CHAIN_TRIG_VETTED4] = { .name = "trig_vetted4" },
+	[CHAIN_TRIG_VETTED6] = { .name = "trig_vetted6" },
+	[CHAIN_TRIG_SHARED] = { .name = "trig_shared" },
 	[CHAIN_TRIG_LOG] = { .name = "trig_log" },
 	[CHAIN_TRIG_FORGED] = { .name = "trig_forged" },
 	[CHAIN_PREROUTING] = { "prerouting", "nat", NF_INET_PRE_ROUTING, -90 },
@@ -112,6 +119,7 @@ const char *const nftobj_counters[NFTOBJ__COUNTERS] = {
 	[NFTOBJ_CTR_FORGED] = "forged",
 	[NFTOBJ_CTR_LIMITED] = "limited",
 	[NFTOBJ_CTR_TRIGGERS] = "triggers",
+	[NFTOBJ_CTR_LIMITED_SHARED] = "limited_shared",
 };
 
 const char *nftobj_counter_name(enum nftobj_counter c)

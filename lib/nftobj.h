@@ -58,9 +58,8 @@ enum nftobj_set {
 	NFTOBJ_TRIG6V,		/* trigger ports, IPv6: jump t6_* */
 	NFTOBJ_REDIR4,		/* inet_proto . inet_service : ipv4_addr . inet_service (port remap) */
 	NFTOBJ_GUARD6,		/* inet_proto . inet_service, interval: pinhole-guard's ports */
-	/* filled by the trigger rules themselves: a log rate limit per host (IPv4 address, IPv6 /64) */
-	NFTOBJ_RATE4,
-	NFTOBJ_RATE6,
+	/* filled by the trigger rules themselves: a log rate limit per vetted machine (ether_addr) */
+	NFTOBJ_RATELL,
 	/* learn mode: peers whose new inbound connections that nothing forwards are logged */
 	NFTOBJ_LEARN4,		/* ipv4_addr(peer), timeout */
 	NFTOBJ_LEARN6,		/* ipv6_addr(peer) . ipv6_addr(host), timeout */
@@ -81,7 +80,8 @@ enum nftobj_set {
  */
 enum nftobj_counter {
 	NFTOBJ_CTR_FORGED,	/* failed the kernel's source checks */
-	NFTOBJ_CTR_LIMITED,	/* over a host's log rate */
+	NFTOBJ_CTR_LIMITED,	/* a vetted source over its machine's log rate */
+	NFTOBJ_CTR_LIMITED_SHARED,	/* any other source over the shared log rate */
 	NFTOBJ_CTR_TRIGGERS,	/* logged to the daemon: passed the checks and the rate limit */
 	NFTOBJ__COUNTERS,
 };
@@ -149,7 +149,8 @@ struct nftobj_setref {
 };
 
 /*
- * Per host: trigger logs per second, and the burst allowed above it. (A
+ * Per vetted machine, and for all other sources together: trigger logs
+ * per second, and the burst allowed above it. (A
  * set that logs identical triggers once per window would bound floods
  * more, but would also swallow a host's trigger that should take a
  * forwarding back within the window: last host wins must hold.)

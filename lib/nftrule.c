@@ -322,41 +322,20 @@ static struct nftnl_expr *st_limit(struct rb *b, uint64_t rate, uint32_t burst, 
 	return e;
 }
 
-/* The source address, its first PLEN bits kept, into register 1. */
-static void st_saddr_prefix(struct rb *b, bool v6, unsigned plen)
-{
-	uint8_t mask[16] = { 0 }, zero[16] = { 0 };
-	unsigned len = v6 ? 16 : 4;
-	char text[INET6_ADDRSTRLEN];
-	struct nftnl_expr *e;
-
-	for (unsigned i = 0; i < plen; i++)
-		mask[i / 8] |= 0x80 >> (i % 8);
-	say(b, "%s saddr", v6 ? "ip6" : "ip");
-	if (plen < len * 8)
-		say(b, "& %s", inet_ntop(v6 ? AF_INET6 : AF_INET, mask, text, sizeof(text)));
-	e_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, NFT_REG_1);
-	if (plen == len * 8 || !(e = e_new(b, "bitwise")))
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-	e_add(b, e);
-}
-
 /*
- * update @rateF { SADDR/PLEN limit rate over R/second burst B packets }:
- * the rule goes on only for a host over its log budget.
+ * update @ratell { ether saddr limit rate over R/second burst B packets }:
+ * the rule goes on only for a machine over its log budget (nft's implied
+ * match: meta iiftype ether, which the vetted sources' lookup made sure of).
  */
-static void st_rate_over(struct rb *b, bool v6)
+static void st_rate_over(struct rb *b)
 {
-	enum nftobj_set s = v6 ? NFTOBJ_RATE6 : NFTOBJ_RATE4;
 	struct nftnl_expr *e, *limit;
+	uint16_t ether = ARPHRD_ETHER;
 
-	say(b, "update @%s {", nftobj_sets[s].name);
-	st_saddr_prefix(b, v6, v6 ? 64 : 32);
+	say(b, "update @%s { ether saddr", nftobj_sets[NFTOBJ_RATELL].name);
+	e_meta_load(b, NFT_META_IIFTYPE, NFT_REG_1);
+	e_cmp(b, NFT_REG_1, NFT_CMP_EQ, &ether, sizeof(ether));
+	e_payload(b, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_1);
 	limit = st_limit(b, NFTOBJ_RATE, NFTOBJ_BURST, true);
 	say(b, "}");
 	e = e_new(b, "dynset");
@@ -369,8 +348,8 @@ static void st_rate_over(struct rb *b, bool v6)
 	}
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, nftobj_sets[s].name);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, s + 1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, nftobj_sets[NFTOBJ_RATELL].name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, NFTOBJ_RATELL + 1);
 	nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, limit, 0);
 	e_add(b, e);
 }
@@ -543,19 +522,24 @@ static void rule_trigger(struct rb *b, const struct nftobj_params *p, int v6)
  * The chain a trigger of one family goes through. The kernel's half of
  * the source check comes first: the route back must leave through the
  * interface the trigger came in on, and the source must be unicast (not
- * the router's own, not a broadcast or anycast address). Then the log
- * rate limit per host (an IPv4 address, an IPv6 /64). When its set is
- * full the update fails, the rule does not match and the trigger is
- * logged: a full limiter never stops anyone's triggers. (A second,
- * coarser limiter for that case would need to tell "full" from "under
- * the limit", and on 6.18 neither a lookup nor a plain update finds the
- * elements that an update with a limit created.)
+ * the router's own, not a broadcast or anycast address); these spend no
+ * budget. Then the log budgets (DESIGN §2.11): a source the daemon vetted
+ * (its address and MAC as the neighbour table holds them) goes on with a
+ * budget of its machine's, keyed by the MAC, so a forger using its
+ * address with another MAC never spends it, and a machine with many
+ * addresses has one; every other source shares one budget, which never
+ * delays a vetted machine's. (When the machines' set is full the update
+ * fails, the rule does not match and the trigger is logged: a full
+ * limiter never stops anyone's triggers. On 6.18 neither a lookup nor a
+ * plain update finds the elements that an update with a limit created.)
  */
-enum { TRIG_REVERSE_PATH, TRIG_ADDRESS_TYPE, TRIG_RATE, TRIG_KERNEL, TRIG_LOG };
+enum { TRIG_REVERSE_PATH, TRIG_ADDRESS_TYPE, TRIG_VETTED, TRIG_SHARED };
+/* ... and in trig_vetted4 (trig_vetted6) */
+enum { VETTED_RATE, VETTED_KERNEL, VETTED_LOG };
 
 /*
- * iifname . ip saddr . ether saddr @src4ok (ip6: @src6ok): the kernel serves a
- * first trigger only from a source the daemon vetted (DESIGN §2.10: a
+ * iifname . ip saddr . ether saddr @src4ok (ip6: @src6ok): the machine's
+ * budget, and the kernel serves a first trigger only from a source the daemon vetted (DESIGN §2.10: a
  * neighbour with the MAC the neighbour table holds, not a prefix's network
  * or broadcast address); every other trigger is the daemon's, which checks
  * all before it opens anything. nft's implied matches: the family, and
@@ -587,18 +571,12 @@ static void rule_trigger_family(struct rb *b, bool v6, int step)
 		st_saddr_not_unicast(b);
 		st_verdict(b, NFT_GOTO, nftobj_chains[CHAIN_TRIG_FORGED].name);
 		break;
-	case TRIG_RATE:
-		st_nfproto(b, v6, true);
-		st_rate_over(b, v6);
-		st_counter(b, NFTOBJ_CTR_LIMITED);
-		st_verdict(b, NFT_RETURN, NULL);
-		break;
-	case TRIG_KERNEL:
+	case TRIG_VETTED:
 		st_src_vetted(b, v6);
-		st_vmap(b, v6 ? NFTOBJ_TRIG6V : NFTOBJ_TRIG4V);
+		st_verdict(b, NFT_GOTO, nftobj_chains[v6 ? CHAIN_TRIG_VETTED6 : CHAIN_TRIG_VETTED4].name);
 		break;
-	case TRIG_LOG:
-		st_verdict(b, NFT_GOTO, nftobj_chains[CHAIN_TRIG_LOG].name);
+	case TRIG_SHARED:
+		st_verdict(b, NFT_GOTO, nftobj_chains[CHAIN_TRIG_SHARED].name);
 		break;
 	}
 }
@@ -611,6 +589,45 @@ static void rule_trigger4(struct rb *b, const struct nftobj_params *p, int step)
 static void rule_trigger6(struct rb *b, const struct nftobj_params *p, int step)
 {
 	rule_trigger_family(b, true, step);
+}
+
+static void rule_vetted(struct rb *b, bool v6, int step)
+{
+	switch (step) {
+	case VETTED_RATE:
+		st_rate_over(b);
+		st_counter(b, NFTOBJ_CTR_LIMITED);
+		st_verdict(b, NFT_RETURN, NULL);
+		break;
+	case VETTED_KERNEL:
+		st_vmap(b, v6 ? NFTOBJ_TRIG6V : NFTOBJ_TRIG4V);
+		break;
+	case VETTED_LOG:
+		st_verdict(b, NFT_GOTO, nftobj_chains[CHAIN_TRIG_LOG].name);
+		break;
+	}
+}
+
+static void rule_vetted4(struct rb *b, const struct nftobj_params *p, int step)
+{
+	rule_vetted(b, false, step);
+}
+
+static void rule_vetted6(struct rb *b, const struct nftobj_params *p, int step)
+{
+	rule_vetted(b, true, step);
+}
+
+/* Every unvetted source: one budget */
+static void rule_shared(struct rb *b, const struct nftobj_params *p, int log)
+{
+	if (log) {
+		st_verdict(b, NFT_GOTO, nftobj_chains[CHAIN_TRIG_LOG].name);
+		return;
+	}
+	e_add(b, st_limit(b, NFTOBJ_RATE, NFTOBJ_BURST, true));
+	st_counter(b, NFTOBJ_CTR_LIMITED_SHARED);
+	st_verdict(b, NFT_RETURN, NULL);
 }
 
 /* The end of a genuine trigger's way */
@@ -729,14 +746,20 @@ static const struct ruledef {
 	{ CHAIN_TRIGGER, rule_trigger, 1, "add trigger rule (ipv6)", 0 },
 	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_REVERSE_PATH, "add trigger4 rule (reverse path)", NEED_RPF },
 	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_ADDRESS_TYPE, "add trigger4 rule (address type)", 0 },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_RATE, "add trigger4 rule (rate limit)", 0 },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_KERNEL, "add trigger4 rule (kernel path)", 0 },
-	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_LOG, "add trigger4 rule (log)", 0 },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_VETTED, "add trigger4 rule (vetted)", 0 },
+	{ CHAIN_TRIGGER4, rule_trigger4, TRIG_SHARED, "add trigger4 rule (shared)", 0 },
 	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_REVERSE_PATH, "add trigger6 rule (reverse path)", NEED_RPF },
 	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_ADDRESS_TYPE, "add trigger6 rule (address type)", 0 },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_RATE, "add trigger6 rule (rate limit)", 0 },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_KERNEL, "add trigger6 rule (kernel path)", 0 },
-	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_LOG, "add trigger6 rule (log)", 0 },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_VETTED, "add trigger6 rule (vetted)", 0 },
+	{ CHAIN_TRIGGER6, rule_trigger6, TRIG_SHARED, "add trigger6 rule (shared)", 0 },
+	{ CHAIN_TRIG_VETTED4, rule_vetted4, VETTED_RATE, "add trig_vetted4 rule (rate limit)", 0 },
+	{ CHAIN_TRIG_VETTED4, rule_vetted4, VETTED_KERNEL, "add trig_vetted4 rule (kernel path)", 0 },
+	{ CHAIN_TRIG_VETTED4, rule_vetted4, VETTED_LOG, "add trig_vetted4 rule (log)", 0 },
+	{ CHAIN_TRIG_VETTED6, rule_vetted6, VETTED_RATE, "add trig_vetted6 rule (rate limit)", 0 },
+	{ CHAIN_TRIG_VETTED6, rule_vetted6, VETTED_KERNEL, "add trig_vetted6 rule (kernel path)", 0 },
+	{ CHAIN_TRIG_VETTED6, rule_vetted6, VETTED_LOG, "add trig_vetted6 rule (log)", 0 },
+	{ CHAIN_TRIG_SHARED, rule_shared, 0, "add trig_shared rule (rate limit)", 0 },
+	{ CHAIN_TRIG_SHARED, rule_shared, 1, "add trig_shared rule (log)", 0 },
 	{ CHAIN_TRIG_LOG, rule_log, 0, "add log rule", 0 },
 	{ CHAIN_TRIG_FORGED, rule_forged, 0, "add forged rule", 0 },
 	{ CHAIN_PREROUTING, rule_dnat, 0, "add dnat rule", 0 },

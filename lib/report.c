@@ -10,13 +10,13 @@
 #include "report.h"
 
 struct row {
-	const char *cols[7];
-	char buf[7][64];
+	const char *cols[8];
+	char buf[8][64];
 };
 
 static void table_print(struct dynbuf *out, struct row *rows, size_t n, size_t ncols)
 {
-	size_t w[7] = { 0 };
+	size_t w[8] = { 0 };
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t c = 0; c < ncols; c++)
@@ -47,10 +47,11 @@ static void list_json(struct fwd **all, uint64_t now, struct dynbuf *out)
 	json_array(&j, NULL);
 	for (size_t i = 0; all[i]; i++) {
 		const struct fwd *f = all[i];
-		char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN];
+		char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN];
 
 		inet_ntop(f->af, &f->host, host, sizeof(host));
 		inet_ntop(f->af, &f->peer, peer, sizeof(peer));
+		hostid_lladdr(&f->id, ll);
 		for (size_t k = 0; k < f->rule->n_forwards; k++) {
 			const struct portrange *p = &f->rule->forwards[k];
 
@@ -61,6 +62,7 @@ static void list_json(struct fwd **all, uint64_t now, struct dynbuf *out)
 			json_u64(&j, "port_min", p->lo);
 			json_u64(&j, "port_max", p->hi);
 			json_str(&j, "host", host);
+			json_str(&j, "host_lladdr", ll[0] ? ll : NULL);
 			json_str(&j, "peer", f->rule->peer ? peer : NULL);
 			if (f->rule->is_static)
 				json_null(&j, "expires");
@@ -76,12 +78,16 @@ static void list_json(struct fwd **all, uint64_t now, struct dynbuf *out)
 static void list_text(const struct engine *e, struct fwd **all, uint64_t now, struct dynbuf *out)
 {
 	static const char *const head[] = { "RULE", "FAMILY", "PROTO", "PORTS", "HOST", "PEER",
-					    "EXPIRES" };
+					    "EXPIRES", "MACHINE" };
 	struct row *rows;
-	size_t n = 1;
+	size_t n = 1, ncols = 7;
 
-	for (size_t i = 0; all[i]; i++)
+	/* the machines' link-layer addresses, where some are known */
+	for (size_t i = 0; all[i]; i++) {
 		n += all[i]->rule->n_forwards;
+		if (all[i]->id.kind == HOSTID_LINK)
+			ncols = 8;
+	}
 	rows = calloc(n, sizeof(*rows));
 	if (!rows) {
 		out->oom = true;
@@ -113,12 +119,14 @@ static void list_text(const struct engine *e, struct fwd **all, uint64_t now, st
 				snprintf(r->buf[6], 64, "static");
 			else
 				duration_format(seconds_left(f, now), r->buf[6], 64);
-			for (int c = 0; c < 7; c++)
+			if (!hostid_lladdr(&f->id, r->buf[7])[0])
+				snprintf(r->buf[7], 64, "-");
+			for (int c = 0; c < 8; c++)
 				r->cols[c] = r->buf[c];
 		}
 	}
 	if (n > 1)
-		table_print(out, rows, n, 7);
+		table_print(out, rows, n, ncols);
 	dynbuf_printf(out, "%s%zu forwarding%s, %zu rule%s\n", n > 1 ? "\n" : "", n - 1,
 		      n == 2 ? "" : "s", e->cfg ? e->cfg->n_rules : 0,
 		      e->cfg && e->cfg->n_rules == 1 ? "" : "s");

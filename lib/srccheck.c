@@ -375,6 +375,15 @@ static bool onlink(const struct srccheck *s, uint32_t ifindex, int af, const uni
 	return false;
 }
 
+void srccheck_host(const struct srccheck *s, int af, const union inaddr *src, uint32_t ifindex,
+		   struct hostid *ret)
+{
+	struct srccheck_neigh **pp = neigh_slot(s, ifindex, af, src);
+
+	if (!pp || !*pp || hostid_link((*pp)->lladdr, (*pp)->lllen, ret) < 0)
+		hostid_addr(af, src, ret);
+}
+
 static int vetted_push(struct nftobj_elem **v, size_t *n, size_t *cap, const struct srccheck_neigh *x,
 		       const char *name)
 {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hostid.h"
 #include "nlbatch.h"
 #include "nftobj.h"
 #include "rule.h"
@@ -86,6 +87,15 @@ enum srccheck_verdict srccheck_source(const struct srccheck *s, int af, const un
 				      uint32_t ifindex, const uint8_t *hw, size_t hwlen);
 
 const char *srccheck_reason(enum srccheck_verdict v);
+
+/*
+ * The host (DESIGN §2.11) a genuine trigger from SRC on IFINDEX comes
+ * from: the link-layer address the neighbour table holds for SRC on that
+ * interface (srccheck_source has compared it with the frame's), else --
+ * not an on-link neighbour, or not yet one -- the address or its /64.
+ */
+void srccheck_host(const struct srccheck *s, int af, const union inaddr *src, uint32_t ifindex,
+		   struct hostid *ret);
 
 /*
  * An interface's name (into BUF, IFNAMSIZ bytes), or NULL to leave its

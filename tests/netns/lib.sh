@@ -225,6 +225,31 @@ lan1_thousand() {
 	ip -n "$RTR" addr add 192.168.19.254/22 dev br-lan
 }
 
+# lan1_machines: lan1_thousand, each address a machine of its own to the router (DESIGN
+# §2.11: a host is a machine): its neighbour table gives 192.168.16.1 + i the MAC of LAN1's
+# eth0 + i (in the last 24 bits; the first is LAN1 itself)
+lan1_machines() {
+	local mac base i a
+	lan1_thousand
+	mac=$(ip -n "$LAN1" -j link show eth0 | jq -r '.[0].address')
+	base=$((16#${mac:9:2}${mac:12:2}${mac:15:2}))
+	for i in $(seq 0 999); do
+		a=$((base + i))
+		printf 'neigh replace 192.168.%d.%d lladdr %s:%02x:%02x:%02x dev br-lan nud permanent\n' \
+			$((16 + (i + 1) / 256)) $(((i + 1) % 256)) "${mac:0:8}" $((a >> 16 & 255)) \
+			$((a >> 8 & 255)) $((a & 255))
+	done >"$TMP/neigh"
+	ip -n "$RTR" -batch "$TMP/neigh"
+}
+
+# machines_burst PEERS PORT: each of lan1_machines' 1,000 machines sends a datagram to PORT of
+# PEERS outside peers of its own (198.18.0.1 and on), as fast as LAN1 can: 1,000 x PEERS triggers
+machines_burst() {
+	: "${RAWSEND:?}"
+	ip netns exec "$LAN1" "$RAWSEND" eth0 "$(ip -n "$RTR" -j link show br-lan | jq -r '.[0].address')" \
+		- 192.168.16.1 198.18.0.1 udp "$2" $((1000 * $1)) 0 "grid/$1"
+}
+
 has_forwarding() {
 	# has_forwarding RULE HOST: ipautofwctl -j list shows it
 	ctl -j list | jq -e --arg r "$1" --arg h "$2" 'any(.[]; .rule == $r and .host == $h)' >/dev/null

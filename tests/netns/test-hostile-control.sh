@@ -9,13 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 : "${CTLPOKE:?}"
 topo_up
-lan1_thousand
+lan1_machines
 conf voip <<'C'
 rule voip trigger 5060/udp forward 10000-10100/udp peer timeout 5m
 C
 start_daemon --socket-group nogroup
 nobody() { setpriv --reuid=65534 --regid=65534 --groups=65534 "$@"; }
-"$NSPROBE" burst "$LAN1" 192.168.16.1 1000 198.18.0.1 10 5060 >/dev/null
+machines_burst 10 5060 >/dev/null
 check "10,000 forwardings" wait_for all sh -c "test \$('$IPAUTOFWCTL' -s '$SOCK' -j status | jq .forwardings) = 10000"
 size=$(nobody "$IPAUTOFWCTL" -s "$SOCK" -j list | wc -c)
 echo "  one -j list: $size bytes"

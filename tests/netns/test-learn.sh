@@ -57,7 +57,7 @@ check "and suggests" sh -c "'$IPAUTOFWCTL' -s '$SOCK' learn | grep -qx 'realaudi
 check "a rule with nothing seen says so" sh -c "'$IPAUTOFWCTL' -s '$SOCK' learn other | grep -qx 'other: nothing seen'"
 check "learn of no rule fails" sh -c "'$IPAUTOFWCTL' -s '$SOCK' learn nosuch 2>&1; [ \$? = 1 ]"
 check "the monitor saw each as learned" wait_for mon sh -c "[ \$(grep -c '\"event\": \"learned\", \"rule\": \"realaudio\", \"host\": \"192.168.7.2\"' '$TMP/mon.json') = 77 ]"
-check "learned events name the peer and port" grep -q '"event": "learned", "rule": "realaudio", "host": "192.168.7.2", "family": "ipv4", "peer": "203.0.113.9", "proto": "udp", "port": 1100' "$TMP/mon.json"
+check "learned events name the peer and port" grep -q '"event": "learned", "rule": "realaudio", "host": "192.168.7.2", "host_lladdr": null, "family": "ipv4", "peer": "203.0.113.9", "proto": "udp", "port": 1100' "$TMP/mon.json"
 
 # IPv6: the peer to the host's own address, no pinhole for the port
 trigger "$LAN1" tcp 7070 2001:db8:1::9

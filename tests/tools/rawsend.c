@@ -4,13 +4,19 @@
  * anything: forged triggers, impersonated neighbours, address floods.
  * Run it inside the sending namespace (ip netns exec NS rawsend ...).
  *
- *   rawsend IFACE DST_MAC SRC_MAC|- SRC DST tcp|udp DPORT [COUNT [PPS [inc]]]
+ *   rawsend IFACE DST_MAC SRC_MAC|-|rand SRC DST tcp|udp DPORT [COUNT [PPS [MODE]]]
  *
- * SRC_MAC "-" is the interface's own. COUNT packets (default 1) at PPS per
- * second (0 or absent: as fast as it goes); each has a fresh source port,
- * so each is a new connection. With "inc", packet i has source SRC + i
- * (added to the last 32 bits), e.g. one datagram from each of 70,000
- * addresses of one IPv6 /64. Prints how many were sent.
+ * SRC_MAC "-" is the interface's own, "rand" a random (locally
+ * administered, unicast) one for each packet. COUNT packets (default 1) at
+ * PPS per second (0 or absent: as fast as it goes); each has a fresh
+ * source port, so each is a new connection. MODE:
+ *   inc         packet i has source SRC + i (added to the last 32 bits),
+ *               e.g. one datagram from each of 70,000 addresses of a /64
+ *   rand/BITS   the last BITS (1-32) bits of the source are random
+ *   grid/PEERS  machine h = i / PEERS sends to PEERS peers of its own:
+ *               source SRC + h, MAC SRC_MAC + h (its last 24 bits),
+ *               destination DST + i
+ * Prints how many were sent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,10 +43,11 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rawsend IFACE DST_MAC SRC_MAC|- SRC DST tcp|udp DPORT "
-			"[COUNT [PPS [inc]]]\n");
+	fprintf(stderr, "usage: rawsend IFACE DST_MAC SRC_MAC|-|rand SRC DST tcp|udp DPORT "
+			"[COUNT [PPS [inc|rand/BITS|grid/PEERS]]]\n");
 	exit(2);
 }
+
 
 static int parse_mac(const char *s, uint8_t *mac)
 {
@@ -72,6 +79,19 @@ static uint64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* xorshift: the floods need no more than "different each time" */
+static uint32_t rnd(void)
+{
+	static uint32_t x;
+
+	if (!x)
+		x = (uint32_t)now_us() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
 }
 
 /* Add N to the last 32 bits of the address. */
@@ -159,8 +179,9 @@ int main(int argc, char **argv)
 	uint8_t dmac[6], smac[6], src[16], dst[16], frame[128];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ifreq ifr = { 0 };
-	long count = 1, pps = 0, sent = 0;
-	bool inc = false;
+	long count = 1, pps = 0, sent = 0, peers = 0;
+	bool inc = false, rand_mac = false;
+	unsigned rand_bits = 0;
 	int af, proto, fd;
 	unsigned dport;
 	uint16_t sport0;
@@ -173,9 +194,16 @@ int main(int argc, char **argv)
 	if (argc > 9)
 		pps = atol(argv[9]);
 	if (argc > 10) {
-		if (strcmp(argv[10], "inc"))
+		if (!strcmp(argv[10], "inc"))
+			inc = true;
+		else if (!strncmp(argv[10], "rand/", 5))
+			rand_bits = atoi(argv[10] + 5);
+		else if (!strncmp(argv[10], "grid/", 5))
+			peers = atol(argv[10] + 5);
+		else
 			usage();
-		inc = true;
+		if (!inc && !(rand_bits >= 1 && rand_bits <= 32) && peers < 1)
+			usage();
 	}
 	af = strchr(argv[4], ':') ? AF_INET6 : AF_INET;
 	proto = !strcmp(argv[6], "tcp") ? IPPROTO_TCP : !strcmp(argv[6], "udp") ? IPPROTO_UDP : 0;
@@ -197,6 +225,8 @@ int main(int argc, char **argv)
 		if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
 			die("SIOCGIFHWADDR");
 		memcpy(smac, ifr.ifr_hwaddr.sa_data, 6);
+	} else if (!strcmp(argv[3], "rand")) {
+		rand_mac = true;
 	} else if (parse_mac(argv[3], smac) < 0) {
 		usage();
 	}
@@ -205,7 +235,7 @@ int main(int argc, char **argv)
 	sport0 = 1024 + (getpid() * 7919 + now_us()) % 30000;
 	t0 = now_us();
 	while (sent < count) {
-		uint8_t s[16];
+		uint8_t s[16], d[16], m[6];
 		size_t len;
 
 		if (pps > 0) {
@@ -218,9 +248,34 @@ int main(int argc, char **argv)
 			}
 		}
 		memcpy(s, src, sizeof(s));
+		memcpy(d, dst, sizeof(d));
+		memcpy(m, smac, sizeof(m));
 		if (inc)
 			addr_add(s, af == AF_INET ? 4 : 16, sent);
-		len = build(frame, af, dmac, smac, s, dst, proto, sport0 + sent % 30000, dport);
+		if (rand_bits)
+			addr_add(s, af == AF_INET ? 4 : 16,
+				 rnd() & (rand_bits == 32 ? 0xffffffffu : (1u << rand_bits) - 1));
+		if (peers) {
+			uint32_t h = sent / peers, low = (uint32_t)m[3] << 16 | m[4] << 8 | m[5];
+
+			addr_add(s, af == AF_INET ? 4 : 16, h);
+			addr_add(d, af == AF_INET ? 4 : 16, sent);
+			low += h;
+			m[3] = low >> 16;
+			m[4] = low >> 8;
+			m[5] = low;
+		}
+		if (rand_mac) {
+			uint32_t r = rnd(), q = rnd();
+
+			m[0] = (r & 0xfc) | 0x02;	/* unicast, locally administered */
+			m[1] = r >> 8;
+			m[2] = r >> 16;
+			m[3] = r >> 24;
+			m[4] = q;
+			m[5] = q >> 8;
+		}
+		len = build(frame, af, dmac, m, s, d, proto, sport0 + sent % 30000, dport);
 		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			if (errno == ENOBUFS || errno == EAGAIN) {
 				usleep(100);

@@ -56,11 +56,11 @@ static void test_interfaces(void)
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 
 	events = 0;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, count, NULL), 1);
-	CHECK_INT(engine_trigger(&eng, &p, "eth1", "ppp0", 0, count, NULL), 1);
-	CHECK_INT(engine_trigger(&eng, &p, "veth-wan", "br-lan", 0, count, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, count, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "eth1", "ppp0", 0, count, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "veth-wan", "br-lan", 0, count, NULL), 0);
 	p.dport = 7071;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, count, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, count, NULL), 0);
 	CHECK_INT(events, 2);
 	CHECK_INT(eng.stats.triggers_seen, 4);
 	CHECK_INT(eng.stats.triggers_unmatched, 2);
@@ -142,18 +142,18 @@ static void test_trigger_index(void)
 	      "rule d trigger 7101/tcp forward 4/udp\n");
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* a, b */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* a, b */
 	p.dport = 7100;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* a */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* a */
 	p.dport = 7101;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* d */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* d */
 	p.dport = 6999;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
 	p.proto = IPPROTO_UDP;
 	p.dport = 5000;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* b, c */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* b, c */
 	p.dport = 65535;
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* c */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* c */
 	CHECK_INT(eng.fwt.n, 4);
 	engine_fini(&eng);
 }
@@ -163,7 +163,7 @@ static void test_family(void)
 	setup("rule a trigger 7070/tcp forward 6970-7170/udp family ipv6\n");
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
 	engine_fini(&eng);
 }
 
@@ -228,13 +228,13 @@ static void test_writes(void)
 
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */
-	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);	/* destroy + add: an upsert */
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
 	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 2000, NULL, NULL);
+	engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
 	/* refresh: destroy + add too (before 6.12 an add alone keeps the old timeout) */
 	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
@@ -243,8 +243,8 @@ static void test_writes(void)
 	/* a burst in one turn coalesces into one write per forwarding */
 	nlbatch_reset(&b);
 	for (int i = 0; i < 50; i++) {
-		engine_trigger(&eng, &p1, "br-lan", "veth-wan", 3000, NULL, NULL);
-		engine_trigger(&eng, &p2, "br-lan", "veth-wan", 3000, NULL, NULL);
+		engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 3000, NULL, NULL);
+		engine_trigger(&eng, &p2, NULL, "br-lan", "veth-wan", 3000, NULL, NULL);
 	}
 	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
@@ -257,9 +257,9 @@ static void test_writes(void)
 	CHECK_STR(out.data,
 		  "[\n"
 		  "  {\"rule\": \"ra\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 6970, "
-		  "\"port_max\": 7170, \"host\": \"192.168.7.3\", \"peer\": null, \"expires\": 8, \"static\": false},\n"
+		  "\"port_max\": 7170, \"host\": \"192.168.7.3\", \"host_lladdr\": null, \"peer\": null, \"expires\": 8, \"static\": false},\n"
 		  "  {\"rule\": \"st\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 27015, "
-		  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"peer\": null, \"expires\": null, \"static\": true}\n"
+		  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"host_lladdr\": null, \"peer\": null, \"expires\": null, \"static\": true}\n"
 		  "]\n");
 	dynbuf_free(&out);
 	report_list(&eng, 5500, false, &out);
@@ -309,8 +309,8 @@ static void test_reload_keeps(void)
 
 	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 1m\n"
 	      "rule x trigger 1/tcp forward 100-200/tcp timeout 1m\n");
-	engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL);
-	engine_trigger(&eng, &q, "br-lan", "veth-wan", 0, NULL, NULL);
+	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL);
+	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 0, NULL, NULL);
 	CHECK_INT(eng.fwt.n, 2);
 	config_parse_text(c, "t2.conf", text, strlen(text));
 	nlbatch_init(&b, 1);
@@ -360,9 +360,9 @@ static void test_kernel_path(void)
 
 	/* a second peer for a host at its limit: the kernel's element for that peer goes */
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	p.daddr.v4.s_addr = htonl(0xcb00710a);
-	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	CHECK_INT(eng.fwt.n, 1);
 	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 3);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4p_v");	/* the refused one */
@@ -370,15 +370,15 @@ static void test_kernel_path(void)
 	CHECK_STR(b.ops[2].what, "add 1 in act4p_v");
 
 	/* an exclusive rule: a refused trigger changes nothing... */
-	engine_trigger(&eng, &q, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);
 	q.saddr.v4.s_addr = htonl(0xc0a80704);
-	engine_trigger(&eng, &q, "br-lan", "veth-wan", 2000, NULL, NULL);
+	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 0);
 	/* ...but in the holder's last second the kernel may have expired it and added another */
-	engine_trigger(&eng, &q, "br-lan", "veth-wan", 10500, NULL, NULL);
+	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 10500, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 10500, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ex");
 	CHECK_STR(b.ops[1].what, "add 1 in act4_ex");
@@ -450,11 +450,11 @@ static void test_rewrite_past_deadline(void)
 	eng.kernel_triggers = true;
 	nlbatch_init(&nb, 1);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &a, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	engine_write_pending(&eng, &nb, 1000, NULL, NULL);
 	CHECK_INT(added_expiration(&nb, "act4_ex"), 10000);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &b, "br-lan", "veth-wan", 11002, NULL, NULL);
+	engine_trigger(&eng, &b, NULL, "br-lan", "veth-wan", 11002, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &nb, 11003, NULL, NULL), 2);
 	CHECK_INT(added_expiration(&nb, "act4_ex"), 1);
 	nlbatch_free(&nb);
@@ -479,6 +479,12 @@ static void test_kernel_path_ipv6_race(void)
 	struct nflog_pkt a = { .af = AF_INET6, .proto = IPPROTO_TCP, .dport = 7070 };
 	struct nflog_pkt b;
 	struct nlbatch nb;
+	/* two machines of one /64 */
+	const uint8_t lla[6] = { 2, 0, 0, 0, 0, 2 }, llb[6] = { 2, 0, 0, 0, 0, 3 };
+	struct hostid ida, idb;
+
+	hostid_link(lla, 6, &ida);
+	hostid_link(llb, 6, &idb);
 
 	inet_pton(AF_INET6, "2001:db8:7::2", &a.saddr.v6);
 	inet_pton(AF_INET6, "2001:db8:1::9", &a.daddr.v6);
@@ -489,10 +495,10 @@ static void test_kernel_path_ipv6_race(void)
 	eng.kernel_triggers = true;
 	nlbatch_init(&nb, 1);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &a, &ida, "br-lan", "veth-wan", 1000, NULL, NULL);
 	CHECK(engine_write_pending(&eng, &nb, 1000, NULL, NULL) > 0);
 	nlbatch_reset(&nb);
-	CHECK_INT(engine_trigger(&eng, &b, "br-lan", "veth-wan", 1001, remember, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &b, &idb, "br-lan", "veth-wan", 1001, remember, NULL), 1);
 	CHECK_INT(last_change, FWD_REFUSED);
 	CHECK_INT(engine_write_pending(&eng, &nb, 1001, NULL, NULL), 1);
 	CHECK_STR(nb.ops[0].what, "delete 1 in pin6_ex");
@@ -501,10 +507,10 @@ static void test_kernel_path_ipv6_race(void)
 	/* a takeover of a rule that is not exclusive is written as ever */
 	nlbatch_reset(&nb);
 	a.dport = b.dport = 7071;
-	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1002, NULL, NULL);
+	engine_trigger(&eng, &a, &ida, "br-lan", "veth-wan", 1002, NULL, NULL);
 	engine_write_pending(&eng, &nb, 1002, NULL, NULL);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &b, "br-lan", "veth-wan", 1003, NULL, NULL);
+	engine_trigger(&eng, &b, &idb, "br-lan", "veth-wan", 1003, NULL, NULL);
 	CHECK(engine_write_pending(&eng, &nb, 1003, NULL, NULL) > 0);
 	/* (the old host's elements and the upsert of the new one's: as without the race) */
 	CHECK(find_op(&nb, "delete 2 in pin6_open") && find_op(&nb, "add 1 in pin6_open"));
@@ -512,7 +518,7 @@ static void test_kernel_path_ipv6_race(void)
 	eng.kernel_triggers = false;
 	nlbatch_reset(&nb);
 	a.dport = b.dport = 7070;
-	engine_trigger(&eng, &b, "br-lan", "veth-wan", 1004, NULL, NULL);
+	engine_trigger(&eng, &b, &idb, "br-lan", "veth-wan", 1004, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &nb, 1004, NULL, NULL), 0);
 	nlbatch_free(&nb);
 	engine_fini(&eng);
@@ -529,15 +535,15 @@ static void test_allow(void)
 	setup("allow 192.168.7.0/24\n"
 	      "rule a trigger 1/tcp forward 100/tcp\n"
 	      "rule b trigger 2/tcp forward 200/tcp allow 192.168.7.200,fd00::/64\n");
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);
 	p = pkt("192.168.8.2", IPPROTO_TCP, 1);
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
 	CHECK_INT(eng.stats.triggers_not_allowed, 1);
 	/* the rule's own list replaces the global one */
 	p = pkt("192.168.7.2", IPPROTO_TCP, 2);
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
 	p = pkt("192.168.7.200", IPPROTO_TCP, 2);
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, NULL, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);
 	CHECK_INT(eng.stats.triggers_not_allowed, 2);
 	CHECK_INT(eng.stats.triggers_unmatched, 0);
 	CHECK_INT(eng.fwt.n, 2);
@@ -565,7 +571,7 @@ static void test_limits(void)
 	CHECK_INT(eng.fwt.max_per_host, 2);
 	for (int i = 0; i < 3; i++) {
 		p.daddr.v4.s_addr = htonl(0xcb007109 + i);
-		engine_trigger(&eng, &p, "br-lan", "veth-wan", 0, remember, NULL);
+		engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, remember, NULL);
 	}
 	CHECK_INT(last_change, FWD_OVER_HOST_LIMIT);
 	CHECK_INT(eng.fwt.n, 3);	/* 2 and the static one */
@@ -578,14 +584,19 @@ static void test_limits(void)
 	engine_set_config(&eng, c, 1000, NULL, NULL);
 	CHECK_INT(eng.fwt.max_per_host, 1);
 	CHECK_INT(eng.fwt.max_forwardings, 50);
-	CHECK_INT(fwtable_host_count(&eng.fwt, eng.cfg->rules[0], AF_INET, &p.saddr), 2);
+	{
+		struct hostid id;
+
+		hostid_addr(AF_INET, &p.saddr, &id);
+		CHECK_INT(fwtable_host_count(&eng.fwt, eng.cfg->rules[0], &id), 2);
+	}
 	p.daddr.v4.s_addr = htonl(0xcb007120);
-	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, remember, NULL);
+	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, remember, NULL);
 	CHECK_INT(last_change, FWD_OPENED);
-	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, remember, NULL);
+	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, remember, NULL);
 	CHECK_INT(last_change, FWD_REFRESHED);
 	p.daddr.v4.s_addr = htonl(0xcb007121);
-	engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, remember, NULL);
+	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, remember, NULL);
 	CHECK_INT(last_change, FWD_OVER_HOST_LIMIT);
 	/* the kernel's sets follow the new size in the reload's batch */
 	CHECK_INT(engine_fwd_set_size(&eng), 1024);
@@ -626,7 +637,7 @@ static void test_disabled(void)
 	struct nlbatch b;
 
 	CHECK_INT(eng.fwt.n, 1);	/* t only: a disabled static rule forwards nothing */
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 1000, NULL, NULL), 1);	/* a only */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, NULL, NULL), 1);	/* a only */
 	CHECK(engine_last_trigger(&eng, eng.cfg->rules[0]) == 1000);
 	CHECK(engine_last_trigger(&eng, eng.cfg->rules[1]) == 0);
 	CHECK_INT(eng.fwt.n, 2);
@@ -645,7 +656,7 @@ static void test_disabled(void)
 	engine_set_config(&eng, switched("a", -1), 2000, on_closed, NULL);
 	CHECK_INT(closed_n, 1);
 	CHECK_INT(eng.fwt.n, 1);
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 2000, NULL, NULL), 0);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 2000, NULL, NULL), 0);
 	CHECK(engine_last_trigger(&eng, config_find_rule(eng.cfg, "a")) == 1000);
 	engine_set_config(&eng, switched("t", -1), 2000, on_closed, NULL);
 	CHECK_INT(closed_n, 2);
@@ -655,7 +666,7 @@ static void test_disabled(void)
 	engine_set_config(&eng, switched("b", 1), 3000, on_closed, NULL);
 	engine_set_config(&eng, switched("s", 1), 3000, on_closed, NULL);
 	CHECK_INT(eng.fwt.n, 1);	/* s */
-	CHECK_INT(engine_trigger(&eng, &p, "br-lan", "veth-wan", 3000, NULL, NULL), 1);	/* b */
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 3000, NULL, NULL), 1);	/* b */
 	CHECK_INT(eng.fwt.n, 2);
 	engine_fini(&eng);
 }
@@ -703,7 +714,7 @@ static void test_no_destroy(void)
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p1, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 3);
 	CHECK_INT(b.ops[0].type, NFT_MSG_NEWSETELEM);
 	CHECK_INT(b.ops[1].type, NFT_MSG_DELSETELEM);
@@ -711,13 +722,13 @@ static void test_no_destroy(void)
 	CHECK_INT(b.ops[2].type, NFT_MSG_NEWSETELEM);
 	/* a takeover: the re-add carries the old host (else EEXIST), the add the new one */
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p2, "br-lan", "veth-wan", 2000, NULL, NULL);
+	engine_trigger(&eng, &p2, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 3);
 	CHECK_INT(elem_data(&b, b.ops[0].seq), p1.saddr.v4.s_addr);
 	CHECK_INT(elem_data(&b, b.ops[2].seq), p2.saddr.v4.s_addr);
 	/* a refresh: the same host three times */
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p2, "br-lan", "veth-wan", 3000, NULL, NULL);
+	engine_trigger(&eng, &p2, NULL, "br-lan", "veth-wan", 3000, NULL, NULL);
 	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 3);
 	CHECK_INT(elem_data(&b, b.ops[0].seq), p2.saddr.v4.s_addr);
 	nlbatch_free(&b);
@@ -734,10 +745,10 @@ static void test_no_destroy(void)
 	nlbatch_reset(&b);
 	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &a, "br-lan", "veth-wan", 1000, NULL, NULL);
+	engine_trigger(&eng, &a, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
 	engine_write_pending(&eng, &b, 1000, NULL, NULL);
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &c, "br-lan", "veth-wan", 2000, NULL, NULL);
+	engine_trigger(&eng, &c, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
 	CHECK(engine_write_pending(&eng, &b, 2000, NULL, NULL) > 0);
 	CHECK(find_op(&b, "delete 1 in own6_ra") && find_op(&b, "delete 2 in pin6_ra"));
 	CHECK(!find_op(&b, "delete 2 in own6_ra"));

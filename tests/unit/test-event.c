@@ -46,15 +46,19 @@ static void test_kinds(void)
 
 	e = ev(EVENT_OPENED, "ra", "192.168.7.2");
 	CHECK_STR(fmt(&e, true), "{\"time\": 1700000000.123, \"event\": \"opened\", \"rule\": \"ra\", "
-		  "\"host\": \"192.168.7.2\", \"family\": \"ipv4\", \"peer\": null, "
+		  "\"host\": \"192.168.7.2\", \"host_lladdr\": null, \"family\": \"ipv4\", \"peer\": null, "
 		  "\"forwards\": [\"6970-7170/udp\"], \"timeout\": 300}\n");
 	CHECK_STR(fmt(&e, false), "22:13:20.123 opened ra: 6970-7170/udp to 192.168.7.2, 5m\n");
+	/* the machine, where the neighbour table says */
+	hostid_link((const uint8_t[]){ 2, 0, 0, 0, 0xbe, 0xef }, 6, &e.id);
+	CHECK(strstr(fmt(&e, true), "\"host\": \"192.168.7.2\", \"host_lladdr\": \"02:00:00:00:be:ef\", "));
+	CHECK_STR(fmt(&e, false), "22:13:20.123 opened ra: 6970-7170/udp to 192.168.7.2 (02:00:00:00:be:ef), 5m\n");
 
 	e = ev(EVENT_TAKEN_OVER, "voip", "2001:db8:7::3");
 	set(AF_INET6, &e.peer, &e.has_peer, "2001:db8:1::9");
 	set(AF_INET6, &e.other, &e.has_other, "2001:db8:7::2");
 	CHECK_STR(fmt(&e, true), "{\"time\": 1700000000.123, \"event\": \"taken_over\", \"rule\": \"voip\", "
-		  "\"host\": \"2001:db8:7::3\", \"family\": \"ipv6\", \"peer\": \"2001:db8:1::9\", "
+		  "\"host\": \"2001:db8:7::3\", \"host_lladdr\": null, \"family\": \"ipv6\", \"peer\": \"2001:db8:1::9\", "
 		  "\"forwards\": [\"10000-10100/udp\",\"5060/tcp\"], \"timeout\": 120, "
 		  "\"old_host\": \"2001:db8:7::2\"}\n");
 	CHECK_STR(fmt(&e, false), "22:13:20.123 taken_over voip: 10000-10100/udp,5060/tcp to "
@@ -64,7 +68,7 @@ static void test_kinds(void)
 	e.reason = "exclusive";
 	set(AF_INET, &e.other, &e.has_other, "192.168.7.2");
 	CHECK_STR(fmt(&e, true), "{\"time\": 1700000000.123, \"event\": \"refused\", \"rule\": \"ra\", "
-		  "\"host\": \"192.168.7.3\", \"family\": \"ipv4\", \"reason\": \"exclusive\", "
+		  "\"host\": \"192.168.7.3\", \"host_lladdr\": null, \"family\": \"ipv4\", \"reason\": \"exclusive\", "
 		  "\"holder\": \"192.168.7.2\"}\n");
 	CHECK_STR(fmt(&e, false), "22:13:20.123 refused ra: trigger from 192.168.7.3 (exclusive, held by 192.168.7.2)\n");
 	e.has_other = false;
@@ -74,7 +78,7 @@ static void test_kinds(void)
 	e = ev(EVENT_CLOSED, "ra", "192.168.7.2");
 	e.reason = "disable";
 	CHECK_STR(fmt(&e, true), "{\"time\": 1700000000.123, \"event\": \"closed\", \"rule\": \"ra\", "
-		  "\"host\": \"192.168.7.2\", \"family\": \"ipv4\", \"peer\": null, \"reason\": \"disable\"}\n");
+		  "\"host\": \"192.168.7.2\", \"host_lladdr\": null, \"family\": \"ipv4\", \"peer\": null, \"reason\": \"disable\"}\n");
 	CHECK_STR(fmt(&e, false), "22:13:20.123 closed ra: forwarding to 192.168.7.2 (disable)\n");
 	e.kind = EVENT_EXPIRED;
 	CHECK_STR(fmt(&e, false), "22:13:20.123 expired ra: forwarding to 192.168.7.2\n");
@@ -85,7 +89,7 @@ static void test_kinds(void)
 	e.ifname = "br-lan";
 	e.reason = "not a unicast source";
 	CHECK_STR(fmt(&e, true), "{\"time\": 1700000000.123, \"event\": \"forged\", \"rule\": null, "
-		  "\"host\": \"192.168.7.1\", \"family\": \"ipv4\", \"proto\": \"tcp\", \"port\": 7070, "
+		  "\"host\": \"192.168.7.1\", \"host_lladdr\": null, \"family\": \"ipv4\", \"proto\": \"tcp\", \"port\": 7070, "
 		  "\"interface\": \"br-lan\", \"reason\": \"not a unicast source\"}\n");
 	CHECK_STR(fmt(&e, false), "22:13:20.123 forged 7070/tcp from 192.168.7.1 on br-lan: not a unicast source\n");
 	e.ifname = "evil\x1b[2J";
@@ -96,7 +100,7 @@ static void test_kinds(void)
 	e.proto = IPPROTO_UDP;
 	e.port = 1024;
 	CHECK_STR(fmt(&e, true), "{\"time\": 1700000000.123, \"event\": \"learned\", \"rule\": \"ra\", "
-		  "\"host\": \"192.168.7.2\", \"family\": \"ipv4\", \"peer\": \"203.0.113.9\", "
+		  "\"host\": \"192.168.7.2\", \"host_lladdr\": null, \"family\": \"ipv4\", \"peer\": \"203.0.113.9\", "
 		  "\"proto\": \"udp\", \"port\": 1024}\n");
 	CHECK_STR(fmt(&e, false), "22:13:20.123 learned ra: peer 203.0.113.9 tried 1024/udp (host 192.168.7.2)\n");
 

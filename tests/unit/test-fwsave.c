@@ -27,7 +27,7 @@ static void trigger(struct engine *e, int af, const char *src, const char *dst, 
 
 	inet_pton(af, src, &p.saddr);
 	inet_pton(af, dst, &p.daddr);
-	CHECK_INT(engine_trigger(e, &p, "br-lan", "veth-wan", now, NULL, NULL), 1);
+	CHECK_INT(engine_trigger(e, &p, NULL, "br-lan", "veth-wan", now, NULL, NULL), 1);
 }
 
 static const char conf[] = "rule ra trigger 7070/tcp forward 6970-7170/udp timeout 60s\n"

@@ -236,33 +236,43 @@ static void test_skeleton(void)
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
 	CHECK_INT(nftobj_skeleton(&b, &p), 0);
 	/*
-	 * table, 17 sets, 3 counters, 7 chains, 21 rules (and redir4's
+	 * table, 16 sets, 4 counters, 10 chains, 27 rules (and redir4's
 	 * anonymous { tcp, udp } with its elements): never one rule per
 	 * configured rule in these; the rules' own chains hang off the
 	 * verdict maps
 	 */
-	CHECK_INT(b.n_ops, 50);
-	CHECK_INT(count_ops(&b, "create counter "), 3);
-	CHECK_INT(count_ops(&b, "create set "), 17);
+	CHECK_INT(b.n_ops, 59);
+	CHECK_INT(count_ops(&b, "create counter "), 4);
+	CHECK_INT(count_ops(&b, "create set "), 16);
 	CHECK(find_op(&b, "create set src4ok") && find_op(&b, "create set src6ok"));
-	CHECK_INT(count_ops(&b, "create chain "), 7);
+	CHECK(find_op(&b, "create set ratell"));
+	CHECK_INT(count_ops(&b, "create chain "), 10);
 	CHECK_STR(b.ops[1].what, "create set wanif");
 	CHECK(find_op(&b, "create set fwd4v") && find_op(&b, "create set trig6v"));
-	CHECK(find_op(&b, "add trigger4 rule (kernel path)"));
-	CHECK(find_op(&b, "add trigger6 rule (kernel path)"));
+	CHECK(find_op(&b, "add trig_vetted4 rule (kernel path)"));
+	CHECK(find_op(&b, "add trig_vetted6 rule (kernel path)"));
 	CHECK(find_op(&b, "add dnat rule") && find_op(&b, "add pinhole rule"));
-	CHECK_STR(b.ops[49].what, "add pinhole-guard rule");
-	CHECK_INT(nlbatch_finish(&b), 50);
+	CHECK_STR(b.ops[58].what, "add pinhole-guard rule");
+	CHECK_INT(nlbatch_finish(&b), 59);
 	{
-		/* the kernel's add only for a vetted source (DESIGN §2.10); the rest is logged to the daemon */
+		/*
+		 * a vetted source: its machine's log budget, then the kernel's add (DESIGN §2.10,
+		 * §2.11); any other: the shared budget, then logged to the daemon
+		 */
 		struct dynbuf t = { 0 };
 
 		nftobj_rules_text(&t, &p, CHAIN_TRIGGER4);
 		nftobj_rules_text(&t, &p, CHAIN_TRIGGER6);
-		CHECK(t.data && strstr(t.data, "\t\tiifname . ip saddr . ether saddr @src4ok meta l4proto . th dport "
-					     "vmap @trig4v\n\t\tgoto trig_log\n"));
-		CHECK(strstr(t.data, "\t\tiifname . ip6 saddr . ether saddr @src6ok meta l4proto . th dport "
-				     "vmap @trig6v\n"));
+		nftobj_rules_text(&t, &p, CHAIN_TRIG_VETTED4);
+		nftobj_rules_text(&t, &p, CHAIN_TRIG_SHARED);
+		CHECK(t.data && strstr(t.data, "\t\tiifname . ip saddr . ether saddr @src4ok goto trig_vetted4\n"
+					     "\t\tgoto trig_shared\n"));
+		CHECK(strstr(t.data, "\t\tiifname . ip6 saddr . ether saddr @src6ok goto trig_vetted6\n"));
+		CHECK(strstr(t.data, "\t\tupdate @ratell { ether saddr limit rate over 200/second burst 400 packets } "
+				     "counter name \"limited\" return\n\t\tmeta l4proto . th dport vmap @trig4v\n"
+				     "\t\tgoto trig_log\n"));
+		CHECK(strstr(t.data, "\t\tlimit rate over 200/second burst 400 packets counter name "
+				     "\"limited_shared\" return\n\t\tgoto trig_log\n"));
 		dynbuf_free(&t);
 	}
 	/* parse the fwd4v verdict map back: after the table, wanif, lanif, allow4, allow6, triggers */
@@ -293,7 +303,7 @@ static void test_skeleton(void)
 static void test_counters(void)
 {
 	struct nftobj_params p = { .nflog_group = 7070, .learn = true, .learn_group = 7071 };
-	static const char *const names[] = { "forged", "limited", "triggers" };
+	static const char *const names[] = { "forged", "limited", "limited_shared", "triggers" };
 	struct dynbuf t = { 0 };
 	struct nlbatch b;
 	size_t off, n = 0;

@@ -41,8 +41,8 @@ static void setup(void)
 	engine_set_auto_wan(&eng, &wan);
 	iflist_clear(&wan);
 	CHECK_INT(engine_set_config(&eng, c, 0, NULL, NULL), 0);
-	CHECK_INT(engine_trigger(&eng, &a, "lan0", "wan0", 1000, NULL, NULL), 1);
-	CHECK_INT(engine_trigger(&eng, &b, "lan0", "wan0", 2000, NULL, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &a, NULL, "lan0", "wan0", 1000, NULL, NULL), 1);
+	CHECK_INT(engine_trigger(&eng, &b, NULL, "lan0", "wan0", 2000, NULL, NULL), 1);
 }
 
 struct list_case {
@@ -80,28 +80,28 @@ static const struct list_case lists[] = {
 	{ 2000, true,
 	  "[\n"
 	  "  {\"rule\": \"pv\", \"family\": \"ipv6\", \"proto\": \"udp\", \"port_min\": 10000, "
-	  "\"port_max\": 10000, \"host\": \"2001:db8::5\", \"peer\": \"2001:db8:ffff::9\", \"expires\": 90, \"static\": false},\n"
+	  "\"port_max\": 10000, \"host\": \"2001:db8::5\", \"host_lladdr\": null, \"peer\": \"2001:db8:ffff::9\", \"expires\": 90, \"static\": false},\n"
 	  "  {\"rule\": \"pv\", \"family\": \"ipv6\", \"proto\": \"tcp\", \"port_min\": 10200, "
-	  "\"port_max\": 10210, \"host\": \"2001:db8::5\", \"peer\": \"2001:db8:ffff::9\", \"expires\": 90, \"static\": false},\n"
+	  "\"port_max\": 10210, \"host\": \"2001:db8::5\", \"host_lladdr\": null, \"peer\": \"2001:db8:ffff::9\", \"expires\": 90, \"static\": false},\n"
 	  "  {\"rule\": \"ra\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 6970, "
-	  "\"port_max\": 7170, \"host\": \"192.168.7.2\", \"peer\": null, \"expires\": 7199, \"static\": false},\n"
+	  "\"port_max\": 7170, \"host\": \"192.168.7.2\", \"host_lladdr\": null, \"peer\": null, \"expires\": 7199, \"static\": false},\n"
 	  "  {\"rule\": \"s6\", \"family\": \"ipv6\", \"proto\": \"tcp\", \"port_min\": 443, "
-	  "\"port_max\": 443, \"host\": \"2001:db8::20\", \"peer\": null, \"expires\": null, \"static\": true},\n"
+	  "\"port_max\": 443, \"host\": \"2001:db8::20\", \"host_lladdr\": null, \"peer\": null, \"expires\": null, \"static\": true},\n"
 	  "  {\"rule\": \"st\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 27015, "
-	  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"peer\": null, \"expires\": null, \"static\": true}\n"
+	  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"host_lladdr\": null, \"peer\": null, \"expires\": null, \"static\": true}\n"
 	  "]\n" },
 	{ 7200500, true,
 	  "[\n"
 	  "  {\"rule\": \"pv\", \"family\": \"ipv6\", \"proto\": \"udp\", \"port_min\": 10000, "
-	  "\"port_max\": 10000, \"host\": \"2001:db8::5\", \"peer\": \"2001:db8:ffff::9\", \"expires\": 0, \"static\": false},\n"
+	  "\"port_max\": 10000, \"host\": \"2001:db8::5\", \"host_lladdr\": null, \"peer\": \"2001:db8:ffff::9\", \"expires\": 0, \"static\": false},\n"
 	  "  {\"rule\": \"pv\", \"family\": \"ipv6\", \"proto\": \"tcp\", \"port_min\": 10200, "
-	  "\"port_max\": 10210, \"host\": \"2001:db8::5\", \"peer\": \"2001:db8:ffff::9\", \"expires\": 0, \"static\": false},\n"
+	  "\"port_max\": 10210, \"host\": \"2001:db8::5\", \"host_lladdr\": null, \"peer\": \"2001:db8:ffff::9\", \"expires\": 0, \"static\": false},\n"
 	  "  {\"rule\": \"ra\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 6970, "
-	  "\"port_max\": 7170, \"host\": \"192.168.7.2\", \"peer\": null, \"expires\": 1, \"static\": false},\n"
+	  "\"port_max\": 7170, \"host\": \"192.168.7.2\", \"host_lladdr\": null, \"peer\": null, \"expires\": 1, \"static\": false},\n"
 	  "  {\"rule\": \"s6\", \"family\": \"ipv6\", \"proto\": \"tcp\", \"port_min\": 443, "
-	  "\"port_max\": 443, \"host\": \"2001:db8::20\", \"peer\": null, \"expires\": null, \"static\": true},\n"
+	  "\"port_max\": 443, \"host\": \"2001:db8::20\", \"host_lladdr\": null, \"peer\": null, \"expires\": null, \"static\": true},\n"
 	  "  {\"rule\": \"st\", \"family\": \"ipv4\", \"proto\": \"udp\", \"port_min\": 27015, "
-	  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"peer\": null, \"expires\": null, \"static\": true}\n"
+	  "\"port_max\": 27015, \"host\": \"192.168.7.20\", \"host_lladdr\": null, \"peer\": null, \"expires\": null, \"static\": true}\n"
 	  "]\n" },
 };
 

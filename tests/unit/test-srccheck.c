@@ -369,7 +369,57 @@ static void test_vetted(void)
 	srccheck_clear(&s);
 }
 
+/* DESIGN §2.11: a neighbour is its machine; anyone else its address or /64 */
+static void test_host(void)
+{
+	struct srccheck s;
+	struct hostid id, x, y;
+	union inaddr a;
+	char ll[HOSTID_LLADDR_LEN];
+
+	router(&s);
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "2001:db8:7::3", "02:00:00:00:00:03", NUD_STALE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "2001:db8:7::a:3", "02:00:00:00:00:03", NUD_DELAY));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "2001:db8:7::4", "02:00:00:00:00:04", NUD_REACHABLE));
+	/* being resolved: no link-layer address the kernel vouches for yet */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.5", NULL, NUD_INCOMPLETE));
+	a = ip("192.168.7.3");
+	srccheck_host(&s, AF_INET, &a, BR, &x);
+	CHECK_INT(x.kind, HOSTID_LINK);
+	CHECK_STR(hostid_lladdr(&x, ll), "02:00:00:00:00:03");
+	/* the machine's IPv6 addresses, its temporary one too, are the same host */
+	a = ip("2001:db8:7::3");
+	srccheck_host(&s, AF_INET6, &a, BR, &id);
+	CHECK(hostid_eq(&id, &x));
+	a = ip("2001:db8:7::a:3");
+	srccheck_host(&s, AF_INET6, &a, BR, &id);
+	CHECK(hostid_eq(&id, &x));
+	/* its neighbour in the same /64 is another */
+	a = ip("2001:db8:7::4");
+	srccheck_host(&s, AF_INET6, &a, BR, &y);
+	CHECK(y.kind == HOSTID_LINK && !hostid_eq(&x, &y));
+	/* no neighbour entry (routed, not yet resolved, another interface): the address, the /64 */
+	a = ip("192.168.7.5");
+	srccheck_host(&s, AF_INET, &a, BR, &id);
+	CHECK_INT(id.kind, HOSTID_ADDR4);
+	a = ip("192.168.7.3");
+	srccheck_host(&s, AF_INET, &a, WAN, &id);
+	CHECK_INT(id.kind, HOSTID_ADDR4);
+	a = ip("2001:db8:50::10");
+	srccheck_host(&s, AF_INET6, &a, BR, &id);
+	hostid_addr(AF_INET6, &(union inaddr){ .v6 = ip("2001:db8:50::11").v6 }, &y);
+	CHECK(id.kind == HOSTID_ADDR6 && hostid_eq(&id, &y));
+	/* the neighbour gone: its address again */
+	srccheck_update(&s, neigh_msg(RTM_DELNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03", NUD_REACHABLE));
+	a = ip("192.168.7.3");
+	srccheck_host(&s, AF_INET, &a, BR, &id);
+	CHECK_INT(id.kind, HOSTID_ADDR4);
+	srccheck_clear(&s);
+}
+
 TEST_MAIN({ "address classes", test_address_classes },
+	  { "hosts", test_host },
 	  { "small prefixes", test_small_prefixes },
 	  { "address removed", test_address_removed },
 	  { "neighbours", test_neighbours },
