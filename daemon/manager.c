@@ -426,6 +426,9 @@ static void write_triggers(struct manager *m)
 	/* a table being re-created gets everything at the end of the turn (said now, written then) */
 	if (!m->rebuild)
 		commit_update(m, engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m));
+	/* what the kernel opened itself changed the forwardings too, with nothing to commit */
+	if (m->n_told_later)
+		m->state_dirty = true;
 	for (size_t i = 0; i < m->n_told_later; i++)
 		tell_event(m, &m->told_later[i]);
 	m->n_told_later = 0;
