@@ -24,6 +24,7 @@
 #include "manager.h"
 #include "nftobj.h"
 #include "notify.h"
+#include "tsync.h"
 #include "uci.h"
 
 #define NFLOG_READS_PER_TURN 64
@@ -123,6 +124,21 @@ static void on_assigned(const struct fwd *f, const union inaddr *old, void *data
 }
 
 /* Send the batch; a failure is logged here, once, and the kernel rewritten later. */
+/* An event of the table's sync state (lib/tsync.h), and what it says */
+static void sync_event(struct manager *m, enum tsync_event ev)
+{
+	switch (tsync_event(&m->sync, ev, now_ms())) {
+	case TSYNC_SAY_FAILING:
+		log_err("re-creating table inet %s failed: trying again every second", NFTOBJ_TABLE);
+		break;
+	case TSYNC_SAY_RECOVERED:
+		log_info("table inet %s re-created", NFTOBJ_TABLE);
+		break;
+	default:
+		break;
+	}
+}
+
 static int commit(struct manager *m, const char *why)
 {
 	const struct nlbatch_op *op;
@@ -133,7 +149,7 @@ static int commit(struct manager *m, const char *why)
 		log_err("nftables %s failed%s%s: %s", why, op ? " at " : "", op ? op->what : "",
 			strerror(-r));
 		/* the daemon's view moved on without the kernel: never leave them apart */
-		m->resync = true;
+		tsync_event(&m->sync, TSYNC_EV_COMMIT_FAILED, now_ms());
 	}
 	else
 		m->state_dirty = true;
@@ -152,7 +168,7 @@ static void commit_update(struct manager *m, int r)
 	if (r < 0) {
 		log_err("building nftables update: %s", strerror(-r));
 		nlbatch_reset(&m->batch);
-		m->resync = true;
+		tsync_event(&m->sync, TSYNC_EV_COMMIT_FAILED, now_ms());
 	}
 	/* committed before the clock is read (an argument's order of evaluation is the compiler's) */
 	written = r > 0 && commit(m, "update") == 0;
@@ -192,10 +208,9 @@ static int apply(struct manager *m, int r, struct config *c, const char *why, st
 	if (learnd_config(m)) {
 		/* learn mode's rules come or go with the table: replaced in one transaction */
 		r = table_setup(m);
-		if (r < 0) {
+		if (r < 0)
 			dynbuf_printf(out, "%s: re-creating the table failed: %s\n", why, strerror(-r));
-			m->rebuild = true;
-		}
+		sync_event(m, r < 0 ? TSYNC_EV_CREATE_FAILED : TSYNC_EV_CREATED);
 		return r;
 	}
 	r = write_changes(m, why);
@@ -424,7 +439,7 @@ static void on_event(const struct engine_event *ev, void *data)
 static void write_triggers(struct manager *m)
 {
 	/* a table being re-created gets everything at the end of the turn (said now, written then) */
-	if (!m->rebuild)
+	if (tsync_writable(&m->sync))
 		commit_update(m, engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m));
 	/* what the kernel opened itself changed the forwardings too, with nothing to commit */
 	if (m->n_told_later)
@@ -447,7 +462,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		m->cnt.nflog_lost += lost;
 		/* what the kernel opened for the lost triggers is unknown here: rewrite it all */
 		if (lost && m->eng.kernel_triggers)
-			m->resync = true;
+			tsync_event(&m->sync, TSYNC_EV_LOST, now_ms());
 	}
 	if (err < 0 || pkt->group != m->opt.group) {
 		m->cnt.nflog_bad++;
@@ -484,7 +499,7 @@ static void nflog_fn(struct watch *w, uint32_t events)
 			log_warn("NFLOG receive buffer overrun: triggers were lost (counted in status)");
 		m->cnt.nflog_enobufs++;
 		if (m->eng.kernel_triggers)
-			m->resync = true;
+			tsync_event(&m->sync, TSYNC_EV_LOST, now_ms());
 	} else if (r < 0) {
 		log_err("NFLOG read: %s", strerror(-r));
 	}
@@ -495,7 +510,7 @@ static void mon_fn(struct watch *w, uint32_t events)
 	struct manager *m = container_of(w, struct manager, mon_w);
 
 	if (monsock_read(m->mon, mnl_socket_get_portid(m->nft.nl), &m->mon_foreign) > 0)
-		m->rebuild = true;
+		tsync_event(&m->sync, TSYNC_EV_FOREIGN, now_ms());
 }
 
 static void rtnl_fn(struct watch *w, uint32_t events)
@@ -628,27 +643,16 @@ uint64_t manager_end_turn(struct manager *m)
 
 	if (m->check_ifaces)
 		check_interfaces(m);
-	if (m->rebuild && now >= m->rebuild_after_ms) {
-		m->rebuild = false;
+	if (tsync_due(&m->sync, now) == TSYNC_DO_REBUILD) {
 		m->cnt.table_rebuilds++;
-		if (!m->rebuild_failing)
+		if (!m->sync.failing)
 			log_warn("table inet %s was changed by another program; re-creating it with "
 				 "%zu forwarding%s", NFTOBJ_TABLE, m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
-		if (table_setup(m) < 0) {
-			/* tried again every second, said once (table_setup logged why) */
-			if (!m->rebuild_failing)
-				log_err("re-creating table inet %s failed: trying again every second", NFTOBJ_TABLE);
-			m->rebuild_failing = true;
-			m->rebuild = true;
-			m->rebuild_after_ms = now + 1000;
-		} else if (m->rebuild_failing) {
-			log_info("table inet %s re-created", NFTOBJ_TABLE);
-			m->rebuild_failing = false;
-		}
+		sync_event(m, table_setup(m) < 0 ? TSYNC_EV_CREATE_FAILED : TSYNC_EV_CREATED);
 	}
 	engine_expire(&m->eng, now, on_expired, m);
 	/* with no table to write to, the next re-creation writes everything */
-	if (!m->rebuild) {
+	if (tsync_writable(&m->sync)) {
 		r = engine_write_pending(&m->eng, &m->batch, now, on_assigned, m);
 		if (r >= 0) {
 			int k = learn_write_pending(&m->learn, &m->batch, now);
@@ -657,7 +661,7 @@ uint64_t manager_end_turn(struct manager *m)
 		}
 		commit_update(m, r);
 	}
-	if (m->resync && !m->rebuild)
+	if (tsync_due(&m->sync, now) == TSYNC_DO_RESYNC)
 		rails_resync(m, now);
 	if (m->state_dirty && m->opt.state_path && now >= m->state_next_ms)
 		save_state(m, now);
@@ -677,10 +681,8 @@ uint64_t manager_end_turn(struct manager *m)
 	/* the kernel is not yet back in step: come back for it without waiting for an event */
 	if (m->state_dirty && m->opt.state_path && m->state_next_ms < next)
 		next = m->state_next_ms;
-	if (m->rebuild)
-		next = m->rebuild_after_ms > now ? (m->rebuild_after_ms < next ? m->rebuild_after_ms : next) : now;
-	else if (m->resync && m->resync_after_ms < next)
-		next = m->resync_after_ms;
+	if (tsync_deadline(&m->sync) < next)
+		next = tsync_deadline(&m->sync) > now ? tsync_deadline(&m->sync) : now;
 	return next;
 }
 
@@ -699,6 +701,7 @@ int manager_init(struct manager *m, struct loop *loop, const struct manager_opti
 	engine_init(&m->eng);
 	m->eng.learn_group = o->learn_group;
 	learn_init(&m->learn);
+	tsync_init(&m->sync);
 	m->learn.caps = &m->eng.caps;
 	nlbatch_init(&m->batch, time(NULL));
 	rulebook_init(&m->book, files);
@@ -770,6 +773,7 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 	r = table_setup(m);
 	if (r < 0)
 		goto out_nflog;
+	tsync_event(&m->sync, TSYNC_EV_CREATED, now_ms());
 	watch_socket(m, m->nflog, &m->nflog_w, nflog_fn);
 	/*
 	 * Only an unowned table can be changed by someone else. (Watching an

@@ -19,6 +19,7 @@
 #include "rulebook.h"
 #include "srccheck.h"
 #include "stats.h"
+#include "tsync.h"
 
 struct event;
 struct handover_fds;
@@ -111,15 +112,11 @@ struct manager {
 	struct logrl rl_refused;
 	uint64_t started_ms;
 	const char *closing;		/* why forwardings are being closed, for events */
+	struct tsync sync;		/* is the kernel's table in step with us? */
 	bool mon_foreign;		/* our table changed in the transaction being read */
-	bool rebuild;			/* re-create the table at the end of this turn */
-	bool rebuild_failing;		/* the last re-creation failed (said once) */
 	bool state_dirty;		/* forwardings changed since the file was written */
 	uint64_t state_next_ms;		/* ... which is written again no sooner than this */
 	bool state_failed;		/* writing it failed (said once) */
-	uint64_t rebuild_after_ms;	/* ... and is tried again from then */
-	bool resync;			/* a transaction failed: rewrite the kernel's state */
-	uint64_t resync_after_ms;
 	bool check_ifaces;		/* links, routes or rules changed: is there a WAN interface? */
 	bool no_wan;			/* warned that there is none */
 	size_t notified_rules;

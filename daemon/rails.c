@@ -237,10 +237,6 @@ void rails_resync(struct manager *m, uint64_t now)
 	const struct nlbatch_op *op;
 	int r;
 
-	if (now < m->resync_after_ms)
-		return;
-	m->resync = false;
-	m->resync_after_ms = now + 1000;
 	m->cnt.resyncs++;
 	nlbatch_reset(&m->batch);
 	r = engine_write_all(&m->eng, &m->batch, now);
@@ -252,11 +248,12 @@ void rails_resync(struct manager *m, uint64_t now)
 	if (r == 0) {
 		log_warn("after a failed transaction, every forwarding was written again (%zu)",
 			 m->eng.fwt.n);
+		tsync_event(&m->sync, TSYNC_EV_RESYNCED, now);
 		return;
 	}
 	/* the table itself may be what is wrong: the end of the turn re-creates it */
 	log_err("rewriting the forwardings failed: %s; re-creating the table", strerror(-r));
-	m->rebuild = true;
+	tsync_event(&m->sync, TSYNC_EV_RESYNC_FAILED, now);
 }
 
 static int obj_cb(const struct nlmsghdr *nlh, void *data)
