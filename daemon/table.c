@@ -124,7 +124,8 @@ void table_probe(struct manager *m)
 		r = kprobe_batch(&m->batch, c, table);
 		if (r == 0)
 			r = nftsock_try(&m->nft, &m->batch, &op);
-		m->eng.caps.has[c] = r == 0;
+		/* refused for want of privileges is no answer: the table's creation says it */
+		m->eng.caps.has[c] = r == 0 || r == -EPERM || r == -EACCES;
 		if (r < 0)
 			log_debug("kernel probe %s: %s%s%s", kcaps_name(c), op ? op->what : "",
 				  op ? ": " : "", strerror(-r));
