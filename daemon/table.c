@@ -217,13 +217,16 @@ int table_setup(struct manager *m)
 		m->eng.layout_stale = true;
 		r = create_table(m, flags, &failed);
 	}
-	/* the flags the probe found may still be refused (another daemon's table, a new kernel rule) */
+	/* the flags the probe found may still be refused (a new kernel rule) */
 	if (r < 0 && flags && failed.type == NFT_MSG_NEWTABLE) {
 		log_warn("creating table inet %s with flags 0x%x failed (%s): trying without them",
 			 NFTOBJ_TABLE, flags, strerror(-r));
 		r = create_table(m, 0, &failed);
 	}
-	if (r < 0) {
+	if (r == -EPERM && (failed.type == NFTOBJ_MSG_DESTROYTABLE || failed.type == NFT_MSG_DELTABLE)) {
+		log_err("table inet %s belongs to another process (is ipautofwd already running?)",
+			NFTOBJ_TABLE);
+	} else if (r < 0) {
 		struct dynbuf why = { 0 };
 
 		lacks(&m->eng.caps, &why);
@@ -261,9 +264,6 @@ static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *re
 		log_debug("table inet %s created (%s)", NFTOBJ_TABLE,
 			  flags & NFTOBJ_TABLE_F_PERSIST ? "owner, persist" :
 			  flags ? "owner" : "not owned: other tools may change it");
-	} else if (r == -EPERM && op && (op->type == NFTOBJ_MSG_DESTROYTABLE || op->type == NFT_MSG_DELTABLE)) {
-		log_err("table inet %s belongs to another process (is ipautofwd already running?)",
-			NFTOBJ_TABLE);
 	} else if (op) {
 		log_debug("creating table with flags 0x%x failed at %s: %s", flags, op->what, strerror(-r));
 		*ret_failed = *op;	/* the batch is reset below */
