@@ -69,101 +69,174 @@ static bool own(uint32_t family, const char *table)
 	return family == NFPROTO_INET && table && !strcmp(table, NFTOBJ_TABLE);
 }
 
-struct tables {
-	struct { uint32_t family; char name[64]; } *v;
-	size_t n;
+/* One firewall check: the other tables, the model, and what could not be read of them */
+struct dump {
+	struct { uint32_t family; char name[64]; } *tables;
+	size_t n_tables;
+	struct fwcheck fc;
+	size_t unreadable;
 };
+
+/*
+ * A callback's end: out of memory ends the dump; an object the model
+ * cannot take (or libnftnl cannot parse: an expression newer than it) is
+ * left out and counted.
+ */
+static int added(struct dump *d, int r)
+{
+	if (r == -ENOMEM) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	if (r < 0)
+		d->unreadable++;
+	return MNL_CB_OK;
+}
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
-	struct tables *ts = data;
+	struct dump *d = data;
+	int r = 0;
 
-	if (t && nftnl_table_nlmsg_parse(nlh, t) == 0 &&
-	    !own(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
-		void *v = realloc(ts->v, (ts->n + 1) * sizeof(*ts->v));
+	if (!t)
+		r = -ENOMEM;
+	else if (nftnl_table_nlmsg_parse(nlh, t) < 0 || !nftnl_table_get_str(t, NFTNL_TABLE_NAME))
+		r = -EBADMSG;
+	else if (!own(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
+		void *v = realloc(d->tables, (d->n_tables + 1) * sizeof(*d->tables));
 
 		if (v) {
-			ts->v = v;
-			ts->v[ts->n].family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
-			snprintf(ts->v[ts->n].name, sizeof(ts->v[0].name), "%s",
+			d->tables = v;
+			d->tables[d->n_tables].family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+			snprintf(d->tables[d->n_tables].name, sizeof(d->tables[0].name), "%s",
 				 nftnl_table_get_str(t, NFTNL_TABLE_NAME));
-			ts->n++;
+			d->n_tables++;
+		} else {
+			r = -ENOMEM;
 		}
 	}
 	nftnl_table_free(t);
-	return MNL_CB_OK;
+	return added(d, r);
 }
 
 /* Every other table's objects of MSG_TYPE (rules, sets) */
-static int dump_others(const struct tables *ts, uint16_t msg_type,
-		       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+static int dump_others(struct dump *d, uint16_t msg_type,
+		       int (*cb)(const struct nlmsghdr *nlh, void *data))
 {
 	int r = 0;
 
-	for (size_t i = 0; i < ts->n && r == 0; i++)
-		r = nft_dump_table(msg_type, ts->v[i].family, ts->v[i].name, cb, data);
+	for (size_t i = 0; i < d->n_tables && r == 0; i++)
+		r = nft_dump_table(msg_type, d->tables[i].family, d->tables[i].name, cb, d);
 	return r;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct dump *d = data;
+	int r = 0;
 
 	/* (the kernel dumps every table's chains: it takes no table filter for them) */
-	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
-	    !own(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))
-		fwcheck_add_nftnl_chain(data, c);
+	if (!c)
+		r = -ENOMEM;
+	else if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+		r = -EBADMSG;
+	else if (!own(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))
+		r = fwcheck_add_nftnl_chain(&d->fc, c);
 	nftnl_chain_free(c);
-	return MNL_CB_OK;
+	return added(d, r);
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct dump *d = data;
+	int r = !nr ? -ENOMEM : nftnl_rule_nlmsg_parse(nlh, nr) < 0 ? -EBADMSG :
+		fwcheck_add_nftnl_rule(&d->fc, nr);
 
-	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		fwcheck_add_nftnl_rule(data, r);
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
+	nftnl_rule_free(nr);
+	return added(d, r);
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
+	struct dump *d = data;
+	int r = !s ? -ENOMEM : nftnl_set_nlmsg_parse(nlh, s) < 0 ? -EBADMSG :
+		fwcheck_add_nftnl_set(&d->fc, s);
 
-	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0)
-		fwcheck_add_nftnl_set(data, s);
 	nftnl_set_free(s);
-	return MNL_CB_OK;
+	return added(d, r);
 }
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
+	struct dump *d = data;
+	int r = !s ? -ENOMEM : nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -EBADMSG :
+		fwcheck_add_nftnl_elems(&d->fc, s);
 
-	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
-		fwcheck_add_nftnl_elems(data, s);
 	nftnl_set_free(s);
-	return MNL_CB_OK;
+	return added(d, r);
+}
+
+/*
+ * The elements of the sets that rules on the forward path look up. A set
+ * whose elements cannot be read (gone since) stays unknown: its lookups
+ * may match.
+ */
+static int load_elems(struct dump *d)
+{
+	struct fwcheck *fc = &d->fc;
+	bool *wanted = calloc(fc->n_sets + 1, sizeof(*wanted));
+	bool *tried = calloc(fc->n_sets + 1, sizeof(*tried));
+	bool more = true;
+	int r = wanted && tried ? 0 : -ENOMEM;
+
+	/* a verdict map's elements may lead to further chains and sets */
+	while (r == 0 && more && (r = fwcheck_sets_wanted(fc, NFTOBJ_TABLE, wanted)) == 0) {
+		more = false;
+		for (size_t i = 0; i < fc->n_sets && r == 0; i++) {
+			if (!wanted[i] || tried[i])
+				continue;
+			tried[i] = more = true;
+			r = nft_dump_set_elems(fc->sets[i].family, fc->sets[i].table,
+					       fc->sets[i].name, elems_cb, d);
+			if (r == 0)
+				fc->sets[i].has_elems = true;
+			else if (r != -ENOMEM)
+				r = 0;
+		}
+	}
+	free(wanted);
+	free(tried);
+	return r;
 }
 
 /*
  * What the administrator's ruleset would drop: its chains, rules, and the
  * sets those rules look up, read from the kernel and checked in lib/.
- * Returns the number of warnings in *RET (to free()).
+ * Returns the number of warnings in *RET (to free()), or -errno when the
+ * check could not run, with *RET_WHAT saying which step failed;
+ * *RET_UNREADABLE: how many of the ruleset's objects it went on without.
  */
 static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct iflist *wan,
-			     struct fwcheck_warning **ret)
+			     struct fwcheck_warning **ret, const char **ret_what,
+			     size_t *ret_unreadable)
 {
 	const struct config *cfg = m->eng.cfg;
-	struct fwcheck fc = { 0 };
-	struct tables ts = { 0 };
-	int n = 0;
+	struct dump d = { 0 };
+	int r;
 
 	*ret = NULL;
-	if (!cfg || engine_all_wan(&m->eng, wan) < 0)
+	*ret_unreadable = 0;
+	*ret_what = "finding the WAN interfaces";
+	if (!cfg)
 		return 0;
+	r = engine_all_wan(&m->eng, wan);
+	if (r < 0)
+		return r;
 	*env = (struct fwcheck_env){
 		.mark = cfg->pinhole_mark,
 		.mark_mask = cfg->pinhole_mask,
@@ -174,33 +247,24 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 		.n_rules = cfg->n_rules,
 		.own_table = NFTOBJ_TABLE,
 	};
-	if (nft_dump(NFT_MSG_GETTABLE, table_cb, &ts) == 0 &&
-	    nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
-	    dump_others(&ts, NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
-	    (!fc.n_sets || dump_others(&ts, NFT_MSG_GETSET, set_cb, &fc) == 0)) {
-		bool *wanted = calloc(fc.n_sets + 1, sizeof(*wanted));
-		bool *tried = calloc(fc.n_sets + 1, sizeof(*tried));
-		bool more = wanted && tried;
-
-		/* a verdict map's elements may lead to further chains and sets */
-		while (more && fwcheck_sets_wanted(&fc, NFTOBJ_TABLE, wanted) == 0) {
-			more = false;
-			for (size_t i = 0; i < fc.n_sets; i++) {
-				if (!wanted[i] || tried[i])
-					continue;
-				tried[i] = more = true;
-				if (nft_dump_set_elems(fc.sets[i].family, fc.sets[i].table,
-						       fc.sets[i].name, elems_cb, &fc) == 0)
-					fc.sets[i].has_elems = true;
-			}
-		}
-		free(wanted);
-		free(tried);
-		n = fwcheck_run(&fc, env, ret);
+	*ret_what = "reading the ruleset";
+	r = nft_dump(NFT_MSG_GETTABLE, table_cb, &d);
+	if (r == 0)
+		r = nft_dump(NFT_MSG_GETCHAIN, chain_cb, &d);
+	if (r == 0 && d.fc.n_chains)
+		r = dump_others(&d, NFT_MSG_GETRULE, rule_cb);
+	if (r == 0 && d.fc.n_chains && d.fc.n_sets)
+		r = dump_others(&d, NFT_MSG_GETSET, set_cb);
+	if (r == 0 && d.fc.n_chains)
+		r = load_elems(&d);
+	if (r == 0 && d.fc.n_chains) {
+		*ret_what = "checking it";
+		r = fwcheck_run(&d.fc, env, ret);
 	}
-	fwcheck_free(&fc);
-	free(ts.v);
-	return n < 0 ? 0 : n;
+	*ret_unreadable = d.unreadable;
+	fwcheck_free(&d.fc);
+	free(d.tables);
+	return r;
 }
 
 static void json_names(struct json *j, const char *key, const struct iflist *l)
@@ -227,6 +291,8 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 	struct fwcheck_warning *warnings;
 	struct fwcheck_env env;
 	struct iflist fwan = { 0 };
+	const char *what;
+	size_t unreadable;
 	char line[512];
 	int n;
 
@@ -234,7 +300,13 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 		manager_no_wan_warning(m, out);
 		dynbuf_append(out, "\n", 1);
 	}
-	n = firewall_warnings(m, &env, &fwan, &warnings);
+	n = firewall_warnings(m, &env, &fwan, &warnings, &what, &unreadable);
+	if (n < 0)
+		dynbuf_printf(out, "the firewall check could not run (%s: %s): whether the "
+			      "firewall lets the forwardings through is not known\n", what, strerror(-n));
+	else if (unreadable)
+		dynbuf_printf(out, "the firewall check left out %zu objects of the ruleset that it "
+			      "could not read: it may miss what they drop\n", unreadable);
 	for (int i = 0; i < n; i++) {
 		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
 		dynbuf_printf(out, "%s\n", line);
