@@ -375,36 +375,46 @@ void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
 			      (unsigned long long)m->cnt.resyncs);
 }
 
-/* /proc/net/NAME whole (it is generated as it is read; a router has few sockets) */
-static char *read_proc(const char *name, size_t *ret_len)
+/*
+ * /proc/self/net/NAME whole, in *RET (it is generated as it is read; a
+ * router has few sockets). The daemon's own: the unit's ProcSubset=pid
+ * leaves no /proc/net.
+ */
+static int read_proc(const char *name, char **ret, size_t *ret_len)
 {
 	char path[64], *buf = NULL;
 	size_t len = 0, cap = 0;
 	ssize_t n;
-	int fd;
+	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	snprintf(path, sizeof(path), "/proc/self/net/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		return -errno;
 	do {
 		if (len + 4096 > cap) {
 			char *p = cap >= (16u << 20) ? NULL : realloc(buf, cap = cap ? cap * 2 : 65536);
 
 			if (!p) {
-				free(buf);
-				close(fd);
-				return NULL;
+				r = cap >= (16u << 20) ? -EFBIG : -ENOMEM;
+				break;
 			}
 			buf = p;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n > 0)
 			len += n;
+		else if (n < 0)
+			r = -errno;
 	} while (n > 0);
 	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
 	*ret_len = len;
-	return buf;
+	return 0;
 }
 
 struct wan_ctx {
@@ -439,18 +449,33 @@ int rails_warnings(struct manager *m, struct dynbuf *out)
 	};
 	struct wan_ctx w = { .src = &m->src };
 	struct listen_set s = { 0 };
-	int n = 0;
+	const char *failed = NULL;
+	int n = 0, r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		size_t len;
-		char *text = read_proc(files[i].name, &len);
+	for (size_t i = 0; i < ARRAY_SIZE(files) && r >= 0; i++) {
+		char *text = NULL;
+		size_t len = 0;
 
-		if (text)
-			listen_parse(&s, text, len, files[i].proto, files[i].af);
+		r = read_proc(files[i].name, &text, &len);
+		if (r == -ENOENT && files[i].af == AF_INET6)
+			r = 0;	/* a kernel without IPv6 */
+		else if (r == 0)
+			r = listen_parse(&s, text, len, files[i].proto, files[i].af);
+		if (r < 0)
+			failed = files[i].name;
 		free(text);
 	}
-	if (engine_all_wan(&m->eng, &w.wan) == 0)
+	if (r < 0) {
+		dynbuf_printf(out, "cannot read /proc/self/net/%s (%s): forward ranges over the "
+			      "router's own ports are not checked\n", failed, strerror(-r));
+		if (!m->proc_failed)
+			log_warn("cannot read /proc/self/net/%s (%s): forward ranges over the "
+				 "router's own ports are not checked", failed, strerror(-r));
+		m->proc_failed = true;
+		n = 1;
+	} else if (engine_all_wan(&m->eng, &w.wan) == 0) {
 		n = listen_warnings(&m->eng, &s, is_wan_addr, &w, out);
+	}
 	iflist_clear(&w.wan);
 	listen_clear(&s);
 	return n;
