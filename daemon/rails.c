@@ -22,7 +22,6 @@
 #include <time.h>
 
 #include "manager.h"
-#include "json.h"
 #include "listen.h"
 #include "log.h"
 #include "nftobj.h"
@@ -296,83 +295,6 @@ int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS])
 	if (r >= 0)
 		memcpy(ret, v, sizeof(v));
 	return r < 0 ? r : 0;
-}
-
-/* The hosts (DESIGN §2.11) that hold forwardings, the busiest few by name */
-static void hosts_status(struct manager *m, struct json *j, struct dynbuf *out)
-{
-	struct fwtable_host *v;
-	size_t n;
-	ssize_t all = fwtable_hosts(&m->eng.fwt, 5, &v, &n);
-
-	if (all < 0)
-		return;
-	if (j) {
-		json_u64(j, "hosts", all);
-		json_array(j, "busiest_hosts");
-	} else if (all) {
-		dynbuf_printf(out, "hosts:       %zd holding forwardings; the most:", all);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN];
-
-		inet_ntop(v[i].af, &v[i].addr, host, sizeof(host));
-		hostid_lladdr(&v[i].id, ll);
-		if (j) {
-			json_object(j, NULL);
-			json_str(j, "host", host);
-			json_str(j, "host_lladdr", ll[0] ? ll : NULL);
-			json_u64(j, "forwardings", v[i].n);
-			json_end(j);
-		} else {
-			dynbuf_printf(out, "%s %s%s%s%s %zu", i ? "," : "", host, ll[0] ? " (" : "", ll,
-				      ll[0] ? ")" : "", v[i].n);
-		}
-	}
-	if (j)
-		json_end(j);
-	else if (all)
-		dynbuf_printf(out, "\n");
-	free(v);
-}
-
-void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
-{
-	const struct engine_stats *es = &m->eng.stats;
-	const struct fwtable *t = &m->eng.fwt;
-	const struct fwtable_stats *fs = &t->stats;
-	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
-	unsigned long long forged_total;
-
-	rails_kernel_counters(k);
-	forged_total = m->cnt.forged + k[NFTOBJ_CTR_FORGED].packets;
-	if (j) {
-		json_u64(j, "triggers_forged", forged_total);
-		json_u64(j, "triggers_forged_kernel", k[NFTOBJ_CTR_FORGED].packets);
-		json_u64(j, "triggers_limited", k[NFTOBJ_CTR_LIMITED].packets + k[NFTOBJ_CTR_LIMITED_SHARED].packets);
-		json_u64(j, "triggers_limited_host", k[NFTOBJ_CTR_LIMITED].packets);
-		json_u64(j, "triggers_limited_shared", k[NFTOBJ_CTR_LIMITED_SHARED].packets);
-		json_u64(j, "triggers_not_allowed", es->triggers_not_allowed);
-		json_u64(j, "refused_max_per_host", fs->over_host_limit);
-		json_u64(j, "refused_max_forwardings", fs->over_limit);
-		json_u64(j, "max_per_host", t->max_per_host);
-		json_u64(j, "max_forwardings", t->max_forwardings);
-		json_u64(j, "resyncs", m->cnt.resyncs);
-		hosts_status(m, j, NULL);
-		return;
-	}
-	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "
-		      "%llu over the shared rate of unvetted sources, %llu not allowed\n", forged_total,
-		      (unsigned long long)k[NFTOBJ_CTR_FORGED].packets, (unsigned long long)k[NFTOBJ_CTR_LIMITED].packets,
-		      (unsigned long long)k[NFTOBJ_CTR_LIMITED_SHARED].packets,
-		      (unsigned long long)es->triggers_not_allowed);
-	dynbuf_printf(out, "limits:      %llu at max-per-host %u, %llu at max-forwardings %zu "
-		      "(%zu active)\n", (unsigned long long)fs->over_host_limit, t->max_per_host,
-		      (unsigned long long)fs->over_limit, t->max_forwardings, t->n_dynamic);
-	hosts_status(m, NULL, out);
-	if (m->cnt.resyncs)
-		dynbuf_printf(out, "resyncs:     %llu (the kernel rewritten after a failed transaction)\n",
-			      (unsigned long long)m->cnt.resyncs);
 }
 
 /*

@@ -369,11 +369,65 @@ static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
 		}
 }
 
-static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
-			struct dynbuf *warnings, struct dynbuf *out)
+/*
+ * The counters and limits, one table for the text and the JSON (in the
+ * order of the text lines); the busiest hosts go where a table of their
+ * own would.
+ */
+static void figures(struct manager *m, const struct nftobj_ctr *k, struct json *j,
+		    struct dynbuf *out)
 {
 	const struct fwtable_stats *fs = &m->eng.fwt.stats;
 	const struct engine_stats *es = &m->eng.stats;
+	const struct fwtable *t = &m->eng.fwt;
+	uint64_t limited = k[NFTOBJ_CTR_LIMITED].packets, shared = k[NFTOBJ_CTR_LIMITED_SHARED].packets;
+	const struct report_figure v[] = {
+		{ "triggers_seen", "triggers", NULL, " seen", false, es->triggers_seen },
+		{ "triggers_unmatched", "triggers", ", ", " matched no rule", false, es->triggers_unmatched },
+		{ "opened", "forwardings", NULL, " opened", false, fs->opened },
+		{ "refreshed", "forwardings", ", ", " refreshed", false, fs->refreshed },
+		{ "taken_over", "forwardings", ", ", " taken over", false, fs->taken_over },
+		{ "refused", "forwardings", ", ", " refused (exclusive)", false, fs->refused },
+		{ "expired", "forwardings", ", ", " expired", false, fs->expired },
+		{ "netlink_errors", "errors", NULL, " netlink", false, m->cnt.netlink_errors },
+		{ "nflog_lost", "errors", ", ", " NFLOG lost", false, m->cnt.nflog_lost },
+		{ "nflog_enobufs", "errors", " (", " ENOBUFS)", false, m->cnt.nflog_enobufs },
+		{ "nflog_malformed", "errors", ", ", " malformed", false, m->cnt.nflog_bad },
+		{ "reloads", "reloads", NULL, NULL, false, m->cnt.reloads },
+		{ "reload_failures", "reloads", " (", " refused)", false, m->cnt.reload_failures },
+		{ "table_rebuilds", "reloads", ", table re-created ", " times", false, m->cnt.table_rebuilds },
+		{ "conntrack_deleted", "conntrack", NULL, " stale entries deleted", false,
+		  m->ct ? ct_worker_deleted(m->ct) : 0 },
+		{ "monitors", NULL, NULL, NULL, false, m->listeners },
+		/* the safety rails (DESIGN §2.10, §2.11) */
+		{ "triggers_forged", "refused", NULL, " forged", false,
+		  m->cnt.forged + k[NFTOBJ_CTR_FORGED].packets },
+		{ "triggers_forged_kernel", "refused", " (", " by the kernel)", false,
+		  k[NFTOBJ_CTR_FORGED].packets },
+		{ "triggers_limited", NULL, NULL, NULL, false, limited + shared },
+		{ "triggers_limited_host", "refused", ", ", " over a host's log rate", false, limited },
+		{ "triggers_limited_shared", "refused", ", ", " over the shared rate of unvetted sources",
+		  false, shared },
+		{ "triggers_not_allowed", "refused", ", ", " not allowed", false, es->triggers_not_allowed },
+		{ "refused_max_per_host", "limits", NULL, " at max-per-host ", false, fs->over_host_limit },
+		{ "max_per_host", "limits", NULL, NULL, false, t->max_per_host },
+		{ "refused_max_forwardings", "limits", ", ", " at max-forwardings ", false, fs->over_limit },
+		{ "max_forwardings", "limits", NULL, NULL, false, t->max_forwardings },
+		{ NULL, "limits", " (", " active)", false, t->n_dynamic },
+		/* (after the hosts) */
+		{ "resyncs", "resyncs", NULL, " (the kernel rewritten after a failed transaction)", true,
+		  m->cnt.resyncs },
+	};
+	size_t hosts_at = ARRAY_SIZE(v) - 1;
+
+	report_figures(v, hosts_at, j, out);
+	report_hosts(&m->eng, j, out);
+	report_figures(v + hosts_at, ARRAY_SIZE(v) - hosts_at, j, out);
+}
+
+static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
+			const struct nftobj_ctr *k, struct dynbuf *warnings, struct dynbuf *out)
+{
 	uint32_t p50, p99;
 	struct json j;
 
@@ -390,25 +444,9 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 	json_names(&j, "lan", lan);
 	json_str(&j, "version", VERSION);
 	json_u64(&j, "uptime", (now_ms() - m->started_ms) / 1000);
-	json_u64(&j, "rules", m->eng.cfg ? m->eng.cfg->n_rules : 0);
+	json_u64(&j, "rules", manager_n_rules(m));
 	json_u64(&j, "forwardings", m->eng.fwt.n);
-	json_u64(&j, "triggers_seen", es->triggers_seen);
-	json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
-	json_u64(&j, "opened", fs->opened);
-	json_u64(&j, "refreshed", fs->refreshed);
-	json_u64(&j, "taken_over", fs->taken_over);
-	json_u64(&j, "refused", fs->refused);
-	json_u64(&j, "expired", fs->expired);
-	json_u64(&j, "netlink_errors", m->cnt.netlink_errors);
-	json_u64(&j, "nflog_lost", m->cnt.nflog_lost);
-	json_u64(&j, "nflog_enobufs", m->cnt.nflog_enobufs);
-	json_u64(&j, "nflog_malformed", m->cnt.nflog_bad);
-	json_u64(&j, "reloads", m->cnt.reloads);
-	json_u64(&j, "reload_failures", m->cnt.reload_failures);
-	json_u64(&j, "table_rebuilds", m->cnt.table_rebuilds);
-	json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
-	json_u64(&j, "monitors", m->listeners);
-	rails_status(m, &j, out);
+	figures(m, k, &j, out);
 	kernel_status(m, &j, out);
 	json_u64(&j, "latency_samples", m->lat.n);
 	json_u64(&j, "latency_p50_us", p50);
@@ -417,18 +455,16 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 }
 
 static void status_text(struct manager *m, const struct iflist *wan, const struct iflist *lan,
-			const struct dynbuf *warnings, struct dynbuf *out)
+			const struct nftobj_ctr *k, const struct dynbuf *warnings, struct dynbuf *out)
 {
-	const struct fwtable_stats *fs = &m->eng.fwt.stats;
-	const struct engine_stats *es = &m->eng.stats;
 	uint32_t p50, p99;
 	char up[32];
 
 	latency_percentiles(&m->lat, &p50, &p99);
 	duration_format((now_ms() - m->started_ms) / 1000, up, sizeof(up));
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
-	if (m->eng.cfg && m->eng.cfg->n_rules)
-		dynbuf_printf(out, "rules:       %zu\n", m->eng.cfg->n_rules);
+	if (manager_n_rules(m))
+		dynbuf_printf(out, "rules:       %zu\n", manager_n_rules(m));
 	else
 		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
 			      m->opt.n_confdirs ? m->opt.confdirs[0] : "/etc/ipautofw.d");
@@ -438,22 +474,7 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 	dynbuf_printf(out, "; LAN ");
 	text_names(out, lan);
 	dynbuf_printf(out, "\n");
-	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
-		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
-	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "
-		      "%llu refused (exclusive), %llu expired\n",
-		      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
-		      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
-		      (unsigned long long)fs->expired);
-	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
-		      (unsigned long long)m->cnt.netlink_errors, (unsigned long long)m->cnt.nflog_lost,
-		      (unsigned long long)m->cnt.nflog_enobufs, (unsigned long long)m->cnt.nflog_bad);
-	dynbuf_printf(out, "reloads:     %llu (%llu refused), table re-created %llu times\n",
-		      (unsigned long long)m->cnt.reloads, (unsigned long long)m->cnt.reload_failures,
-		      (unsigned long long)m->cnt.table_rebuilds);
-	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
-		      (unsigned long long)(m->ct ? ct_worker_deleted(m->ct) : 0));
-	rails_status(m, NULL, out);
+	figures(m, k, NULL, out);
 	kernel_status(m, NULL, out);
 	if (m->lat.n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
@@ -466,15 +487,21 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 
 void status_report(struct manager *m, bool json, struct dynbuf *out)
 {
+	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
 	struct iflist wan = { 0 }, lan = { 0 };
 	struct dynbuf warnings = { 0 };
 	bool known = manager_interfaces(m, &wan, &lan) == 0;
+	int r = rails_kernel_counters(k);
 
 	all_warnings(m, known && !wan.n, &warnings);
+	/* (no table: nothing counted) */
+	if (r < 0 && r != -ENOENT)
+		dynbuf_printf(&warnings, "cannot read the table's counters (%s): the kernel's share "
+			      "of the figures shows as 0\n", strerror(-r));
 	if (json)
-		status_json(m, &wan, &lan, &warnings, out);
+		status_json(m, &wan, &lan, k, &warnings, out);
 	else
-		status_text(m, &wan, &lan, &warnings, out);
+		status_text(m, &wan, &lan, k, &warnings, out);
 	if (warnings.oom)
 		out->oom = true;
 	dynbuf_free(&warnings);
