@@ -30,50 +30,30 @@ const char *word_shown(const char *word, char buf[static WORD_MAX])
 
 static int cmd_list(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: list\n");
-		return CTLPROTO_USAGE;
-	}
 	manager_list(ctl->m, req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
 static int cmd_rules(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: rules\n");
-		return CTLPROTO_USAGE;
-	}
 	manager_rules(ctl->m, req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
 static int cmd_status(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: status\n");
-		return CTLPROTO_USAGE;
-	}
 	status_report(ctl->m, req->flags & CTLPROTO_JSON, out);
 	return CTLPROTO_OK;
 }
 
 static int cmd_metrics(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: metrics\n");
-		return CTLPROTO_USAGE;
-	}
 	metrics_report(ctl->m, ctl, out);
 	return CTLPROTO_OK;
 }
 
 static int cmd_reload(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: reload\n");
-		return CTLPROTO_USAGE;
-	}
 	if (manager_reload(ctl->m, out) < 0)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "reloaded: %zu rules\n", manager_n_rules(ctl->m));
@@ -84,10 +64,6 @@ static int cmd_add(struct control *ctl, const struct ctl_request *req, struct dy
 {
 	int r;
 
-	if (!req->argc) {
-		dynbuf_printf(out, "usage: add NAME trigger PORTS forward PORTS [OPTIONS]\n");
-		return CTLPROTO_USAGE;
-	}
 	r = manager_add_rule(ctl->m, req->argc, req->argv, out);
 	if (r < 0)
 		return r == -EBADMSG ? CTLPROTO_USAGE : CTLPROTO_FAILED;
@@ -114,10 +90,6 @@ static int cmd_del(struct control *ctl, const struct ctl_request *req, struct dy
 {
 	int r;
 
-	if (req->argc != 1) {
-		dynbuf_printf(out, "usage: del NAME\n");
-		return CTLPROTO_USAGE;
-	}
 	r = manager_del_rule(ctl->m, req->argv[0], "del", out);
 	if (r == -ENOENT)
 		return not_runtime(ctl, req->argv[0], out);
@@ -135,10 +107,6 @@ static int cmd_flush(struct control *ctl, const struct ctl_request *req, struct 
 	int af = 0, r;
 	size_t n;
 
-	if (req->argc > 1) {
-		dynbuf_printf(out, "usage: flush [NAME|HOST]\n");
-		return CTLPROTO_USAGE;
-	}
 	if (req->argc) {
 		if (inet_pton(AF_INET, req->argv[0], &addr.v4) == 1)
 			af = AF_INET;
@@ -166,10 +134,6 @@ static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct
 {
 	int r;
 
-	if (req->argc != 3) {
-		dynbuf_printf(out, "usage: %s NAME RANGE TRIGGER\n", req->cmd);
-		return CTLPROTO_USAGE;
-	}
 	r = manager_autofw(ctl->m, add, req->argv[0], req->argv[1], req->argv[2], out);
 	if (r < 0)
 		return CTLPROTO_FAILED;
@@ -193,10 +157,6 @@ static int cmd_flush_runtime(struct control *ctl, const struct ctl_request *req,
 {
 	size_t n = manager_n_runtime(ctl->m);
 
-	if (req->argc) {
-		dynbuf_printf(out, "usage: flush-runtime\n");
-		return CTLPROTO_USAGE;
-	}
 	if (manager_clear_rules(ctl->m, "ipautofw -F", out) < 0)
 		return CTLPROTO_FAILED;
 	dynbuf_printf(out, "%zu runtime rule%s removed\n", n, n == 1 ? "" : "s");
@@ -210,10 +170,6 @@ static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct
 	size_t n;
 	int r;
 
-	if (req->argc != 1) {
-		dynbuf_printf(out, "usage: %s NAME\n", what);
-		return CTLPROTO_USAGE;
-	}
 	r = manager_switch_rule(ctl->m, req->argv[0], on, &n, out);
 	if (r == -ENOENT) {
 		dynbuf_printf(out, "no rule '%s'\n", word_shown(req->argv[0], w));
@@ -252,10 +208,6 @@ static int cmd_learn(struct control *ctl, const struct ctl_request *req, struct 
 	char w[WORD_MAX];
 	int r;
 
-	if (req->argc > 1) {
-		dynbuf_printf(out, "usage: learn [RULE]\n");
-		return CTLPROTO_USAGE;
-	}
 	r = manager_learn_report(ctl->m, req->argc ? req->argv[0] : NULL, req->flags & CTLPROTO_JSON,
 				 out);
 	if (r == -ENOENT) {
@@ -270,10 +222,6 @@ static int cmd_learn_clear(struct control *ctl, const struct ctl_request *req, s
 	char w[WORD_MAX];
 	size_t n;
 
-	if (req->argc > 1) {
-		dynbuf_printf(out, "usage: learn --clear [RULE]\n");
-		return CTLPROTO_USAGE;
-	}
 	if (manager_learn_clear(ctl->m, req->argc ? req->argv[0] : NULL, &n) == -ENOENT) {
 		dynbuf_printf(out, "no rule '%s'\n", word_shown(req->argv[0], w));
 		return CTLPROTO_FAILED;
@@ -284,10 +232,6 @@ static int cmd_learn_clear(struct control *ctl, const struct ctl_request *req, s
 
 static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: monitor\n");
-		return CTLPROTO_USAGE;
-	}
 	if (ctl->n_monitors >= MONITORS_MAX) {
 		dynbuf_printf(out, "too many monitors (%d)\n", MONITORS_MAX);
 		return CTLPROTO_FAILED;
@@ -297,10 +241,6 @@ static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struc
 
 static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
-	if (req->argc) {
-		dynbuf_printf(out, "usage: reexec\n");
-		return CTLPROTO_USAGE;
-	}
 	if (ctl->reexec_client) {
 		dynbuf_printf(out, "a reexec is already under way\n");
 		return CTLPROTO_FAILED;
@@ -308,24 +248,26 @@ static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct
 	return CONTROL_REPLY_LATER;
 }
 
+#define ANY CTLPROTO_ARGS_MAX
+
 static const struct command commands[] = {
-	{ "list", false, cmd_list },
-	{ "rules", false, cmd_rules },
-	{ "status", false, cmd_status },
-	{ "metrics", false, cmd_metrics },
-	{ "monitor", false, cmd_monitor },
-	{ "learn", false, cmd_learn },
-	{ "learn-clear", true, cmd_learn_clear },
-	{ "reload", true, cmd_reload },
-	{ "add", true, cmd_add },
-	{ "del", true, cmd_del },
-	{ "flush", true, cmd_flush },
-	{ "autofw-add", true, cmd_autofw_add },
-	{ "autofw-del", true, cmd_autofw_del },
-	{ "flush-runtime", true, cmd_flush_runtime },
-	{ "enable", true, cmd_enable },
-	{ "disable", true, cmd_disable },
-	{ "reexec", true, cmd_reexec },
+	{ "list", false, 0, 0, "list", cmd_list },
+	{ "rules", false, 0, 0, "rules", cmd_rules },
+	{ "status", false, 0, 0, "status", cmd_status },
+	{ "metrics", false, 0, 0, "metrics", cmd_metrics },
+	{ "monitor", false, 0, 0, "monitor", cmd_monitor },
+	{ "learn", false, 0, 1, "learn [RULE]", cmd_learn },
+	{ "learn-clear", true, 0, 1, "learn --clear [RULE]", cmd_learn_clear },
+	{ "reload", true, 0, 0, "reload", cmd_reload },
+	{ "add", true, 1, ANY, "add NAME trigger PORTS forward PORTS [OPTIONS]", cmd_add },
+	{ "del", true, 1, 1, "del NAME", cmd_del },
+	{ "flush", true, 0, 1, "flush [NAME|HOST]", cmd_flush },
+	{ "autofw-add", true, 3, 3, "autofw-add NAME RANGE TRIGGER", cmd_autofw_add },
+	{ "autofw-del", true, 3, 3, "autofw-del NAME RANGE TRIGGER", cmd_autofw_del },
+	{ "flush-runtime", true, 0, 0, "flush-runtime", cmd_flush_runtime },
+	{ "enable", true, 1, 1, "enable NAME", cmd_enable },
+	{ "disable", true, 1, 1, "disable NAME", cmd_disable },
+	{ "reexec", true, 0, 0, "reexec", cmd_reexec },
 };
 
 _Static_assert(ARRAY_SIZE(commands) == COMMANDS_N, "COMMANDS_N is the number of commands");
@@ -338,4 +280,14 @@ const struct command *command_find(const char *name, size_t *ret_idx)
 			return &commands[i];
 		}
 	return NULL;
+}
+
+int command_call(const struct command *cmd, struct control *ctl, const struct ctl_request *req,
+		 struct dynbuf *out)
+{
+	if (req->argc < cmd->min_args || req->argc > cmd->max_args) {
+		dynbuf_printf(out, "usage: %s\n", cmd->usage);
+		return CTLPROTO_USAGE;
+	}
+	return cmd->fn(ctl, req, out);
 }

@@ -16,6 +16,8 @@ struct ctl_request;
 struct command {
 	const char *name;
 	bool needs_root;
+	int min_args, max_args;		/* the words after the command */
+	const char *usage;		/* the reply to any other number of words */
 	int (*fn)(struct control *ctl, const struct ctl_request *req, struct dynbuf *out);
 };
 
@@ -23,6 +25,9 @@ struct command {
 
 /* The command named NAME, or NULL; *RET_IDX is its index, below COMMANDS_N. */
 const struct command *command_find(const char *name, size_t *ret_idx);
+/* Run CMD for REQ: its usage instead when REQ has too few or too many words. */
+int command_call(const struct command *cmd, struct control *ctl, const struct ctl_request *req,
+		 struct dynbuf *out);
 
 /* A word from a request, for a reply: escaped (no control bytes to the terminal), bounded. */
 #define WORD_MAX 256

@@ -199,7 +199,7 @@ static void handle(struct control *ctl, struct client *c, const struct ctl_reque
 		busy(ctl, &out);
 		status = CTLPROTO_FAILED;
 	} else {
-		status = cmd->fn(ctl, req, &out);
+		status = command_call(cmd, ctl, req, &out);
 		last_len[i] = out.len;
 		if (over_budget(ctl, c, out.len)) {
 			busy(ctl, &out);

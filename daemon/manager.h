@@ -110,6 +110,7 @@ struct manager {
 	struct logrl rl_fwd;
 	struct logrl rl_forged;
 	struct logrl rl_refused;
+	bool proc_failed;		/* /proc/self/net could not be read (said once) */
 	uint64_t started_ms;
 	const char *closing;		/* why forwardings are being closed, for events */
 	struct tsync sync;		/* is the kernel's table in step with us? */
@@ -222,9 +223,6 @@ void rails_host(struct manager *m, const struct nflog_pkt *pkt, struct hostid *r
 void rails_refused(struct manager *m, const struct engine_event *ev);
 /* After a failed transaction: rewrite every forwarding (at most once a second). */
 void rails_resync(struct manager *m, uint64_t now);
-struct json;
-/* The safety rails' part of status: members of J, or lines of OUT when J is NULL. */
-void rails_status(struct manager *m, struct json *j, struct dynbuf *out);
 /* The table's named counters now: -errno (-ENOENT without a table), RET untouched then. */
 int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS]);
 /* Lines of warning for forward ranges over the router's own WAN ports; returns how many. */

@@ -22,7 +22,6 @@
 #include <time.h>
 
 #include "manager.h"
-#include "json.h"
 #include "listen.h"
 #include "log.h"
 #include "nftobj.h"
@@ -295,113 +294,46 @@ int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS])
 	return r < 0 ? r : 0;
 }
 
-/* The hosts (DESIGN §2.11) that hold forwardings, the busiest few by name */
-static void hosts_status(struct manager *m, struct json *j, struct dynbuf *out)
-{
-	struct fwtable_host *v;
-	size_t n;
-	ssize_t all = fwtable_hosts(&m->eng.fwt, 5, &v, &n);
-
-	if (all < 0)
-		return;
-	if (j) {
-		json_u64(j, "hosts", all);
-		json_array(j, "busiest_hosts");
-	} else if (all) {
-		dynbuf_printf(out, "hosts:       %zd holding forwardings; the most:", all);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN];
-
-		inet_ntop(v[i].af, &v[i].addr, host, sizeof(host));
-		hostid_lladdr(&v[i].id, ll);
-		if (j) {
-			json_object(j, NULL);
-			json_str(j, "host", host);
-			json_str(j, "host_lladdr", ll[0] ? ll : NULL);
-			json_u64(j, "forwardings", v[i].n);
-			json_end(j);
-		} else {
-			dynbuf_printf(out, "%s %s%s%s%s %zu", i ? "," : "", host, ll[0] ? " (" : "", ll,
-				      ll[0] ? ")" : "", v[i].n);
-		}
-	}
-	if (j)
-		json_end(j);
-	else if (all)
-		dynbuf_printf(out, "\n");
-	free(v);
-}
-
-void rails_status(struct manager *m, struct json *j, struct dynbuf *out)
-{
-	const struct engine_stats *es = &m->eng.stats;
-	const struct fwtable *t = &m->eng.fwt;
-	const struct fwtable_stats *fs = &t->stats;
-	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
-	unsigned long long forged_total;
-
-	rails_kernel_counters(k);
-	forged_total = m->cnt.forged + k[NFTOBJ_CTR_FORGED].packets;
-	if (j) {
-		json_u64(j, "triggers_forged", forged_total);
-		json_u64(j, "triggers_forged_kernel", k[NFTOBJ_CTR_FORGED].packets);
-		json_u64(j, "triggers_limited", k[NFTOBJ_CTR_LIMITED].packets + k[NFTOBJ_CTR_LIMITED_SHARED].packets);
-		json_u64(j, "triggers_limited_host", k[NFTOBJ_CTR_LIMITED].packets);
-		json_u64(j, "triggers_limited_shared", k[NFTOBJ_CTR_LIMITED_SHARED].packets);
-		json_u64(j, "triggers_not_allowed", es->triggers_not_allowed);
-		json_u64(j, "refused_max_per_host", fs->over_host_limit);
-		json_u64(j, "refused_max_forwardings", fs->over_limit);
-		json_u64(j, "max_per_host", t->max_per_host);
-		json_u64(j, "max_forwardings", t->max_forwardings);
-		json_u64(j, "resyncs", m->cnt.resyncs);
-		hosts_status(m, j, NULL);
-		return;
-	}
-	dynbuf_printf(out, "refused:     %llu forged (%llu by the kernel), %llu over a host's log rate, "
-		      "%llu over the shared rate of unvetted sources, %llu not allowed\n", forged_total,
-		      (unsigned long long)k[NFTOBJ_CTR_FORGED].packets, (unsigned long long)k[NFTOBJ_CTR_LIMITED].packets,
-		      (unsigned long long)k[NFTOBJ_CTR_LIMITED_SHARED].packets,
-		      (unsigned long long)es->triggers_not_allowed);
-	dynbuf_printf(out, "limits:      %llu at max-per-host %u, %llu at max-forwardings %zu "
-		      "(%zu active)\n", (unsigned long long)fs->over_host_limit, t->max_per_host,
-		      (unsigned long long)fs->over_limit, t->max_forwardings, t->n_dynamic);
-	hosts_status(m, NULL, out);
-	if (m->cnt.resyncs)
-		dynbuf_printf(out, "resyncs:     %llu (the kernel rewritten after a failed transaction)\n",
-			      (unsigned long long)m->cnt.resyncs);
-}
-
-/* /proc/net/NAME whole (it is generated as it is read; a router has few sockets) */
-static char *read_proc(const char *name, size_t *ret_len)
+/*
+ * /proc/self/net/NAME whole, in *RET (it is generated as it is read; a
+ * router has few sockets). The daemon's own: the unit's ProcSubset=pid
+ * leaves no /proc/net.
+ */
+static int read_proc(const char *name, char **ret, size_t *ret_len)
 {
 	char path[64], *buf = NULL;
 	size_t len = 0, cap = 0;
 	ssize_t n;
-	int fd;
+	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	snprintf(path, sizeof(path), "/proc/self/net/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		return -errno;
 	do {
 		if (len + 4096 > cap) {
 			char *p = cap >= (16u << 20) ? NULL : realloc(buf, cap = cap ? cap * 2 : 65536);
 
 			if (!p) {
-				free(buf);
-				close(fd);
-				return NULL;
+				r = cap >= (16u << 20) ? -EFBIG : -ENOMEM;
+				break;
 			}
 			buf = p;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n > 0)
 			len += n;
+		else if (n < 0)
+			r = -errno;
 	} while (n > 0);
 	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
 	*ret_len = len;
-	return buf;
+	return 0;
 }
 
 struct wan_ctx {
@@ -436,18 +368,33 @@ int rails_warnings(struct manager *m, struct dynbuf *out)
 	};
 	struct wan_ctx w = { .src = &m->src };
 	struct listen_set s = { 0 };
-	int n = 0;
+	const char *failed = NULL;
+	int n = 0, r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		size_t len;
-		char *text = read_proc(files[i].name, &len);
+	for (size_t i = 0; i < ARRAY_SIZE(files) && r >= 0; i++) {
+		char *text = NULL;
+		size_t len = 0;
 
-		if (text)
-			listen_parse(&s, text, len, files[i].proto, files[i].af);
+		r = read_proc(files[i].name, &text, &len);
+		if (r == -ENOENT && files[i].af == AF_INET6)
+			r = 0;	/* a kernel without IPv6 */
+		else if (r == 0)
+			r = listen_parse(&s, text, len, files[i].proto, files[i].af);
+		if (r < 0)
+			failed = files[i].name;
 		free(text);
 	}
-	if (engine_all_wan(&m->eng, &w.wan) == 0)
+	if (r < 0) {
+		dynbuf_printf(out, "cannot read /proc/self/net/%s (%s): forward ranges over the "
+			      "router's own ports are not checked\n", failed, strerror(-r));
+		if (!m->proc_failed)
+			log_warn("cannot read /proc/self/net/%s (%s): forward ranges over the "
+				 "router's own ports are not checked", failed, strerror(-r));
+		m->proc_failed = true;
+		n = 1;
+	} else if (engine_all_wan(&m->eng, &w.wan) == 0) {
 		n = listen_warnings(&m->eng, &s, is_wan_addr, &w, out);
+	}
 	iflist_clear(&w.wan);
 	listen_clear(&s);
 	return n;

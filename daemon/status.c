@@ -69,101 +69,174 @@ static bool own(uint32_t family, const char *table)
 	return family == NFPROTO_INET && table && !strcmp(table, NFTOBJ_TABLE);
 }
 
-struct tables {
-	struct { uint32_t family; char name[64]; } *v;
-	size_t n;
+/* One firewall check: the other tables, the model, and what could not be read of them */
+struct dump {
+	struct { uint32_t family; char name[64]; } *tables;
+	size_t n_tables;
+	struct fwcheck fc;
+	size_t unreadable;
 };
+
+/*
+ * A callback's end: out of memory ends the dump; an object the model
+ * cannot take (or libnftnl cannot parse: an expression newer than it) is
+ * left out and counted.
+ */
+static int added(struct dump *d, int r)
+{
+	if (r == -ENOMEM) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	if (r < 0)
+		d->unreadable++;
+	return MNL_CB_OK;
+}
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
-	struct tables *ts = data;
+	struct dump *d = data;
+	int r = 0;
 
-	if (t && nftnl_table_nlmsg_parse(nlh, t) == 0 &&
-	    !own(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
-		void *v = realloc(ts->v, (ts->n + 1) * sizeof(*ts->v));
+	if (!t)
+		r = -ENOMEM;
+	else if (nftnl_table_nlmsg_parse(nlh, t) < 0 || !nftnl_table_get_str(t, NFTNL_TABLE_NAME))
+		r = -EBADMSG;
+	else if (!own(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), nftnl_table_get_str(t, NFTNL_TABLE_NAME))) {
+		void *v = realloc(d->tables, (d->n_tables + 1) * sizeof(*d->tables));
 
 		if (v) {
-			ts->v = v;
-			ts->v[ts->n].family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
-			snprintf(ts->v[ts->n].name, sizeof(ts->v[0].name), "%s",
+			d->tables = v;
+			d->tables[d->n_tables].family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+			snprintf(d->tables[d->n_tables].name, sizeof(d->tables[0].name), "%s",
 				 nftnl_table_get_str(t, NFTNL_TABLE_NAME));
-			ts->n++;
+			d->n_tables++;
+		} else {
+			r = -ENOMEM;
 		}
 	}
 	nftnl_table_free(t);
-	return MNL_CB_OK;
+	return added(d, r);
 }
 
 /* Every other table's objects of MSG_TYPE (rules, sets) */
-static int dump_others(const struct tables *ts, uint16_t msg_type,
-		       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+static int dump_others(struct dump *d, uint16_t msg_type,
+		       int (*cb)(const struct nlmsghdr *nlh, void *data))
 {
 	int r = 0;
 
-	for (size_t i = 0; i < ts->n && r == 0; i++)
-		r = nft_dump_table(msg_type, ts->v[i].family, ts->v[i].name, cb, data);
+	for (size_t i = 0; i < d->n_tables && r == 0; i++)
+		r = nft_dump_table(msg_type, d->tables[i].family, d->tables[i].name, cb, d);
 	return r;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct dump *d = data;
+	int r = 0;
 
 	/* (the kernel dumps every table's chains: it takes no table filter for them) */
-	if (c && nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
-	    !own(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))
-		fwcheck_add_nftnl_chain(data, c);
+	if (!c)
+		r = -ENOMEM;
+	else if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+		r = -EBADMSG;
+	else if (!own(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))
+		r = fwcheck_add_nftnl_chain(&d->fc, c);
 	nftnl_chain_free(c);
-	return MNL_CB_OK;
+	return added(d, r);
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct dump *d = data;
+	int r = !nr ? -ENOMEM : nftnl_rule_nlmsg_parse(nlh, nr) < 0 ? -EBADMSG :
+		fwcheck_add_nftnl_rule(&d->fc, nr);
 
-	if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0)
-		fwcheck_add_nftnl_rule(data, r);
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
+	nftnl_rule_free(nr);
+	return added(d, r);
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
+	struct dump *d = data;
+	int r = !s ? -ENOMEM : nftnl_set_nlmsg_parse(nlh, s) < 0 ? -EBADMSG :
+		fwcheck_add_nftnl_set(&d->fc, s);
 
-	if (s && nftnl_set_nlmsg_parse(nlh, s) == 0)
-		fwcheck_add_nftnl_set(data, s);
 	nftnl_set_free(s);
-	return MNL_CB_OK;
+	return added(d, r);
 }
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
+	struct dump *d = data;
+	int r = !s ? -ENOMEM : nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -EBADMSG :
+		fwcheck_add_nftnl_elems(&d->fc, s);
 
-	if (s && nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
-		fwcheck_add_nftnl_elems(data, s);
 	nftnl_set_free(s);
-	return MNL_CB_OK;
+	return added(d, r);
+}
+
+/*
+ * The elements of the sets that rules on the forward path look up. A set
+ * whose elements cannot be read (gone since) stays unknown: its lookups
+ * may match.
+ */
+static int load_elems(struct dump *d)
+{
+	struct fwcheck *fc = &d->fc;
+	bool *wanted = calloc(fc->n_sets + 1, sizeof(*wanted));
+	bool *tried = calloc(fc->n_sets + 1, sizeof(*tried));
+	bool more = true;
+	int r = wanted && tried ? 0 : -ENOMEM;
+
+	/* a verdict map's elements may lead to further chains and sets */
+	while (r == 0 && more && (r = fwcheck_sets_wanted(fc, NFTOBJ_TABLE, wanted)) == 0) {
+		more = false;
+		for (size_t i = 0; i < fc->n_sets && r == 0; i++) {
+			if (!wanted[i] || tried[i])
+				continue;
+			tried[i] = more = true;
+			r = nft_dump_set_elems(fc->sets[i].family, fc->sets[i].table,
+					       fc->sets[i].name, elems_cb, d);
+			if (r == 0)
+				fc->sets[i].has_elems = true;
+			else if (r != -ENOMEM)
+				r = 0;
+		}
+	}
+	free(wanted);
+	free(tried);
+	return r;
 }
 
 /*
  * What the administrator's ruleset would drop: its chains, rules, and the
  * sets those rules look up, read from the kernel and checked in lib/.
- * Returns the number of warnings in *RET (to free()).
+ * Returns the number of warnings in *RET (to free()), or -errno when the
+ * check could not run, with *RET_WHAT saying which step failed;
+ * *RET_UNREADABLE: how many of the ruleset's objects it went on without.
  */
 static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct iflist *wan,
-			     struct fwcheck_warning **ret)
+			     struct fwcheck_warning **ret, const char **ret_what,
+			     size_t *ret_unreadable)
 {
 	const struct config *cfg = m->eng.cfg;
-	struct fwcheck fc = { 0 };
-	struct tables ts = { 0 };
-	int n = 0;
+	struct dump d = { 0 };
+	int r;
 
 	*ret = NULL;
-	if (!cfg || engine_all_wan(&m->eng, wan) < 0)
+	*ret_unreadable = 0;
+	*ret_what = "finding the WAN interfaces";
+	if (!cfg)
 		return 0;
+	r = engine_all_wan(&m->eng, wan);
+	if (r < 0)
+		return r;
 	*env = (struct fwcheck_env){
 		.mark = cfg->pinhole_mark,
 		.mark_mask = cfg->pinhole_mask,
@@ -174,33 +247,24 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 		.n_rules = cfg->n_rules,
 		.own_table = NFTOBJ_TABLE,
 	};
-	if (nft_dump(NFT_MSG_GETTABLE, table_cb, &ts) == 0 &&
-	    nft_dump(NFT_MSG_GETCHAIN, chain_cb, &fc) == 0 && fc.n_chains &&
-	    dump_others(&ts, NFT_MSG_GETRULE, rule_cb, &fc) == 0 &&
-	    (!fc.n_sets || dump_others(&ts, NFT_MSG_GETSET, set_cb, &fc) == 0)) {
-		bool *wanted = calloc(fc.n_sets + 1, sizeof(*wanted));
-		bool *tried = calloc(fc.n_sets + 1, sizeof(*tried));
-		bool more = wanted && tried;
-
-		/* a verdict map's elements may lead to further chains and sets */
-		while (more && fwcheck_sets_wanted(&fc, NFTOBJ_TABLE, wanted) == 0) {
-			more = false;
-			for (size_t i = 0; i < fc.n_sets; i++) {
-				if (!wanted[i] || tried[i])
-					continue;
-				tried[i] = more = true;
-				if (nft_dump_set_elems(fc.sets[i].family, fc.sets[i].table,
-						       fc.sets[i].name, elems_cb, &fc) == 0)
-					fc.sets[i].has_elems = true;
-			}
-		}
-		free(wanted);
-		free(tried);
-		n = fwcheck_run(&fc, env, ret);
+	*ret_what = "reading the ruleset";
+	r = nft_dump(NFT_MSG_GETTABLE, table_cb, &d);
+	if (r == 0)
+		r = nft_dump(NFT_MSG_GETCHAIN, chain_cb, &d);
+	if (r == 0 && d.fc.n_chains)
+		r = dump_others(&d, NFT_MSG_GETRULE, rule_cb);
+	if (r == 0 && d.fc.n_chains && d.fc.n_sets)
+		r = dump_others(&d, NFT_MSG_GETSET, set_cb);
+	if (r == 0 && d.fc.n_chains)
+		r = load_elems(&d);
+	if (r == 0 && d.fc.n_chains) {
+		*ret_what = "checking it";
+		r = fwcheck_run(&d.fc, env, ret);
 	}
-	fwcheck_free(&fc);
-	free(ts.v);
-	return n < 0 ? 0 : n;
+	*ret_unreadable = d.unreadable;
+	fwcheck_free(&d.fc);
+	free(d.tables);
+	return r;
 }
 
 static void json_names(struct json *j, const char *key, const struct iflist *l)
@@ -227,6 +291,8 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 	struct fwcheck_warning *warnings;
 	struct fwcheck_env env;
 	struct iflist fwan = { 0 };
+	const char *what;
+	size_t unreadable;
 	char line[512];
 	int n;
 
@@ -234,7 +300,13 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 		manager_no_wan_warning(m, out);
 		dynbuf_append(out, "\n", 1);
 	}
-	n = firewall_warnings(m, &env, &fwan, &warnings);
+	n = firewall_warnings(m, &env, &fwan, &warnings, &what, &unreadable);
+	if (n < 0)
+		dynbuf_printf(out, "the firewall check could not run (%s: %s): whether the "
+			      "firewall lets the forwardings through is not known\n", what, strerror(-n));
+	else if (unreadable)
+		dynbuf_printf(out, "the firewall check left out %zu objects of the ruleset that it "
+			      "could not read: it may miss what they drop\n", unreadable);
 	for (int i = 0; i < n; i++) {
 		fwcheck_warning_format(&warnings[i], &env, line, sizeof(line));
 		dynbuf_printf(out, "%s\n", line);
@@ -297,11 +369,65 @@ static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
 		}
 }
 
-static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
-			struct dynbuf *warnings, struct dynbuf *out)
+/*
+ * The counters and limits, one table for the text and the JSON (in the
+ * order of the text lines); the busiest hosts go where a table of their
+ * own would.
+ */
+static void figures(struct manager *m, const struct nftobj_ctr *k, struct json *j,
+		    struct dynbuf *out)
 {
 	const struct fwtable_stats *fs = &m->eng.fwt.stats;
 	const struct engine_stats *es = &m->eng.stats;
+	const struct fwtable *t = &m->eng.fwt;
+	uint64_t limited = k[NFTOBJ_CTR_LIMITED].packets, shared = k[NFTOBJ_CTR_LIMITED_SHARED].packets;
+	const struct report_figure v[] = {
+		{ "triggers_seen", "triggers", NULL, " seen", false, es->triggers_seen },
+		{ "triggers_unmatched", "triggers", ", ", " matched no rule", false, es->triggers_unmatched },
+		{ "opened", "forwardings", NULL, " opened", false, fs->opened },
+		{ "refreshed", "forwardings", ", ", " refreshed", false, fs->refreshed },
+		{ "taken_over", "forwardings", ", ", " taken over", false, fs->taken_over },
+		{ "refused", "forwardings", ", ", " refused (exclusive)", false, fs->refused },
+		{ "expired", "forwardings", ", ", " expired", false, fs->expired },
+		{ "netlink_errors", "errors", NULL, " netlink", false, m->cnt.netlink_errors },
+		{ "nflog_lost", "errors", ", ", " NFLOG lost", false, m->cnt.nflog_lost },
+		{ "nflog_enobufs", "errors", " (", " ENOBUFS)", false, m->cnt.nflog_enobufs },
+		{ "nflog_malformed", "errors", ", ", " malformed", false, m->cnt.nflog_bad },
+		{ "reloads", "reloads", NULL, NULL, false, m->cnt.reloads },
+		{ "reload_failures", "reloads", " (", " refused)", false, m->cnt.reload_failures },
+		{ "table_rebuilds", "reloads", ", table re-created ", " times", false, m->cnt.table_rebuilds },
+		{ "conntrack_deleted", "conntrack", NULL, " stale entries deleted", false,
+		  m->ct ? ct_worker_deleted(m->ct) : 0 },
+		{ "monitors", NULL, NULL, NULL, false, m->listeners },
+		/* the safety rails (DESIGN §2.10, §2.11) */
+		{ "triggers_forged", "refused", NULL, " forged", false,
+		  m->cnt.forged + k[NFTOBJ_CTR_FORGED].packets },
+		{ "triggers_forged_kernel", "refused", " (", " by the kernel)", false,
+		  k[NFTOBJ_CTR_FORGED].packets },
+		{ "triggers_limited", NULL, NULL, NULL, false, limited + shared },
+		{ "triggers_limited_host", "refused", ", ", " over a host's log rate", false, limited },
+		{ "triggers_limited_shared", "refused", ", ", " over the shared rate of unvetted sources",
+		  false, shared },
+		{ "triggers_not_allowed", "refused", ", ", " not allowed", false, es->triggers_not_allowed },
+		{ "refused_max_per_host", "limits", NULL, " at max-per-host ", false, fs->over_host_limit },
+		{ "max_per_host", "limits", NULL, NULL, false, t->max_per_host },
+		{ "refused_max_forwardings", "limits", ", ", " at max-forwardings ", false, fs->over_limit },
+		{ "max_forwardings", "limits", NULL, NULL, false, t->max_forwardings },
+		{ NULL, "limits", " (", " active)", false, t->n_dynamic },
+		/* (after the hosts) */
+		{ "resyncs", "resyncs", NULL, " (the kernel rewritten after a failed transaction)", true,
+		  m->cnt.resyncs },
+	};
+	size_t hosts_at = ARRAY_SIZE(v) - 1;
+
+	report_figures(v, hosts_at, j, out);
+	report_hosts(&m->eng, j, out);
+	report_figures(v + hosts_at, ARRAY_SIZE(v) - hosts_at, j, out);
+}
+
+static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
+			const struct nftobj_ctr *k, struct dynbuf *warnings, struct dynbuf *out)
+{
 	uint32_t p50, p99;
 	struct json j;
 
@@ -318,25 +444,9 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 	json_names(&j, "lan", lan);
 	json_str(&j, "version", VERSION);
 	json_u64(&j, "uptime", (now_ms() - m->started_ms) / 1000);
-	json_u64(&j, "rules", m->eng.cfg ? m->eng.cfg->n_rules : 0);
+	json_u64(&j, "rules", manager_n_rules(m));
 	json_u64(&j, "forwardings", m->eng.fwt.n);
-	json_u64(&j, "triggers_seen", es->triggers_seen);
-	json_u64(&j, "triggers_unmatched", es->triggers_unmatched);
-	json_u64(&j, "opened", fs->opened);
-	json_u64(&j, "refreshed", fs->refreshed);
-	json_u64(&j, "taken_over", fs->taken_over);
-	json_u64(&j, "refused", fs->refused);
-	json_u64(&j, "expired", fs->expired);
-	json_u64(&j, "netlink_errors", m->cnt.netlink_errors);
-	json_u64(&j, "nflog_lost", m->cnt.nflog_lost);
-	json_u64(&j, "nflog_enobufs", m->cnt.nflog_enobufs);
-	json_u64(&j, "nflog_malformed", m->cnt.nflog_bad);
-	json_u64(&j, "reloads", m->cnt.reloads);
-	json_u64(&j, "reload_failures", m->cnt.reload_failures);
-	json_u64(&j, "table_rebuilds", m->cnt.table_rebuilds);
-	json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
-	json_u64(&j, "monitors", m->listeners);
-	rails_status(m, &j, out);
+	figures(m, k, &j, out);
 	kernel_status(m, &j, out);
 	json_u64(&j, "latency_samples", m->lat.n);
 	json_u64(&j, "latency_p50_us", p50);
@@ -345,18 +455,16 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 }
 
 static void status_text(struct manager *m, const struct iflist *wan, const struct iflist *lan,
-			const struct dynbuf *warnings, struct dynbuf *out)
+			const struct nftobj_ctr *k, const struct dynbuf *warnings, struct dynbuf *out)
 {
-	const struct fwtable_stats *fs = &m->eng.fwt.stats;
-	const struct engine_stats *es = &m->eng.stats;
 	uint32_t p50, p99;
 	char up[32];
 
 	latency_percentiles(&m->lat, &p50, &p99);
 	duration_format((now_ms() - m->started_ms) / 1000, up, sizeof(up));
 	dynbuf_printf(out, "ipautofwd %s, up %s\n", VERSION, up);
-	if (m->eng.cfg && m->eng.cfg->n_rules)
-		dynbuf_printf(out, "rules:       %zu\n", m->eng.cfg->n_rules);
+	if (manager_n_rules(m))
+		dynbuf_printf(out, "rules:       %zu\n", manager_n_rules(m));
 	else
 		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
 			      m->opt.n_confdirs ? m->opt.confdirs[0] : "/etc/ipautofw.d");
@@ -366,22 +474,7 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 	dynbuf_printf(out, "; LAN ");
 	text_names(out, lan);
 	dynbuf_printf(out, "\n");
-	dynbuf_printf(out, "triggers:    %llu seen, %llu matched no rule\n",
-		      (unsigned long long)es->triggers_seen, (unsigned long long)es->triggers_unmatched);
-	dynbuf_printf(out, "forwardings: %llu opened, %llu refreshed, %llu taken over, "
-		      "%llu refused (exclusive), %llu expired\n",
-		      (unsigned long long)fs->opened, (unsigned long long)fs->refreshed,
-		      (unsigned long long)fs->taken_over, (unsigned long long)fs->refused,
-		      (unsigned long long)fs->expired);
-	dynbuf_printf(out, "errors:      %llu netlink, %llu NFLOG lost (%llu ENOBUFS), %llu malformed\n",
-		      (unsigned long long)m->cnt.netlink_errors, (unsigned long long)m->cnt.nflog_lost,
-		      (unsigned long long)m->cnt.nflog_enobufs, (unsigned long long)m->cnt.nflog_bad);
-	dynbuf_printf(out, "reloads:     %llu (%llu refused), table re-created %llu times\n",
-		      (unsigned long long)m->cnt.reloads, (unsigned long long)m->cnt.reload_failures,
-		      (unsigned long long)m->cnt.table_rebuilds);
-	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
-		      (unsigned long long)(m->ct ? ct_worker_deleted(m->ct) : 0));
-	rails_status(m, NULL, out);
+	figures(m, k, NULL, out);
 	kernel_status(m, NULL, out);
 	if (m->lat.n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "
@@ -394,15 +487,21 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 
 void status_report(struct manager *m, bool json, struct dynbuf *out)
 {
+	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
 	struct iflist wan = { 0 }, lan = { 0 };
 	struct dynbuf warnings = { 0 };
 	bool known = manager_interfaces(m, &wan, &lan) == 0;
+	int r = rails_kernel_counters(k);
 
 	all_warnings(m, known && !wan.n, &warnings);
+	/* (no table: nothing counted) */
+	if (r < 0 && r != -ENOENT)
+		dynbuf_printf(&warnings, "cannot read the table's counters (%s): the kernel's share "
+			      "of the figures shows as 0\n", strerror(-r));
 	if (json)
-		status_json(m, &wan, &lan, &warnings, out);
+		status_json(m, &wan, &lan, k, &warnings, out);
 	else
-		status_text(m, &wan, &lan, &warnings, out);
+		status_text(m, &wan, &lan, k, &warnings, out);
 	if (warnings.oom)
 		out->oom = true;
 	dynbuf_free(&warnings);

@@ -132,23 +132,28 @@ void fwcheck_free(struct fwcheck *fc)
 
 /* ---- from libnftnl objects ------------------------------------------- */
 
-void fwcheck_add_nftnl_chain(struct fwcheck *fc, const struct nftnl_chain *c)
+int fwcheck_add_nftnl_chain(struct fwcheck *fc, const struct nftnl_chain *c)
 {
 	const char *table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
 	const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
 	int family = (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
 	struct fwcheck_chain *v;
 
-	if (!table || !name || !family_checked(family) || fwcheck_chain_find(fc, family, table, name))
-		return;
+	if (!table || !name)
+		return -EBADMSG;
+	if (!family_checked(family) || fwcheck_chain_find(fc, family, table, name))
+		return 0;
 	v = fwcheck_chain_add(fc, family, table, name);
-	if (!v || !nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM))
-		return;
+	if (!v)
+		return -ENOMEM;
+	if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM))
+		return 0;
 	v->base = true;
 	v->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
 	v->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
 	v->policy_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
 			 nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
+	return 0;
 }
 
 /* What a register holds, as far as the check can tell. */
@@ -553,7 +558,7 @@ static void add_expr(struct fwcheck *fc, struct fwcheck_rule *r, struct reg *reg
 	}
 }
 
-void fwcheck_add_nftnl_rule(struct fwcheck *fc, const struct nftnl_rule *nr)
+int fwcheck_add_nftnl_rule(struct fwcheck *fc, const struct nftnl_rule *nr)
 {
 	const char *table = nftnl_rule_get_str(nr, NFTNL_RULE_TABLE);
 	const char *chain = nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN);
@@ -564,11 +569,13 @@ void fwcheck_add_nftnl_rule(struct fwcheck *fc, const struct nftnl_rule *nr)
 	struct nftnl_expr_iter *it;
 	struct nftnl_expr *e;
 
-	if (!table || !chain || !family_checked(family))
-		return;
+	if (!table || !chain)
+		return -EBADMSG;
+	if (!family_checked(family))
+		return 0;
 	c = fwcheck_chain_find(fc, family, table, chain);
 	if (!c)
-		return;
+		return 0;
 	r = fwcheck_rule_add(c);
 	it = nftnl_expr_iter_create(nr);
 	if (!r || !it) {
@@ -576,15 +583,17 @@ void fwcheck_add_nftnl_rule(struct fwcheck *fc, const struct nftnl_rule *nr)
 		if (r)
 			add_maybe(fc, r);
 		nftnl_expr_iter_destroy(it);
-		return;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < N_REGS; i++)
 		regs[i] = (struct reg){ .key = FWCHECK_KEY_OTHER };
 	while ((e = nftnl_expr_iter_next(it)))
 		add_expr(fc, r, regs, family, table, e);
 	nftnl_expr_iter_destroy(it);
+	return fc->oom ? -ENOMEM : 0;
 }
 
+/* S's index in FC: -ENOENT when no rule looks it up, -EBADMSG when it is nameless */
 static int set_index(const struct fwcheck *fc, const struct nftnl_set *s)
 {
 	const char *table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
@@ -592,36 +601,43 @@ static int set_index(const struct fwcheck *fc, const struct nftnl_set *s)
 	int family = (int)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
 
 	if (!table || !name)
-		return -1;
+		return -EBADMSG;
 	for (size_t i = 0; i < fc->n_sets; i++) {
 		const struct fwcheck_set *v = &fc->sets[i];
 
 		if (v->family == family && !strcmp(v->table, table) && !strcmp(v->name, name))
 			return (int)i;
 	}
-	return -1;
+	return -ENOENT;
 }
 
-void fwcheck_add_nftnl_set(struct fwcheck *fc, const struct nftnl_set *s)
+int fwcheck_add_nftnl_set(struct fwcheck *fc, const struct nftnl_set *s)
 {
 	int i = set_index(fc, s);
 
-	if (i >= 0 && nftnl_set_is_set(s, NFTNL_SET_FLAGS))
+	if (i == -ENOENT)
+		return 0;
+	if (i < 0)
+		return i;
+	if (nftnl_set_is_set(s, NFTNL_SET_FLAGS))
 		fc->sets[i].interval = nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_INTERVAL;
+	return 0;
 }
 
-void fwcheck_add_nftnl_elems(struct fwcheck *fc, const struct nftnl_set *s)
+int fwcheck_add_nftnl_elems(struct fwcheck *fc, const struct nftnl_set *s)
 {
 	int i = set_index(fc, s);
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *el;
 
+	if (i == -ENOENT)
+		return 0;
 	if (i < 0)
-		return;
+		return i;
 	it = nftnl_set_elems_iter_create((struct nftnl_set *)s);
 	if (!it) {
 		fc->oom = 1;
-		return;
+		return -ENOMEM;
 	}
 	fc->sets[i].has_elems = true;
 	while ((el = nftnl_set_elems_iter_next(it))) {
@@ -652,6 +668,7 @@ void fwcheck_add_nftnl_elems(struct fwcheck *fc, const struct nftnl_set *s)
 			fc->oom = 1;
 	}
 	nftnl_set_elems_iter_destroy(it);
+	return fc->oom ? -ENOMEM : 0;
 }
 
 static void reach(const struct fwcheck *fc, const struct fwcheck_chain *c, bool *seen,
@@ -728,6 +745,7 @@ struct run {
 	bool maybe_drop;
 	const struct fwcheck_chain *stack[FWCHECK_DEPTH_MAX];
 	int depth;
+	bool *oom;		/* the check ran out of memory: its result is void */
 };
 
 static enum tri tri_and(enum tri a, enum tri b)
@@ -873,8 +891,8 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /*
- * The set's elements as ranges of KEY values. Returns how many, or -1
- * when they cannot be read as such (other key lengths, no memory).
+ * The set's elements as ranges of KEY values. Returns how many, -EMEDIUMTYPE
+ * when they cannot be read as such (other key lengths), or -ENOMEM.
  * Interval sets come as start elements and (exclusive) end elements; a
  * start without an end runs to the end of the key space.
  */
@@ -885,13 +903,13 @@ static ssize_t set_spans(const struct fwcheck_set *s, enum fwcheck_key k, struct
 
 	*ret = NULL;
 	if (!v)
-		return -1;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct fwcheck_elem *e = &s->elems[i];
 
 		if (e->len != len) {
 			free(v);
-			return -1;
+			return -EMEDIUMTYPE;
 		}
 		v[i].lo = key_value(k, e->key);
 		v[i].hi = key_value(k, e->key_end);
@@ -906,7 +924,7 @@ static ssize_t set_spans(const struct fwcheck_set *s, enum fwcheck_key k, struct
 	out = calloc(n ? n : 1, sizeof(*out));
 	if (!out) {
 		free(v);
-		return -1;
+		return -ENOMEM;
 	}
 	qsort(v, n, sizeof(*v), cmp_span);
 	for (size_t i = 0; i < n; i++) {
@@ -978,6 +996,8 @@ static enum tri set_cond(const struct run *st, const struct fwcheck_cond *c)
 		}
 	} else {
 		n = set_spans(s, c->key, &v);
+		if (n == -ENOMEM)
+			*st->oom = true;
 		if (n < 0)
 			return MAYBE;
 		for (ssize_t i = 0; i < n && t != YES; i++) {
@@ -1133,9 +1153,10 @@ static enum res eval_chain(struct run *st, const struct fwcheck_chain *c)
 
 /* The fate of P in base chain C; *MAYBE_ACCEPT: an accept may have applied. */
 static enum res eval_base(const struct fwcheck *fc, const struct fwcheck_env *env,
-			  const struct fwcheck_chain *c, const struct pkt *p, bool *maybe_accept)
+			  const struct fwcheck_chain *c, const struct pkt *p, bool *maybe_accept,
+			  bool *oom)
 {
-	struct run st = { .fc = fc, .env = env, .p = p };
+	struct run st = { .fc = fc, .env = env, .p = p, .oom = oom };
 	enum res r = eval_chain(&st, c);
 
 	if (r == R_CONT)
@@ -1156,7 +1177,7 @@ static bool checked_chain(const struct fwcheck_chain *c, const struct fwcheck_en
 struct warnings {
 	struct fwcheck_warning *v;
 	size_t n;
-	int oom;
+	bool oom;
 };
 
 static struct fwcheck_warning *warn(struct warnings *w, const struct fwcheck_chain *c,
@@ -1172,7 +1193,7 @@ static struct fwcheck_warning *warn(struct warnings *w, const struct fwcheck_cha
 		}
 	v = realloc(w->v, (w->n + 1) * sizeof(*v));
 	if (!v) {
-		w->oom = 1;
+		w->oom = true;
 		return NULL;
 	}
 	w->v = v;
@@ -1247,20 +1268,20 @@ static void check_chain(const struct fwcheck *fc, const struct fwcheck_env *env,
 				bool maybe;
 				const struct rule *named = env->n_rules ? r : NULL;
 
-				if (eval_base(fc, env, c, &p, &maybe) == R_DROP && !maybe)
+				if (eval_base(fc, env, c, &p, &maybe, &w->oom) == R_DROP && !maybe)
 					note(warn(w, c, v6 ? FWCHECK_DROPS_IPV6 : FWCHECK_DROPS_IPV4),
 					     named, &p);
 				if (!v6 || env->guard || !named)
 					continue;
 				/* open to every host for sure, while other ports are dropped */
 				p.marked = false;
-				if (eval_base(fc, env, c, &p, &maybe) != R_ACCEPT || maybe)
+				if (eval_base(fc, env, c, &p, &maybe, &w->oom) != R_ACCEPT || maybe)
 					continue;
 				{
 					struct pkt q = p;
 
 					q.lo = q.hi = free_port(env, f->proto);
-					if (q.lo && eval_base(fc, env, c, &q, &maybe) == R_DROP)
+					if (q.lo && eval_base(fc, env, c, &q, &maybe, &w->oom) == R_DROP)
 						note(warn(w, c, FWCHECK_OPEN_IPV6), named, &p);
 				}
 			}

@@ -139,11 +139,16 @@ int fwcheck_cond_add(struct fwcheck_rule *r, const struct fwcheck_cond *cond);
 int fwcheck_set_ref(struct fwcheck *fc, int family, const char *table, const char *name);
 int fwcheck_elem_add(struct fwcheck *fc, int set, const struct fwcheck_elem *e);
 
-/* From what the kernel dumps: chains first, then rules, then set elements. */
-void fwcheck_add_nftnl_chain(struct fwcheck *fc, const struct nftnl_chain *c);
-void fwcheck_add_nftnl_rule(struct fwcheck *fc, const struct nftnl_rule *r);
-void fwcheck_add_nftnl_set(struct fwcheck *fc, const struct nftnl_set *s);
-void fwcheck_add_nftnl_elems(struct fwcheck *fc, const struct nftnl_set *s);
+/*
+ * From what the kernel dumps: chains first, then rules, then set elements.
+ * Objects the check has no use for are skipped. Each returns 0, -ENOMEM
+ * (the model is incomplete), or -EBADMSG for an object without its table
+ * or name.
+ */
+int fwcheck_add_nftnl_chain(struct fwcheck *fc, const struct nftnl_chain *c);
+int fwcheck_add_nftnl_rule(struct fwcheck *fc, const struct nftnl_rule *r);
+int fwcheck_add_nftnl_set(struct fwcheck *fc, const struct nftnl_set *s);
+int fwcheck_add_nftnl_elems(struct fwcheck *fc, const struct nftnl_set *s);
 
 /*
  * The sets that rules reachable from the forward hook look up (other than

@@ -294,3 +294,67 @@ void report_rules(const struct engine *e, uint64_t now, bool json, struct dynbuf
 		rules_text(e, now, counts, out);
 	free(counts);
 }
+
+void report_figures(const struct report_figure *v, size_t n, struct json *j, struct dynbuf *out)
+{
+	const char *open = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (j) {
+			if (v[i].key)
+				json_u64(j, v[i].key, v[i].v);
+			continue;
+		}
+		if (!v[i].line || (v[i].text_if_set && !v[i].v))
+			continue;
+		if (!open || strcmp(open, v[i].line)) {
+			if (open)
+				dynbuf_printf(out, "\n");
+			open = v[i].line;
+			dynbuf_printf(out, "%s:%*s", open, (int)(12 - strlen(open)), "");
+		}
+		dynbuf_printf(out, "%s%llu%s", v[i].before ? v[i].before : "", (unsigned long long)v[i].v,
+			      v[i].after ? v[i].after : "");
+	}
+	if (open)
+		dynbuf_printf(out, "\n");
+}
+
+void report_hosts(const struct engine *e, struct json *j, struct dynbuf *out)
+{
+	struct fwtable_host *v;
+	size_t n;
+	ssize_t all = fwtable_hosts(&e->fwt, 5, &v, &n);
+
+	if (all < 0) {
+		(j ? j->out : out)->oom = true;
+		return;
+	}
+	if (j) {
+		json_u64(j, "hosts", all);
+		json_array(j, "busiest_hosts");
+	} else if (all) {
+		dynbuf_printf(out, "hosts:       %zd holding forwardings; the most:", all);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN];
+
+		inet_ntop(v[i].af, &v[i].addr, host, sizeof(host));
+		hostid_lladdr(&v[i].id, ll);
+		if (j) {
+			json_object(j, NULL);
+			json_str(j, "host", host);
+			json_str(j, "host_lladdr", ll[0] ? ll : NULL);
+			json_u64(j, "forwardings", v[i].n);
+			json_end(j);
+		} else {
+			dynbuf_printf(out, "%s %s%s%s%s %zu", i ? "," : "", host, ll[0] ? " (" : "", ll,
+				      ll[0] ? ")" : "", v[i].n);
+		}
+	}
+	if (j)
+		json_end(j);
+	else if (all)
+		dynbuf_printf(out, "\n");
+	free(v);
+}

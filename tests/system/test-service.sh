@@ -2,7 +2,8 @@
 # ipautofw.service as an administrator runs it: installed with meson
 # install --prefix=/usr into a Debian 12 container booted with systemd as
 # PID 1; a LAN host and an outside host in namespaces inside it; start,
-# triggers and real traffic, an idle service past its watchdog, add/del,
+# triggers and real traffic, the warning for a forward range over the
+# router's own port, an idle service past its watchdog, add/del,
 # reloads of ipautofw and of nftables, a broken rule file, stop, enable and
 # a reboot.
 . "$(dirname "$0")/lib.sh"
@@ -84,6 +85,20 @@ listed() { ctl list | grep realaudio | grep -q 192.168.7.2; }
 check "ipautofwctl list (human) names rule and host" listed
 check "udp 7000 from outside reaches the LAN host" reaches udp 7000
 check_not "udp 8000 (no forward) does not" reaches udp 8000 300
+
+echo "# a forward range over a port the router itself listens on"
+# the unit's ProcSubset=pid leaves no /proc/net: the daemon reads its own /proc/self/net
+check "the router's namespace named rtr" ct ip netns attach rtr 1
+CT_TIMEOUT=30 ct nsprobe listen rtr 7100 20000 >/dev/null 2>&1 &
+lpid=$!
+listening() { ct ss -Hlun 'sport = :7100' | grep -q .; }
+check "a process on the router listens on udp 7100" wait_for 5 listening
+covered="rule 'realaudio' forwards 6970-7170/udp, which covers udp port 7100 the router itself listens on"
+check "status warns that realaudio's range covers it" grep -qF "warning: $covered" <<<"$(ctl status)"
+check "in JSON too" grep -qF "$covered" <<<"$(ctl -j status | jq -r '.warnings[]')"
+check_not "and says nothing of /proc it cannot read" grep -q "cannot read /proc" <<<"$(ctl status)"
+ct nsprobe trigger udp rtr 127.0.0.1 7100 >/dev/null 2>&1
+wait "$lpid" 2>/dev/null
 
 echo "# no table re-creation loop"
 # after WHAT: the table re-created at most once, the daemon idle, the

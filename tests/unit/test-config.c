@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "lexer.h"
 #include "prefix.h"
 #include "test.h"
 
@@ -563,7 +564,60 @@ static void test_dropin_dirs(void)
 	CHECK(system(p) == 0);
 }
 
+/*
+ * config_dup copies every field, and shares nothing it owns. Two parses of
+ * one text differ only where a field points at what the configuration owns:
+ * there the copy must differ too (its own copy); everywhere else it must
+ * be equal. Field by field, so a field added to struct config is checked
+ * without being named here.
+ */
+static void test_dup_whole(void)
+{
+	static const char text[] =
+		"lan br-lan,eth1\nwan eth0,ppp*\npinhole-mark 0x100/0x300\npinhole-guard on\n"
+		"learn off\nallow 192.168.1.0/24,fd00::/64\nmax-per-host 9\nmax-forwardings 99\n"
+		"rule a trigger 1/tcp forward 2/tcp allow 192.168.1.20 max-per-host 3\n"
+		"rule b forward 5-6/udp to 192.168.1.2\n";
+	struct iflist devs = { 0 };
+	struct config *a = parse(text), *b = parse(text), *d;
+	unsigned char pa[sizeof(*a)], pb[sizeof(*a)], pd[sizeof(*a)];
+	size_t owned = 0;
+
+	CHECK_INT(a->n_errors, 0);
+	CHECK_INT(iflist_add(&devs, "eth2"), 0);
+	CHECK_INT(config_add_alias(a, "lan", &devs), 0);
+	CHECK_INT(config_add_alias(b, "lan", &devs), 0);
+	d = config_dup(a);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	memcpy(pa, a, sizeof(pa));
+	memcpy(pb, b, sizeof(pb));
+	memcpy(pd, d, sizeof(pd));
+	for (size_t i = 0; i + sizeof(void *) <= sizeof(pa); i += sizeof(void *)) {
+		bool differ = memcmp(pa + i, pb + i, sizeof(void *)) != 0;
+		bool same = memcmp(pa + i, pd + i, sizeof(void *)) == 0;
+
+		owned += differ;
+		if (differ == same) {
+			fprintf(stderr, "struct config at offset %zu: %s\n", i,
+				differ ? "owned, yet shared by the copy" : "not copied");
+			test_failures++;
+		}
+	}
+	CHECK(owned >= 14);	/* rules, lan, wan, allow, aliases, files, 8 source locations */
+	/* and what it owns is its own: the copy outlives the source */
+	config_free(a);
+	config_free(b);
+	CHECK(d->n_rules == 2 && d->n_aliases == 1 && !strcmp(d->aliases[0].name, "lan"));
+	CHECK(d->wan.n == 2 && !strcmp(d->wan.names[1], "ppp*") && d->allow.n == 2);
+	CHECK(d->max_forwardings_loc.line == 8 && !strcmp(d->max_forwardings_loc.file, "t.conf"));
+	CHECK(!strcmp(d->rules[1]->loc.file, "t.conf") && d->pinhole_mask == 0x300);
+	iflist_clear(&devs);
+	config_free(d);
+}
+
 TEST_MAIN(T(test_full_example), T(test_safety_statements), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
 	  T(test_pinhole_guard), T(test_learn), T(test_rule_line), T(test_disabled), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
-	  T(test_escape))
+	  T(test_escape), T(test_dup_whole))

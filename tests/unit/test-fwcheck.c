@@ -400,13 +400,13 @@ static void nl_chain(struct fwcheck *fc, const char *name, bool base, uint32_t p
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 10);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
 	}
-	fwcheck_add_nftnl_chain(fc, c);
+	CHECK_INT(fwcheck_add_nftnl_chain(fc, c), 0);
 	nftnl_chain_free(c);
 }
 
 static void add(struct fwcheck *fc, struct nftnl_rule *r)
 {
-	fwcheck_add_nftnl_rule(fc, r);
+	CHECK_INT(fwcheck_add_nftnl_rule(fc, r), 0);
 	nftnl_rule_free(r);
 }
 
@@ -535,5 +535,36 @@ static void test_netlink_xt(void)
 	lab_free(&l);
 }
 
+/* what the kernel might send that the check cannot use: told apart from no memory */
+static void test_netlink_malformed(void)
+{
+	struct fwcheck fc = { 0 };
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, "t");
+	CHECK_INT(fwcheck_add_nftnl_chain(&fc, c), -EBADMSG);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "c");
+	CHECK_INT(fwcheck_add_nftnl_rule(&fc, r), -EBADMSG);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, "t");
+	CHECK_INT(fwcheck_add_nftnl_set(&fc, s), -EBADMSG);
+	CHECK_INT(fwcheck_add_nftnl_elems(&fc, s), -EBADMSG);
+	/* a set no rule looks up, a rule of a chain not known: nothing to do */
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "unused");
+	CHECK_INT(fwcheck_add_nftnl_set(&fc, s), 0);
+	CHECK_INT(fwcheck_add_nftnl_elems(&fc, s), 0);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "t");
+	CHECK_INT(fwcheck_add_nftnl_rule(&fc, r), 0);
+	CHECK_INT(fc.n_chains + fc.n_sets, 0);
+	nftnl_set_free(s);
+	nftnl_rule_free(r);
+	nftnl_chain_free(c);
+	fwcheck_free(&fc);
+}
+
 TEST_MAIN(T(test_firewalld), T(test_ufw), T(test_fw4), T(test_jumps), T(test_conditions),
-	  T(test_families_and_prio), T(test_netlink), T(test_netlink_xt))
+	  T(test_families_and_prio), T(test_netlink), T(test_netlink_xt), T(test_netlink_malformed))

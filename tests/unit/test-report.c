@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "engine.h"
+#include "json.h"
 #include "report.h"
 #include "test.h"
 
@@ -203,4 +204,32 @@ static void test_empty(void)
 	engine_fini(&eng);
 }
 
-TEST_MAIN(T(test_list), T(test_rules), T(test_empty))
+/* one table, two forms: lines of parts, and JSON members (text-only and JSON-only ones too) */
+static void test_figures(void)
+{
+	const struct report_figure v[] = {
+		{ "seen", "triggers", NULL, " seen", false, 4 },
+		{ "unmatched", "triggers", ", ", " matched no rule", false, 1 },
+		{ "sum", NULL, NULL, NULL, false, 5 },
+		{ "limit", "limits", "at ", NULL, false, 64 },
+		{ NULL, "limits", " (", " active)", false, 2 },
+		{ "resyncs", "resyncs", NULL, " rewritten", true, 0 },
+	};
+	struct dynbuf out = { 0 };
+	struct json j;
+
+	report_figures(v, 6, NULL, &out);
+	CHECK_STR(out.data, "triggers:    4 seen, 1 matched no rule\nlimits:      at 64 (2 active)\n");
+	dynbuf_free(&out);
+	json_init_line(&j, &out);
+	json_object(&j, NULL);
+	report_figures(v, 6, &j, &out);
+	json_end(&j);
+	CHECK(out.data && strstr(out.data, "\"seen\": 4"));
+	CHECK(out.data && strstr(out.data, "\"sum\": 5"));
+	CHECK(out.data && strstr(out.data, "\"resyncs\": 0"));
+	CHECK(out.data && !strstr(out.data, "active"));
+	dynbuf_free(&out);
+}
+
+TEST_MAIN(T(test_list), T(test_rules), T(test_empty), T(test_figures))
