@@ -73,4 +73,25 @@ kill -STOP "$DAEMON_PID"
 trigger "$LAN1" tcp 5555 
 check "a stopped daemon opens nothing" blocked "$LAN1" udp 15003
 kill -CONT "$DAEMON_PID"
+
+# what the kernel lacks (DESIGN §2.14): one line each in the log, and in status
+lacks=$(ctl -j status | jq -r '.kernel.lacks | join(",")')
+echo "  this kernel lacks: ${lacks:-nothing}"
+if [ -n "${IPAUTOFWD_KCAPS_LACK:-}" ]; then
+	check "status lists what the kernel is taken to lack" test "$lacks" = "$IPAUTOFWD_KCAPS_LACK"
+fi
+for c in ${lacks//,/ }; do
+	[ "$c" = persist ] && [[ ",$lacks," == *,owner,* ]] && continue	# said by the owner line
+	case $c in
+	destroy) what="NFT_MSG_DESTROY" ;;
+	owner) what="NFT_TABLE_F_OWNER" ;;
+	persist) what="NFT_TABLE_F_PERSIST" ;;
+	fib-forward) what="fib saddr . iif oif" ;;
+	*) what=$c ;;
+	esac
+	# (once per start: the daemon was started twice)
+	check "said once in the log: $c" test "$(grep -c "cannot .*$what.* (Linux [0-9.]* " "$TMP/daemon.log")" = "$(grep -c "ready:" "$TMP/daemon.log")"
+	check "and in status: $c" sh -c "'$IPAUTOFWCTL' -s '$SOCK' status | grep -q '^kernel: .*$what'"
+done
+check "status names the kernel and the table's kind" sh -c "'$IPAUTOFWCTL' -s '$SOCK' status | grep -q '^kernel: .*; table \(owned, persistent\|owned\|not owned\); first triggers by the daemon (--no-kernel-path)'"
 finish
