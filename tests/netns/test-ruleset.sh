@@ -26,9 +26,17 @@ check "and the forwardings" sh -c "grep -q 'ipv4 timeout 5m expires .* : 192.168
 check "nft list ruleset loads back with nft -c -f" unshare -n nft -c -f "$TMP/ruleset.nft"
 check "nft -j list ruleset exits 0" sh -c "ip netns exec '$RTR' nft -j list ruleset >/dev/null 2>&1"
 check "nft flush ruleset" rtr nft flush ruleset
-check "leaves the owned table in place" rtr nft list table inet ipautofw
-check "and its forwarding" reaches "$LAN1" udp 7000
-check_not "nft cannot delete the owned table" rtr nft delete table inet ipautofw 2>/dev/null
+# a kernel without table ownership and persistence: the daemon does not own it (lib/kcaps.h)
+rebuilt_before=0
+if grep -q "created (owner" "$TMP/daemon.log"; then
+	check "leaves the owned table in place" rtr nft list table inet ipautofw
+	check "and its forwarding" reaches "$LAN1" udp 7000
+	check_not "nft cannot delete the owned table" rtr nft delete table inet ipautofw 2>/dev/null
+else
+	check "the table nobody may own is re-created" wait_for back0 sh -c "ip netns exec '$RTR' nft list map inet ipautofw act4_realaudio | grep -q 192.168.7.2"
+	check "and its forwarding" reaches "$LAN1" udp 7000
+	rebuilt_before=1
+fi
 check "SIGTERM exits 0" stop_daemon
 
 start_daemon --no-owner
@@ -47,6 +55,6 @@ check "gets it refilled" wait_for refill sh -c "ip netns exec '$RTR' nft list ma
 check "the log says why" grep -q "was changed by another program; re-creating it with 2 forwardings" "$TMP/daemon.log"
 trigger "$LAN2" tcp 7070
 check "triggers still work after the re-creation" wait_for t2 has_forwarding realaudio 192.168.7.3
-check "no spurious re-creation from our own changes" sh -c "test \$(grep -c 're-creating it' '$TMP/daemon.log') = 3"
+check "no spurious re-creation from our own changes" test "$(grep -c 're-creating it' "$TMP/daemon.log")" = $((3 + rebuilt_before))
 check "status counts the re-creations" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j status | jq -e '.table_rebuilds == 3'"
 finish
