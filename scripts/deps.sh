@@ -4,6 +4,7 @@
 DEPS="gcc libc6-dev meson ninja-build pkg-config libnftnl-dev libmnl-dev
 libnetfilter-log-dev nftables iproute2 jq conntrack scdoc groff-base bash-completion
 systemd valgrind clang libclang-rt-14-dev
+qemu-system-x86 e2fsprogs
 build-essential debhelper dpkg-dev lintian
 debootstrap debian-archive-keyring systemd-container
 prometheus prometheus-node-exporter curl
