@@ -31,6 +31,11 @@ flood_end() {
 	FLOOD=
 }
 st() { ctl -j status | jq -r ".$1"; }
+# The second of DESIGN §2.11 on real hardware; IAF_TIME_SCALE stretches it
+# where the machine is emulated (the kernel matrix: qemu without KVM runs
+# everything about ten times slower), so that there it still tells a
+# starved host from a served one.
+SECOND=$((1000 * ${IAF_TIME_SCALE:-1}))
 # served_within MS RULE HOST: the forwarding shows up within MS milliseconds (polled every 10 ms)
 served_within() {
 	local t0
@@ -55,12 +60,12 @@ victim() {
 	raw "$LAN2" - "$src" "$1" udp 5060
 	local t0
 	t0=$(date +%s%3N)
-	while [ $(($(date +%s%3N) - t0)) -le 1500 ]; do
+	while [ $(($(date +%s%3N) - t0)) -le $((SECOND * 3 / 2)) ]; do
 		has_peer voip "$src" "$1" && break
 		sleep 0.01
 	done
 	echo "  LAN2 served after $(($(date +%s%3N) - t0)) ms"
-	has_peer voip "$src" "$1" && [ $(($(date +%s%3N) - t0)) -le 1000 ]
+	has_peer voip "$src" "$1" && [ $(($(date +%s%3N) - t0)) -le "$SECOND" ]
 }
 # kill a flood left running by a failed round
 trap 'if [ -n "$FLOOD" ]; then kill "$FLOOD" 2>/dev/null; fi; cleanup' EXIT
@@ -140,7 +145,7 @@ raw "$LAN1" - 192.168.7.2 203.0.113.9 udp 7070
 check "LAN1 holds ra" wait_for ra has_forwarding ra 192.168.7.2
 flood - 192.168.7.3 203.0.113.9 udp 7070 6000
 raw "$LAN2" - 192.168.7.3 203.0.113.9 udp 7070
-check "LAN2's takeover is served within 1 s" served_within 1000 ra 192.168.7.3
+check "LAN2's takeover is served within 1 s" served_within "$SECOND" ra 192.168.7.3
 flood_end
 check "and LAN2 keeps it" has_forwarding ra 192.168.7.3
 
@@ -153,7 +158,7 @@ ip -n "$LAN2" addr add 2001:db8:7::a:3/64 dev eth0 nodad
 check "the router has the new address as LAN2's neighbour" wait_for nb sh -c "ip -n '$RTR' neigh show 2001:db8:7::a:3 | grep -q '$MAC2'"
 taken=$(st taken_over)
 raw "$LAN2" - 2001:db8:7::a:3 2001:db8:1::9 udp 7071
-check "exclusive lets the machine refresh from its new address: it follows" served_within 1000 ex 2001:db8:7::a:3
+check "exclusive lets the machine refresh from its new address: it follows" served_within "$SECOND" ex 2001:db8:7::a:3
 check_not "the old address holds nothing" has_forwarding ex 2001:db8:7::3
 check "a refresh, not a takeover" test "$(st taken_over)" = "$taken"
 check "the pinhole moved with it" sh -c "rtr() { ip netns exec '$RTR' \"\$@\"; }; s=\$(rtr nft list set inet ipautofw pin6_ex); echo \"\$s\" | grep -q '2001:db8:7::a:3' && ! echo \"\$s\" | grep -qw '2001:db8:7::3'"
