@@ -93,8 +93,8 @@ void events_forged(struct manager *m, const struct nflog_pkt *pkt, const char *r
 
 void events_reloaded(struct manager *m)
 {
-	struct event e = { .kind = EVENT_RELOADED, .n_rules = m->eng.cfg ? m->eng.cfg->n_rules : 0,
-			   .n_forwardings = m->eng.fwt.n };
+	struct event e = { .kind = EVENT_RELOADED, .n_rules = manager_n_rules(m),
+			   .n_forwardings = manager_n_forwardings(m) };
 
 	if (m->listeners)
 		send_event(m, &e);
@@ -107,7 +107,7 @@ void events_learned(struct manager *m, const struct learn_record *rec, uint16_t 
 
 	if (!m->listeners)
 		return;
-	e.rule = m->eng.cfg ? config_find_rule(m->eng.cfg, rec->rule) : NULL;
+	e.rule = manager_find_rule(m, rec->rule);
 	if (e.rule)
 		send_event(m, &e);
 }

@@ -201,8 +201,8 @@ static void on_signal(int signo, void *data)
 static void ready(struct daemon *d, bool reexeced, int client_fd)
 {
 	log_info("ready%s: %zu rule%s, NFLOG group %u, control socket %s",
-		 reexeced ? " (re-executed)" : "", d->m.eng.cfg->n_rules,
-		 d->m.eng.cfg->n_rules == 1 ? "" : "s", d->m.opt.group, d->ctl.sockpath);
+		 reexeced ? " (re-executed)" : "", manager_n_rules(&d->m),
+		 manager_n_rules(&d->m) == 1 ? "" : "s", d->m.opt.group, d->ctl.sockpath);
 	manager_notify_status(&d->m, true);
 	notify_ready();
 	if (client_fd >= 0)

@@ -196,6 +196,7 @@ void manager_rules(struct manager *m, bool json, struct dynbuf *out);
 /* The running rule named NAME (from a file or runtime), or NULL. */
 const struct rule *manager_find_rule(const struct manager *m, const char *name);
 size_t manager_n_rules(const struct manager *m);
+size_t manager_n_forwardings(const struct manager *m);
 size_t manager_n_runtime(const struct manager *m);
 /* Learn mode's records (of RULE, or all if NULL): -ENOENT for no such rule. */
 int manager_learn_report(struct manager *m, const char *rule, bool json, struct dynbuf *out);

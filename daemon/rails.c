@@ -246,7 +246,7 @@ void rails_resync(struct manager *m, uint64_t now)
 	nlbatch_reset(&m->batch);
 	if (r == 0) {
 		log_warn("after a failed transaction, every forwarding was written again (%zu)",
-			 m->eng.fwt.n);
+			 manager_n_forwardings(m));
 		tsync_event(&m->sync, TSYNC_EV_RESYNCED, now);
 		return;
 	}

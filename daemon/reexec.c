@@ -211,8 +211,8 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 		d->m.cnt.ct_deleted += d->m.ct ? ct_worker_deleted(d->m.ct) : 0;
 		ct_worker_stop(d->m.ct);
 		d->m.ct = NULL;
-		log_info("re-executing %s (%zu forwarding%s kept)", exe, d->m.eng.fwt.n,
-			 d->m.eng.fwt.n == 1 ? "" : "s");
+		log_info("re-executing %s (%zu forwarding%s kept)", exe, manager_n_forwardings(&d->m),
+			 manager_n_forwardings(&d->m) == 1 ? "" : "s");
 		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
 		execv(exe, saved_argv);
 		r = -errno;
@@ -330,8 +330,9 @@ void reexec_reply(int fd, const struct daemon *d)
 	struct dynbuf text = { 0 }, out = { 0 };
 
 	dynbuf_printf(&text, "ipautofwd %s re-executed in place (pid %d): %zu rule%s, "
-		      "%zu forwarding%s\n", VERSION, (int)getpid(), d->m.eng.cfg->n_rules,
-		      d->m.eng.cfg->n_rules == 1 ? "" : "s", d->m.eng.fwt.n, d->m.eng.fwt.n == 1 ? "" : "s");
+		      "%zu forwarding%s\n", VERSION, (int)getpid(), manager_n_rules(&d->m),
+		      manager_n_rules(&d->m) == 1 ? "" : "s", manager_n_forwardings(&d->m),
+		      manager_n_forwardings(&d->m) == 1 ? "" : "s");
 	if (!text.oom && ctlproto_encode_reply(&out, CTLPROTO_OK, text.data, text.len) == 0) {
 		/* a few dozen bytes into an empty socket buffer: never short */
 		if (write(fd, out.data, out.len) != (ssize_t)out.len)

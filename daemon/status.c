@@ -46,18 +46,7 @@ int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist 
 
 void manager_no_wan_warning(struct manager *m, struct dynbuf *out)
 {
-	const struct config *c = m->eng.cfg;
-
-	dynbuf_printf(out, "no WAN interface: ");
-	if (!c || !c->has_wan) {
-		dynbuf_printf(out, "no default route and no 'wan' statement");
-	} else {
-		dynbuf_printf(out, "no interface matches 'wan ");
-		for (size_t i = 0; i < c->wan.n; i++)
-			dynbuf_printf(out, "%s%s", i ? "," : "", c->wan.names[i]);
-		dynbuf_printf(out, "'");
-	}
-	dynbuf_printf(out, "; nothing can trigger until one appears");
+	report_no_wan(&m->eng, out);
 }
 
 /*
@@ -316,57 +305,17 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 	rails_warnings(m, out);
 }
 
-/*
- * What the kernel can do and what the daemon does instead (DESIGN §2.14):
- * members of J, or lines of OUT when J is NULL.
- */
+/* What the kernel can do and what the daemon does instead: members of J, or lines of OUT */
 static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
 {
-	const struct kcaps *k = &m->eng.caps;
-	const char *table = m->table_owned ? (kcaps_table_flags(k, m->opt.no_owner, m->opt.no_persist) &
-					       NFTOBJ_TABLE_F_PERSIST ? "owned, persistent" : "owned") :
-				"not owned";
+	uint32_t flags = kcaps_table_flags(&m->eng.caps, m->opt.no_owner, m->opt.no_persist);
+	const char *table = !m->table_owned ? "not owned" :
+			    flags & NFTOBJ_TABLE_F_PERSIST ? "owned, persistent" : "owned";
 	struct utsname u;
 
 	if (uname(&u) < 0)
 		u.release[0] = '\0';
-	if (j) {
-		json_object(j, "kernel");
-		json_str(j, "release", u.release);
-		json_str(j, "table", table);
-		json_bool(j, "kernel_path", m->eng.kernel_triggers);
-		json_array(j, "has");
-		for (int c = 0; c < KCAP__N; c++)
-			if (kcaps_has(k, c))
-				json_str(j, NULL, kcaps_name(c));
-		json_end(j);
-		json_array(j, "lacks");
-		for (int c = 0; c < KCAP__N; c++)
-			if (!kcaps_has(k, c))
-				json_str(j, NULL, kcaps_name(c));
-		json_end(j);
-		json_array(j, "notes");
-		for (int c = 0; c < KCAP__N; c++)
-			if (kcaps_missing(k, c)) {
-				struct dynbuf line = { 0 };
-
-				kcaps_describe(k, c, u.release, &line);
-				json_str(j, NULL, line.data ? line.data : "");
-				dynbuf_free(&line);
-			}
-		json_end(j);
-		json_end(j);
-		return;
-	}
-	dynbuf_printf(out, "kernel:      %s; table %s; first triggers %s\n", u.release, table,
-		      m->eng.kernel_triggers ? "in the kernel" :
-		      m->opt.no_kernel_path ? "by the daemon (--no-kernel-path)" : "by the daemon");
-	for (int c = 0; c < KCAP__N; c++)
-		if (kcaps_missing(k, c)) {
-			dynbuf_printf(out, "kernel:      ");
-			kcaps_describe(k, c, NULL, out);
-			dynbuf_printf(out, "\n");
-		}
+	report_kernel(&m->eng, u.release, table, m->opt.no_kernel_path, j, out);
 }
 
 /*
@@ -445,7 +394,7 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 	json_str(&j, "version", VERSION);
 	json_u64(&j, "uptime", (now_ms() - m->started_ms) / 1000);
 	json_u64(&j, "rules", manager_n_rules(m));
-	json_u64(&j, "forwardings", m->eng.fwt.n);
+	json_u64(&j, "forwardings", manager_n_forwardings(m));
 	figures(m, k, &j, out);
 	kernel_status(m, &j, out);
 	json_u64(&j, "latency_samples", m->lat.n);
@@ -468,7 +417,7 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 	else
 		dynbuf_printf(out, "rules:       none, idle (put rule files in %s and reload)\n",
 			      m->opt.n_confdirs ? m->opt.confdirs[0] : "/etc/ipautofw.d");
-	dynbuf_printf(out, "active:      %zu (rule x host)\n", m->eng.fwt.n);
+	dynbuf_printf(out, "active:      %zu (rule x host)\n", manager_n_forwardings(m));
 	dynbuf_printf(out, "interfaces:  WAN ");
 	text_names(out, wan);
 	dynbuf_printf(out, "; LAN ");
@@ -526,7 +475,12 @@ const struct rule *manager_find_rule(const struct manager *m, const char *name)
 
 size_t manager_n_rules(const struct manager *m)
 {
-	return m->eng.cfg ? m->eng.cfg->n_rules : 0;
+	return engine_n_rules(&m->eng);
+}
+
+size_t manager_n_forwardings(const struct manager *m)
+{
+	return engine_n_forwardings(&m->eng);
 }
 
 size_t manager_n_runtime(const struct manager *m)

@@ -230,8 +230,15 @@ int table_setup(struct manager *m)
 		struct dynbuf why = { 0 };
 
 		lacks(&m->eng.caps, &why);
-		log_err("cannot create table inet %s: the kernel refused %s: %s%s", NFTOBJ_TABLE,
-			failed.type ? failed.what : "the transaction", strerror(-r), why.data ? why.data : "");
+		/* a re-creation that keeps failing is said once (lib/tsync.h), its retries quietly */
+		if (m->sync.failing)
+			log_debug("cannot create table inet %s: the kernel refused %s: %s%s", NFTOBJ_TABLE,
+				  failed.type ? failed.what : "the transaction", strerror(-r),
+				  why.data ? why.data : "");
+		else
+			log_err("cannot create table inet %s: the kernel refused %s: %s%s", NFTOBJ_TABLE,
+				failed.type ? failed.what : "the transaction", strerror(-r),
+				why.data ? why.data : "");
 		dynbuf_free(&why);
 	} else {
 		m->table_learn = m->eng.cfg->learn;

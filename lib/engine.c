@@ -62,6 +62,16 @@ static int iflist_merge(struct iflist *dst, const struct iflist *src)
 	return 0;
 }
 
+size_t engine_n_rules(const struct engine *e)
+{
+	return e->cfg ? e->cfg->n_rules : 0;
+}
+
+size_t engine_n_forwardings(const struct engine *e)
+{
+	return e->fwt.n;
+}
+
 int engine_all_wan(const struct engine *e, struct iflist *ret)
 {
 	int r = iflist_merge(ret, e->cfg && e->cfg->has_wan ? &e->cfg->wan : &e->auto_wan);

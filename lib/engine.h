@@ -116,6 +116,10 @@ int engine_all_wan(const struct engine *e, struct iflist *ret);
 int engine_interfaces(const struct engine *e, const struct iflist *links, struct iflist *ret_wan,
 		      struct iflist *ret_lan);
 
+/* The running configuration's rules (0 without one), and the forwardings active. */
+size_t engine_n_rules(const struct engine *e);
+size_t engine_n_forwardings(const struct engine *e);
+
 /* When rule R of the running configuration last fired (ms, monotonic), 0 if never. */
 uint64_t engine_last_trigger(const struct engine *e, const struct rule *r);
 

@@ -40,42 +40,19 @@ static bool key_eq(const struct fwd *f, const struct rule *r, int af, const unio
 	       !memcmp(&f->peer, peer, sizeof(*peer));
 }
 
-static int grow(struct fwtable *t)
-{
-	size_t nb = t->n_buckets ? t->n_buckets * 2 : 64;
-	struct fwd **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n_buckets; i++) {
-		struct fwd *f = t->buckets[i], *next;
-
-		for (; f; f = next) {
-			uint32_t h = hash_key(f->rule, f->af, &f->peer) & (nb - 1);
-
-			next = f->hnext;
-			f->hnext = b[h];
-			b[h] = f;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->n_buckets = nb;
-	return 0;
-}
-
 struct fwd *fwtable_lookup(const struct fwtable *t, const struct rule *r, int af,
 			   const union inaddr *peer)
 {
 	union inaddr zero = { 0 };
 
-	if (!t->n_buckets)
-		return NULL;
 	if (!r->peer || !peer)
 		peer = &zero;
-	for (struct fwd *f = t->buckets[hash_key(r, af, peer) & (t->n_buckets - 1)]; f; f = f->hnext)
+	for (struct hmap_node *n = hmap_first(&t->map, hash_key(r, af, peer)); n; n = hmap_next(n)) {
+		struct fwd *f = container_of(n, struct fwd, node);
+
 		if (key_eq(f, r, af, peer))
 			return f;
+	}
 	return NULL;
 }
 
@@ -108,12 +85,13 @@ static bool host_full(const struct fwtable *t, const struct rule *r, const struc
 
 int fwtable_recount(struct fwtable *t)
 {
+	struct hmap_node *n, *next;
+
 	hostcount_clear(&t->hosts);
 	t->n_dynamic = 0;
-	for (size_t i = 0; i < t->n_buckets; i++)
-		for (struct fwd *f = t->buckets[i]; f; f = f->hnext)
-			if (count_host(t, f, 1) < 0)
-				return -ENOMEM;
+	HMAP_FOREACH(&t->map, i, n, next)
+		if (count_host(t, container_of(n, struct fwd, node), 1) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -131,9 +109,8 @@ int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union 
 		   const union inaddr *peer, uint64_t now, uint64_t deadline, struct fwd **ret_fwd)
 {
 	struct fwd *f;
-	uint32_t h;
 
-	if (t->n + 1 > t->n_buckets && grow(t) < 0)
+	if (hmap_reserve(&t->map) < 0)
 		return -ENOMEM;
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -156,9 +133,7 @@ int fwtable_insert(struct fwtable *t, const struct rule *r, int af, const union 
 		free(f);
 		return -ENOMEM;
 	}
-	h = hash_key(r, af, &f->peer) & (t->n_buckets - 1);
-	f->hnext = t->buckets[h];
-	t->buckets[h] = f;
+	hmap_insert(&t->map, &f->node, hash_key(r, af, &f->peer));
 	t->n++;
 	mark_pending(t, f, FWD_PENDING_ASSIGN);
 	*ret_fwd = f;
@@ -279,13 +254,9 @@ void fwtable_rewrite(struct fwtable *t, struct fwd *f)
 
 static void unlink_fwd(struct fwtable *t, struct fwd *f)
 {
-	struct fwd **pp = &t->buckets[hash_key(f->rule, f->af, &f->peer) & (t->n_buckets - 1)];
+	struct fwd **pp;
 
-	for (; *pp; pp = &(*pp)->hnext)
-		if (*pp == f) {
-			*pp = f->hnext;
-			break;
-		}
+	hmap_remove(&t->map, &f->node);
 	if (f->pending != FWD_PENDING_NONE) {
 		for (pp = &t->pending; *pp; pp = &(*pp)->pnext)
 			if (*pp == f) {
@@ -335,11 +306,10 @@ struct fwd *fwtable_take_pending(struct fwtable *t)
 
 void fwtable_foreach(const struct fwtable *t, void (*cb)(struct fwd *f, void *data), void *data)
 {
-	for (size_t i = 0; i < t->n_buckets; i++)
-		for (struct fwd *f = t->buckets[i], *next; f; f = next) {
-			next = f->hnext;
-			cb(f, data);
-		}
+	struct hmap_node *n, *next;
+
+	HMAP_FOREACH(&t->map, i, n, next)
+		cb(container_of(n, struct fwd, node), data);
 }
 
 static int cmp_fwd(const void *a, const void *b)
@@ -382,12 +352,11 @@ struct fwd **fwtable_sorted(const struct fwtable *t)
 
 void fwtable_clear(struct fwtable *t)
 {
-	for (size_t i = 0; i < t->n_buckets; i++)
-		for (struct fwd *f = t->buckets[i], *next; f; f = next) {
-			next = f->hnext;
-			free(f);
-		}
-	free(t->buckets);
+	struct hmap_node *n, *next;
+
+	HMAP_FOREACH(&t->map, i, n, next)
+		free(container_of(n, struct fwd, node));
+	hmap_clear(&t->map);
 	heap_free(&t->heap);
 	hostcount_clear(&t->hosts);
 	memset(t, 0, sizeof(*t));

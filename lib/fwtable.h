@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "heap.h"
+#include "hmap.h"
 #include "hostcount.h"
 #include "rule.h"
 
@@ -47,7 +48,7 @@ struct fwd {
 	uint64_t opened;
 	uint64_t refreshed;
 	enum fwd_pending pending;
-	struct fwd *hnext;
+	struct hmap_node node;		/* in the table's map, by rule name, family and peer */
 	struct fwd *pnext;		/* pending list */
 };
 
@@ -62,8 +63,7 @@ struct fwtable_stats {
 };
 
 struct fwtable {
-	struct fwd **buckets;
-	size_t n_buckets;
+	struct hmap map;
 	size_t n;
 	struct heap heap;
 	struct fwd *pending;

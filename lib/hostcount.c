@@ -1,6 +1,6 @@
 /*
- * Per-host forwarding counts; see hostcount.h. A chained hash table whose
- * entries go away when their count drops to zero.
+ * Per-host forwarding counts; see hostcount.h. A hash map whose entries go
+ * away when their count drops to zero.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "hostcount.h"
+#include "util.h"
 
 struct hostcount_entry {
 	struct hostid id;
 	char pool[RULE_NAME_MAX + 1];
 	unsigned n;
-	struct hostcount_entry *next;
+	struct hmap_node node;
 };
 
 static uint32_t hash(const struct hostid *id, const char *pool)
@@ -26,68 +27,36 @@ static uint32_t hash(const struct hostid *id, const char *pool)
 	return h;
 }
 
-static struct hostcount_entry **slot(const struct hostcount *h, const struct hostid *id,
-				     const char *pool)
+static struct hostcount_entry *find(const struct hostcount *h, const struct hostid *id,
+				    const char *pool)
 {
-	struct hostcount_entry **pp = &h->buckets[hash(id, pool) & (h->n_buckets - 1)];
+	for (struct hmap_node *n = hmap_first(&h->map, hash(id, pool)); n; n = hmap_next(n)) {
+		struct hostcount_entry *e = container_of(n, struct hostcount_entry, node);
 
-	for (; *pp; pp = &(*pp)->next)
-		if (hostid_eq(&(*pp)->id, id) && !strcmp((*pp)->pool, pool))
-			break;
-	return pp;
+		if (hostid_eq(&e->id, id) && !strcmp(e->pool, pool))
+			return e;
+	}
+	return NULL;
 }
 
 unsigned hostcount_get(const struct hostcount *h, const struct hostid *id, const char *pool)
 {
-	struct hostcount_entry **pp;
+	struct hostcount_entry *e = find(h, id, pool);
 
-	if (!h->n_buckets)
-		return 0;
-	pp = slot(h, id, pool);
-	return *pp ? (*pp)->n : 0;
-}
-
-static int grow(struct hostcount *h)
-{
-	size_t nb = h->n_buckets ? h->n_buckets * 2 : 64;
-	struct hostcount_entry **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->n_buckets; i++) {
-		struct hostcount_entry *e = h->buckets[i], *next;
-
-		for (; e; e = next) {
-			uint32_t k = hash(&e->id, e->pool) & (nb - 1);
-
-			next = e->next;
-			e->next = b[k];
-			b[k] = e;
-		}
-	}
-	free(h->buckets);
-	h->buckets = b;
-	h->n_buckets = nb;
-	return 0;
+	return e ? e->n : 0;
 }
 
 int hostcount_add(struct hostcount *h, const struct hostid *id, const char *pool, int delta)
 {
-	struct hostcount_entry **pp, *e;
+	struct hostcount_entry *e;
 
-	if (delta > 0 && h->n + 1 > h->n_buckets && grow(h) < 0)
+	if (delta > 0 && hmap_reserve(&h->map) < 0)
 		return -ENOMEM;
-	if (!h->n_buckets)
-		return 0;
-	pp = slot(h, id, pool);
-	e = *pp;
+	e = find(h, id, pool);
 	if (delta < 0) {
-		if (!e)
-			return 0;
-		if (--e->n == 0) {
-			*pp = e->next;
+		if (e && --e->n == 0) {
+			hmap_remove(&h->map, &e->node);
 			free(e);
-			h->n--;
 		}
 		return 0;
 	}
@@ -97,8 +66,7 @@ int hostcount_add(struct hostcount *h, const struct hostid *id, const char *pool
 			return -ENOMEM;
 		e->id = *id;
 		snprintf(e->pool, sizeof(e->pool), "%s", pool);
-		*pp = e;
-		h->n++;
+		hmap_insert(&h->map, &e->node, hash(id, pool));
 	}
 	e->n++;
 	return 0;
@@ -106,14 +74,9 @@ int hostcount_add(struct hostcount *h, const struct hostid *id, const char *pool
 
 void hostcount_clear(struct hostcount *h)
 {
-	for (size_t i = 0; i < h->n_buckets; i++) {
-		struct hostcount_entry *e = h->buckets[i], *next;
+	struct hmap_node *n, *next;
 
-		for (; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
-	free(h->buckets);
-	memset(h, 0, sizeof(*h));
+	HMAP_FOREACH(&h->map, i, n, next)
+		free(container_of(n, struct hostcount_entry, node));
+	hmap_clear(&h->map);
 }

@@ -9,15 +9,12 @@
 
 #include <stddef.h>
 
+#include "hmap.h"
 #include "hostid.h"
 #include "rule.h"
 
-struct hostcount_entry;
-
 struct hostcount {
-	struct hostcount_entry **buckets;
-	size_t n_buckets;
-	size_t n;	/* entries (host, pool) with a count above zero */
+	struct hmap map;	/* entries (host, pool) with a count above zero */
 };
 
 unsigned hostcount_get(const struct hostcount *h, const struct hostid *id, const char *pool);

@@ -21,10 +21,7 @@
 #include "learn.h"
 #include "nftobj.h"
 
-/*
- * A lookup walks one chain of at most a few peers (4 on average at the
- * cap); more buckets would lengthen what walks them all (learn_forget).
- */
+/* A lookup walks one chain of at most a few peers (4 on average at the cap). */
 #define LEARN_BUCKETS (LEARN_PEERS_MAX / 4)
 
 struct learn_contact {
@@ -43,7 +40,7 @@ struct learn_peer {
 	union inaddr peer;
 	union inaddr host;		/* IPv6: the key's destination; IPv4: zero */
 	uint64_t written_until;		/* the end of the kernel's element; 0: none */
-	struct learn_peer *hnext;
+	struct hmap_node node;		/* in peers_by_key */
 	struct learn_peer *pnext;
 	struct learn_peer *anext;	/* every listed peer: walks take these, lookups the buckets */
 	struct learn_peer *aprev;
@@ -55,6 +52,7 @@ void learn_init(struct learn *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->enabled = true;
+	l->peers_by_key.max_buckets = LEARN_BUCKETS;
 }
 
 static void free_peer(struct learn_peer *p)
@@ -70,9 +68,7 @@ static void free_peers(struct learn *l)
 		next = p->anext;
 		free_peer(p);
 	}
-	free(l->buckets);
-	l->buckets = NULL;
-	l->n_buckets = 0;
+	hmap_clear(&l->peers_by_key);
 	l->n_peers = 0;
 	l->pending = NULL;
 	l->all = NULL;
@@ -99,7 +95,7 @@ static size_t addr_len(int af)
 	return af == AF_INET ? 4 : 16;
 }
 
-static size_t hash_key(int af, const union inaddr *peer, const union inaddr *host)
+static uint32_t hash_key(int af, const union inaddr *peer, const union inaddr *host)
 {
 	const uint8_t *p = (const uint8_t *)peer, *h = (const uint8_t *)host;
 	uint32_t x = 2166136261u ^ af;
@@ -108,7 +104,7 @@ static size_t hash_key(int af, const union inaddr *peer, const union inaddr *hos
 		x = (x ^ p[i]) * 16777619u;
 	for (size_t i = 0; af == AF_INET6 && i < 16; i++)
 		x = (x ^ h[i]) * 16777619u;
-	return x & (LEARN_BUCKETS - 1);
+	return x;
 }
 
 static bool same_key(const struct learn_peer *p, int af, const union inaddr *peer,
@@ -121,11 +117,13 @@ static bool same_key(const struct learn_peer *p, int af, const union inaddr *pee
 static struct learn_peer *find_peer(const struct learn *l, int af, const union inaddr *peer,
 				    const union inaddr *host)
 {
-	if (!l->buckets)
-		return NULL;
-	for (struct learn_peer *p = l->buckets[hash_key(af, peer, host)]; p; p = p->hnext)
+	for (struct hmap_node *n = hmap_first(&l->peers_by_key, hash_key(af, peer, host)); n;
+	     n = hmap_next(n)) {
+		struct learn_peer *p = container_of(n, struct learn_peer, node);
+
 		if (same_key(p, af, peer, host))
 			return p;
+	}
 	return NULL;
 }
 
@@ -151,13 +149,9 @@ static uint32_t peer_timeout(const struct learn_peer *p)
 
 static void unlink_peer(struct learn *l, struct learn_peer *p)
 {
-	struct learn_peer **pp = &l->buckets[hash_key(p->af, &p->peer, &p->host)];
+	struct learn_peer **pp;
 
-	for (; *pp; pp = &(*pp)->hnext)
-		if (*pp == p) {
-			*pp = p->hnext;
-			break;
-		}
+	hmap_remove(&l->peers_by_key, &p->node);
 	for (pp = &l->pending; *pp; pp = &(*pp)->pnext)
 		if (*pp == p) {
 			*pp = p->pnext;
@@ -230,9 +224,6 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 
 	if (!l->enabled)
 		return 0;
-	if (!l->buckets && !(l->buckets = calloc(LEARN_BUCKETS, sizeof(*l->buckets))))
-		return -ENOMEM;
-	l->n_buckets = LEARN_BUCKETS;
 	p = find_peer(l, af, peer, key_host);
 	if (!p) {
 		if (l->n_peers >= LEARN_PEERS_MAX)
@@ -241,7 +232,7 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 			l->peers_not_listed++;
 			return 0;
 		}
-		p = calloc(1, sizeof(*p));
+		p = hmap_reserve(&l->peers_by_key) < 0 ? NULL : calloc(1, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		p->af = af;
@@ -249,8 +240,7 @@ int learn_contact(struct learn *l, const struct rule *r, int af, const union ina
 		p->cap_contacts = 1;
 		memcpy(&p->peer, peer, addr_len(af));
 		memcpy(&p->host, key_host, sizeof(p->host));
-		p->hnext = l->buckets[hash_key(af, peer, key_host)];
-		l->buckets[hash_key(af, peer, key_host)] = p;
+		hmap_insert(&l->peers_by_key, &p->node, hash_key(af, peer, key_host));
 		p->anext = l->all;
 		if (l->all)
 			l->all->aprev = p;

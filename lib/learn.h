@@ -23,6 +23,7 @@ struct kcaps;
 #include <stdint.h>
 
 #include "config.h"
+#include "hmap.h"
 #include "nflog.h"
 #include "nlbatch.h"
 
@@ -57,8 +58,7 @@ struct learn_peer;
 struct learn {
 	bool enabled;
 	const struct kcaps *caps;	/* the kernel's (NULL: it has everything) */
-	struct learn_peer **buckets;
-	size_t n_buckets;
+	struct hmap peers_by_key;	/* lookups; walks take `all` */
 	size_t n_peers;
 	struct learn_peer *pending;	/* to be written to the kernel */
 	struct learn_peer *all;		/* every listed peer, newest first */

@@ -1,5 +1,5 @@
 /*
- * The router's own listening sockets, read from /proc/net/{tcp,udp}{,6}
+ * The router's own listening sockets, read from /proc/self/net/{tcp,udp}{,6}
  * text (passed in), and the warning `status` gives when a rule's forward
  * range covers one of them on the WAN side: an inbound connection to the
  * router's WAN address on that port would be DNATed to a LAN host while a
@@ -27,7 +27,7 @@ struct listen_set {
 };
 
 /*
- * Add the listening sockets in TEXT, the contents of /proc/net/PROTO or
+ * Add the listening sockets in TEXT, the contents of /proc/self/net/PROTO or
  * PROTO6 (AF says which): TCP in state LISTEN, UDP bound and unconnected.
  * Malformed lines are skipped. Returns how many were added, or -ENOMEM.
  */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "kcaps.h"
 #include "report.h"
 
 struct row {
@@ -357,4 +358,64 @@ void report_hosts(const struct engine *e, struct json *j, struct dynbuf *out)
 	else if (all)
 		dynbuf_printf(out, "\n");
 	free(v);
+}
+
+void report_no_wan(const struct engine *e, struct dynbuf *out)
+{
+	const struct config *c = e->cfg;
+
+	dynbuf_printf(out, "no WAN interface: ");
+	if (!c || !c->has_wan) {
+		dynbuf_printf(out, "no default route and no 'wan' statement");
+	} else {
+		dynbuf_printf(out, "no interface matches 'wan ");
+		for (size_t i = 0; i < c->wan.n; i++)
+			dynbuf_printf(out, "%s%s", i ? "," : "", c->wan.names[i]);
+		dynbuf_printf(out, "'");
+	}
+	dynbuf_printf(out, "; nothing can trigger until one appears");
+}
+
+void report_kernel(const struct engine *e, const char *release, const char *table,
+		   bool no_kernel_path, struct json *j, struct dynbuf *out)
+{
+	const struct kcaps *k = &e->caps;
+
+	if (j) {
+		json_object(j, "kernel");
+		json_str(j, "release", release);
+		json_str(j, "table", table);
+		json_bool(j, "kernel_path", e->kernel_triggers);
+		json_array(j, "has");
+		for (int c = 0; c < KCAP__N; c++)
+			if (kcaps_has(k, c))
+				json_str(j, NULL, kcaps_name(c));
+		json_end(j);
+		json_array(j, "lacks");
+		for (int c = 0; c < KCAP__N; c++)
+			if (!kcaps_has(k, c))
+				json_str(j, NULL, kcaps_name(c));
+		json_end(j);
+		json_array(j, "notes");
+		for (int c = 0; c < KCAP__N; c++)
+			if (kcaps_missing(k, c)) {
+				struct dynbuf line = { 0 };
+
+				kcaps_describe(k, c, release, &line);
+				json_str(j, NULL, line.data ? line.data : "");
+				dynbuf_free(&line);
+			}
+		json_end(j);
+		json_end(j);
+		return;
+	}
+	dynbuf_printf(out, "kernel:      %s; table %s; first triggers %s\n", release, table,
+		      e->kernel_triggers ? "in the kernel" :
+		      no_kernel_path ? "by the daemon (--no-kernel-path)" : "by the daemon");
+	for (int c = 0; c < KCAP__N; c++)
+		if (kcaps_missing(k, c)) {
+			dynbuf_printf(out, "kernel:      ");
+			kcaps_describe(k, c, NULL, out);
+			dynbuf_printf(out, "\n");
+		}
 }

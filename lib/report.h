@@ -37,3 +37,15 @@ void report_figures(const struct report_figure *v, size_t n, struct json *j, str
 
 /* The hosts holding forwardings and the busiest few: members of J, or, with J NULL, a line of OUT. */
 void report_hosts(const struct engine *e, struct json *j, struct dynbuf *out);
+
+/* Why there is no WAN interface (one line, no newline). */
+void report_no_wan(const struct engine *e, struct dynbuf *out);
+
+/*
+ * What the kernel can do and what the daemon does instead (DESIGN §2.14),
+ * on kernel RELEASE with the table TABLE ("owned", ...); NO_KERNEL_PATH:
+ * the daemon was told to open every forwarding. Members of J, or lines of
+ * OUT when J is NULL.
+ */
+void report_kernel(const struct engine *e, const char *release, const char *table,
+		   bool no_kernel_path, struct json *j, struct dynbuf *out);

@@ -26,17 +26,12 @@ void srccheck_init(struct srccheck *s)
 
 void srccheck_clear(struct srccheck *s)
 {
-	for (size_t i = 0; i < s->n_buckets; i++) {
-		struct srccheck_neigh *n = s->buckets[i], *next;
-
-		for (; n; n = next) {
-			next = n->next;
-			free(n);
-		}
-	}
 	bool onlink_only = s->vet_onlink_only;
+	struct hmap_node *n, *next;
 
-	free(s->buckets);
+	HMAP_FOREACH(&s->neigh, i, n, next)
+		free(container_of(n, struct srccheck_neigh, node));
+	hmap_clear(&s->neigh);
 	free(s->addrs);
 	memset(s, 0, sizeof(*s));
 	s->vet_onlink_only = onlink_only;
@@ -147,43 +142,17 @@ static uint32_t neigh_hash(uint32_t ifindex, int af, const union inaddr *addr)
 	return h;
 }
 
-static struct srccheck_neigh **neigh_slot(const struct srccheck *s, uint32_t ifindex, int af,
-					  const union inaddr *addr)
+static struct srccheck_neigh *neigh_find(const struct srccheck *s, uint32_t ifindex, int af,
+					 const union inaddr *addr)
 {
-	struct srccheck_neigh **pp;
+	for (struct hmap_node *x = hmap_first(&s->neigh, neigh_hash(ifindex, af, addr)); x;
+	     x = hmap_next(x)) {
+		struct srccheck_neigh *n = container_of(x, struct srccheck_neigh, node);
 
-	if (!s->n_buckets)
-		return NULL;
-	pp = &s->buckets[neigh_hash(ifindex, af, addr) & (s->n_buckets - 1)];
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->ifindex == ifindex && (*pp)->af == af &&
-		    !memcmp(&(*pp)->addr, addr, alen(af)))
-			return pp;
-	return pp;
-}
-
-static int neigh_grow(struct srccheck *s)
-{
-	size_t nb = s->n_buckets ? s->n_buckets * 2 : 64;
-	struct srccheck_neigh **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_buckets; i++) {
-		struct srccheck_neigh *n = s->buckets[i], *next;
-
-		for (; n; n = next) {
-			uint32_t h = neigh_hash(n->ifindex, n->af, &n->addr) & (nb - 1);
-
-			next = n->next;
-			n->next = b[h];
-			b[h] = n;
-		}
+		if (n->ifindex == ifindex && n->af == af && !memcmp(&n->addr, addr, alen(af)))
+			return n;
 	}
-	free(s->buckets);
-	s->buckets = b;
-	s->n_buckets = nb;
-	return 0;
+	return NULL;
 }
 
 static int neigh_attr_cb(const struct nlattr *a, void *data)
@@ -200,7 +169,7 @@ static int neigh_attr_cb(const struct nlattr *a, void *data)
 static int update_neigh(struct srccheck *s, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[NDA_MAX + 1] = { 0 };
-	struct srccheck_neigh **pp, *n;
+	struct srccheck_neigh *n;
 	const struct ndmsg *nd;
 	union inaddr addr;
 	size_t lllen = 0;
@@ -222,19 +191,17 @@ static int update_neigh(struct srccheck *s, const struct nlmsghdr *nlh)
 	}
 	valid = nlh->nlmsg_type == RTM_NEWNEIGH && (nd->ndm_state & NUD_VALID_LLADDR) && lllen;
 
-	pp = neigh_slot(s, nd->ndm_ifindex, nd->ndm_family, &addr);
-	if (pp && *pp) {
-		n = *pp;
+	n = neigh_find(s, nd->ndm_ifindex, nd->ndm_family, &addr);
+	if (n) {
 		if (!valid) {
-			*pp = n->next;
+			hmap_remove(&s->neigh, &n->node);
 			free(n);
-			s->n_neigh--;
 			return 1;
 		}
 	} else {
 		if (!valid)
 			return 0;
-		if (s->n_neigh + 1 > s->n_buckets && neigh_grow(s) < 0)
+		if (hmap_reserve(&s->neigh) < 0)
 			return -ENOMEM;
 		n = calloc(1, sizeof(*n));
 		if (!n)
@@ -242,9 +209,7 @@ static int update_neigh(struct srccheck *s, const struct nlmsghdr *nlh)
 		n->ifindex = nd->ndm_ifindex;
 		n->af = nd->ndm_family;
 		n->addr = addr;
-		pp = neigh_slot(s, n->ifindex, n->af, &addr);
-		*pp = n;
-		s->n_neigh++;
+		hmap_insert(&s->neigh, &n->node, neigh_hash(n->ifindex, n->af, &addr));
 	}
 	memcpy(n->lladdr, mnl_attr_get_payload(tb[NDA_LLADDR]), lllen);
 	n->lllen = lllen;
@@ -318,7 +283,7 @@ enum srccheck_verdict srccheck_source(const struct srccheck *s, int af, const un
 				      uint32_t ifindex, const uint8_t *hw, size_t hwlen)
 {
 	enum srccheck_verdict v = address_class(af, src);
-	struct srccheck_neigh **pp;
+	const struct srccheck_neigh *n;
 
 	if (v != SRCCHECK_OK)
 		return v;
@@ -339,8 +304,8 @@ enum srccheck_verdict srccheck_source(const struct srccheck *s, int af, const un
 	}
 	if (!hwlen)
 		return SRCCHECK_OK;
-	pp = neigh_slot(s, ifindex, af, src);
-	if (pp && *pp && ((*pp)->lllen != hwlen || memcmp((*pp)->lladdr, hw, hwlen)))
+	n = neigh_find(s, ifindex, af, src);
+	if (n && (n->lllen != hwlen || memcmp(n->lladdr, hw, hwlen)))
 		return SRCCHECK_HWADDR;
 	return SRCCHECK_OK;
 }
@@ -378,9 +343,9 @@ static bool onlink(const struct srccheck *s, uint32_t ifindex, int af, const uni
 void srccheck_host(const struct srccheck *s, int af, const union inaddr *src, uint32_t ifindex,
 		   struct hostid *ret)
 {
-	struct srccheck_neigh **pp = neigh_slot(s, ifindex, af, src);
+	const struct srccheck_neigh *n = neigh_find(s, ifindex, af, src);
 
-	if (!pp || !*pp || hostid_link((*pp)->lladdr, (*pp)->lllen, ret) < 0)
+	if (!n || hostid_link(n->lladdr, n->lllen, ret) < 0)
 		hostid_addr(af, src, ret);
 }
 
@@ -411,24 +376,25 @@ int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *
 		    struct nftobj_elem **ret4, size_t *n4, struct nftobj_elem **ret6, size_t *n6)
 {
 	size_t cap[2] = { 0, 0 };
+	struct hmap_node *node, *next;
 	char buf[IFNAMSIZ];
 	const char *name;
 	int r = 0;
 
 	*ret4 = *ret6 = NULL;
 	*n4 = *n6 = 0;
-	for (size_t i = 0; i < s->n_buckets && r == 0; i++)
-		for (const struct srccheck_neigh *x = s->buckets[i]; x && r == 0; x = x->next) {
-			bool v6 = x->af == AF_INET6;
+	HMAP_FOREACH(&s->neigh, i, node, next) {
+		const struct srccheck_neigh *x = container_of(node, struct srccheck_neigh, node);
+		bool v6 = x->af == AF_INET6;
 
-			/* Ethernet only: the kernel's match reads the MAC (meta iiftype ether) */
-			if (x->lllen != 6 || (v6 ? *n6 : *n4) >= max ||
-			    srccheck_source(s, x->af, &x->addr, x->ifindex, x->lladdr, 6) != SRCCHECK_OK ||
-			    (s->vet_onlink_only && !onlink(s, x->ifindex, x->af, &x->addr)) ||
-			    !(name = ifname(x->ifindex, buf, data)))
-				continue;
-			r = vetted_push(v6 ? ret6 : ret4, v6 ? n6 : n4, &cap[v6], x, name);
-		}
+		/* Ethernet only: the kernel's match reads the MAC (meta iiftype ether) */
+		if (r < 0 || x->lllen != 6 || (v6 ? *n6 : *n4) >= max ||
+		    srccheck_source(s, x->af, &x->addr, x->ifindex, x->lladdr, 6) != SRCCHECK_OK ||
+		    (s->vet_onlink_only && !onlink(s, x->ifindex, x->af, &x->addr)) ||
+		    !(name = ifname(x->ifindex, buf, data)))
+			continue;
+		r = vetted_push(v6 ? ret6 : ret4, v6 ? n6 : n4, &cap[v6], x, name);
+	}
 	if (r < 0) {
 		free(*ret4);
 		free(*ret6);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hmap.h"
 #include "hostid.h"
 #include "nlbatch.h"
 #include "nftobj.h"
@@ -48,16 +49,14 @@ struct srccheck_neigh {
 	union inaddr addr;
 	uint8_t lladdr[SRCCHECK_HWADDR_MAX];
 	uint8_t lllen;
-	struct srccheck_neigh *next;
+	struct hmap_node node;
 };
 
 struct srccheck {
 	struct srccheck_addr *addrs;
 	size_t n_addrs;
 	size_t cap_addrs;
-	struct srccheck_neigh **buckets;
-	size_t n_buckets;
-	size_t n_neigh;
+	struct hmap neigh;	/* by interface and address */
 	/*
 	 * Vet only neighbours on an on-link prefix of their interface: where
 	 * the kernel cannot check the route back before serving a trigger

@@ -218,7 +218,7 @@ static void test_max_per_host(void)
 		free(f);
 	CHECK_INT(t.n, 0);
 	CHECK_INT(t.n_dynamic, 0);
-	CHECK_INT(t.hosts.n, 0);
+	CHECK_INT(t.hosts.map.n, 0);
 	CHECK_INT(fwtable_trigger(&t, big, AF_INET, &h1, NULL, &p, 10001, &f, NULL), FWD_OPENED);
 	fwtable_clear(&t);
 	config_free(c);
@@ -315,7 +315,7 @@ static void test_hostcount(void)
 
 		CHECK_INT(hc_add(&h, AF_INET, &x, i % 2 ? "r" : "", 1), 0);
 	}
-	CHECK_INT(h.n, 1000);
+	CHECK_INT(h.map.n, 1000);
 	CHECK_INT(hc_get(&h, AF_INET, &a, "r"), 1);
 	CHECK_INT(hc_get(&h, AF_INET, &a, ""), 0);
 	hc_add(&h, AF_INET6, &b, "", 1);
@@ -325,14 +325,14 @@ static void test_hostcount(void)
 	CHECK_INT(hc_get(&h, AF_INET, &b, ""), 0);
 	hc_add(&h, AF_INET6, &b, "", -1);
 	hc_add(&h, AF_INET6, &b2, "", -1);
-	CHECK_INT(h.n, 1000);
+	CHECK_INT(h.map.n, 1000);
 	/* machines: by link-layer address, apart from any address's count */
 	CHECK_INT(hostcount_add(&h, &m1, "", 1), 0);
 	CHECK_INT(hostcount_add(&h, &m1, "", 1), 0);
 	CHECK_INT(hostcount_get(&h, &m1, ""), 2);
 	CHECK_INT(hostcount_get(&h, &m2, ""), 0);
 	hostcount_clear(&h);
-	CHECK_INT(h.n, 0);
+	CHECK_INT(h.map.n, 0);
 }
 
 static void test_hostid(void)

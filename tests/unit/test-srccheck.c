@@ -209,7 +209,7 @@ static void test_neighbours(void)
 	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:02", NUD_DELAY));
 	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac2), SRCCHECK_OK);
 	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac3), SRCCHECK_HWADDR);
-	CHECK_INT(s.n_neigh, 2);
+	CHECK_INT(s.neigh.n, 2);
 	/* a failed or incomplete entry vouches for nothing */
 	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", NULL, NUD_FAILED)), 1);
 	CHECK_INT(verdict(&s, "192.168.7.3", BR, mac3), SRCCHECK_OK);
@@ -218,7 +218,7 @@ static void test_neighbours(void)
 	CHECK_INT(srccheck_update(&s, neigh_msg(RTM_DELNEIGH, BR, "2001:db8:7::3", "02:00:00:00:00:03",
 						  NUD_STALE)), 1);
 	CHECK_INT(verdict(&s, "2001:db8:7::3", BR, mac2), SRCCHECK_OK);
-	CHECK_INT(s.n_neigh, 0);
+	CHECK_INT(s.neigh.n, 0);
 	srccheck_clear(&s);
 }
 
@@ -233,7 +233,7 @@ static void test_many_neighbours(void)
 		CHECK_INT(srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, a, "02:00:00:00:00:03",
 							  NUD_REACHABLE)), 1);
 	}
-	CHECK_INT(s.n_neigh, 5000);
+	CHECK_INT(s.neigh.n, 5000);
 	CHECK_INT(verdict(&s, "10.0.19.135", BR, mac2), SRCCHECK_HWADDR);
 	CHECK_INT(verdict(&s, "10.0.19.135", BR, mac3), SRCCHECK_OK);
 	srccheck_clear(&s);
@@ -276,7 +276,7 @@ static void test_malformed(void)
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	CHECK_INT(srccheck_update(&s, nlh), 0);
-	CHECK_INT(s.n_addrs + s.n_neigh, 0);
+	CHECK_INT(s.n_addrs + s.neigh.n, 0);
 	srccheck_clear(&s);
 }
 
