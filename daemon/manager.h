@@ -46,6 +46,8 @@ struct logrl {
 struct manager_options {
 	const char *const *confdirs;
 	size_t n_confdirs;
+	const char *const *files;	/* --check FILE...: these files instead of the directories */
+	size_t n_files;
 	uint16_t group;			/* NFLOG group of the trigger rule */
 	uint16_t learn_group;		/* NFLOG group of learn mode */
 	bool no_owner;

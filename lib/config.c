@@ -51,6 +51,7 @@ struct config *config_free(struct config *c)
 	iflist_clear(&c->wan);
 	dynbuf_free(&c->errors);
 	dynbuf_free(&c->error_lines);
+	dynbuf_free(&c->warning_lines);
 	free(c);
 	return NULL;
 }
@@ -234,6 +235,25 @@ static void parse_global_limit(struct parser *p, const struct token *toks, size_
 		lex_limit(p, &toks[1], what, val);
 }
 
+static void unknown_statement(struct parser *p, const struct token *toks, size_t n)
+{
+	static const char *const statements[] = { "rule", "lan", "wan", "pinhole-mark",
+		"pinhole-guard", "learn", "allow", "max-per-host", "max-forwardings" };
+	const char *w = suggest_word(toks[0].s, toks[0].len, statements, ARRAY_SIZE(statements));
+
+	if (w)
+		lex_diag(p, &toks[0], "unknown statement '%.*s' (did you mean '%s'?)",
+			 (int)toks[0].len, toks[0].s, w);
+	else if (n >= 2 && ruleopt_is_option(&toks[1]))
+		lex_diag(p, &toks[0], "unknown statement '%.*s' (a rule starts with 'rule': "
+			 "rule %.*s %.*s ...)", (int)toks[0].len, toks[0].s, (int)toks[0].len,
+			 toks[0].s, (int)toks[1].len, toks[1].s);
+	else
+		lex_diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
+			 "pinhole-guard, learn, allow, max-per-host or max-forwardings)",
+			 (int)toks[0].len, toks[0].s);
+}
+
 static void parse_statement(struct parser *p, const struct token *toks, size_t n,
 			    const struct token *end)
 {
@@ -259,8 +279,7 @@ static void parse_statement(struct parser *p, const struct token *toks, size_t n
 		parse_global_limit(p, toks, n, end, &p->c->max_forwardings,
 				   &p->c->max_forwardings_loc);
 	else
-		lex_diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
-		     "pinhole-guard, learn, allow, max-per-host or max-forwardings)", (int)toks[0].len, toks[0].s);
+		unknown_statement(p, toks, n);
 }
 
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len)

@@ -179,6 +179,8 @@ const char *suggest_word(const char *s, size_t len, const char *const *words, si
 		size_t limit = (wl < len ? wl : len) <= 4 ? 1 : 2;
 		size_t dist = edit_distance(s, len, words[i], wl);
 
+		if (dist <= limit && dist == best_d)
+			best = NULL;	/* two words as near: no guess */
 		if (dist <= limit && dist < best_d) {
 			best = words[i];
 			best_d = dist;

@@ -142,6 +142,7 @@ static void test_durations(void)
 		{ "0", -1 }, { "0s", -1 }, { "5", 5 }, { "1m1h", -1 }, { "5mm", -1 },
 		{ "1.5h", -1 }, { "m", -1 }, { "5d", -1 }, { "-5", -1 }, { "721h", -1 },
 		{ "5s5m", -1 }, { "99999999999", -1 }, { "1h1h", -1 },
+		{ "5s", 5 }, { "59", 59 }, { "60", 60 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -159,6 +160,9 @@ static void test_durations(void)
 			CHECK_INT(c->n_errors, 0);
 			if (c->n_rules)
 				CHECK_INT(c->rules[0]->timeout_s, cases[i].secs);
+			/* only a bare number under a minute is suspect: "5" warns, "5s" does not */
+			CHECK_INT(c->n_warnings, !strcmp(cases[i].text, "5") ||
+					 !strcmp(cases[i].text, "59"));
 		}
 		config_free(c);
 	}
@@ -304,7 +308,7 @@ static void test_caret_and_all_errors(void)
 		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
 		  "\trule b trigger 0/tcp forward 3/tcp\n"
 		  "\t               ^\n"
-		  "t.conf:3:32: error: unknown protocol 'xdp' (expected tcp or udp)\n"
+		  "t.conf:3:32: error: unknown protocol 'xdp' (expected tcp or udp) (did you mean 'udp'?)\n"
 		  "rule c trigger 4/tcp forward 5/xdp\n"
 		  "                               ^\n");
 	config_free(c);
@@ -497,7 +501,7 @@ static void write_file(const char *path, const char *text)
 
 static void test_dropin_dirs(void)
 {
-	char tmpl[] = "/tmp/iaf-unit-XXXXXX", d1[64], d2[64], d3[64], p[400];
+	char tmpl[] = "/tmp/iaf-unit-XXXXXX", d1[64], d2[64], d3[64], p[600];
 	const char *dirs[3];
 	struct config *c;
 
@@ -523,18 +527,57 @@ static void test_dropin_dirs(void)
 	dirs[1] = d2;
 	dirs[2] = d3;
 	c = config_new();
-	CHECK_INT(config_load_dirs(c, dirs, 3), 0);
+	CHECK_INT(config_load_dirs(c, dirs, 3, false), 0);
 	CHECK_INT(c->n_rules, 2);
 	if (c->n_rules == 2) {
 		CHECK_STR(c->rules[0]->name, "first");
 		CHECK_STR(c->rules[1]->name, "frometc");
 	}
+	/* the README is said, not read; the missing directory is not an error unless required */
+	CHECK_INT(c->n_errors, 0);
+	CHECK_INT(c->n_warnings, 1);
+	snprintf(p, sizeof(p), "%s/README: warning: not read: only files whose names end in .conf are\n", d1);
+	CHECK_STR(c->errors.data, p);
+	CHECK_STR(c->warning_lines.data, p);
 	config_free(c);
+	c = config_new();
+	CHECK_INT(config_load_dirs(c, dirs, 3, true), -EINVAL);
+	snprintf(p, sizeof(p), "%s: error: cannot open directory: No such file or directory\n", d2);
+	CHECK(c->errors.data && strstr(c->errors.data, p));
+	CHECK_INT(c->n_errors, 1);
+	config_free(c);
+
+	/* files named on the command line are read whatever their names, in the order given */
+	{
+		const char *files[2];
+		char f1[400], f2[400];
+
+		snprintf(f1, sizeof(f1), "%s/README", d1);
+		snprintf(f2, sizeof(f2), "%s/10-a.conf", d3);
+		write_file(f1, "rule named trigger 2/tcp forward 40/tcp timeout 30\n");
+		files[0] = f1;
+		files[1] = f2;
+		c = config_new();
+		CHECK_INT(config_load_files(c, files, 2), 0);
+		CHECK_INT(c->n_rules, 2);
+		CHECK_INT(c->n_warnings, 1);
+		if (c->n_rules == 2) {
+			CHECK_STR(c->rules[0]->name, "named");
+			CHECK_STR(c->rules[1]->name, "first");
+		}
+		config_free(c);
+		snprintf(f2, sizeof(f2), "%s/nonexistent.conf", d3);
+		c = config_new();
+		CHECK_INT(config_load_files(c, files, 2), -EINVAL);
+		CHECK_INT(c->n_errors, 1);
+		config_free(c);
+		write_file(f1, "not a rule file\n");
+	}
 
 	snprintf(p, sizeof(p), "%s/40-bad.conf", d1);
 	write_file(p, "rule x trigger 1/tcp forward 20/tcp\n");
 	c = config_new();
-	CHECK_INT(config_load_dirs(c, dirs, 3), -EINVAL);
+	CHECK_INT(config_load_dirs(c, dirs, 3, false), -EINVAL);
 	snprintf(p, sizeof(p), "%s/40-bad.conf:1:30: error: forward 20/tcp overlaps forward "
 		 "20/tcp of rule 'first' (%s/10-a.conf:1:34)", d1, d3);
 	CHECK(c->errors.data && strstr(c->errors.data, p));
@@ -550,12 +593,13 @@ static void test_dropin_dirs(void)
 	snprintf(p, sizeof(p), "%s/52-dev.conf", d1);
 	CHECK(symlink("/dev/zero", p) == 0);
 	c = config_new();
-	CHECK_INT(config_load_dirs(c, dirs, 3), -EINVAL);
+	CHECK_INT(config_load_dirs(c, dirs, 3, false), -EINVAL);
 	CHECK_INT(c->n_errors, 3);
 	CHECK_INT(c->n_rules, 2);
-	snprintf(p, sizeof(p), "%s/50-fifo.conf: error: not a regular file\n"
+	snprintf(p, sizeof(p), "%s/README: warning: not read: only files whose names end in .conf are\n"
+		 "%s/50-fifo.conf: error: not a regular file\n"
 		 "%s/51-link.conf: error: not a regular file\n"
-		 "%s/52-dev.conf: error: not a regular file\n", d1, d1, d1);
+		 "%s/52-dev.conf: error: not a regular file\n", d1, d1, d1, d1);
 	CHECK_STR(c->errors.data, p);
 	config_free(c);
 

@@ -20,6 +20,14 @@ static void test_suggest(void)
 	CHECK_STR(sug("peers"), "peer");
 	CHECK_STR(sug("ot"), "to");
 	CHECK_STR(sug("disable"), "disabled");
+	/* as near to two words: no guess */
+	{
+		static const char *const fam[] = { "ipv4", "ipv6", "both" };
+
+		CHECK(suggest_word("ipv5", 4, fam, 3) == NULL);
+		CHECK_STR(suggest_word("ipv", 3, fam, 2) == NULL ? "none" : "guess", "none");
+		CHECK_STR(suggest_word("ip6", 3, fam, 3), "ipv6");
+	}
 	/* far from every word: no guess */
 	CHECK(sug("expires") == NULL);
 	CHECK(sug("x") == NULL);
