@@ -54,7 +54,8 @@ static void usage(FILE *f)
 		"      --dry-run [FILE...] print the nf_tables ruleset the configuration (or\n"
 		"                          the FILEs) would load, in nft -f syntax, and exit\n"
 		"                          (no privileges needed)\n"
-		"      --syslog            log to syslog instead of stderr\n"
+		"      --syslog            log to syslog in the foreground too (without -f\n"
+		"                          the daemon always does)\n"
 		"  -v, --verbose           log debug messages\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n",

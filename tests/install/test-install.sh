@@ -25,11 +25,13 @@ compdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null ||
 for f in /usr/sbin/ipautofwd /usr/sbin/ipautofwctl \
 	"$unitdir/ipautofw.service" /usr/lib/sysusers.d/ipautofw.conf /usr/lib/tmpfiles.d/ipautofw.conf \
 	/usr/share/man/man8/ipautofwd.8 /usr/share/man/man8/ipautofwctl.8 /usr/share/man/man5/ipautofw.conf.5 \
+	/usr/share/man/man7/ipautofw.7 /usr/share/doc/ipautofw/README.md /usr/share/doc/ipautofw/docs/firewalls.md \
 	"$compdir/ipautofwctl"; do
 	check "installed $f" test -f "$R$f"
 done
 check "ipautofw is ipautofwctl" test "$(readlink "$R/usr/sbin/ipautofw")" = ipautofwctl
-check "ipautofw(8) is ipautofwctl(8)" test "$(readlink "$R/usr/share/man/man8/ipautofw.8")" = ipautofwctl.8
+check "man ipautofw is the overview, ipautofw(7), not a second ipautofwctl(8)" \
+	test ! -e "$R/usr/share/man/man8/ipautofw.8" -a ! -L "$R/usr/share/man/man8/ipautofw.8"
 check "/etc/ipautofw.d exists and is empty" sh -c "test -d '$R/etc/ipautofw.d' && test -z \"\$(ls -A '$R/etc/ipautofw.d')\""
 EX=$R/usr/share/doc/ipautofw/examples
 for app in realaudio realaudio-linux internet-phone streamworks powwow webphone x-sessions \
@@ -48,7 +50,7 @@ check "streaming.conf and realaudio.conf overlap, as streaming.conf says" \
 	grep -q "streaming.conf:.*overlaps forward 6970-7170/udp of rule 'realaudio'" <<<"$out"
 check "the unit runs the installed daemon" grep -q '^ExecStart=/usr/sbin/ipautofwd$' "$R$unitdir/ipautofw.service"
 
-for page in "$R"/usr/share/man/man*/*.[58]; do
+for page in "$R"/usr/share/man/man*/*.[578]; do
 	[ -L "$page" ] && continue
 	out=$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$page" 2>&1)
 	check "$(basename "$page") renders without a groff warning" test -z "$out"
