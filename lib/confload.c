@@ -165,7 +165,7 @@ int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs, b
 		}
 		closedir(dir);
 	}
-	if (r == 0) {
+	if (r == 0 && n) {
 		qsort(list, n, sizeof(*list), cmp_dropin);
 		for (size_t k = 0; k < n; k++) {
 			char real[PATH_MAX];
