@@ -39,6 +39,11 @@ _ipautofwctl()
 		fi
 		return
 	fi
+	# options may follow the command too (ipautofwctl list -j)
+	if [[ $cur == -* && $cmd != add ]]; then
+		COMPREPLY=($(compgen -W "-s --socket -j --json -h --help $([[ $cmd == learn ]] && echo --clear)" -- "$cur"))
+		return
+	fi
 	case $cmd in
 	del | flush | enable | disable)
 		COMPREPLY=($(compgen -W "$(_ipautofwctl_rules "${sock[@]}")" -- "$cur"))

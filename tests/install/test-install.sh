@@ -82,6 +82,11 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 		. '$R$compdir/ipautofwctl'
 		COMP_WORDS=(ipautofwctl r); COMP_CWORD=1; COMP_LINE='ipautofwctl r'; COMP_POINT=13
 		_ipautofwctl; [[ \" \${COMPREPLY[*]} \" == *' reload '* && \" \${COMPREPLY[*]} \" == *' rules '* ]]"
+	check "completion offers options after the command" bash -c "
+		. /usr/share/bash-completion/bash_completion
+		. '$R$compdir/ipautofwctl'
+		COMP_WORDS=(ipautofwctl list -); COMP_CWORD=2; COMP_LINE='ipautofwctl list -'; COMP_POINT=18
+		_ipautofwctl; [[ \" \${COMPREPLY[*]} \" == *' -j '* && \" \${COMPREPLY[*]} \" == *' --json '* ]]"
 fi
 echo "$((CHECKS - FAILS)) passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
