@@ -9,7 +9,7 @@ _ipautofwctl()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="list rules add del flush enable disable reload status monitor learn reexec help"
+	local commands="list rules add del flush enable disable reload status monitor learn trace reexec help"
 	local i cmd= sock=()
 
 	for ((i = 1; i < cword; i++)); do

@@ -80,6 +80,17 @@ static const struct command commands[] = {
 	  "seen, ports up to 512 apart joined, less what other rules forward. --clear\n"
 	  "forgets what was recorded (of one rule, or all) and needs root. -j prints one\n"
 	  "JSON object.\n" },
+	{ "trace", "HOST [--for DURATION]", "what happens to HOST's connections, in plain words", 1, 3,
+	  "For DURATION (default 1m, at most 5m), one line for each new connection from\n"
+	  "HOST and each new inbound connection to the rules' forward ports, from the\n"
+	  "kernel's own trace: accepted, or dropped or rejected by which table, chain\n"
+	  "and rule; which interface it left by and whether that is a WAN interface;\n"
+	  "whether it was a trigger and what ipautofwd did with it (opened, refreshed,\n"
+	  "took over, refused), or why not (forged, rate-limited); for inbound ones,\n"
+	  "where they were DNATed (or the pinhole) and whether a forward chain then\n"
+	  "dropped them. At most 10 packets a second of each kind are told; the trace\n"
+	  "switches itself off at the end. -j prints one JSON object per packet.\n"
+	  "Needs root.\n" },
 	{ "reexec", "", "replace the daemon by the installed binary in place", 0, 0,
 	  "The daemon re-executes the ipautofwd it was started from, in place: same PID,\n"
 	  "same table, every forwarding with its remaining time, runtime rules kept;\n"
@@ -259,7 +270,8 @@ static void on_interrupt(int sig)
  * ends the stream (it stopped, or dropped us for not reading) or we are
  * interrupted (exit 0).
  */
-static int monitor(const char *path, unsigned flags)
+static int monitor(const char *path, unsigned flags, const char *cmd, int argc,
+		   const char *const *argv)
 {
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	struct dynbuf req = { 0 }, rep = { 0 };
@@ -271,7 +283,7 @@ static int monitor(const char *path, unsigned flags)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (ctlproto_encode_request(&req, flags, "monitor", 0, NULL) < 0)
+	if (ctlproto_encode_request(&req, flags, cmd, argc, argv) < 0)
 		return 1;
 	fd = connect_socket(path);
 	if (fd < 0) {
@@ -315,6 +327,9 @@ static int monitor(const char *path, unsigned flags)
 	close(fd);
 	dynbuf_free(&rep);
 	if (interrupted)
+		return 0;
+	/* a trace ends by itself: the daemon's last line said so */
+	if (r == -EPIPE && streaming && !strcmp(cmd, "trace"))
 		return 0;
 	if (r == -EPIPE)
 		fprintf(stderr, "%s: the daemon ended the stream\n", program_invocation_short_name);
@@ -400,7 +415,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 
-		if (dashdash || s[0] != '-' || !s[1] || !strcmp(s, "--clear")) {
+		if (dashdash || s[0] != '-' || !s[1] || !strcmp(s, "--clear") || !strcmp(s, "--for")) {
 			if (a->n_words == (int)ARRAY_SIZE(a->words))
 				return bad_option("too many arguments from", s);
 			a->words[a->n_words++] = s;
@@ -504,7 +519,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(cmd, "monitor"))
-		return monitor(a.path, a.flags);
+		return monitor(a.path, a.flags, cmd, 0, NULL);
+	if (!strcmp(cmd, "trace")) {
+		if (n == 2 || (n == 3 && strcmp(w[1], "--for")) || (n == 1 && !strcmp(w[0], "--for"))) {
+			fprintf(stderr, "usage: ipautofwctl trace %s\n", c->args);
+			return 2;
+		}
+		return monitor(a.path, a.flags, cmd, n, w);
+	}
 	if (!strcmp(cmd, "learn") && n && !strcmp(w[0], "--clear"))
 		return request(a.path, a.flags, "learn-clear", n - 1, w + 1, false);
 	if (!strcmp(cmd, "learn") && n > 1) {
@@ -512,7 +534,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < n; i++)
-		if (!strcmp(w[i], "--clear"))
+		if (!strcmp(w[i], "--clear") || !strcmp(w[i], "--for"))
 			return bad_option("unknown option", w[i]);
 	return request(a.path, a.flags, cmd, n, w, false);
 }

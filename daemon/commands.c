@@ -13,6 +13,7 @@
 #include "ctlproto.h"
 #include "log.h"
 #include "manager.h"
+#include "trace.h"
 
 #define MONITORS_MAX 16
 
@@ -284,6 +285,38 @@ static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struc
 	return CONTROL_MONITOR;
 }
 
+/* trace HOST [--for DURATION] */
+static int cmd_trace(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	char w[WORD_MAX];
+	uint32_t secs = TRACE_DURATION_DEFAULT_S;
+
+	if ((req->argc != 1 && req->argc != 3) || (req->argc == 3 && strcmp(req->argv[1], "--for"))) {
+		dynbuf_printf(out, "usage: trace HOST [--for DURATION]\n");
+		return CTLPROTO_USAGE;
+	}
+	if (inet_pton(AF_INET, req->argv[0], &ctl->trace_req.host.v4) == 1) {
+		ctl->trace_req.af = AF_INET;
+	} else if (inet_pton(AF_INET6, req->argv[0], &ctl->trace_req.host.v6) == 1) {
+		ctl->trace_req.af = AF_INET6;
+	} else {
+		dynbuf_printf(out, "'%s' is not an IPv4 or IPv6 address\n", word_shown(req->argv[0], w));
+		return CTLPROTO_USAGE;
+	}
+	if (req->argc == 3 && (config_parse_duration(req->argv[2], &secs) < 0 ||
+			       secs > TRACE_DURATION_MAX_S)) {
+		dynbuf_printf(out, "invalid duration '%s' (1s to %um: 30s, 2m)\n", word_shown(req->argv[2], w),
+			      TRACE_DURATION_MAX_S / 60);
+		return CTLPROTO_USAGE;
+	}
+	if (ctl->trace) {
+		dynbuf_printf(out, "a trace is running already; one at a time\n");
+		return CTLPROTO_FAILED;
+	}
+	ctl->trace_req.secs = secs;
+	return CONTROL_TRACE;
+}
+
 static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (req->argc) {
@@ -314,6 +347,7 @@ static const struct command commands[] = {
 	{ "enable", true, cmd_enable },
 	{ "disable", true, cmd_disable },
 	{ "reexec", true, cmd_reexec },
+	{ "trace", true, cmd_trace },
 };
 
 _Static_assert(ARRAY_SIZE(commands) == COMMANDS_N, "COMMANDS_N is the number of commands");

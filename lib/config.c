@@ -354,8 +354,23 @@ int config_parse_portrange(const char *text, struct portrange *ret)
 
 	dynbuf_free(&scratch.errors);
 	dynbuf_free(&scratch.error_lines);
+	dynbuf_free(&scratch.warning_lines);
 	if (r == 0)
 		ret->loc.file = NULL;
+	return r < 0 ? -EINVAL : 0;
+}
+
+int config_parse_duration(const char *text, uint32_t *ret)
+{
+	struct config scratch = { 0 };
+	struct parser p = { .c = &scratch, .file = "" };
+	struct token t = { .s = text, .len = strlen(text), .line = 1, .col = 1,
+			   .ltext = text, .llen = strlen(text) };
+	int r = lex_duration(&p, &t, ret);
+
+	dynbuf_free(&scratch.errors);
+	dynbuf_free(&scratch.error_lines);
+	dynbuf_free(&scratch.warning_lines);
 	return r < 0 ? -EINVAL : 0;
 }
 

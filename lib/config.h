@@ -76,6 +76,9 @@ int config_add_rule(struct config *c, const char *label, struct rule *r);
 /* PORT/PROTO or LOW-HIGH/PROTO; -EINVAL if TEXT is not one. */
 int config_parse_portrange(const char *text, struct portrange *ret);
 
+/* A duration as in a rule file (300, 5m, 1h30m) in seconds; -EINVAL if TEXT is not one. */
+int config_parse_duration(const char *text, uint32_t *ret);
+
 /*
  * Read DIRS (highest priority first) the systemd way: *.conf only, same
  * name shadowed by earlier directories, symlinks to /dev/null mask, all

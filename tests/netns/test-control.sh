@@ -126,7 +126,7 @@ check "an unknown command is one line" test "$(wc -l <<<"$out")" = 1
 check "pointing at help" grep -qx "ipautofwctl: unknown command 'bogus'; try 'ipautofwctl help'" <<<"$out"
 out=$(ctl stauts 2>&1)
 check "a misspelt command gets a guess" grep -q "unknown command 'stauts' (did you mean 'status'?)" <<<"$out"
-check "help lists every command" sh -c "'$IPAUTOFWCTL' help | grep -c '^  [a-z]' | grep -qx 13"
+check "help lists every command" sh -c "'$IPAUTOFWCTL' help | grep -c '^  [a-z]' | grep -qx 14"
 check "help per command" sh -c "'$IPAUTOFWCTL' help flush | grep -q 'static ones stay'"
 check "--help after a command" sh -c "'$IPAUTOFWCTL' add --help | grep -q 'column'"
 

@@ -22,7 +22,7 @@ echo "# the README's code blocks"
 out=$(python3 "$SYS_DIR/readme.py" check "$README")
 check "every code block is marked readme-test, illustration or output" test -z "$out"
 [ -n "$out" ] && echo "$out"
-for id in install rule nftables monitor list troubleshoot; do
+for id in install rule nftables monitor list trace troubleshoot; do
 	check "block readme-test: $id is there, once" quiet block "$id"
 done
 # the build block is the package suite's build, which this test installs
@@ -101,8 +101,9 @@ sample=$(output 2 | sed 's/^[0-9:.]* //')
 seen() { grep -q "^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9][0-9][0-9] $sample\$" "$TMP/monitor.out"; }
 check "monitor prints the README's line: <time> $sample" wait_for 5 seen
 check "udp 7002 from outside reaches the LAN host" reaches udp 7002
-kill "$mon" 2>/dev/null
-wait "$mon" 2>/dev/null
+# Ctrl-C: SIGINT to ipautofwctl in the container (the only one running)
+check "Ctrl-C ends monitor" ct kill -INT $(ct pgrep -x ipautofwctl)
+check "which exits 0" wait "$mon"
 check "the list block runs" run list
 want=$(output 3)
 check "list prints the README's header" test "$(head -1 "$TMP/list.out")" = "$(head -1 <<<"$want")"
@@ -111,10 +112,29 @@ check "and its row, the time aside ($(row <<<"$want"))" test "$(row <"$TMP/list.
 check "and its count" test "$(tail -1 "$TMP/list.out")" = "$(tail -1 <<<"$want")"
 
 echo "# 5. when nothing happens"
+echo "$(block trace)" | sed 's/^/#   $ /'
+ct sh -c "cd /root/ipautofw && $(block trace)" </dev/null >"$TMP/trace.out" 2>&1 &
+tracer=$!
+tracing() { ct nft list chain inet ipautofw trace; }
+check "the trace is on" wait_for 10 tracing
+check "the LAN host starts the stream again" trigger tcp 554
+check "udp 7003 from outside reaches it" reaches udp 7003
+told() { grep -qE "$1" "$TMP/trace.out"; }
+check "trace tells the trigger, and what ipautofwd did" wait_for 5 told \
+	"^[0-9:.]+ out 192.168.7.2 -> 203.0.113.9 554/tcp on veth-lan: accepted, left by veth-wan \(WAN\); trigger of rtsp: ipautofwd (opened|refreshed) rtsp: 6970-32000/udp to 192.168.7.2, 10m$"
+check "and the stream: DNATed to the host by ipautofw, accepted" wait_for 5 told \
+	"^[0-9:.]+ in 203.0.113.9 -> 203.0.113.1 7003/udp on veth-wan: DNATed to 192.168.7.2 by ipautofw \(rule rtsp\), accepted, left by veth-lan$"
+sample=$(output 4 | sed -n 2p | sed 's/^[0-9:.]* in [^:]*: //')
+check "the README's sample says what the kernel says when the line is missing" \
+	grep -qF "then dropped by table inet filter, chain forward (its policy): that chain needs 'ct status dnat accept' before the drop" <<<"$sample"
+check "one ipautofwctl runs: the trace" test "$(ct pgrep -x ipautofwctl | wc -l)" = 1
+check "Ctrl-C ends it" ct kill -INT $(ct pgrep -x ipautofwctl)
+check "ipautofwctl exits 0" wait "$tracer"
+check "and the trace chain goes with it" wait_for 5 eval '! tracing'
 check "the troubleshooting block runs" run troubleshoot
 check "status, learn and the journal all answered" \
 	sh -c "grep -q '^rules:' '$TMP/troubleshoot.out' && grep -q 'ipautofw' '$TMP/troubleshoot.out'"
-for f in install rule nftables list troubleshoot monitor; do
+for f in install rule nftables list trace troubleshoot monitor; do
 	[ "$FAILS" = 0 ] || { echo "--- $f"; cat "$TMP/$f.out" 2>/dev/null; }
 done
 finish
