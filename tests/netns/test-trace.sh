@@ -140,6 +140,17 @@ check "the daemon used under 2 s of CPU ($((cpu1 - cpu0)) ticks)" test $((cpu1 -
 check "its log grew by a few lines ($(($(wc -l <"$TMP/daemon.log") - log0)))" test $(($(wc -l <"$TMP/daemon.log") - log0)) -lt 40
 check_not "the trace chain is gone" rtr nft list chain inet ipautofw trace
 
+echo "# a reload while tracing"
+trace_of "$TMP/reload.out" 192.168.7.2 3
+conf more <<'C'
+rule more trigger 7777/tcp forward 7800/udp
+C
+check "the reload succeeds" ctl reload
+trigger "$LAN1" tcp 7777
+check "the new rule's trigger is told" line "$TMP/reload.out" "7777/tcp on br-lan: accepted, left by veth-wan \(WAN\); trigger of more: ipautofwd opened more"
+check "the trace still ends by itself" trace_done
+check_not "taking its chain with it" rtr nft list chain inet ipautofw trace
+
 echo "# refused"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$IPAUTOFWCTL" -s "$SOCK" trace 192.168.7.2 2>&1); rc=$?
 check "trace is refused to others than root (exit 1)" sh -c "test $rc = 1 && grep -q 'permission denied' <<'E'
