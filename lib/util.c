@@ -169,6 +169,21 @@ static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
 	return d[la][lb];
 }
 
+/* Two words of the same length made of the same letters: a swap, not another word. */
+static bool same_letters(const char *a, const char *b, size_t len)
+{
+	unsigned count[256] = { 0 };
+
+	for (size_t i = 0; i < len; i++) {
+		count[(unsigned char)a[i]]++;
+		count[(unsigned char)b[i]]--;
+	}
+	for (size_t i = 0; i < 256; i++)
+		if (count[i])
+			return false;
+	return true;
+}
+
 const char *suggest_word(const char *s, size_t len, const char *const *words, size_t n)
 {
 	const char *best = NULL;
@@ -178,6 +193,10 @@ const char *suggest_word(const char *s, size_t len, const char *const *words, si
 		size_t wl = strlen(words[i]);
 		size_t limit = (wl < len ? wl : len) <= 4 ? 1 : 2;
 		size_t dist = edit_distance(s, len, words[i], wl);
+
+		/* in a word of three letters one other letter makes another word ("xdp" is not "udp") */
+		if (wl == len && len <= 3 && !same_letters(s, words[i], len))
+			continue;
 
 		if (dist <= limit && dist == best_d)
 			best = NULL;	/* two words as near: no guess */

@@ -28,6 +28,14 @@ static void test_suggest(void)
 		CHECK_STR(suggest_word("ipv", 3, fam, 2) == NULL ? "none" : "guess", "none");
 		CHECK_STR(suggest_word("ip6", 3, fam, 3), "ipv6");
 	}
+	/* three letters: a swap or a letter missing is a typo, another letter another word */
+	{
+		static const char *const protos[] = { "tcp", "udp" };
+
+		CHECK_STR(suggest_word("tpc", 3, protos, 2), "tcp");
+		CHECK_STR(suggest_word("ud", 2, protos, 2), "udp");
+		CHECK(suggest_word("xdp", 3, protos, 2) == NULL);
+	}
 	/* far from every word: no guess */
 	CHECK(sug("expires") == NULL);
 	CHECK(sug("x") == NULL);
