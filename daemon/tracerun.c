@@ -335,7 +335,10 @@ void tracerun_event(struct control *ctl, const struct event *ev)
 	struct dynbuf line = { 0 };
 	const char *p;
 
-	if (!ctl->trace || !ev->af)
+	/* what a trigger led to; expiries and the like are no packet's doing */
+	if (!ctl->trace || !ev->af || (ev->kind != EVENT_OPENED && ev->kind != EVENT_REFRESHED &&
+				       ev->kind != EVENT_TAKEN_OVER && ev->kind != EVENT_REFUSED &&
+				       ev->kind != EVENT_FORGED))
 		return;
 	event_format(ev, false, &line);
 	/* "HH:MM:SS.mmm opened rtsp: ..." without the time and the newline */

@@ -140,6 +140,17 @@ check "the daemon used under 2 s of CPU ($((cpu1 - cpu0)) ticks)" test $((cpu1 -
 check "its log grew by a few lines ($(($(wc -l <"$TMP/daemon.log") - log0)))" test $(($(wc -l <"$TMP/daemon.log") - log0)) -lt 40
 check_not "the trace chain is gone" rtr nft list chain inet ipautofw trace
 
+echo "# a trigger ipautofwd refuses (exclusive)"
+ctl add excl trigger 5555/tcp forward 5600/udp exclusive >/dev/null
+trigger "$LAN1" tcp 5555
+wait_for excl has_forwarding excl 192.168.7.2
+trace_of "$TMP/excl.out" 192.168.7.3 3
+trigger "$LAN2" tcp 5555
+check "the other host's trigger: passed to ipautofwd, which refused it" \
+	line "$TMP/excl.out" "out 192.168.7.3 -> 203.0.113.9 5555/tcp on br-lan: accepted, left by veth-wan \(WAN\); trigger of excl: ipautofwd refused excl"
+trace_done
+ctl del excl >/dev/null
+
 echo "# a reload while tracing"
 trace_of "$TMP/reload.out" 192.168.7.2 3
 conf more <<'C'
