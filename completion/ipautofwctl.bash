@@ -9,7 +9,7 @@ _ipautofwctl()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="list rules add del flush enable disable reload status metrics monitor learn reexec help"
+	local commands="list rules add del flush enable disable reload status metrics monitor learn trace reexec help"
 	local i cmd= sock=()
 
 	for ((i = 1; i < cword; i++)); do
@@ -37,6 +37,11 @@ _ipautofwctl()
 		else
 			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		fi
+		return
+	fi
+	# options may follow the command too (ipautofwctl list -j)
+	if [[ $cur == -* && $cmd != add ]]; then
+		COMPREPLY=($(compgen -W "-s --socket -j --json -h --help $([[ $cmd == learn ]] && echo --clear)" -- "$cur"))
 		return
 	fi
 	case $cmd in

@@ -2,7 +2,7 @@
  * ipautofwctl: talk to ipautofwd over its control socket.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -90,6 +90,17 @@ static const struct command commands[] = {
 	  "seen, ports up to 512 apart joined, less what other rules forward. --clear\n"
 	  "forgets what was recorded (of one rule, or all) and needs root. -j prints one\n"
 	  "JSON object.\n" },
+	{ "trace", "HOST [--for DURATION]", "what happens to HOST's connections, in plain words", 1, 3,
+	  "For DURATION (default 1m, at most 5m), one line for each new connection from\n"
+	  "HOST and each new inbound connection to the rules' forward ports, from the\n"
+	  "kernel's own trace: accepted, or dropped or rejected by which table, chain\n"
+	  "and rule; which interface it left by and whether that is a WAN interface;\n"
+	  "whether it was a trigger and what ipautofwd did with it (opened, refreshed,\n"
+	  "took over, refused), or why not (forged, rate-limited); for inbound ones,\n"
+	  "where they were DNATed (or the pinhole) and whether a forward chain then\n"
+	  "dropped them. At most 10 packets a second of each kind are told; the trace\n"
+	  "switches itself off at the end. -j prints one JSON object per packet.\n"
+	  "Needs root.\n" },
 	{ "reexec", "", "replace the daemon by the installed binary in place", 0, 0,
 	  "The daemon re-executes the ipautofwd it was started from, in place: same PID,\n"
 	  "same table, every forwarding with its remaining time, runtime rules kept;\n"
@@ -124,6 +135,8 @@ static void usage(FILE *f)
 		   "  -j, --json         print JSON\n"
 		   "  -h, --help         show this help\n"
 		   "  -V, --version      show the version\n\n"
+		   "Options may also follow the command (ipautofwctl list -j); after '--'\n"
+		   "every word is the command's.\n"
 		   "Exit status: 0 ok, 1 failure, 2 usage, 3 daemon not running.\n",
 		CTLPROTO_SOCKET);
 }
@@ -219,6 +232,39 @@ static int write_atomic(const char *path, const char *text, size_t len)
 	return r;
 }
 
+
+/*
+ * Why the daemon cannot be reached, in words that say what to do; the exit
+ * status. The group named is the socket's own (the daemon's --socket-group).
+ */
+static int connect_failed(const char *path, int err)
+{
+	const char *me = program_invocation_short_name;
+	struct stat st;
+	struct group *g;
+
+	if (err == -ENOENT || err == -ECONNREFUSED) {
+		fprintf(stderr, "%s: ipautofwd is not running (no daemon at %s)\n"
+			"Start it with 'systemctl start ipautofw'; 'journalctl -u ipautofw' says why "
+			"it stopped or would not start.\n", me, path);
+		return EXIT_NOT_RUNNING;
+	}
+	if (err == -EACCES || err == -EPERM) {
+		g = stat(path, &st) == 0 && st.st_gid ? getgrgid(st.st_gid) : NULL;
+		if (g)
+			fprintf(stderr, "%s: permission denied on %s: the read commands are for root "
+				"and members of group '%s' (adduser USER %s, then log in again); "
+				"the others need root\n", me, path, g->gr_name, g->gr_name);
+		else
+			fprintf(stderr, "%s: permission denied on %s: the daemon lets only root in; "
+				"for other readers it needs a group (group 'ipautofw', as the package "
+				"creates, or ipautofwd --socket-group)\n", me, path);
+		return 1;
+	}
+	fprintf(stderr, "%s: %s: %s\n", me, path, strerror(-err));
+	return EXIT_NOT_RUNNING;
+}
+
 /* A request; its reply goes to stdout (to OUTPUT, written at once, if not NULL), errors to stderr */
 static int request(const char *path, unsigned flags, const char *cmd, int argc,
 		   const char *const *argv, bool quiet_ok, const char *output)
@@ -236,13 +282,7 @@ static int request(const char *path, unsigned flags, const char *cmd, int argc,
 	fd = connect_socket(path);
 	if (fd < 0) {
 		dynbuf_free(&req);
-		if (fd == -ENOENT || fd == -ECONNREFUSED) {
-			fprintf(stderr, "%s: ipautofwd is not running (no daemon at %s)\n",
-				program_invocation_short_name, path);
-			return EXIT_NOT_RUNNING;
-		}
-		fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, path, strerror(-fd));
-		return fd == -EACCES ? 1 : EXIT_NOT_RUNNING;
+		return connect_failed(path, fd);
 	}
 	r = transact(fd, &req, &rep);
 	close(fd);
@@ -284,7 +324,8 @@ static void on_interrupt(int sig)
  * ends the stream (it stopped, or dropped us for not reading) or we are
  * interrupted (exit 0).
  */
-static int monitor(const char *path, unsigned flags)
+static int monitor(const char *path, unsigned flags, const char *cmd, int argc,
+		   const char *const *argv)
 {
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	struct dynbuf req = { 0 }, rep = { 0 };
@@ -296,14 +337,12 @@ static int monitor(const char *path, unsigned flags)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (ctlproto_encode_request(&req, flags, "monitor", 0, NULL) < 0)
+	if (ctlproto_encode_request(&req, flags, cmd, argc, argv) < 0)
 		return 1;
 	fd = connect_socket(path);
 	if (fd < 0) {
 		dynbuf_free(&req);
-		fprintf(stderr, "%s: %s\n", program_invocation_short_name,
-			fd == -ENOENT || fd == -ECONNREFUSED ? "ipautofwd is not running" : strerror(-fd));
-		return fd == -EACCES ? 1 : EXIT_NOT_RUNNING;
+		return connect_failed(path, fd);
 	}
 	if (write(fd, req.data, req.len) != (ssize_t)req.len)
 		r = -errno;
@@ -343,6 +382,9 @@ static int monitor(const char *path, unsigned flags)
 	dynbuf_free(&rep);
 	if (interrupted)
 		return 0;
+	/* a trace ends by itself: the daemon's last line said so */
+	if (r == -EPIPE && streaming && !strcmp(cmd, "trace"))
+		return 0;
 	if (r == -EPIPE)
 		fprintf(stderr, "%s: the daemon ended the stream\n", program_invocation_short_name);
 	else if (r < 0)
@@ -357,6 +399,14 @@ static int autofw_main(int argc, char **argv, const char *path)
 	const char *args[AUTOFW_ARGS_MAX];
 	char err[256];
 
+	/* -h is the 1996 fixed host: only the long forms ask for help */
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "--version"))) {
+		if (!strcmp(argv[1], "--help"))
+			fputs(autofw_usage, stdout);
+		else
+			printf("ipautofw (ipautofwctl) %s\n", VERSION);
+		return 0;
+	}
 	if (autofw_parse(argc, argv, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ipautofw: %s\n\n%s", err, autofw_usage);
 		return 2;
@@ -370,99 +420,184 @@ static int autofw_main(int argc, char **argv, const char *path)
 	return request(path, 0, c.cmd, c.argc, args, !c.verbose && strcmp(c.cmd, "list"), NULL);
 }
 
+static const char *suggest_command(const char *cmd)
+{
+	const char *names[ARRAY_SIZE(commands)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	return suggest_word(cmd, strlen(cmd), names, ARRAY_SIZE(names));
+}
+
 static void unknown_command(const char *cmd)
 {
 	struct dynbuf e = { 0 };
+	const char *guess = suggest_command(cmd);
 
 	dynbuf_append_escaped(&e, cmd, strlen(cmd));
-	fprintf(stderr, "ipautofwctl: unknown command '%s'\n", e.data ? e.data : "");
+	fprintf(stderr, "ipautofwctl: unknown command '%s'", e.data ? e.data : "");
+	if (guess)
+		fprintf(stderr, " (did you mean '%s'?)", guess);
+	fprintf(stderr, "; try 'ipautofwctl help'\n");
 	dynbuf_free(&e);
+}
+
+/* ipautofwctl's words: options anywhere (before a "--"), the command and its arguments */
+struct args {
+	const char *path;
+	unsigned flags;
+	bool help, version;
+	const char *words[258];
+	int n_words;
+};
+
+static int bad_option(const char *what, const char *opt)
+{
+	struct dynbuf e = { 0 };
+
+	dynbuf_append_escaped(&e, opt, strlen(opt));
+	fprintf(stderr, "ipautofwctl: %s '%s'; try 'ipautofwctl help'\n", what, e.data ? e.data : "");
+	dynbuf_free(&e);
+	return 2;
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	bool dashdash = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (dashdash || s[0] != '-' || !s[1] || !strcmp(s, "--clear") || !strcmp(s, "--for") ||
+		    !strcmp(s, "--output") || !strcmp(s, "-o")) {
+			if (a->n_words == (int)ARRAY_SIZE(a->words))
+				return bad_option("too many arguments from", s);
+			a->words[a->n_words++] = s;
+		} else if (!strcmp(s, "--")) {
+			dashdash = true;
+		} else if (!strcmp(s, "--json")) {
+			a->flags |= CTLPROTO_JSON;
+		} else if (!strcmp(s, "--help")) {
+			a->help = true;
+		} else if (!strcmp(s, "--version")) {
+			a->version = true;
+		} else if (!strcmp(s, "--socket") || !strncmp(s, "--socket=", 9)) {
+			if (s[8] == '=')
+				a->path = s + 9;
+			else if (i + 1 < argc)
+				a->path = argv[++i];
+			else
+				return bad_option("missing PATH after", s);
+		} else if (s[1] == '-') {
+			return bad_option("unknown option", s);
+		} else {
+			for (const char *c = s + 1; *c; c++) {
+				if (*c == 'j') {
+					a->flags |= CTLPROTO_JSON;
+				} else if (*c == 'h') {
+					a->help = true;
+				} else if (*c == 'V') {
+					a->version = true;
+				} else if (*c == 's') {
+					if (c[1])
+						a->path = c + 1;
+					else if (i + 1 < argc)
+						a->path = argv[++i];
+					else
+						return bad_option("missing PATH after", s);
+					break;
+				} else {
+					char o[3] = { '-', *c, 0 };
+
+					return bad_option("unknown option", o);
+				}
+			}
+		}
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
-	};
-	const char *path = getenv("IPAUTOFW_SOCKET");
+	struct args a = { .path = getenv("IPAUTOFW_SOCKET") };
 	const struct command *c;
 	const char *cmd = "list";
-	unsigned flags = 0;
-	int opt;
+	const char *const *w;
+	int n, r;
 
-	if (!path || !path[0])
-		path = CTLPROTO_SOCKET;
+	if (!a.path || !a.path[0])
+		a.path = CTLPROTO_SOCKET;
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(program_invocation_short_name, "ipautofw"))
-		return autofw_main(argc, argv, path);
-	while ((opt = getopt_long(argc, argv, "+s:jhV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			path = optarg;
-			break;
-		case 'j':
-			flags |= CTLPROTO_JSON;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("ipautofwctl %s\n", VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		return autofw_main(argc, argv, a.path);
+	r = parse_args(argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if (a.version) {
+		printf("ipautofwctl %s\n", VERSION);
+		return 0;
 	}
-	if (optind < argc)
-		cmd = argv[optind++];
+	if (a.n_words)
+		cmd = a.words[0];
 	c = find_command(cmd);
 	if (!c) {
 		unknown_command(cmd);
-		usage(stderr);
 		return 2;
 	}
+	w = a.words + (a.n_words ? 1 : 0);
+	n = a.n_words ? a.n_words - 1 : 0;
+	if (a.help && !a.n_words) {
+		usage(stdout);
+		return 0;
+	}
 	if (!strcmp(cmd, "help")) {
-		if (optind == argc) {
+		if (n == 0) {
 			usage(stdout);
 			return 0;
 		}
-		c = find_command(argv[optind]);
+		c = find_command(w[0]);
 		if (!c) {
-			unknown_command(argv[optind]);
+			unknown_command(w[0]);
 			return 2;
 		}
 		command_help(c);
 		return 0;
 	}
-	if (optind < argc && (!strcmp(argv[optind], "--help") || !strcmp(argv[optind], "-h"))) {
+	if (a.help) {
 		command_help(c);
 		return 0;
 	}
-	if (argc - optind < c->min_args || argc - optind > c->max_args) {
-		fprintf(stderr, "usage: ipautofwctl %s %s\n", cmd, c->args);
+	if (n < c->min_args || n > c->max_args) {
+		fprintf(stderr, "usage: ipautofwctl %s %s (try 'ipautofwctl help %s')\n", cmd, c->args,
+			cmd);
 		return 2;
 	}
 	if (!strcmp(cmd, "monitor"))
-		return monitor(path, flags);
-	if (!strcmp(cmd, "learn") && optind < argc && !strcmp(argv[optind], "--clear"))
-		return request(path, flags, "learn-clear", argc - optind - 1,
-			       (const char *const *)argv + optind + 1, false, NULL);
-	if (!strcmp(cmd, "learn") && argc - optind > 1) {
+		return monitor(a.path, a.flags, cmd, 0, NULL);
+	if (!strcmp(cmd, "trace")) {
+		if (n == 2 || (n == 3 && strcmp(w[1], "--for")) || (n == 1 && !strcmp(w[0], "--for"))) {
+			fprintf(stderr, "usage: ipautofwctl trace %s\n", c->args);
+			return 2;
+		}
+		return monitor(a.path, a.flags, cmd, n, w);
+	}
+	if (!strcmp(cmd, "learn") && n && !strcmp(w[0], "--clear"))
+		return request(a.path, a.flags, "learn-clear", n - 1, w + 1, false, NULL);
+	if (!strcmp(cmd, "learn") && n > 1) {
 		fprintf(stderr, "usage: ipautofwctl learn %s\n", c->args);
 		return 2;
 	}
-	if (!strcmp(cmd, "metrics") && optind < argc) {
-		if (argc - optind != 2 || (strcmp(argv[optind], "--output") && strcmp(argv[optind], "-o"))) {
+	if (!strcmp(cmd, "metrics") && n) {
+		if (n != 2 || (strcmp(w[0], "--output") && strcmp(w[0], "-o"))) {
 			fprintf(stderr, "usage: ipautofwctl metrics %s\n", c->args);
 			return 2;
 		}
-		return request(path, flags, cmd, 0, NULL, false, argv[optind + 1]);
+		return request(a.path, a.flags, cmd, 0, NULL, false, w[1]);
 	}
-	return request(path, flags, cmd, argc - optind, (const char *const *)argv + optind, false,
-		       NULL);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(w[i], "--clear") || !strcmp(w[i], "--for") || !strcmp(w[i], "--output") ||
+		    !strcmp(w[i], "-o"))
+			return bad_option("unknown option", w[i]);
+	return request(a.path, a.flags, cmd, n, w, false, NULL);
 }

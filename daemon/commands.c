@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
+#include "trace.h"
 
 #define MONITORS_MAX 16
 
@@ -239,6 +240,38 @@ static int cmd_monitor(struct control *ctl, const struct ctl_request *req, struc
 	return CONTROL_MONITOR;
 }
 
+/* trace HOST [--for DURATION] */
+static int cmd_trace(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
+{
+	char w[WORD_MAX];
+	uint32_t secs = TRACE_DURATION_DEFAULT_S;
+
+	if ((req->argc != 1 && req->argc != 3) || (req->argc == 3 && strcmp(req->argv[1], "--for"))) {
+		dynbuf_printf(out, "usage: trace HOST [--for DURATION]\n");
+		return CTLPROTO_USAGE;
+	}
+	if (inet_pton(AF_INET, req->argv[0], &ctl->trace_req.host.v4) == 1) {
+		ctl->trace_req.af = AF_INET;
+	} else if (inet_pton(AF_INET6, req->argv[0], &ctl->trace_req.host.v6) == 1) {
+		ctl->trace_req.af = AF_INET6;
+	} else {
+		dynbuf_printf(out, "'%s' is not an IPv4 or IPv6 address\n", word_shown(req->argv[0], w));
+		return CTLPROTO_USAGE;
+	}
+	if (req->argc == 3 && (config_parse_duration(req->argv[2], &secs) < 0 ||
+			       secs > TRACE_DURATION_MAX_S)) {
+		dynbuf_printf(out, "invalid duration '%s' (1s to %um: 30s, 2m)\n", word_shown(req->argv[2], w),
+			      TRACE_DURATION_MAX_S / 60);
+		return CTLPROTO_USAGE;
+	}
+	if (ctl->trace) {
+		dynbuf_printf(out, "a trace is running already; one at a time\n");
+		return CTLPROTO_FAILED;
+	}
+	ctl->trace_req.secs = secs;
+	return CONTROL_TRACE;
+}
+
 static int cmd_reexec(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
 	if (ctl->reexec_client) {
@@ -268,6 +301,7 @@ static const struct command commands[] = {
 	{ "enable", true, 1, 1, "enable NAME", cmd_enable },
 	{ "disable", true, 1, 1, "disable NAME", cmd_disable },
 	{ "reexec", true, 0, 0, "reexec", cmd_reexec },
+	{ "trace", true, 1, 3, "trace HOST [--for DURATION]", cmd_trace },
 };
 
 _Static_assert(ARRAY_SIZE(commands) == COMMANDS_N, "COMMANDS_N is the number of commands");

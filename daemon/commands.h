@@ -21,7 +21,7 @@ struct command {
 	int (*fn)(struct control *ctl, const struct ctl_request *req, struct dynbuf *out);
 };
 
-#define COMMANDS_N 17
+#define COMMANDS_N 18
 
 /* The command named NAME, or NULL; *RET_IDX is its index, below COMMANDS_N. */
 const struct command *command_find(const char *name, size_t *ret_idx);

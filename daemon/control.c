@@ -4,6 +4,7 @@
  * SO_PEERCRED to keep changes for root.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <grp.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include "manager.h"
 #include "event.h"
 #include "log.h"
+#include "nftobj.h"
+#include "tracerun.h"
 
 #define CLIENTS_MAX 64
 #define CLIENT_IDLE_MS 5000
@@ -81,8 +84,13 @@ static void client_kill(struct control *ctl, struct client *c)
 		return;
 	c->dead = true;
 	ctl->n_dead++;
-	if (c->monitor)
-		manager_set_listeners(ctl->m, --ctl->n_monitors);
+	if (c->trace) {
+		c->trace = false;
+		tracerun_client_gone(ctl);
+		manager_set_listeners(ctl->m, ctl->n_monitors);
+	} else if (c->monitor) {
+		manager_set_listeners(ctl->m, --ctl->n_monitors + (ctl->trace != NULL));
+	}
 	heap_remove(&ctl->client_timers, &c->timer);
 	loop_del(ctl->loop, &c->w, client_release);
 }
@@ -123,10 +131,11 @@ void control_event(const struct event *ev, void *data)
 	struct control *ctl = data;
 	struct dynbuf line[2] = { { 0 } };
 
+	tracerun_event(ctl, ev);
 	for (struct client *c = ctl->clients; c; c = c->next) {
 		struct dynbuf *l = &line[c->json];
 
-		if (!c->monitor || c->dead)
+		if (!c->monitor || c->trace || c->dead)
 			continue;
 		if (!l->len)
 			event_format(ev, c->json, l);
@@ -153,6 +162,29 @@ void control_event(const struct event *ev, void *data)
 	}
 	dynbuf_free(&line[0]);
 	dynbuf_free(&line[1]);
+}
+
+void control_stream(struct control *ctl, struct client *c, const char *text, size_t len)
+{
+	if (c->dead)
+		return;
+	if (c->out.len - c->out_off + len > MONITOR_BACKLOG_MAX) {
+		log_info("trace (pid %d) dropped: it stopped reading", c->cred.pid);
+		client_kill(ctl, c);
+		return;
+	}
+	dynbuf_append(&c->out, text, len);
+	client_write(ctl, c);
+}
+
+void control_end_stream(struct control *ctl, struct client *c)
+{
+	if (c->dead)
+		return;
+	c->trace = false;
+	c->monitor = false;
+	manager_set_listeners(ctl->m, ctl->n_monitors);
+	client_write(ctl, c);
 }
 
 static void reply(struct control *ctl, struct client *c, int status, const char *text, size_t len)
@@ -214,6 +246,32 @@ static void handle(struct control *ctl, struct client *c, const struct ctl_reque
 		manager_set_listeners(ctl->m, ++ctl->n_monitors);
 		dynbuf_free(&out);
 		reply(ctl, c, CTLPROTO_OK, "", 0);
+		return;
+	}
+	if (status == CONTROL_TRACE) {
+		dynbuf_free(&out);
+		if (tracerun_start(ctl, c, ctl->trace_req.af, &ctl->trace_req.host, ctl->trace_req.secs,
+				   req->flags & CTLPROTO_JSON, &out) < 0) {
+			reply(ctl, c, CTLPROTO_FAILED, out.data ? out.data : "", out.len);
+			dynbuf_free(&out);
+			return;
+		}
+		heap_remove(&ctl->client_timers, &c->timer);
+		c->monitor = true;
+		c->trace = true;
+		c->json = req->flags & CTLPROTO_JSON;
+		manager_set_listeners(ctl->m, ctl->n_monitors + 1);
+		reply(ctl, c, CTLPROTO_OK, "", 0);
+		if (!c->json) {
+			char host[INET6_ADDRSTRLEN];
+
+			inet_ntop(ctl->trace_req.af, &ctl->trace_req.host, host, sizeof(host));
+			dynbuf_printf(&out, "tracing %s for %us: its new connections, and new inbound "
+				      "connections on the rules' forward ports (at most %u a second each)\n",
+				      host, ctl->trace_req.secs, NFTOBJ_TRACE_RATE);
+			control_stream(ctl, c, out.data, out.len);
+		}
+		dynbuf_free(&out);
 		return;
 	}
 	if (status == CONTROL_REPLY_LATER) {
@@ -384,6 +442,7 @@ static void accept_cb(struct watch *w, uint32_t events)
 uint64_t control_tick(struct control *ctl, uint64_t now)
 {
 	struct heap_node *n;
+	uint64_t next, trace_next = tracerun_tick(ctl, now);
 
 	while ((n = heap_peek(&ctl->client_timers)) && n->deadline <= now) {
 		struct client *c = container_of(n, struct client, timer);
@@ -396,7 +455,8 @@ uint64_t control_tick(struct control *ctl, uint64_t now)
 		if (c->monitor && !c->dead && c->out_off < c->out.len)
 			client_write(ctl, c);
 	n = heap_peek(&ctl->client_timers);
-	return n ? n->deadline : UINT64_MAX;
+	next = n ? n->deadline : UINT64_MAX;
+	return trace_next < next ? trace_next : next;
 }
 
 /*
@@ -546,6 +606,7 @@ void control_init(struct control *ctl, struct loop *loop, struct manager *m, con
 
 void control_close(struct control *ctl)
 {
+	tracerun_close(ctl);
 	for (struct client *c = ctl->clients, *next; c; c = next) {
 		next = c->next;
 		client_free(ctl, c);

@@ -14,6 +14,7 @@
 
 #include "heap.h"
 #include "loop.h"
+#include "rule.h"
 #include "util.h"
 
 struct event;
@@ -32,6 +33,7 @@ struct client {
 	bool dead;			/* released by the loop after its dispatch */
 	size_t charged;			/* reply bytes counted in control.unprivileged_out */
 	bool monitor;			/* streams events until it goes (or stops reading) */
+	bool trace;			/* streams a trace (a monitor of its own kind) */
 	bool json;
 	struct client *next;
 };
@@ -75,6 +77,12 @@ struct control {
 	struct heap client_timers;
 	struct client *reexec_client;	/* asked for reexec; answered by the new binary */
 	struct control_stats stats;
+	struct tracerun *trace;		/* the trace running, if any (tracerun.c) */
+	struct {			/* what `trace` asked for, for handle() to start */
+		int af;
+		union inaddr host;
+		uint32_t secs;
+	} trace_req;
 };
 
 /* The manager's events go to the monitors from now on. */
@@ -94,3 +102,10 @@ void control_event(const struct event *ev, void *data);
 #define CONTROL_REPLY_LATER (-1)
 /* What `monitor` returns: the client streams events from now on. */
 #define CONTROL_MONITOR (-2)
+/* What `trace` returns: the client streams the trace of ctl->trace_req from now on. */
+#define CONTROL_TRACE (-3)
+
+/* Stream TEXT to C (a trace client); one that stopped reading goes. */
+void control_stream(struct control *ctl, struct client *c, const char *text, size_t len);
+/* C's stream is over: it is closed once what waits is written. */
+void control_end_stream(struct control *ctl, struct client *c);

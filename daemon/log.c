@@ -89,6 +89,14 @@ unsigned log_count_lines(const struct dynbuf *lines)
 	return n;
 }
 
+void log_warn_lines(const struct dynbuf *lines)
+{
+	const char *p = lines->data, *nl;
+
+	for (; p && (nl = strchr(p, '\n')); p = nl + 1)
+		log_warn("%.*s", (int)(nl - p), p);
+}
+
 void log_err_lines(const struct dynbuf *lines)
 {
 	const char *p = lines->data, *nl;

@@ -20,6 +20,8 @@ bool log_ratelimit(unsigned *count, unsigned long long *window_ms, unsigned long
 struct dynbuf;
 unsigned log_count_lines(const struct dynbuf *lines);
 void log_err_lines(const struct dynbuf *lines);
+/* Each line of LINES as its own entry at warning. */
+void log_warn_lines(const struct dynbuf *lines);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

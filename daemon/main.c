@@ -34,6 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ipautofwd [OPTIONS]\n"
+		"       ipautofwd --check|--dry-run [OPTIONS] [FILE...]\n"
 		"Port triggering for nftables.\n\n"
 		"  -f, --foreground        stay in the foreground, log to stderr\n"
 		"  -C, --config-dir DIR    read rule files from DIR (repeatable; replaces\n"
@@ -53,10 +54,14 @@ static void usage(FILE *f)
 		"                          closes every forwarding at once\n"
 		"      --no-kernel-path    the kernel does not open first forwardings itself:\n"
 		"                          the daemon opens all (about 100 us after a trigger)\n"
-		"      --check             check the configuration and exit (no privileges needed)\n"
-		"      --dry-run           print the nf_tables ruleset the configuration would\n"
-		"                          load, in nft -f syntax, and exit (no privileges needed)\n"
-		"      --syslog            log to syslog instead of stderr\n"
+		"      --check [FILE...]   check the configuration (or only the FILEs given,\n"
+		"                          whatever their names) and exit: 0 if it loads, 1 with\n"
+		"                          every error (no privileges needed)\n"
+		"      --dry-run [FILE...] print the nf_tables ruleset the configuration (or\n"
+		"                          the FILEs) would load, in nft -f syntax, and exit\n"
+		"                          (no privileges needed)\n"
+		"      --syslog            log to syslog in the foreground too (without -f\n"
+		"                          the daemon always does)\n"
 		"  -v, --verbose           log debug messages\n"
 		"  -h, --help              show this help\n"
 		"  -V, --version           show the version\n",
@@ -127,10 +132,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "ipautofwd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+	if (optind < argc && !o->check && !o->dry_run) {
+		fprintf(stderr, "ipautofwd: unexpected argument '%s' (rule files are given to --check "
+			"or --dry-run, or their directory with -C)\n", argv[optind]);
 		return 2;
+	}
+	if (optind < argc && o->m.confdirs != config_default_dirs) {
+		fprintf(stderr, "ipautofwd: give rule files or -C DIR, not both\n");
+		return 2;
+	}
+	if (optind < argc) {
+		o->m.files = (const char *const *)argv + optind;
+		o->m.n_files = argc - optind;
 	}
 	/* the forwardings' file (lib/fwsave.h) beside the control socket */
 	{
@@ -169,12 +182,19 @@ static struct config *load(const struct options *o, int *ret_exit)
 	} else if (!c) {
 		fputs(errors.data ? errors.data : "out of memory\n", stderr);
 	} else if (o->dry_run) {
+		if (c->errors.len)
+			fwrite(c->errors.data, 1, c->errors.len, stderr);
 		/* what the daemon would load at start, built like it */
 		*ret_exit = engine_dry_run(c, o->m.group, o->m.learn_group, !o->m.no_kernel_path, &errors) < 0 ||
 			    fwrite(errors.data, 1, errors.len, stdout) != errors.len || fflush(stdout);
 		c = NULL;
 	} else if (o->check) {
-		printf("configuration OK: %zu rule%s\n", c->n_rules, c->n_rules == 1 ? "" : "s");
+		if (c->errors.len)
+			fwrite(c->errors.data, 1, c->errors.len, stderr);
+		printf("configuration OK: %zu rule%s", c->n_rules, c->n_rules == 1 ? "" : "s");
+		if (c->n_warnings)
+			printf(", %u warning%s", c->n_warnings, c->n_warnings == 1 ? "" : "s");
+		printf("\n");
 		*ret_exit = 0;
 		c = config_free(c);
 	}
@@ -261,6 +281,7 @@ int main(int argc, char **argv)
 		o.use_syslog = true;
 	}
 	log_setup(o.use_syslog ? LOG_TARGET_SYSLOG : log_detect_target(), o.verbose);
+	log_warn_lines(&files->warning_lines);
 	if (reexec_inherited(&inh, &st) < 0) {
 		config_free(files);
 		return 1;

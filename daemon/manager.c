@@ -45,7 +45,9 @@ struct config *manager_load_files(const struct manager_options *o, struct dynbuf
 		config_load_file(c, o->ifnames, uci_parse_names);
 	if (o->uci)
 		config_load_file(c, o->uci, uci_parse_text);
-	if (config_load_dirs(c, (const char **)o->confdirs, o->n_confdirs) == 0)
+	if (o->files ? config_load_files(c, o->files, o->n_files) == 0 :
+	    config_load_dirs(c, (const char **)o->confdirs, o->n_confdirs,
+			     o->confdirs != config_default_dirs) == 0)
 		return c;
 	if (c->errors.len)
 		dynbuf_append(errors, c->errors.data, c->errors.len);
@@ -235,8 +237,18 @@ static int reload(struct manager *m, struct dynbuf *errors)
 {
 	struct dynbuf lines = { 0 };
 	struct config *files = manager_load_files(&m->opt, errors, &lines), *c = NULL;
-	int r = files ? rulebook_set_files(&m->book, files, &c, errors, &lines) : -EINVAL;
-	unsigned n = log_count_lines(&lines);
+	struct dynbuf warnings = { 0 };
+	int r;
+	unsigned n;
+
+	/* said whatever becomes of the reload; the reply shows them before its verdict */
+	if (files) {
+		log_warn_lines(&files->warning_lines);
+		if (files->n_warnings)
+			dynbuf_append(&warnings, files->errors.data, files->errors.len);
+	}
+	r = files ? rulebook_set_files(&m->book, files, &c, errors, &lines) : -EINVAL;
+	n = log_count_lines(&lines);
 
 	m->cnt.reloads++;
 	if (r < 0) {
@@ -255,9 +267,13 @@ static int reload(struct manager *m, struct dynbuf *errors)
 		if (!n)
 			log_err("%s", errors->data ? errors->data : "out of memory");
 		dynbuf_free(&lines);
+		dynbuf_free(&warnings);
 		return -EINVAL;
 	}
 	dynbuf_free(&lines);
+	if (warnings.len)
+		dynbuf_append(errors, warnings.data, warnings.len);
+	dynbuf_free(&warnings);
 	r = apply(m, 0, c, "reload", errors);
 	if (r < 0)
 		return r;

@@ -65,6 +65,8 @@ struct manager_options {
 	size_t n_confdirs;
 	const char *uci;		/* OpenWrt's UCI file, read before the rule files */
 	const char *ifnames;		/* the names lan and wan may use (uci.h) */
+	const char *const *files;	/* --check FILE...: these files instead of the directories */
+	size_t n_files;
 	uint16_t group;			/* NFLOG group of the trigger rule */
 	uint16_t learn_group;		/* NFLOG group of learn mode */
 	bool no_owner;

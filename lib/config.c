@@ -56,6 +56,7 @@ struct config *config_free(struct config *c)
 	free(c->aliases);
 	dynbuf_free(&c->errors);
 	dynbuf_free(&c->error_lines);
+	dynbuf_free(&c->warning_lines);
 	free(c);
 	return NULL;
 }
@@ -265,6 +266,25 @@ static void parse_global_limit(struct parser *p, const struct token *toks, size_
 		lex_limit(p, &toks[1], what, val);
 }
 
+static void unknown_statement(struct parser *p, const struct token *toks, size_t n)
+{
+	static const char *const statements[] = { "rule", "lan", "wan", "pinhole-mark",
+		"pinhole-guard", "learn", "allow", "max-per-host", "max-forwardings" };
+	const char *w = suggest_word(toks[0].s, toks[0].len, statements, ARRAY_SIZE(statements));
+
+	if (w)
+		lex_diag(p, &toks[0], "unknown statement '%.*s' (did you mean '%s'?)",
+			 (int)toks[0].len, toks[0].s, w);
+	else if (n >= 2 && ruleopt_is_option(&toks[1]))
+		lex_diag(p, &toks[0], "unknown statement '%.*s' (a rule starts with 'rule': "
+			 "rule %.*s %.*s ...)", (int)toks[0].len, toks[0].s, (int)toks[0].len,
+			 toks[0].s, (int)toks[1].len, toks[1].s);
+	else
+		lex_diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
+			 "pinhole-guard, learn, allow, max-per-host or max-forwardings)",
+			 (int)toks[0].len, toks[0].s);
+}
+
 void config_statement(struct parser *p, const struct token *toks, size_t n, const struct token *end)
 {
 	if (!n)
@@ -289,8 +309,7 @@ void config_statement(struct parser *p, const struct token *toks, size_t n, cons
 		parse_global_limit(p, toks, n, end, &p->c->max_forwardings,
 				   &p->c->max_forwardings_loc);
 	else
-		lex_diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
-		     "pinhole-guard, learn, allow, max-per-host or max-forwardings)", (int)toks[0].len, toks[0].s);
+		unknown_statement(p, toks, n);
 }
 
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len)
@@ -365,8 +384,23 @@ int config_parse_portrange(const char *text, struct portrange *ret)
 
 	dynbuf_free(&scratch.errors);
 	dynbuf_free(&scratch.error_lines);
+	dynbuf_free(&scratch.warning_lines);
 	if (r == 0)
 		ret->loc.file = NULL;
+	return r < 0 ? -EINVAL : 0;
+}
+
+int config_parse_duration(const char *text, uint32_t *ret)
+{
+	struct config scratch = { 0 };
+	struct parser p = { .c = &scratch, .file = "" };
+	struct token t = { .s = text, .len = strlen(text), .line = 1, .col = 1,
+			   .ltext = text, .llen = strlen(text) };
+	int r = lex_duration(&p, &t, ret);
+
+	dynbuf_free(&scratch.errors);
+	dynbuf_free(&scratch.error_lines);
+	dynbuf_free(&scratch.warning_lines);
 	return r < 0 ? -EINVAL : 0;
 }
 
@@ -396,10 +430,18 @@ struct config *config_dup(const struct config *src)
 	c->n_aliases = 0;
 	c->files = NULL;
 	c->n_files = 0;
-	c->errors = c->error_lines = (struct dynbuf){ 0 };
-	c->n_errors = 0;
+	c->errors = c->error_lines = c->warning_lines = (struct dynbuf){ 0 };
 	c->lan = c->wan = (struct iflist){ 0 };
 	c->allow = (struct prefixlist){ 0 };
+	/* the diagnostics too, as text of their own */
+	if (src->errors.len)
+		dynbuf_append(&c->errors, src->errors.data, src->errors.len);
+	if (src->error_lines.len)
+		dynbuf_append(&c->error_lines, src->error_lines.data, src->error_lines.len);
+	if (src->warning_lines.len)
+		dynbuf_append(&c->warning_lines, src->warning_lines.data, src->warning_lines.len);
+	if (c->errors.oom || c->error_lines.oom || c->warning_lines.oom)
+		goto fail;
 	if (iflist_copy(&c->lan, &src->lan) < 0 || iflist_copy(&c->wan, &src->wan) < 0 ||
 	    prefixlist_copy(&c->allow, &src->allow) < 0)
 		goto fail;

@@ -4,6 +4,9 @@
  * parser. Every error is recorded as "FILE:LINE:COL: error: MESSAGE" with
  * the offending line and a caret; parsing goes on so that all errors are
  * reported, and a configuration with any error must not be applied.
+ * Warnings (a bare timeout under a minute, a file skipped for its name)
+ * are reported the same way, "FILE:LINE:COL: warning: MESSAGE", and
+ * applied all the same.
  */
 #pragma once
 
@@ -55,9 +58,11 @@ struct config {
 	size_t n_aliases;
 	char **files;		/* owned names that srclocs point to */
 	size_t n_files;
-	struct dynbuf errors;
+	struct dynbuf errors;		/* every diagnostic, errors and warnings, in order */
 	struct dynbuf error_lines;	/* each error's first line only: one log entry each */
 	unsigned n_errors;
+	struct dynbuf warning_lines;	/* each warning's first line: they never stop a load */
+	unsigned n_warnings;
 };
 
 struct config *config_new(void);
@@ -83,12 +88,21 @@ int config_add_rule(struct config *c, const char *label, struct rule *r);
 /* PORT/PROTO or LOW-HIGH/PROTO; -EINVAL if TEXT is not one. */
 int config_parse_portrange(const char *text, struct portrange *ret);
 
+/* A duration as in a rule file (300, 5m, 1h30m) in seconds; -EINVAL if TEXT is not one. */
+int config_parse_duration(const char *text, uint32_t *ret);
+
 /*
  * Read DIRS (highest priority first) the systemd way: *.conf only, same
  * name shadowed by earlier directories, symlinks to /dev/null mask, all
- * files read in lexical order of their names.
+ * files read in lexical order of their names. Other files are skipped
+ * with a warning (hidden ones silently). With REQUIRED, a directory that
+ * does not exist is an error (one the user named), else it is skipped
+ * (the default directories).
  */
-int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs);
+int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs, bool required);
+
+/* Read the files PATHS in the order given, whatever their names (ipautofwd --check FILE...). */
+int config_load_files(struct config *c, const char *const *paths, size_t n_paths);
 
 /* Read the file at PATH (at most CONFIG_FILE_MAX bytes) with PARSE; errors go to C. */
 typedef int (*config_parse_fn)(struct config *c, const char *file, const char *text, size_t len);

@@ -42,6 +42,26 @@ static void file_error(struct config *c, const char *path, const char *what, int
 		lex_diag(&p, NULL, "%s: %s", what, strerror(err));
 }
 
+/* A file in a rule directory that is not read for its name: said, so a "ra.cfg" is not a mystery. */
+static void skipped(struct config *c, const char *dir, const struct dirent *de)
+{
+	struct parser p = { .c = c };
+	struct stat st;
+	char *path;
+
+	if (de->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+		return;
+	if (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && stat(path, &st) == 0 &&
+				     S_ISDIR(st.st_mode))) {
+		free(path);
+		return;
+	}
+	p.file = config_intern_file(c, path);
+	free(path);
+	if (p.file)
+		lex_warn(&p, NULL, "not read: only files whose names end in .conf are");
+}
+
 static void not_regular(struct config *c, const char *path)
 {
 	struct parser p = { .c = c, .file = config_intern_file(c, path) };
@@ -92,7 +112,15 @@ int config_load_file(struct config *c, const char *path, config_parse_fn parse)
 	return parse(c, path, buf, len);
 }
 
-int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs)
+int config_load_files(struct config *c, const char *const *paths, size_t n_paths)
+{
+	for (size_t k = 0; k < n_paths; k++)
+		if (config_load_file(c, paths[k], config_parse_text) == -ENOMEM)
+			return -ENOMEM;
+	return c->n_errors ? -EINVAL : 0;
+}
+
+int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs, bool required)
 {
 	struct dropin *list = NULL;
 	size_t n = 0;
@@ -103,7 +131,7 @@ int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs)
 		struct dirent *de;
 
 		if (!dir) {
-			if (errno != ENOENT)
+			if (errno != ENOENT || required)
 				file_error(c, dirs[d], "cannot open directory", errno);
 			continue;
 		}
@@ -111,8 +139,10 @@ int config_load_dirs(struct config *c, const char *const *dirs, size_t n_dirs)
 			bool shadowed = false;
 			struct dropin *q;
 
-			if (!is_conf(de->d_name))
+			if (!is_conf(de->d_name)) {
+				skipped(c, dirs[d], de);
 				continue;
+			}
 			for (size_t k = 0; k < n; k++)
 				if (!strcmp(list[k].name, de->d_name))
 					shadowed = true;

@@ -16,7 +16,7 @@ void diag_vprintf(struct dynbuf *out, struct dynbuf *lines, const struct diag_lo
 	dynbuf_append_escaped(&head, loc->file, strlen(loc->file));
 	if (loc->line)
 		dynbuf_printf(&head, ":%u:%u", loc->line, loc->col);
-	dynbuf_printf(&head, ": error: ");
+	dynbuf_printf(&head, ": %s: ", loc->warning ? "warning" : "error");
 	dynbuf_append_escaped(&head, msg, strlen(msg));
 	dynbuf_append(&head, "\n", 1);
 	if (head.oom) {

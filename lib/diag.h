@@ -1,7 +1,7 @@
 /*
  * Diagnostics in the compiler format every tool understands:
- * "FILE:LINE:COL: error: MESSAGE", then the source line and a caret under
- * the column. Bytes that would not show as themselves (control characters,
+ * "FILE:LINE:COL: error: MESSAGE" (or "warning:"), then the source line and
+ * a caret under the column. Bytes that would not show as themselves (control characters,
  * invalid UTF-8, invisible and bidi characters) are written as \xNN, in
  * the message and in the echoed line, with the caret still under the column:
  * nothing from a file or a request reaches a terminal or a log raw.
@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -19,6 +20,7 @@ struct diag_loc {
 	unsigned col;
 	const char *text;	/* the physical line, for the caret (may be NULL) */
 	size_t len;
+	bool warning;		/* "warning:" instead of "error:" */
 };
 
 /*

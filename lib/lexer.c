@@ -34,6 +34,34 @@ void lex_diag(struct parser *p, const struct token *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+void lex_warn(struct parser *p, const struct token *t, const char *fmt, ...)
+{
+	struct diag_loc loc = { .file = p->file, .warning = true };
+	va_list ap;
+
+	if (t) {
+		loc.line = t->line;
+		loc.col = t->col;
+		loc.text = t->ltext;
+		loc.len = t->llen;
+	}
+	p->c->n_warnings++;
+	va_start(ap, fmt);
+	diag_vprintf(&p->c->errors, &p->c->warning_lines, &loc, fmt, ap);
+	va_end(ap);
+}
+
+const char *lex_guess(const struct token *t, const char *const *words, size_t n, char *buf,
+		      size_t size)
+{
+	const char *w = suggest_word(t->s, t->len, words, n);
+
+	if (!w)
+		return "";
+	snprintf(buf, size, " (did you mean '%s'?)", w);
+	return buf;
+}
+
 bool lex_is(const struct token *t, const char *s)
 {
 	return t->len == strlen(s) && !memcmp(t->s, s, t->len);
@@ -91,7 +119,7 @@ int lex_port(struct parser *p, const struct token *t, uint16_t *ret)
 int lex_portrange(struct parser *p, const struct token *t, struct portrange *ret)
 {
 	const char *slash = memchr(t->s, '/', t->len);
-	const char *dash;
+	const char *dash, *colon;
 	struct token ports, proto;
 	int r = 0;
 
@@ -107,9 +135,22 @@ int lex_portrange(struct parser *p, const struct token *t, struct portrange *ret
 	else if (lex_is(&proto, "udp"))
 		ret->proto = IPPROTO_UDP;
 	else {
-		lex_diag(p, &proto, "unknown protocol '%.*s' (expected tcp or udp)",
-		     (int)proto.len, proto.s);
+		static const char *const protos[] = { "tcp", "udp" };
+		char guess[64];
+
+		lex_diag(p, &proto, "unknown protocol '%.*s' (expected tcp or udp)%s",
+		     (int)proto.len, proto.s, lex_guess(&proto, protos, 2, guess, sizeof(guess)));
 		r = -EINVAL;
+	}
+	colon = memchr(ports.s, ':', ports.len);
+	if (colon && !memchr(ports.s, '-', ports.len)) {
+		/* iptables' --dport LOW:HIGH */
+		size_t at = colon - ports.s;
+
+		lex_diag(p, &ports, "invalid port range '%.*s': ranges are written LOW-HIGH (%.*s-%.*s/%.*s)",
+		     (int)ports.len, ports.s, (int)at, ports.s, (int)(ports.len - at - 1), colon + 1,
+		     (int)proto.len, proto.s);
+		return -EINVAL;
 	}
 	dash = memchr(ports.s, '-', ports.len);
 	if (dash) {
@@ -144,6 +185,11 @@ int lex_duration(struct parser *p, const struct token *t, uint32_t *ret)
 
 	if (lex_uint(t->s, t->len, CONFIG_TIMEOUT_MAX, &v) == 0) {
 		total = v;
+		/* "timeout 5" meant as minutes would close the forwarding before most replies */
+		if (v >= 1 && v < 60)
+			lex_warn(p, t, "timeout %lu is %lu second%s (a bare number is seconds); "
+				 "did you mean %lum? (write %lus to keep seconds)", v, v, v == 1 ? "" : "s",
+				 v, v);
 		goto check;
 	}
 	while (i < t->len) {

@@ -41,6 +41,11 @@ int lex_buffer(struct config *c, const char *file, const char *text, size_t len,
 
 void lex_diag(struct parser *p, const struct token *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void lex_warn(struct parser *p, const struct token *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* " (did you mean 'WORD'?)" when T is a misspelling of one of WORDS, else "" */
+const char *lex_guess(const struct token *t, const char *const *words, size_t n, char *buf,
+		      size_t size);
 bool lex_is(const struct token *t, const char *s);
 /* A sub-token: part of T from offset OFF, LEN bytes. */
 struct token lex_sub(const struct token *t, size_t off, size_t len);
@@ -69,6 +74,8 @@ void config_statement(struct parser *p, const struct token *toks, size_t n, cons
 int config_add_alias(struct config *c, const char *name, const struct iflist *devs);
 const struct ifalias *config_find_alias(const struct config *c, const char *name, size_t len);
 
+/* ruleopt.c: whether T is the keyword of a rule option */
+bool ruleopt_is_option(const struct token *t);
 /* ruleopt.c: TOKS[0] is the rule name, END the end of the statement */
 void ruleopt_parse(struct parser *p, const struct token *toks, size_t n, const struct token *end);
 /*

@@ -329,3 +329,16 @@ int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t
 /* Disjoint (proto, range) elements covering all PORTS. */
 int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftobj_elem **ret,
 			   size_t *ret_n);
+
+/*
+ * ipautofwctl trace: chain trace (prerouting, priority -199) marking the
+ * new connections of HOST and the new inbound connections on CFG's
+ * forward ports with meta nftrace, at most NFTOBJ_TRACE_RATE packets a
+ * second each, for SECS seconds at most (element timeouts: the kernel
+ * stops by itself); and their removal.
+ */
+#define NFTOBJ_TRACE_RATE 10
+struct config;
+int nftobj_trace_add(struct nlbatch *b, int af, const union inaddr *host, const struct config *cfg,
+		     uint32_t secs);
+int nftobj_trace_del(struct nlbatch *b);

@@ -210,9 +210,13 @@ static void opt_family(struct parser *p, struct rule *r, const struct token *tok
 		r->family = RULE_FAMILY_IPV6;
 	else if (lex_is(val, "both"))
 		r->family = RULE_FAMILY_BOTH;
-	else
-		lex_diag(p, val, "unknown family '%.*s' (expected ipv4, ipv6 or both)",
-			 (int)val->len, val->s);
+	else {
+		static const char *const families[] = { "ipv4", "ipv6", "both" };
+		char guess[64];
+
+		lex_diag(p, val, "unknown family '%.*s' (expected ipv4, ipv6 or both)%s",
+			 (int)val->len, val->s, lex_guess(val, families, 3, guess, sizeof(guess)));
+	}
 }
 
 /* to ADDRESS, or to A.B.C.D:PORT (a port remap: IPv4 only, an IPv6 address has colons) */
@@ -288,6 +292,14 @@ static const struct optdef {
 	[O_DISABLED] = { "disabled", true, opt_disabled },
 };
 
+bool ruleopt_is_option(const struct token *t)
+{
+	for (size_t k = 0; k < O__N; k++)
+		if (lex_is(t, opts[k].name))
+			return true;
+	return false;
+}
+
 /* What the options given exclude or need of each other; NAME is the rule's name token. */
 static void rule_validate(struct parser *p, struct rule *r, const struct ruleopts *o,
 			  const struct token *name)
@@ -340,9 +352,23 @@ static void parse_options(struct parser *p, struct rule *r, const struct token *
 		for (k = 0; k < O__N && !lex_is(kw, opts[k].name); k++)
 			;
 		if (k == O__N) {
-			lex_diag(p, kw, "unknown option '%.*s' (expected trigger, forward, timeout, "
-				 "to, peer, exclusive, family, lan, wan, allow, max-per-host or disabled)",
-				 (int)kw->len, kw->s);
+			const char *names[O__N];
+			const char *w;
+
+			for (k = 0; k < O__N; k++)
+				names[k] = opts[k].name;
+			w = suggest_word(kw->s, kw->len, names, O__N);
+			if (w) {
+				lex_diag(p, kw, "unknown option '%.*s' (did you mean '%s'?)",
+					 (int)kw->len, kw->s, w);
+				/* the misspelt option's value is not an option of its own */
+				for (k = 0; k < O__N; k++)
+					if (!strcmp(names[k], w) && !opts[k].flag && i < n)
+						i++;
+			} else
+				lex_diag(p, kw, "unknown option '%.*s' (expected trigger, forward, timeout, "
+					 "to, peer, exclusive, family, lan, wan, allow, max-per-host or disabled)",
+					 (int)kw->len, kw->s);
 			continue;
 		}
 		if (o->kw[k]) {

@@ -141,3 +141,69 @@ void dynbuf_free(struct dynbuf *d)
 	d->len = d->cap = 0;
 	d->oom = false;
 }
+
+/* Optimal string alignment distance, capped: words here are short. */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t d[33][33];
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* Two words of the same length made of the same letters: a swap, not another word. */
+static bool same_letters(const char *a, const char *b, size_t len)
+{
+	unsigned count[256] = { 0 };
+
+	for (size_t i = 0; i < len; i++) {
+		count[(unsigned char)a[i]]++;
+		count[(unsigned char)b[i]]--;
+	}
+	for (size_t i = 0; i < 256; i++)
+		if (count[i])
+			return false;
+	return true;
+}
+
+const char *suggest_word(const char *s, size_t len, const char *const *words, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t wl = strlen(words[i]);
+		size_t limit = (wl < len ? wl : len) <= 4 ? 1 : 2;
+		size_t dist = edit_distance(s, len, words[i], wl);
+
+		/* in a word of three letters one other letter makes another word ("xdp" is not "udp") */
+		if (wl == len && len <= 3 && !same_letters(s, words[i], len))
+			continue;
+
+		if (dist <= limit && dist == best_d)
+			best = NULL;	/* two words as near: no guess */
+		if (dist <= limit && dist < best_d) {
+			best = words[i];
+			best_d = dist;
+		}
+	}
+	return best;
+}

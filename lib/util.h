@@ -61,3 +61,12 @@ static inline void closep(int *fd)
 
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 #define _cleanup_close_ __attribute__((cleanup(closep)))
+
+/*
+ * The word of WORDS (N of them) closest to S[0..LEN) by edit distance
+ * (insertions, deletions, substitutions, swaps of neighbours), if it is
+ * close enough to be a misspelling of it (1 edit for words of up to 4
+ * characters, 2 beyond; for three letters or fewer, no letter replaced by
+ * another) and no other word is as close, else NULL: for "did you mean".
+ */
+const char *suggest_word(const char *s, size_t len, const char *const *words, size_t n);

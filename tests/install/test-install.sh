@@ -25,21 +25,32 @@ compdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null ||
 for f in /usr/sbin/ipautofwd /usr/sbin/ipautofwctl \
 	"$unitdir/ipautofw.service" /usr/lib/sysusers.d/ipautofw.conf /usr/lib/tmpfiles.d/ipautofw.conf \
 	/usr/share/man/man8/ipautofwd.8 /usr/share/man/man8/ipautofwctl.8 /usr/share/man/man5/ipautofw.conf.5 \
+	/usr/share/man/man7/ipautofw.7 /usr/share/doc/ipautofw/README.md /usr/share/doc/ipautofw/docs/firewalls.md \
 	"$compdir/ipautofwctl"; do
 	check "installed $f" test -f "$R$f"
 done
 check "ipautofw is ipautofwctl" test "$(readlink "$R/usr/sbin/ipautofw")" = ipautofwctl
-check "ipautofw(8) is ipautofwctl(8)" test "$(readlink "$R/usr/share/man/man8/ipautofw.8")" = ipautofwctl.8
+check "man ipautofw is the overview, ipautofw(7), not a second ipautofwctl(8)" \
+	test ! -e "$R/usr/share/man/man8/ipautofw.8" -a ! -L "$R/usr/share/man/man8/ipautofw.8"
 check "/etc/ipautofw.d exists and is empty" sh -c "test -d '$R/etc/ipautofw.d' && test -z \"\$(ls -A '$R/etc/ipautofw.d')\""
-for app in realaudio realaudio-linux internet-phone streamworks powwow webphone x-sessions; do
-	check "example $app" test -f "$R/usr/share/doc/ipautofw/examples/$app.conf"
+EX=$R/usr/share/doc/ipautofw/examples
+for app in realaudio realaudio-linux internet-phone streamworks powwow webphone x-sessions \
+	games voip irc streaming ipv6-pinhole; do
+	check "example $app" test -f "$EX/$app.conf"
+	out=$("$R/usr/sbin/ipautofwd" --check "$EX/$app.conf" 2>&1)
+	check "ipautofwd --check $app.conf: OK, no warning" grep -qx 'configuration OK: [0-9]* rules\?' <<<"$out"
 done
+check "every example is installed and checked" test "$(ls "$EX" | wc -l)" = 12
 check "no example is enabled" sh -c "! ls '$R/etc/ipautofw.d/'*.conf 2>/dev/null"
-check "all examples together are a valid configuration" \
-	"$R/usr/sbin/ipautofwd" --check -C "$R/usr/share/doc/ipautofw/examples"
+# RTSP's range covers RealAudio's: they are alternatives, the others go together
+check "the examples but streaming.conf together are a valid configuration" \
+	"$R/usr/sbin/ipautofwd" --check $(ls "$EX"/*.conf | grep -v /streaming.conf)
+out=$("$R/usr/sbin/ipautofwd" --check "$EX"/realaudio.conf "$EX"/streaming.conf 2>&1)
+check "streaming.conf and realaudio.conf overlap, as streaming.conf says" \
+	grep -q "streaming.conf:.*overlaps forward 6970-7170/udp of rule 'realaudio'" <<<"$out"
 check "the unit runs the installed daemon" grep -q '^ExecStart=/usr/sbin/ipautofwd$' "$R$unitdir/ipautofw.service"
 
-for page in "$R"/usr/share/man/man*/*.[58]; do
+for page in "$R"/usr/share/man/man*/*.[578]; do
 	[ -L "$page" ] && continue
 	out=$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$page" 2>&1)
 	check "$(basename "$page") renders without a groff warning" test -z "$out"
@@ -71,6 +82,11 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 		. '$R$compdir/ipautofwctl'
 		COMP_WORDS=(ipautofwctl r); COMP_CWORD=1; COMP_LINE='ipautofwctl r'; COMP_POINT=13
 		_ipautofwctl; [[ \" \${COMPREPLY[*]} \" == *' reload '* && \" \${COMPREPLY[*]} \" == *' rules '* ]]"
+	check "completion offers options after the command" bash -c "
+		. /usr/share/bash-completion/bash_completion
+		. '$R$compdir/ipautofwctl'
+		COMP_WORDS=(ipautofwctl list -); COMP_CWORD=2; COMP_LINE='ipautofwctl list -'; COMP_POINT=18
+		_ipautofwctl; [[ \" \${COMPREPLY[*]} \" == *' -j '* && \" \${COMPREPLY[*]} \" == *' --json '* ]]"
 fi
 echo "$((CHECKS - FAILS)) passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -14,6 +14,10 @@ export IPAUTOFW_SOCKET=$SOCK
 json_ok() { jq -e . >/dev/null; }
 
 # ---- the 1996 README, verbatim (with our path for /sbin/ipautofw)
+out=$("$IPAUTOFW" --help); rc=$?
+check "ipautofw --help prints the usage (exit 0)" sh -c "test $rc = 0 && grep -q -- '-A -r PROTO LOW HIGH' <<'E'
+$out
+E"
 out=$("$IPAUTOFW"); rc=$?
 check "ipautofw without arguments prints the usage" test "$rc" = 0
 check "usage lists -A -r -c" grep -q -- "-A -r PROTO LOW HIGH -c PROTO PORT" <<<"$out"
@@ -81,6 +85,17 @@ for cmd in list rules status; do
 	check "$cmd" ctl "$cmd"
 	check "$cmd -j is JSON" sh -c "'$IPAUTOFWCTL' -j $cmd | jq -e . >/dev/null"
 done
+# options after the command, as systemctl takes them
+check "list -j is JSON" sh -c "'$IPAUTOFWCTL' list -j | jq -e 'type == \"array\" and length >= 1'"
+check "status --json is JSON" sh -c "'$IPAUTOFWCTL' status --json | jq -e '.triggers_seen >= 1'"
+check "rules -s PATH --json, the socket after the command" \
+	sh -c "IPAUTOFW_SOCKET=$TMP/none.sock '$IPAUTOFWCTL' rules -s '$SOCK' --json | jq -e 'length == 3'"
+check "--socket=PATH and a bundled -js PATH" \
+	sh -c "IPAUTOFW_SOCKET=$TMP/none.sock '$IPAUTOFWCTL' --socket='$SOCK' list >/dev/null &&
+		IPAUTOFW_SOCKET=$TMP/none.sock '$IPAUTOFWCTL' list -js '$SOCK' | jq -e 'type == \"array\"'"
+out=$(ctl list --frob 2>&1); rc=$?
+check "an unknown option after the command is a usage error (exit 2)" test "$rc" = 2
+check "naming the option, one line" test "$out" = "ipautofwctl: unknown option '--frob'; try 'ipautofwctl help'"
 check "list footer" sh -c "'$IPAUTOFWCTL' list | tail -1 | grep -Eq '^[0-9]+ forwardings?, 3 rules$'"
 check "rules shows runtime source" sh -c "'$IPAUTOFWCTL' rules | grep -q '# runtime'"
 check "status counts triggers" sh -c "'$IPAUTOFWCTL' -j status | jq -e '.triggers_seen >= 3 and .latency_samples >= 1'"
@@ -106,6 +121,12 @@ ctl bogus 2>/dev/null; rc=$?
 check "unknown command exits 2" test "$rc" = 2
 ctl del 2>/dev/null; rc=$?
 check "missing argument exits 2" test "$rc" = 2
+out=$(ctl bogus 2>&1)
+check "an unknown command is one line" test "$(wc -l <<<"$out")" = 1
+check "pointing at help" grep -qx "ipautofwctl: unknown command 'bogus'; try 'ipautofwctl help'" <<<"$out"
+out=$(ctl stauts 2>&1)
+check "a misspelt command gets a guess" grep -q "unknown command 'stauts' (did you mean 'status'?)" <<<"$out"
+check "help lists every command" sh -c "'$IPAUTOFWCTL' help | grep -c '^  [a-z]' | grep -qx 15"
 check "help per command" sh -c "'$IPAUTOFWCTL' help flush | grep -q 'static ones stay'"
 check "--help after a command" sh -c "'$IPAUTOFWCTL' add --help | grep -q 'column'"
 
@@ -118,6 +139,8 @@ check "with a clear message" grep -q "permission denied: add needs root" <<<"$ou
 check_not "and nothing was added" sh -c "'$IPAUTOFWCTL' -j rules | jq -e 'any(.[]; .name == \"x\")'"
 out=$(setpriv --reuid=65534 --regid=1 --clear-groups "$IPAUTOFWCTL" list 2>&1); rc=$?
 check "outside the group the socket is closed (exit 1)" test "$rc" = 1
+check "permission denied names the socket's group" \
+	grep -q "permission denied on $SOCK: the read commands are for root and members of group 'nogroup' (adduser USER nogroup" <<<"$out"
 
 # ---- bad clients; triggers keep being served throughout
 check "garbage gets a usage error" sh -c "'$CTLPOKE' '$SOCK' garbage | grep -q 'status 2: malformed request'"
@@ -146,4 +169,12 @@ check "no raw control byte in any of it, nor in the log" sh -c "! grep -q \$'\\x
 
 unset IPAUTOFW_SOCKET
 check "IPAUTOFW_SOCKET is honoured (not running elsewhere: exit 3)" sh -c "IPAUTOFW_SOCKET=$TMP/none.sock '$IPAUTOFWCTL' list; test \$? = 3"
+out=$(IPAUTOFW_SOCKET=$TMP/none.sock "$IPAUTOFWCTL" list 2>&1)
+check "not running says how to start it" grep -q "Start it with 'systemctl start ipautofw'" <<<"$out"
+check "and where its log is" grep -q "'journalctl -u ipautofw'" <<<"$out"
+check "and which socket it tried" grep -qF "no daemon at $TMP/none.sock" <<<"$out"
+out=$(IPAUTOFW_SOCKET=$TMP/none.sock "$IPAUTOFWCTL" monitor 2>&1); rc=$?
+check "monitor too (exit 3)" sh -c "test $rc = 3 && grep -q 'systemctl start ipautofw' <<'E'
+$out
+E"
 finish

@@ -76,6 +76,22 @@ out=$(timeout 10 "$IPAUTOFWD" --check -C "$CONF" 2>&1); rc=$?
 check "--check with a FIFO exits 1 at once" test "$rc" = 1
 check "naming it" grep -q "60-fifo.conf: error: not a regular file" <<<"$out"
 rm "$CONF/60-fifo.conf"
+rm "$CONF/50-bad.conf"
+
+# warnings: said by reload and in the log, the configuration applied all the same
+conf 70-short <<'C'
+rule short trigger 7171/tcp forward 7300/udp timeout 5
+C
+echo "rule skipped trigger 1/tcp forward 2/tcp" >"$CONF/80-skipped.cfg"
+out=$(ctl reload 2>&1); rc=$?
+check "a reload with warnings succeeds" test "$rc" = 0
+check "saying the bare timeout" grep -q "70-short.conf:1:54: warning: timeout 5 is 5 seconds (a bare number is seconds); did you mean 5m?" <<<"$out"
+check "and the file skipped for its name" grep -q "80-skipped.cfg: warning: not read: only files whose names end in .conf are" <<<"$out"
+check "then that it reloaded" sh -c "tail -1 <<'E' | grep -q '^reloaded: '
+$out
+E"
+check "the rule is loaded" sh -c "'$IPAUTOFWCTL' -s '$SOCK' -j rules | jq -e 'any(.[]; .name == \"short\" and .timeout == 5)'"
+check "the warning is in the log" grep -q "warning: timeout 5 is 5 seconds" "$TMP/daemon.log"
 
 check "SIGTERM exits 0" stop_daemon
 check_not "table removed" rtr nft list table inet ipautofw

@@ -36,7 +36,8 @@ dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$dir/contents"
 for f in /usr/sbin/ipautofwd /usr/sbin/ipautofwctl /usr/sbin/ipautofw \
 	/lib/systemd/system/ipautofw.service /usr/lib/sysusers.d/ipautofw.conf \
 	/usr/lib/tmpfiles.d/ipautofw.conf /usr/share/man/man8/ipautofwd.8.gz \
-	/usr/share/man/man8/ipautofwctl.8.gz /usr/share/man/man8/ipautofw.8.gz \
+	/usr/share/man/man8/ipautofwctl.8.gz /usr/share/man/man7/ipautofw.7.gz \
+	/usr/share/doc/ipautofw/README.md.gz /usr/share/doc/ipautofw/docs/tests.md.gz \
 	/usr/share/man/man5/ipautofw.conf.5.gz /usr/share/doc/ipautofw/examples/realaudio.conf \
 	/usr/share/bash-completion/completions/ipautofwctl \
 	/usr/share/bash-completion/completions/ipautofw /etc/ipautofw.d/ \

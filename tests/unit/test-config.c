@@ -143,6 +143,7 @@ static void test_durations(void)
 		{ "0", -1 }, { "0s", -1 }, { "5", 5 }, { "1m1h", -1 }, { "5mm", -1 },
 		{ "1.5h", -1 }, { "m", -1 }, { "5d", -1 }, { "-5", -1 }, { "721h", -1 },
 		{ "5s5m", -1 }, { "99999999999", -1 }, { "1h1h", -1 },
+		{ "5s", 5 }, { "59", 59 }, { "60", 60 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -160,6 +161,9 @@ static void test_durations(void)
 			CHECK_INT(c->n_errors, 0);
 			if (c->n_rules)
 				CHECK_INT(c->rules[0]->timeout_s, cases[i].secs);
+			/* only a bare number under a minute is suspect: "5" warns, "5s" does not */
+			CHECK_INT(c->n_warnings, !strcmp(cases[i].text, "5") ||
+					 !strcmp(cases[i].text, "59"));
 		}
 		config_free(c);
 	}
@@ -498,7 +502,7 @@ static void write_file(const char *path, const char *text)
 
 static void test_dropin_dirs(void)
 {
-	char tmpl[] = "/tmp/iaf-unit-XXXXXX", d1[64], d2[64], d3[64], p[400];
+	char tmpl[] = "/tmp/iaf-unit-XXXXXX", d1[64], d2[64], d3[64], p[600];
 	const char *dirs[3];
 	struct config *c;
 
@@ -524,18 +528,57 @@ static void test_dropin_dirs(void)
 	dirs[1] = d2;
 	dirs[2] = d3;
 	c = config_new();
-	CHECK_INT(config_load_dirs(c, dirs, 3), 0);
+	CHECK_INT(config_load_dirs(c, dirs, 3, false), 0);
 	CHECK_INT(c->n_rules, 2);
 	if (c->n_rules == 2) {
 		CHECK_STR(c->rules[0]->name, "first");
 		CHECK_STR(c->rules[1]->name, "frometc");
 	}
+	/* the README is said, not read; the missing directory is not an error unless required */
+	CHECK_INT(c->n_errors, 0);
+	CHECK_INT(c->n_warnings, 1);
+	snprintf(p, sizeof(p), "%s/README: warning: not read: only files whose names end in .conf are\n", d1);
+	CHECK_STR(c->errors.data, p);
+	CHECK_STR(c->warning_lines.data, p);
 	config_free(c);
+	c = config_new();
+	CHECK_INT(config_load_dirs(c, dirs, 3, true), -EINVAL);
+	snprintf(p, sizeof(p), "%s: error: cannot open directory: No such file or directory\n", d2);
+	CHECK(c->errors.data && strstr(c->errors.data, p));
+	CHECK_INT(c->n_errors, 1);
+	config_free(c);
+
+	/* files named on the command line are read whatever their names, in the order given */
+	{
+		const char *files[2];
+		char f1[400], f2[400];
+
+		snprintf(f1, sizeof(f1), "%s/README", d1);
+		snprintf(f2, sizeof(f2), "%s/10-a.conf", d3);
+		write_file(f1, "rule named trigger 2/tcp forward 40/tcp timeout 30\n");
+		files[0] = f1;
+		files[1] = f2;
+		c = config_new();
+		CHECK_INT(config_load_files(c, files, 2), 0);
+		CHECK_INT(c->n_rules, 2);
+		CHECK_INT(c->n_warnings, 1);
+		if (c->n_rules == 2) {
+			CHECK_STR(c->rules[0]->name, "named");
+			CHECK_STR(c->rules[1]->name, "first");
+		}
+		config_free(c);
+		snprintf(f2, sizeof(f2), "%s/nonexistent.conf", d3);
+		c = config_new();
+		CHECK_INT(config_load_files(c, files, 2), -EINVAL);
+		CHECK_INT(c->n_errors, 1);
+		config_free(c);
+		write_file(f1, "not a rule file\n");
+	}
 
 	snprintf(p, sizeof(p), "%s/40-bad.conf", d1);
 	write_file(p, "rule x trigger 1/tcp forward 20/tcp\n");
 	c = config_new();
-	CHECK_INT(config_load_dirs(c, dirs, 3), -EINVAL);
+	CHECK_INT(config_load_dirs(c, dirs, 3, false), -EINVAL);
 	snprintf(p, sizeof(p), "%s/40-bad.conf:1:30: error: forward 20/tcp overlaps forward "
 		 "20/tcp of rule 'first' (%s/10-a.conf:1:34)", d1, d3);
 	CHECK(c->errors.data && strstr(c->errors.data, p));
@@ -551,12 +594,13 @@ static void test_dropin_dirs(void)
 	snprintf(p, sizeof(p), "%s/52-dev.conf", d1);
 	CHECK(symlink("/dev/zero", p) == 0);
 	c = config_new();
-	CHECK_INT(config_load_dirs(c, dirs, 3), -EINVAL);
+	CHECK_INT(config_load_dirs(c, dirs, 3, false), -EINVAL);
 	CHECK_INT(c->n_errors, 3);
 	CHECK_INT(c->n_rules, 2);
-	snprintf(p, sizeof(p), "%s/50-fifo.conf: error: not a regular file\n"
+	snprintf(p, sizeof(p), "%s/README: warning: not read: only files whose names end in .conf are\n"
+		 "%s/50-fifo.conf: error: not a regular file\n"
 		 "%s/51-link.conf: error: not a regular file\n"
-		 "%s/52-dev.conf: error: not a regular file\n", d1, d1, d1);
+		 "%s/52-dev.conf: error: not a regular file\n", d1, d1, d1, d1);
 	CHECK_STR(c->errors.data, p);
 	config_free(c);
 
@@ -577,7 +621,9 @@ static void test_dup_whole(void)
 		"lan br-lan,eth1\nwan eth0,ppp*\npinhole-mark 0x100/0x300\npinhole-guard on\n"
 		"learn off\nallow 192.168.1.0/24,fd00::/64\nmax-per-host 9\nmax-forwardings 99\n"
 		"rule a trigger 1/tcp forward 2/tcp allow 192.168.1.20 max-per-host 3\n"
-		"rule b forward 5-6/udp to 192.168.1.2\n";
+		"rule b forward 5-6/udp to 192.168.1.2\n"
+		/* a warning: diagnostics are owned too */
+		"rule c trigger 3/tcp forward 4/tcp timeout 5\n";
 	struct iflist devs = { 0 };
 	struct config *a = parse(text), *b = parse(text), *d;
 	unsigned char pa[sizeof(*a)], pb[sizeof(*a)], pd[sizeof(*a)];
@@ -605,11 +651,12 @@ static void test_dup_whole(void)
 			test_failures++;
 		}
 	}
-	CHECK(owned >= 14);	/* rules, lan, wan, allow, aliases, files, 8 source locations */
+	CHECK(owned >= 15);	/* rules, lan, wan, allow, aliases, files, 8 source locations, warnings */
+	CHECK_INT(a->n_warnings, 1);
 	/* and what it owns is its own: the copy outlives the source */
 	config_free(a);
 	config_free(b);
-	CHECK(d->n_rules == 2 && d->n_aliases == 1 && !strcmp(d->aliases[0].name, "lan"));
+	CHECK(d->n_rules == 3 && d->n_aliases == 1 && !strcmp(d->aliases[0].name, "lan"));
 	CHECK(d->wan.n == 2 && !strcmp(d->wan.names[1], "ppp*") && d->allow.n == 2);
 	CHECK(d->max_forwardings_loc.line == 8 && !strcmp(d->max_forwardings_loc.file, "t.conf"));
 	CHECK(!strcmp(d->rules[1]->loc.file, "t.conf") && d->pinhole_mask == 0x300);
