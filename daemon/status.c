@@ -297,6 +297,39 @@ static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
 		}
 }
 
+/* A router pair (daemon/paird.c): members of J, or a line of OUT when J is NULL */
+static void pair_status(struct manager *m, struct json *j, struct dynbuf *out)
+{
+	const struct paird *pd = &m->pd;
+	unsigned long long repl = engine_n_replicated(&m->eng);
+	char mark[32] = "";
+
+	if (pd->nl)
+		snprintf(mark, sizeof(mark), "0x%x/0x%x", pd->pair.mark, pd->pair.mask);
+	if (j) {
+		json_object(j, "pair");
+		json_bool(j, "on", pd->nl != NULL);
+		json_str(j, "ct_mark", pd->nl ? mark : NULL);
+		json_u64(j, "forwardings_replicated", repl);
+		json_u64(j, "triggers_replicated", m->eng.stats.triggers_replicated);
+		json_u64(j, "marked", m->cnt.pair_marked);
+		json_u64(j, "mark_failed", m->cnt.pair_mark_failed);
+		json_u64(j, "events_lost", m->cnt.pair_events_lost);
+		json_end(j);
+		return;
+	}
+	if (!pd->nl && !m->eng.stats.triggers_replicated) {
+		dynbuf_printf(out, "pair:        off\n");
+		return;
+	}
+	dynbuf_printf(out, "pair:        %s%s: %llu forwarding%s from replicated connections; "
+		      "%llu replicated triggers; %llu trigger connections marked (%llu failed)%s\n",
+		      pd->nl ? "on, ct-mark " : "off", mark, repl, repl == 1 ? "" : "s",
+		      (unsigned long long)m->eng.stats.triggers_replicated,
+		      (unsigned long long)m->cnt.pair_marked, (unsigned long long)m->cnt.pair_mark_failed,
+		      m->cnt.pair_events_lost ? ", conntrack events lost" : "");
+}
+
 static void status_json(struct manager *m, const struct iflist *wan, const struct iflist *lan,
 			struct dynbuf *warnings, struct dynbuf *out)
 {
@@ -336,6 +369,7 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 	json_u64(&j, "table_rebuilds", m->cnt.table_rebuilds);
 	json_u64(&j, "conntrack_deleted", m->ct ? ct_worker_deleted(m->ct) : 0);
 	json_u64(&j, "monitors", m->listeners);
+	pair_status(m, &j, out);
 	rails_status(m, &j, out);
 	kernel_status(m, &j, out);
 	json_u64(&j, "latency_samples", m->lat.n);
@@ -381,6 +415,7 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 		      (unsigned long long)m->cnt.table_rebuilds);
 	dynbuf_printf(out, "conntrack:   %llu stale entries deleted\n",
 		      (unsigned long long)(m->ct ? ct_worker_deleted(m->ct) : 0));
+	pair_status(m, NULL, out);
 	rails_status(m, NULL, out);
 	kernel_status(m, NULL, out);
 	if (m->lat.n)

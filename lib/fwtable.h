@@ -46,6 +46,7 @@ struct fwd {
 	bool has_old;
 	uint64_t opened;
 	uint64_t refreshed;
+	bool replicated;		/* its last trigger came from the other router of a pair */
 	enum fwd_pending pending;
 	struct fwd *hnext;
 	struct fwd *pnext;		/* pending list */
