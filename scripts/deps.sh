@@ -7,7 +7,7 @@ systemd valgrind clang libclang-rt-14-dev
 build-essential debhelper dpkg-dev lintian
 debootstrap debian-archive-keyring systemd-container
 prometheus prometheus-node-exporter curl
-shellcheck musl-tools"
+shellcheck musl-tools keepalived conntrackd"
 
 install_deps() {
 	local missing=
