@@ -239,10 +239,10 @@ master() {
 		[ "$(tail -n1 "$TMP/r$1/notify.log" 2>/dev/null)" = primary ]
 }
 
-# wait_long SECONDS CMD...: poll (every 50 ms) up to SECONDS
+# wait_long SECONDS CMD...: poll (every 50 ms) for up to SECONDS
 wait_long() {
-	local i
-	for i in $(seq $(($1 * 20))); do
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	while [ "$(date +%s%N)" -lt "$end" ]; do
 		"${@:2}" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
@@ -341,7 +341,7 @@ for l in lan0 wan0 sync0; do
 	ip -n "$R1" link set "$l" down
 done
 T_NEW=
-for i in $(seq 100); do
+while [ $(($(ms) - T0)) -lt 15000 ]; do
 	if "$NSPROBE" udp "$WAN" "$LAN2" 203.0.113.1 7000 150 >/dev/null; then
 		T_NEW=$(($(ms) - T0))
 		break
