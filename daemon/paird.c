@@ -42,7 +42,7 @@ static void on_msg(const struct nlmsghdr *nlh, uint32_t seq, int err, void *data
 				 "open its forwarding)", strerror(-err));
 		return;
 	}
-	if (pair_event(&pd->pair, nlh, mnl_socket_get_portid(pd->nl), &pkt) == 1)
+	if (pair_event(&pd->pair, nlh, mnl_socket_get_portid(pd->nl), now_ms(), &pkt) == 1)
 		manager_replicated(m, &pkt);
 }
 

@@ -11,6 +11,7 @@
 struct pair_seen {
 	int af;
 	struct ct_tuple t;
+	uint64_t gone_ms;	/* deleted by another program then (0: alive) */
 	struct pair_seen *next;
 };
 
@@ -72,8 +73,23 @@ static struct pair_seen **slot(struct pair *p, int af, const struct ct_tuple *t)
 	return pp;
 }
 
-/* 1 if added, 0 if it was there, -ENOMEM (or full: counted) */
-static int remember(struct pair *p, int af, const struct ct_tuple *t)
+/* Entries deleted longer ago than a re-creation takes go. */
+static void sweep(struct pair *p, uint64_t now)
+{
+	for (size_t i = 0; i < p->n_buckets; i++)
+		for (struct pair_seen **pp = &p->buckets[i], *s; (s = *pp);) {
+			if (s->gone_ms && now - s->gone_ms > PAIR_RECREATE_MS) {
+				*pp = s->next;
+				free(s);
+				p->n--;
+			} else {
+				pp = &s->next;
+			}
+		}
+}
+
+/* 1 if added (or deleted long enough ago), 0 if it was there, -ENOMEM (or full: counted) */
+static int remember(struct pair *p, int af, const struct ct_tuple *t, uint64_t now)
 {
 	struct pair_seen **pp, *s;
 
@@ -81,8 +97,14 @@ static int remember(struct pair *p, int af, const struct ct_tuple *t)
 		return -ENOMEM;
 	p->n_buckets = PAIR_BUCKETS;
 	pp = slot(p, af, t);
-	if (*pp)
-		return 0;
+	if (*pp) {
+		bool again = (*pp)->gone_ms && now - (*pp)->gone_ms > PAIR_RECREATE_MS;
+
+		(*pp)->gone_ms = 0;
+		return again;
+	}
+	if (p->n >= PAIR_SEEN_MAX)
+		sweep(p, now);
 	if (p->n >= PAIR_SEEN_MAX) {
 		p->full++;
 		return -ENOSPC;
@@ -111,12 +133,12 @@ static void forget(struct pair *p, int af, const struct ct_tuple *t)
 
 int pair_note(struct pair *p, int af, const struct ct_tuple *t)
 {
-	int r = remember(p, af, t);
+	int r = remember(p, af, t, 0);
 
 	return r < 0 ? r : 0;
 }
 
-int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid,
+int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid, uint64_t now,
 	       struct nflog_pkt *ret)
 {
 	enum ct_event kind;
@@ -127,14 +149,20 @@ int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid,
 	if (!pair_marked(p, &e) || (e.orig.proto != IPPROTO_TCP && e.orig.proto != IPPROTO_UDP))
 		return 0;
 	if (kind == CT_EVENT_DESTROY) {
-		forget(p, e.af, &e.orig);
+		struct pair_seen **pp = slot(p, e.af, &e.orig);
+
+		/* conntrackd deletes an entry that is there before it writes it again */
+		if (nlh->nlmsg_pid && pp && *pp)
+			(*pp)->gone_ms = now ? now : 1;
+		else
+			forget(p, e.af, &e.orig);
 		return 0;
 	}
 	/* the packet path's (portid 0) or this router's own: never a trigger here */
 	if (!nlh->nlmsg_pid || nlh->nlmsg_pid == own_portid)
 		return 0;
 	/* seen already (or too many to tell: then each event is one, as a refresh) */
-	if (remember(p, e.af, &e.orig) == 0)
+	if (remember(p, e.af, &e.orig, now) == 0)
 		return 0;
 	memset(ret, 0, sizeof(*ret));
 	ret->af = e.af;

@@ -6,7 +6,9 @@
  * entry is turned into a trigger once: the first event of the mark that
  * another program (conntrackd) caused. This router's own marks, and the
  * packet path's later events of an entry (TCP state changes), are no
- * trigger. Nothing here reads a socket or the clock.
+ * trigger; nor is an entry conntrackd deletes and writes again at once
+ * (what it does with one that is there already, in a resync's bulk).
+ * Nothing here reads a socket or the clock.
  */
 #pragma once
 
@@ -18,6 +20,8 @@
 #include "nflog.h"
 
 #define PAIR_SEEN_MAX 65536
+/* an entry conntrackd deleted and wrote again within this is the same connection */
+#define PAIR_RECREATE_MS 2000
 
 struct pair_seen;
 
@@ -40,10 +44,11 @@ bool pair_marked(const struct pair *p, const struct ct_entry *e);
 int pair_note(struct pair *p, int af, const struct ct_tuple *t);
 
 /*
- * A conntrack event NLH: 1 when it is a trigger connection marked on the
- * other router, seen here for the first time (RET then holds it as a
- * trigger: family, addresses, protocol, ports), else 0 (-EINVAL: not a
- * conntrack event). OWN_PORTID is the socket this router marks through.
+ * A conntrack event NLH at NOW (ms): 1 when it is a trigger connection
+ * marked on the other router, seen here for the first time (RET then
+ * holds it as a trigger: family, addresses, protocol, ports), else 0
+ * (-EINVAL: not a conntrack event). OWN_PORTID is the socket this router
+ * marks through.
  */
-int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid,
+int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid, uint64_t now,
 	       struct nflog_pkt *ret);

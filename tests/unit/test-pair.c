@@ -10,6 +10,7 @@
 #define MARK 0x20000000u
 #define OWN 4242
 #define CONNTRACKD 777
+#define NOW 100000
 
 static union inaddr a4(const char *s)
 {
@@ -80,22 +81,29 @@ static void test_replicated_once(void)
 
 	pair_init(&p, MARK, MARK);
 	/* conntrackd writes the entry before the mark came: nothing yet */
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, true, 0), OWN, &pkt), 0);
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, false, 0), OWN, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, true, 0), OWN, NOW, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, false, 0), OWN, NOW, &pkt), 0);
 	/* ... then the mark (other bits of the mark are the administrator's) */
 	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, CONNTRACKD, &t, true, MARK | 5), OWN,
-			     &pkt), 1);
+			     NOW, &pkt), 1);
 	CHECK_INT(pkt.af, AF_INET);
 	CHECK(!memcmp(&pkt.saddr, &host, 4));
 	CHECK_INT(pkt.proto, IPPROTO_TCP);
 	CHECK_INT(pkt.dport, 7070);
 	CHECK_INT(pkt.sport, 40000);
 	/* its later events (TCP established, closing) are no new trigger */
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, CONNTRACKD, &t, true, MARK), OWN, &pkt), 0);
-	/* gone, and a new connection of the same tuple later is one */
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_DESTROY, 0, &t, true, MARK), OWN, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, CONNTRACKD, &t, true, MARK), OWN, NOW, &pkt), 0);
+	/* conntrackd's resync writes it again: deleted, then created at once */
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_DESTROY, CONNTRACKD, &t, true, MARK), OWN, NOW, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, true, MARK), OWN, NOW + 5, &pkt), 0);
+	/* the other router's connection ended (conntrackd deletes it), a new one of the tuple later */
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_DESTROY, CONNTRACKD, &t, true, MARK), OWN, NOW + 10, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, true, MARK), OWN,
+			     NOW + 10 + PAIR_RECREATE_MS + 1, &pkt), 1);
+	/* gone by its timeout here, and a new connection of the same tuple later is one */
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_DESTROY, 0, &t, true, MARK), OWN, NOW, &pkt), 0);
 	CHECK_INT(p.n, 0);
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, true, MARK), OWN, &pkt), 1);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &t, true, MARK), OWN, NOW, &pkt), 1);
 	pair_fini(&p);
 }
 
@@ -108,17 +116,17 @@ static void test_not_a_trigger(void)
 
 	pair_init(&p, MARK, MARK);
 	/* the packet path's events and this router's own marks */
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, 0, &t, true, MARK), OWN, &pkt), 0);
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, OWN, &t, true, MARK), OWN, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, 0, &t, true, MARK), OWN, NOW, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, OWN, &t, true, MARK), OWN, NOW, &pkt), 0);
 	/* another mark */
 	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, CONNTRACKD, &t, true, 0x40000000), OWN,
-			     &pkt), 0);
+			     NOW, &pkt), 0);
 	/* this router marked it (then failed over and back): conntrackd's copy is no trigger */
 	CHECK_INT(pair_note(&p, AF_INET, &u), 0);
-	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &u, true, MARK), OWN, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_NEW, CONNTRACKD, &u, true, MARK), OWN, NOW, &pkt), 0);
 	/* not a conntrack message */
 	((struct nlmsghdr *)buf)->nlmsg_type = NLMSG_NOOP;
-	CHECK(pair_event(&p, (struct nlmsghdr *)buf, OWN, &pkt) < 0);
+	CHECK(pair_event(&p, (struct nlmsghdr *)buf, OWN, NOW, &pkt) < 0);
 	pair_fini(&p);
 }
 
