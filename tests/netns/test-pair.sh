@@ -382,6 +382,12 @@ check "router 1 holds the virtual addresses" sh -c "ip -n '$R1' addr show wan0 |
 check "exclusive still for the first host" in_reaches "$LAN1" 8006
 check "the peers' forwardings too" in_reaches "$LAN2" 10008 203.0.113.10
 check "nothing for the forged trigger on either router" sh -c "! '$IPAUTOFWCTL' -s '$TMP/r1/control.sock' -j list | jq -e 'any(.[]; .rule == \"forge\")' >/dev/null && ! '$IPAUTOFWCTL' -s '$TMP/r2/control.sock' -j list | jq -e 'any(.[]; .rule == \"forge\")' >/dev/null"
+# a clean stop of both daemons (and, in an ASan build, no leak)
+stopped() {
+	kill -TERM "${DMN[$1]}" && wait "${DMN[$1]}" && ! grep -q Sanitizer "$TMP/r$1/daemon.log"
+}
+check "router 1's daemon stops cleanly" stopped 1
+check "router 2's daemon stops cleanly" stopped 2
 echo "# run time $(ms) ms"
 
 echo "$((CHECKS - FAILS)) passed, $FAILS failed"
