@@ -46,6 +46,45 @@ static void on_msg(const struct nlmsghdr *nlh, uint32_t seq, int err, void *data
 		manager_replicated(m, &pkt);
 }
 
+struct sync {
+	struct manager *m;
+	bool triggers;
+	size_t n;
+};
+
+static int dumped_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sync *s = data;
+	struct nflog_pkt pkt;
+
+	if (pair_dumped(&s->m->pd.pair, nlh, now_ms(), &pkt) == 1 && s->triggers) {
+		manager_replicated(s->m, &pkt);
+		s->n++;
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * The marked entries in the table now: when pair mode starts, known
+ * (a restarted daemon adopted their forwardings); after lost events,
+ * those not seen are triggers.
+ */
+static void sync_table(struct manager *m, bool triggers)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = ctnl_dump_marked_request(buf, now_ms(), m->pd.pair.mark, m->pd.pair.mask);
+	struct sync s = { m, triggers, 0 };
+	int r = nl_dump(NETLINK_NETFILTER, nlh, dumped_cb, &s);
+
+	if (r < 0)
+		log_warn("pair: reading the conntrack table: %s", strerror(-r));
+	if (triggers) {
+		manager_triggers_done(m);
+		log_info("pair: %zu trigger connection%s found in the conntrack table after lost events",
+			 s.n, s.n == 1 ? "" : "s");
+	}
+}
+
 static void pair_fn(struct watch *w, uint32_t events)
 {
 	struct paird *pd = container_of(w, struct paird, w);
@@ -56,9 +95,10 @@ static void pair_fn(struct watch *w, uint32_t events)
 	manager_triggers_done(m);
 	if (r == -ENOBUFS) {
 		if (!m->cnt.pair_events_lost)
-			log_warn("pair: conntrack events were lost (receive buffer overrun): a trigger "
-				 "the other router served may have no forwarding here");
+			log_warn("pair: conntrack events were lost (receive buffer overrun); reading the "
+				 "table for the trigger connections among them");
 		m->cnt.pair_events_lost++;
+		sync_table(m, true);
 	} else if (r < 0) {
 		log_err("pair: reading conntrack events: %s", strerror(-r));
 	}
@@ -137,6 +177,7 @@ void paird_config(struct manager *m)
 	if (on && pd->nl && (pd->pair.mark != c->pair_mark || pd->pair.mask != c->pair_mask)) {
 		pair_fini(&pd->pair);
 		pair_init(&pd->pair, c->pair_mark, c->pair_mask);
+		sync_table(m, false);
 		log_info("pair: trigger connections are now marked 0x%x/0x%x", c->pair_mark, c->pair_mask);
 	}
 	if (on == !!pd->nl)
@@ -156,6 +197,8 @@ void paird_config(struct manager *m)
 		return;
 	}
 	pair_init(&pd->pair, c->pair_mark, c->pair_mask);
+	/* after the socket listens: nothing falls between the dump and the events */
+	sync_table(m, false);
 	log_info("pair mode: trigger connections marked 0x%x/0x%x; those the other router marked open "
 		 "forwardings here", c->pair_mark, c->pair_mask);
 }

@@ -92,6 +92,15 @@ struct nlmsghdr *ctnl_mark_request(char *buf, uint32_t seq, int af, const struct
 	return nlh;
 }
 
+struct nlmsghdr *ctnl_dump_marked_request(char *buf, uint32_t seq, uint32_t mark, uint32_t mask)
+{
+	struct nlmsghdr *nlh = header(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, AF_UNSPEC);
+
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
+	return nlh;
+}
+
 struct nlmsghdr *ctnl_delete_request(char *buf, uint32_t seq, const struct ct_entry *e)
 {
 	struct nlmsghdr *nlh = header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, seq, e->af);

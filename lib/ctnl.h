@@ -52,6 +52,9 @@ int ctnl_parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret);
 struct nlmsghdr *ctnl_mark_request(char *buf, uint32_t seq, int af, const struct ct_tuple *t,
 				   uint32_t mark, uint32_t mask);
 
+/* A dump of the entries whose mark has the bits MASK set to MARK (both families). */
+struct nlmsghdr *ctnl_dump_marked_request(char *buf, uint32_t seq, uint32_t mark, uint32_t mask);
+
 enum ct_event {
 	CT_EVENT_NEW,		/* created (NLM_F_CREATE) */
 	CT_EVENT_UPDATE,

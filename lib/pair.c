@@ -138,6 +138,32 @@ int pair_note(struct pair *p, int af, const struct ct_tuple *t)
 	return r < 0 ? r : 0;
 }
 
+static bool trigger_entry(const struct pair *p, const struct ct_entry *e)
+{
+	return pair_marked(p, e) && (e->orig.proto == IPPROTO_TCP || e->orig.proto == IPPROTO_UDP);
+}
+
+static void as_trigger(const struct ct_entry *e, struct nflog_pkt *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->af = e->af;
+	ret->saddr = e->orig.src;
+	ret->daddr = e->orig.dst;
+	ret->proto = e->orig.proto;
+	ret->sport = e->orig.sport;
+	ret->dport = e->orig.dport;
+}
+
+int pair_dumped(struct pair *p, const struct nlmsghdr *nlh, uint64_t now, struct nflog_pkt *ret)
+{
+	struct ct_entry e;
+
+	if (ctnl_parse_entry(nlh, &e) < 0 || !trigger_entry(p, &e) || remember(p, e.af, &e.orig, now) != 1)
+		return 0;
+	as_trigger(&e, ret);
+	return 1;
+}
+
 int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid, uint64_t now,
 	       struct nflog_pkt *ret)
 {
@@ -146,7 +172,7 @@ int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid, 
 
 	if (ctnl_parse_event(nlh, &e, &kind) < 0)
 		return -EINVAL;
-	if (!pair_marked(p, &e) || (e.orig.proto != IPPROTO_TCP && e.orig.proto != IPPROTO_UDP))
+	if (!trigger_entry(p, &e))
 		return 0;
 	if (kind == CT_EVENT_DESTROY) {
 		struct pair_seen **pp = slot(p, e.af, &e.orig);
@@ -164,12 +190,6 @@ int pair_event(struct pair *p, const struct nlmsghdr *nlh, uint32_t own_portid, 
 	/* seen already (or too many to tell: then each event is one, as a refresh) */
 	if (remember(p, e.af, &e.orig, now) == 0)
 		return 0;
-	memset(ret, 0, sizeof(*ret));
-	ret->af = e.af;
-	ret->saddr = e.orig.src;
-	ret->daddr = e.orig.dst;
-	ret->proto = e.orig.proto;
-	ret->sport = e.orig.sport;
-	ret->dport = e.orig.dport;
+	as_trigger(&e, ret);
 	return 1;
 }

@@ -44,6 +44,15 @@ bool pair_marked(const struct pair *p, const struct ct_entry *e);
 int pair_note(struct pair *p, int af, const struct ct_tuple *t);
 
 /*
+ * An entry NLH of a dump (ctnl_dump_marked_request) at NOW: 1 when it is a
+ * marked trigger connection not seen before (RET holds it, as for
+ * pair_event), else 0; it is remembered either way. A dump when pair mode
+ * starts takes what is there as known (a restarted daemon adopted its
+ * forwardings); one after lost events takes what is new as triggers.
+ */
+int pair_dumped(struct pair *p, const struct nlmsghdr *nlh, uint64_t now, struct nflog_pkt *ret);
+
+/*
  * A conntrack event NLH at NOW (ms): 1 when it is a trigger connection
  * marked on the other router, seen here for the first time (RET then
  * holds it as a trigger: family, addresses, protocol, ports), else 0

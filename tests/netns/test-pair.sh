@@ -386,6 +386,8 @@ check "nothing for the forged trigger on either router" sh -c "! '$IPAUTOFWCTL' 
 stopped() {
 	kill -TERM "${DMN[$1]}" && wait "${DMN[$1]}" && ! grep -q Sanitizer "$TMP/r$1/daemon.log"
 }
+check "the daemons read their conntrack tables (pair mode's start) without a warning" \
+	sh -c "! grep -h 'pair: reading' '$TMP/r1/daemon.log' '$TMP/r2/daemon.log'"
 check "router 1's daemon stops cleanly" stopped 1
 check "router 2's daemon stops cleanly" stopped 2
 echo "# run time $(ms) ms"

@@ -130,6 +130,26 @@ static void test_not_a_trigger(void)
 	pair_fini(&p);
 }
 
+/* What is in the table when pair mode starts is known; after lost events, what is new is a trigger */
+static void test_dumped(void)
+{
+	char buf[1024];
+	struct pair p;
+	struct nflog_pkt pkt;
+	struct ct_tuple t = tuple("192.168.7.2", 40000), u = tuple("192.168.7.3", 40001);
+	struct nlmsghdr *nlh;
+
+	pair_init(&p, MARK, MARK);
+	CHECK_INT(pair_dumped(&p, event(buf, CT_EVENT_UPDATE, OWN, &t, true, MARK), NOW, &pkt), 1);
+	CHECK_INT(pair_dumped(&p, event(buf, CT_EVENT_UPDATE, OWN, &t, true, MARK), NOW, &pkt), 0);
+	CHECK_INT(pair_dumped(&p, event(buf, CT_EVENT_UPDATE, OWN, &u, true, 0), NOW, &pkt), 0);
+	CHECK_INT(pair_event(&p, event(buf, CT_EVENT_UPDATE, CONNTRACKD, &t, true, MARK), OWN, NOW, &pkt), 0);
+	pair_fini(&p);
+	nlh = ctnl_dump_marked_request(buf, 3, MARK, MARK);
+	CHECK(nlh->nlmsg_flags & NLM_F_DUMP);
+	CHECK_INT(nlh->nlmsg_type & 0xff, IPCTNL_MSG_CT_GET);
+}
+
 static void test_mark_request(void)
 {
 	char buf[512];
@@ -153,4 +173,4 @@ static void test_mark_request(void)
 	CHECK_INT(seen, 7);
 }
 
-TEST_MAIN(T(test_replicated_once), T(test_not_a_trigger), T(test_mark_request))
+TEST_MAIN(T(test_replicated_once), T(test_not_a_trigger), T(test_dumped), T(test_mark_request))
