@@ -177,6 +177,9 @@ void paird_config(struct manager *m)
 	if (on && pd->nl && (pd->pair.mark != c->pair_mark || pd->pair.mask != c->pair_mask)) {
 		pair_fini(&pd->pair);
 		pair_init(&pd->pair, c->pair_mark, c->pair_mask);
+		if (pairsock_filter(pd->nl, c->pair_mark, c->pair_mask) < 0)
+			log_warn("pair: cannot filter conntrack events in the kernel (%m): the daemon "
+				 "reads them all");
 		sync_table(m, false);
 		log_info("pair: trigger connections are now marked 0x%x/0x%x", c->pair_mark, c->pair_mask);
 	}
@@ -197,6 +200,9 @@ void paird_config(struct manager *m)
 		return;
 	}
 	pair_init(&pd->pair, c->pair_mark, c->pair_mask);
+	if (pairsock_filter(pd->nl, c->pair_mark, c->pair_mask) < 0)
+		log_warn("pair: cannot filter conntrack events in the kernel (%m): the daemon reads "
+			 "them all");
 	/* after the socket listens: nothing falls between the dump and the events */
 	sync_table(m, false);
 	log_info("pair mode: trigger connections marked 0x%x/0x%x; those the other router marked open "
