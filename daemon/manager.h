@@ -74,10 +74,15 @@ struct paird_mark {
 
 #define PAIRD_SENT 256
 
+struct paird_watch {
+	struct watch w;
+	struct manager *m;
+};
+
 /* Pair mode: on while the configuration has `pair ct-mark` */
 struct paird {
 	struct mnl_socket *nl;		/* conntrack events and marks; NULL: pair mode off */
-	struct watch w;
+	struct paird_watch *w;		/* its own: freed after the dispatch that stops watching */
 	struct pair pair;
 	struct paird_mark *v;		/* to mark at the end of the turn */
 	size_t n;

@@ -87,8 +87,8 @@ static void sync_table(struct manager *m, bool triggers)
 
 static void pair_fn(struct watch *w, uint32_t events)
 {
-	struct paird *pd = container_of(w, struct paird, w);
-	struct manager *m = container_of(pd, struct manager, pd);
+	struct manager *m = container_of(w, struct paird_watch, w)->m;
+	struct paird *pd = &m->pd;
 	int r;
 
 	r = pairsock_read(pd->nl, PAIR_READS_PER_TURN, on_msg, m);
@@ -191,14 +191,19 @@ void paird_config(struct manager *m)
 		return;
 	}
 	pd->nl = pairsock_open();
-	if (!pd->nl || loop_add(m->loop, &pd->w, mnl_socket_get_fd(pd->nl), pair_fn, EPOLLIN) < 0) {
+	pd->w = calloc(1, sizeof(*pd->w));
+	if (!pd->nl || !pd->w ||
+	    loop_add(m->loop, &pd->w->w, mnl_socket_get_fd(pd->nl), pair_fn, EPOLLIN) < 0) {
 		log_err("pair: cannot listen to conntrack events (%m): this router neither marks trigger "
 			"connections nor opens the forwardings of the other router's");
 		if (pd->nl)
 			mnl_socket_close(pd->nl);
+		free(pd->w);
 		pd->nl = NULL;
+		pd->w = NULL;
 		return;
 	}
+	pd->w->m = m;
 	pair_init(&pd->pair, c->pair_mark, c->pair_mask);
 	if (pairsock_filter(pd->nl, c->pair_mark, c->pair_mask) < 0)
 		log_warn("pair: cannot filter conntrack events in the kernel (%m): the daemon reads "
@@ -209,12 +214,18 @@ void paird_config(struct manager *m)
 		 "forwardings here", c->pair_mark, c->pair_mask);
 }
 
+static void release_watch(struct watch *w)
+{
+	free(container_of(w, struct paird_watch, w));
+}
+
 void paird_close(struct manager *m)
 {
 	struct paird *pd = &m->pd;
 
 	if (pd->nl) {
-		loop_del(m->loop, &pd->w, NULL);
+		/* its events pending in this dispatch are dropped; the watch goes after it */
+		loop_del(m->loop, &pd->w->w, release_watch);
 		mnl_socket_close(pd->nl);
 	}
 	pair_fini(&pd->pair);

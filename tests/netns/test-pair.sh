@@ -386,6 +386,13 @@ check "nothing for the forged trigger on either router" sh -c "! '$IPAUTOFWCTL' 
 stopped() {
 	kill -TERM "${DMN[$1]}" && wait "${DMN[$1]}" && ! grep -q Sanitizer "$TMP/r$1/daemon.log"
 }
+# pair mode off and on again by a reload (router 2's alone)
+sed -i '/^pair /d' "$CONF/pair.conf"
+c2 reload >/dev/null
+check "a reload without the statement turns pair mode off" sh -c "'$IPAUTOFWCTL' -s '$TMP/r2/control.sock' status | grep -q '^pair: *off'"
+echo "pair ct-mark 0x20000000/0x20000000" >>"$CONF/pair.conf"
+c2 reload >/dev/null
+check "... and one with it on again" sh -c "'$IPAUTOFWCTL' -s '$TMP/r2/control.sock' -j status | jq -e '.pair.on' >/dev/null"
 check "the daemons read their conntrack tables (pair mode's start) without a warning" \
 	sh -c "! grep -h 'pair: reading' '$TMP/r1/daemon.log' '$TMP/r2/daemon.log'"
 check "router 1's daemon stops cleanly" stopped 1
