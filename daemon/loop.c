@@ -88,8 +88,12 @@ int loop_init(struct loop *l)
 	return 0;
 }
 
+static void release_removed(struct loop *l);
+
 void loop_fini(struct loop *l)
 {
+	/* watches taken out after the last dispatch */
+	release_removed(l);
 	if (l->sig_w.fd >= 0)
 		close(l->sig_w.fd);
 	if (l->timer_fd >= 0)

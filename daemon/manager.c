@@ -207,6 +207,7 @@ static int apply(struct manager *m, int r, struct config *c, const char *why, st
 		return r;
 	}
 	m->check_ifaces = true;
+	paird_config(m);
 	if (learnd_config(m)) {
 		/* learn mode's rules come or go with the table: replaced in one transaction */
 		r = table_setup(m);
@@ -419,10 +420,12 @@ static void tell_event(struct manager *m, const struct engine_event *ev)
 		fmt_addr(f->af, &f->peer, peer + 6);
 	}
 	if (ev->change == FWD_OPENED)
-		log_info("%s: forwarding %s to %s%s for %s", f->rule->name, fwds, host, peer, dur);
+		log_info("%s: forwarding %s to %s%s for %s%s", f->rule->name, fwds, host, peer, dur,
+			 f->replicated ? " (a trigger the other router of the pair served)" : "");
 	else if (ev->change == FWD_TAKEN_OVER)
-		log_info("%s: forwarding %s taken over by %s from %s%s", f->rule->name, fwds, host,
-			 fmt_addr(f->af, &ev->old_host, old), peer);
+		log_info("%s: forwarding %s taken over by %s from %s%s%s", f->rule->name, fwds, host,
+			 fmt_addr(f->af, &ev->old_host, old), peer,
+			 f->replicated ? " (a trigger the other router of the pair served)" : "");
 	else if (ev->change == FWD_REFUSED)
 		log_info("%s: exclusive, held by %s; trigger from another host ignored", f->rule->name,
 			 fmt_addr(f->af, &ev->old_host, old));
@@ -436,6 +439,9 @@ static void tell_event(struct manager *m, const struct engine_event *ev)
 static void on_event(const struct engine_event *ev, void *data)
 {
 	struct manager *m = data;
+
+	if (ev->change == FWD_OPENED || ev->change == FWD_REFRESHED || ev->change == FWD_TAKEN_OVER)
+		m->pd.accepted = true;
 
 	if (m->n_told_later == m->cap_told_later) {
 		size_t cap = m->cap_told_later ? 2 * m->cap_told_later : 16;
@@ -496,8 +502,28 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		return;
 	}
 	rails_host(m, pkt, &id);
+	m->pd.accepted = false;
 	if (engine_trigger(&m->eng, pkt, &id, indev, outdev, now_ms(), on_event, m) > 0)
 		latency_trigger(&m->lat, in_hand_us);
+	/* genuine, within the limits, and served: the other router of a pair follows it */
+	if (m->pd.accepted)
+		paird_trigger(m, pkt);
+}
+
+void manager_replicated(struct manager *m, const struct nflog_pkt *pkt)
+{
+	struct hostid id;
+
+	/* triggers meet the table as it is now (as in nflog_fn) */
+	engine_expire(&m->eng, now_ms(), on_expired, m);
+	/* the other router knew the machine; this one knows its address */
+	hostid_addr(pkt->af, &pkt->saddr, &id);
+	engine_replicated(&m->eng, pkt, &id, now_ms(), on_event, m);
+}
+
+void manager_triggers_done(struct manager *m)
+{
+	write_triggers(m);
 }
 
 static void nflog_fn(struct watch *w, uint32_t events)
@@ -654,7 +680,7 @@ static void restore_state(struct manager *m)
 
 uint64_t manager_end_turn(struct manager *m)
 {
-	uint64_t now = now_ms(), next;
+	uint64_t now = now_ms(), next, pair_next;
 	int r;
 
 	if (m->check_ifaces)
@@ -684,12 +710,15 @@ uint64_t manager_end_turn(struct manager *m)
 	if (m->ct)
 		ct_worker_submit(m->ct, &m->ct_jobs);
 	m->ct_jobs.n = 0;
+	pair_next = m->pd.nl ? paird_flush(m, now) : UINT64_MAX;
 	manager_notify_status(m, false);
 	if (notify_watchdog_usec() && now >= m->next_watchdog_ms) {
 		notify_send("WATCHDOG=1");
 		m->next_watchdog_ms = now + notify_watchdog_usec() / 1000;
 	}
 	next = fwtable_next_deadline(&m->eng.fwt);
+	if (pair_next < next)
+		next = pair_next;
 	if (learn_deadline(&m->learn) < next)
 		next = learn_deadline(&m->learn);
 	if (notify_watchdog_usec() && m->next_watchdog_ms < next)
@@ -814,6 +843,7 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 	m->ct = ct_worker_start();
 	if (!m->ct)
 		log_warn("no conntrack clean-up (%m): streams will not follow a moved forwarding");
+	paird_config(m);
 	m->check_ifaces = true;
 	return 0;
 out_nflog:
@@ -833,6 +863,7 @@ void manager_close(struct manager *m)
 		unlink(m->opt.state_path);
 	ct_worker_stop(m->ct);
 	m->ct = NULL;
+	paird_close(m);
 	rails_close(m);
 	if (m->rtnl)
 		mnl_socket_close(m->rtnl);

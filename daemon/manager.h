@@ -16,6 +16,7 @@
 #include "learn.h"
 #include "loop.h"
 #include "netlink.h"
+#include "pair.h"
 #include "rulebook.h"
 #include "srccheck.h"
 #include "stats.h"
@@ -51,6 +52,9 @@ struct counters {
 	uint64_t closed[CLOSE__N];	/* forwardings closed, by why */
 	uint64_t learned;		/* connections learn mode recorded */
 	uint64_t ct_deleted;		/* conntrack entries deleted by earlier workers (a re-exec's) */
+	uint64_t pair_marked;		/* trigger connections marked for the other router */
+	uint64_t pair_mark_failed;	/* ... that could not be */
+	uint64_t pair_events_lost;	/* conntrack event overruns */
 };
 
 /* Rate limits of one kind of packet-driven log message. */
@@ -58,6 +62,36 @@ struct logrl {
 	unsigned count;
 	unsigned long long window;
 	unsigned suppressed;
+};
+
+/* A conntrack entry to mark (daemon/paird.c) */
+struct paird_mark {
+	int af;
+	struct ct_tuple t;
+	unsigned tries;
+	uint64_t not_before;
+	uint32_t seq;		/* the request's, once sent */
+};
+
+#define PAIRD_SENT 256
+
+struct paird_watch {
+	struct watch w;
+	struct manager *m;
+};
+
+/* Pair mode: on while the configuration has `pair ct-mark` */
+struct paird {
+	struct mnl_socket *nl;		/* conntrack events and marks; NULL: pair mode off */
+	struct paird_watch *w;		/* its own: freed after the dispatch that stops watching */
+	struct pair pair;
+	struct paird_mark *v;		/* to mark at the end of the turn */
+	size_t n;
+	size_t cap;
+	struct paird_mark sent[PAIRD_SENT];	/* by seq: what an error refers to */
+	uint32_t seq;
+	struct logrl rl;
+	bool accepted;			/* the trigger being handled opened, refreshed or took one */
 };
 
 struct manager_options {
@@ -95,6 +129,7 @@ struct manager {
 	struct watch srcw_w;
 	struct watch learn_w;
 	struct learn learn;
+	struct paird pd;
 	bool table_learn;		/* the table has learn mode's rules */
 	bool table_owned;		/* created with NFT_TABLE_F_OWNER: nobody else can change it */
 	bool table_persist;		/* ... and NFT_TABLE_F_PERSIST: it outlives a crash */
@@ -239,6 +274,21 @@ void events_forged(struct manager *m, const struct nflog_pkt *pkt, const char *r
 		   const char *indev);
 void events_reloaded(struct manager *m);
 void events_learned(struct manager *m, const struct learn_record *rec, uint16_t port);
+
+/* manager.c: a trigger connection the other router of a pair served, and the end of a read of them */
+void manager_replicated(struct manager *m, const struct nflog_pkt *pkt);
+void manager_triggers_done(struct manager *m);
+
+/* paird.c: a router pair */
+/* Pair mode on or off, as the configuration now says. */
+void paird_config(struct manager *m);
+void paird_close(struct manager *m);
+/* A trigger this router served: its entry is marked at the end of the turn. */
+void paird_trigger(struct manager *m, const struct nflog_pkt *pkt);
+void paird_queue(struct manager *m, int af, const struct ct_tuple *t, unsigned tries,
+		 uint64_t not_before);
+/* Send the marks due by NOW; returns when the next is due (UINT64_MAX: none). */
+uint64_t paird_flush(struct manager *m, uint64_t now);
 
 /* learnd.c: the daemon's side of learn mode (the logic is lib/learn.c) */
 int learnd_open(struct manager *m);

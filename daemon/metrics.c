@@ -18,7 +18,7 @@ struct counter_ref {
 	uint64_t *v;
 };
 
-#define COUNTER_FIXED 22
+#define COUNTER_FIXED 26
 #define COUNTER_REFS (COUNTER_FIXED + CLOSE__N + CONTROL_REFUSED__N + LATENCY_BUCKETS + 1)
 
 /* Every counter the daemon keeps (the conntrack worker's aside), by the name a re-exec gives it */
@@ -41,6 +41,9 @@ static size_t counter_refs(struct manager *m, struct control *ctl, struct counte
 		{ "table_rebuilds", &c->table_rebuilds }, { "forged", &c->forged },
 		{ "resyncs", &c->resyncs }, { "learned", &c->learned },
 		{ "control_clients", &ctl->stats.clients }, { "latency_sum_us", &m->lat.sum_us },
+		{ "pair_triggers_replicated", &es->triggers_replicated },
+		{ "pair_marked", &c->pair_marked }, { "pair_mark_failed", &c->pair_mark_failed },
+		{ "pair_events_lost", &c->pair_events_lost },
 	};
 	size_t n = 0, k = 0;
 
@@ -287,4 +290,15 @@ void metrics_report(struct manager *m, struct control *ctl, struct dynbuf *out)
 		prom_sample(&p, l, 1, ctl->stats.refused[i]);
 	}
 	gauge(&p, "ipautofw_control_monitors", "Monitors streaming events now.", ctl->n_monitors);
+	gauge(&p, "ipautofw_pair_mode", "1 while `pair ct-mark` is on (a router pair).", m->pd.nl != NULL);
+	gauge(&p, "ipautofw_pair_forwardings_replicated", "Active forwardings whose last trigger was "
+	      "a connection the other router of the pair served.", engine_n_replicated(&m->eng));
+	counter(&p, "ipautofw_pair_triggers_replicated", "Trigger connections the other router of the "
+		"pair marked, taken as triggers here.", m->eng.stats.triggers_replicated);
+	counter(&p, "ipautofw_pair_marked", "Trigger connections this router marked for the other.",
+		c->pair_marked);
+	counter(&p, "ipautofw_pair_mark_failed", "Trigger connections that could not be marked.",
+		c->pair_mark_failed);
+	counter(&p, "ipautofw_pair_events_lost", "Conntrack event overruns (ENOBUFS) in pair mode.",
+		c->pair_events_lost);
 }

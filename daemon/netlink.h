@@ -76,3 +76,13 @@ enum {
 int rtnlsock_read(struct mnl_socket *nl);
 /* The names of interfaces that carry a default route right now. */
 int rtnl_default_wan(struct iflist *ret);
+
+/* pairsock.c: conntrack events, and marks of trigger connections (a router pair) */
+struct mnl_socket *pairsock_open(void);
+int pairsock_send(struct mnl_socket *nl, const void *buf, size_t len);
+/* Only conntrack events of entries with the MASK bits of their mark at MARK (and errors) */
+int pairsock_filter(struct mnl_socket *nl, uint32_t mark, uint32_t mask);
+/* An event (NLH), or an error for request SEQ (NLH NULL, ERR -errno; 0 never comes: no acks asked) */
+typedef void (*pairsock_cb)(const struct nlmsghdr *nlh, uint32_t seq, int err, void *data);
+/* Up to MAX_READS datagrams: 0 when all is read, 1 when more may wait, -errno (ENOBUFS: events lost) */
+int pairsock_read(struct mnl_socket *nl, unsigned max_reads, pairsock_cb cb, void *data);

@@ -318,6 +318,39 @@ static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
 	report_kernel(&m->eng, u.release, table, m->opt.no_kernel_path, j, out);
 }
 
+/* A router pair (daemon/paird.c): members of J, or a line of OUT when J is NULL */
+static void pair_status(struct manager *m, struct json *j, struct dynbuf *out)
+{
+	const struct paird *pd = &m->pd;
+	unsigned long long repl = engine_n_replicated(&m->eng);
+	char mark[32] = "";
+
+	if (pd->nl)
+		snprintf(mark, sizeof(mark), "0x%x/0x%x", pd->pair.mark, pd->pair.mask);
+	if (j) {
+		json_object(j, "pair");
+		json_bool(j, "on", pd->nl != NULL);
+		json_str(j, "ct_mark", pd->nl ? mark : NULL);
+		json_u64(j, "forwardings_replicated", repl);
+		json_u64(j, "triggers_replicated", m->eng.stats.triggers_replicated);
+		json_u64(j, "marked", m->cnt.pair_marked);
+		json_u64(j, "mark_failed", m->cnt.pair_mark_failed);
+		json_u64(j, "events_lost", m->cnt.pair_events_lost);
+		json_end(j);
+		return;
+	}
+	if (!pd->nl && !m->eng.stats.triggers_replicated) {
+		dynbuf_printf(out, "pair:        off\n");
+		return;
+	}
+	dynbuf_printf(out, "pair:        %s%s: %llu forwarding%s from replicated connections; "
+		      "%llu replicated triggers; %llu trigger connections marked (%llu failed)%s\n",
+		      pd->nl ? "on, ct-mark " : "off", mark, repl, repl == 1 ? "" : "s",
+		      (unsigned long long)m->eng.stats.triggers_replicated,
+		      (unsigned long long)m->cnt.pair_marked, (unsigned long long)m->cnt.pair_mark_failed,
+		      m->cnt.pair_events_lost ? ", conntrack events lost" : "");
+}
+
 /*
  * The counters and limits, one table for the text and the JSON (in the
  * order of the text lines); the busiest hosts go where a table of their
@@ -396,6 +429,7 @@ static void status_json(struct manager *m, const struct iflist *wan, const struc
 	json_u64(&j, "rules", manager_n_rules(m));
 	json_u64(&j, "forwardings", manager_n_forwardings(m));
 	figures(m, k, &j, out);
+	pair_status(m, &j, out);
 	kernel_status(m, &j, out);
 	json_u64(&j, "latency_samples", m->lat.n);
 	json_u64(&j, "latency_p50_us", p50);
@@ -424,6 +458,7 @@ static void status_text(struct manager *m, const struct iflist *wan, const struc
 	text_names(out, lan);
 	dynbuf_printf(out, "\n");
 	figures(m, k, NULL, out);
+	pair_status(m, NULL, out);
 	kernel_status(m, NULL, out);
 	if (m->lat.n)
 		dynbuf_printf(out, "latency:     trigger received to forwarding in the kernel: "

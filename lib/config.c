@@ -145,12 +145,41 @@ static void parse_global_ifs(struct parser *p, const struct token *toks, size_t 
 		     (int)toks[i].len, toks[i].s);
 }
 
+/* VALUE[/MASK] (MASK 0xffffffff if not given): a mark, nonzero and inside its mask */
+static bool parse_mark_value(struct parser *p, const struct token *tok, uint32_t *ret_v,
+			     uint32_t *ret_m)
+{
+	char buf[64], *slash, *e1, *e2 = NULL;
+	unsigned long long v, m = 0xffffffffu;
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)tok->len, tok->s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	errno = 0;
+	v = strtoull(buf, &e1, 0);
+	if (slash)
+		m = strtoull(slash + 1, &e2, 0);
+	if (errno || *e1 || !buf[0] || (slash && (*e2 || !slash[1])) || tok->len >= sizeof(buf) ||
+	    v > 0xffffffffu || m > 0xffffffffu || buf[0] == '-' || (slash && slash[1] == '-')) {
+		lex_diag(p, tok, "invalid mark '%.*s' (expected VALUE[/MASK], e.g. 0x10000000/0x10000000)",
+		     (int)tok->len, tok->s);
+		return false;
+	}
+	if (!v || !m || (v & ~m)) {
+		lex_diag(p, tok, "mark 0x%llx has bits outside mask 0x%llx or is zero", v, m);
+		return false;
+	}
+	*ret_v = v;
+	*ret_m = m;
+	return true;
+}
+
 static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 		       const struct token *end)
 {
 	struct config *c = p->c;
-	char buf[64], *slash, *e1, *e2 = NULL;
-	unsigned long long v, m = 0xffffffffu;
+	uint32_t v, m;
 
 	if (n != 2) {
 		lex_diag(p, n < 2 ? end : &toks[2], n < 2 ? "'pinhole-mark' needs VALUE[/MASK]" :
@@ -168,26 +197,42 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 	c->mark_loc.file = p->file;
 	c->mark_loc.line = toks[0].line;
 	c->mark_loc.col = toks[0].col;
-	snprintf(buf, sizeof(buf), "%.*s", (int)toks[1].len, toks[1].s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	errno = 0;
-	v = strtoull(buf, &e1, 0);
-	if (slash)
-		m = strtoull(slash + 1, &e2, 0);
-	if (errno || *e1 || !buf[0] || (slash && (*e2 || !slash[1])) || toks[1].len >= sizeof(buf) ||
-	    v > 0xffffffffu || m > 0xffffffffu || buf[0] == '-' || (slash && slash[1] == '-')) {
-		lex_diag(p, &toks[1], "invalid mark '%.*s' (expected VALUE[/MASK], e.g. 0x10000000/0x10000000)",
+	if (!parse_mark_value(p, &toks[1], &v, &m))
+		return;
+	c->pinhole_mark = v;
+	c->pinhole_mask = m;
+}
+
+/* pair ct-mark VALUE[/MASK], once */
+static void parse_pair(struct parser *p, const struct token *toks, size_t n, const struct token *end)
+{
+	struct config *c = p->c;
+	char where[300];
+	uint32_t v, m;
+
+	if (n >= 2 && !lex_is(&toks[1], "ct-mark")) {
+		lex_diag(p, &toks[1], "unknown pair setting '%.*s' (expected ct-mark VALUE[/MASK])",
 		     (int)toks[1].len, toks[1].s);
 		return;
 	}
-	if (!v || !m || (v & ~m)) {
-		lex_diag(p, &toks[1], "mark 0x%llx has bits outside mask 0x%llx or is zero", v, m);
+	if (n != 3) {
+		lex_diag(p, n < 3 ? end : &toks[3], n < 3 ? "'pair' needs ct-mark VALUE[/MASK]" :
+		     "unexpected word after 'pair ct-mark VALUE[/MASK]'");
 		return;
 	}
-	c->pinhole_mark = v;
-	c->pinhole_mask = m;
+	if (c->pair_loc.line) {
+		lex_describe_loc(&c->pair_loc, where, sizeof(where));
+		lex_diag(p, &toks[0], "'pair' given twice (first at %s)", where);
+		return;
+	}
+	c->pair_loc.file = p->file;
+	c->pair_loc.line = toks[0].line;
+	c->pair_loc.col = toks[0].col;
+	if (!parse_mark_value(p, &toks[2], &v, &m))
+		return;
+	c->pair = true;
+	c->pair_mark = v;
+	c->pair_mask = m;
 }
 
 /* NAME on|off, once: pinhole-guard, learn */
@@ -269,7 +314,7 @@ static void parse_global_limit(struct parser *p, const struct token *toks, size_
 static void unknown_statement(struct parser *p, const struct token *toks, size_t n)
 {
 	static const char *const statements[] = { "rule", "lan", "wan", "pinhole-mark",
-		"pinhole-guard", "learn", "allow", "max-per-host", "max-forwardings" };
+		"pinhole-guard", "pair", "learn", "allow", "max-per-host", "max-forwardings" };
 	const char *w = suggest_word(toks[0].s, toks[0].len, statements, ARRAY_SIZE(statements));
 
 	if (w)
@@ -281,7 +326,7 @@ static void unknown_statement(struct parser *p, const struct token *toks, size_t
 			 toks[0].s, (int)toks[1].len, toks[1].s);
 	else
 		lex_diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
-			 "pinhole-guard, learn, allow, max-per-host or max-forwardings)",
+			 "pinhole-guard, pair, learn, allow, max-per-host or max-forwardings)",
 			 (int)toks[0].len, toks[0].s);
 }
 
@@ -299,6 +344,8 @@ void config_statement(struct parser *p, const struct token *toks, size_t n, cons
 		parse_mark(p, toks, n, end);
 	else if (lex_is(&toks[0], "pinhole-guard"))
 		parse_onoff(p, toks, n, end, &p->c->pinhole_guard, &p->c->guard_loc);
+	else if (lex_is(&toks[0], "pair"))
+		parse_pair(p, toks, n, end);
 	else if (lex_is(&toks[0], "learn"))
 		parse_onoff(p, toks, n, end, &p->c->learn, &p->c->learn_loc);
 	else if (lex_is(&toks[0], "allow"))
@@ -414,7 +461,7 @@ struct config *config_dup(const struct config *src)
 	struct config *c = malloc(sizeof(*c));
 	struct srcloc *locs[] = {
 		&c->lan_loc, &c->wan_loc, &c->mark_loc, &c->guard_loc, &c->learn_loc,
-		&c->allow_loc, &c->max_per_host_loc, &c->max_forwardings_loc,
+		&c->allow_loc, &c->max_per_host_loc, &c->max_forwardings_loc, &c->pair_loc,
 	};
 
 	if (!c)

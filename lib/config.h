@@ -45,6 +45,10 @@ struct config {
 	struct srcloc mark_loc;
 	bool pinhole_guard;	/* drop IPv6 to forward ports that no pinhole covers */
 	struct srcloc guard_loc;	/* line 0: not given */
+	bool pair;		/* `pair ct-mark`: a router pair (docs/ha-pair.md) */
+	uint32_t pair_mark;	/* the conntrack mark bits of a genuine trigger connection */
+	uint32_t pair_mask;
+	struct srcloc pair_loc;	/* line 0: not given */
 	bool learn;		/* learn mode (default on) */
 	struct srcloc learn_loc;	/* line 0: not given */
 	bool has_allow;

@@ -80,6 +80,27 @@ static void put_tuple(struct nlmsghdr *nlh, int af, const struct ct_tuple *t)
 	mnl_attr_nest_end(nlh, tuple);
 }
 
+struct nlmsghdr *ctnl_mark_request(char *buf, uint32_t seq, int af, const struct ct_tuple *t,
+				   uint32_t mark, uint32_t mask)
+{
+	/* without NLM_F_CREATE: an update of the entry, never a new one */
+	struct nlmsghdr *nlh = header(buf, IPCTNL_MSG_CT_NEW, 0, seq, af);
+
+	put_tuple(nlh, af, t);
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
+	return nlh;
+}
+
+struct nlmsghdr *ctnl_dump_marked_request(char *buf, uint32_t seq, uint32_t mark, uint32_t mask)
+{
+	struct nlmsghdr *nlh = header(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq, AF_UNSPEC);
+
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(mark));
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(mask));
+	return nlh;
+}
+
 struct nlmsghdr *ctnl_delete_request(char *buf, uint32_t seq, const struct ct_entry *e)
 {
 	struct nlmsghdr *nlh = header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, seq, e->af);
@@ -140,16 +161,14 @@ static int parse_tuple(const struct nlattr *nest, int af, struct ct_tuple *t)
 	return 0;
 }
 
-int ctnl_parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret)
+static int parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret)
 {
 	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
 	struct parse_ctx c = { tb, CTA_MAX };
 	const struct nfgenmsg *g;
 
 	memset(ret, 0, sizeof(*ret));
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*g) ||
-	    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK ||
-	    (nlh->nlmsg_type & 0xff) != IPCTNL_MSG_CT_NEW)
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*g))
 		return -EINVAL;
 	g = mnl_nlmsg_get_payload(nlh);
 	if (g->nfgen_family != AF_INET && g->nfgen_family != AF_INET6)
@@ -168,7 +187,37 @@ int ctnl_parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret)
 		ret->has_zone = true;
 		ret->zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
 	}
+	if (tb[CTA_MARK] && mnl_attr_get_payload_len(tb[CTA_MARK]) == 4) {
+		ret->has_mark = true;
+		ret->mark = ntohl(mnl_attr_get_u32(tb[CTA_MARK]));
+	}
 	return 0;
+}
+
+int ctnl_parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret)
+{
+	if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK ||
+	    (nlh->nlmsg_type & 0xff) != IPCTNL_MSG_CT_NEW) {
+		memset(ret, 0, sizeof(*ret));
+		return -EINVAL;
+	}
+	return parse_entry(nlh, ret);
+}
+
+int ctnl_parse_event(const struct nlmsghdr *nlh, struct ct_entry *ret, enum ct_event *ret_kind)
+{
+	uint8_t type = nlh->nlmsg_type & 0xff;
+
+	if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK ||
+	    (type != IPCTNL_MSG_CT_NEW && type != IPCTNL_MSG_CT_DELETE)) {
+		memset(ret, 0, sizeof(*ret));
+		return -EINVAL;
+	}
+	if (type == IPCTNL_MSG_CT_DELETE)
+		*ret_kind = CT_EVENT_DESTROY;
+	else
+		*ret_kind = nlh->nlmsg_flags & NLM_F_CREATE ? CT_EVENT_NEW : CT_EVENT_UPDATE;
+	return parse_entry(nlh, ret);
 }
 
 bool ctnl_is_stale_unnated(const struct ct_entry *e, uint8_t proto, uint16_t lo, uint16_t hi,

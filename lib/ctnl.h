@@ -30,6 +30,8 @@ struct ct_entry {
 	uint32_t status;
 	bool has_zone;
 	uint16_t zone;
+	bool has_mark;
+	uint32_t mark;
 };
 
 enum ct_match {
@@ -41,6 +43,26 @@ struct nlmsghdr *ctnl_dump_request(char *buf, uint32_t seq, int af, uint8_t prot
 				   enum ct_match match, const union inaddr *addr);
 struct nlmsghdr *ctnl_delete_request(char *buf, uint32_t seq, const struct ct_entry *e);
 int ctnl_parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret);
+
+/*
+ * An update of the entry whose original tuple is T (family AF, zone 0):
+ * the mark bits MASK set to MARK, the others kept. No ack asked: only an
+ * error comes back, with SEQ.
+ */
+struct nlmsghdr *ctnl_mark_request(char *buf, uint32_t seq, int af, const struct ct_tuple *t,
+				   uint32_t mark, uint32_t mask);
+
+/* A dump of the entries whose mark has the bits MASK set to MARK (both families). */
+struct nlmsghdr *ctnl_dump_marked_request(char *buf, uint32_t seq, uint32_t mark, uint32_t mask);
+
+enum ct_event {
+	CT_EVENT_NEW,		/* created (NLM_F_CREATE) */
+	CT_EVENT_UPDATE,
+	CT_EVENT_DESTROY,
+};
+
+/* An event of the conntrack groups: the entry, and what happened to it. */
+int ctnl_parse_event(const struct nlmsghdr *nlh, struct ct_entry *ret, enum ct_event *ret_kind);
 
 /* Reached the router un-NATed on proto LO-HI (from PEER, if not NULL). */
 bool ctnl_is_stale_unnated(const struct ct_entry *e, uint8_t proto, uint16_t lo, uint16_t hi,

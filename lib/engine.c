@@ -154,6 +154,12 @@ bool engine_rule_accepts(const struct engine *e, const struct rule *r, int af,
 	return strcmp(indev, "lo") != 0;
 }
 
+/* A rule that triggers, for family AF (whatever the interfaces) */
+static bool rule_fires(const struct rule *r, int af)
+{
+	return !r->is_static && (r->family & (af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6));
+}
+
 bool engine_rule_allows(const struct engine *e, const struct rule *r, int af, const union inaddr *src)
 {
 	if (r->has_allow)
@@ -315,7 +321,8 @@ void engine_untrigger(struct engine *e, const struct nflog_pkt *pkt, const char 
  */
 #define EXPIRY_MARGIN_MS 1000
 
-int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
+/* INDEV NULL: a replicated trigger, whose interfaces the other router checked */
+static int trigger(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
 		   const char *indev, const char *outdev, uint64_t now, engine_event_cb cb, void *data)
 {
 	size_t lo = 0, hi = e->n_index;
@@ -342,7 +349,8 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct h
 
 		if (t->proto != pkt->proto || t->max_hi < pkt->dport)
 			break;
-		if (t->hi < pkt->dport || !engine_rule_accepts(e, r, pkt->af, indev, outdev))
+		if (t->hi < pkt->dport || (indev ? !engine_rule_accepts(e, r, pkt->af, indev, outdev) :
+		    !rule_fires(r, pkt->af)))
 			continue;
 		if (!engine_rule_allows(e, r, pkt->af, &pkt->saddr)) {
 			disallowed = true;
@@ -352,11 +360,15 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct h
 				    &ev.old_host);
 		if (c < 0)
 			return c;
-		if (!f && (c == FWD_OVER_HOST_LIMIT || c == FWD_OVER_LIMIT))
+		if (c == FWD_OPENED || c == FWD_REFRESHED || c == FWD_TAKEN_OVER)
+			f->replicated = !indev;
+		/* for a replicated trigger this router's kernel added nothing (indev NULL) */
+		if (indev && !f && (c == FWD_OVER_HOST_LIMIT || c == FWD_OVER_LIMIT))
 			undo_kernel(e, r, pkt->af, &pkt->saddr, &pkt->daddr);
-		if (c == FWD_REFUSED && e->kernel_triggers && f->timer.deadline < now + EXPIRY_MARGIN_MS)
+		if (indev && c == FWD_REFUSED && e->kernel_triggers &&
+		    f->timer.deadline < now + EXPIRY_MARGIN_MS)
 			fwtable_rewrite(&e->fwt, f);
-		if (c == FWD_REFUSED && pkt->af == AF_INET6)
+		if (indev && c == FWD_REFUSED && pkt->af == AF_INET6)
 			undo_kernel_pinhole(e, r, &pkt->saddr, &pkt->daddr);
 		fired++;
 		if (e->last_trigger)
@@ -381,6 +393,30 @@ int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct h
 	else if (!fired)
 		e->stats.triggers_unmatched++;
 	return fired;
+}
+
+int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
+		   const char *indev, const char *outdev, uint64_t now, engine_event_cb cb, void *data)
+{
+	return trigger(e, pkt, id, indev, outdev, now, cb, data);
+}
+
+int engine_replicated(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
+		      uint64_t now, engine_event_cb cb, void *data)
+{
+	e->stats.triggers_replicated++;
+	return trigger(e, pkt, id, NULL, NULL, now, cb, data);
+}
+
+size_t engine_n_replicated(const struct engine *e)
+{
+	struct fwd **all = fwtable_sorted(&e->fwt);
+	size_t n = 0;
+
+	for (size_t i = 0; all && all[i]; i++)
+		n += all[i]->replicated;
+	free(all);
+	return n;
 }
 
 static int write_vecs(struct nlbatch *b, uint16_t type, struct elemvecs *vs);

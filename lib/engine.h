@@ -31,6 +31,7 @@ struct engine_stats {
 	uint64_t triggers_seen;
 	uint64_t triggers_unmatched;
 	uint64_t triggers_not_allowed;	/* matched only rules whose `allow` left the source out */
+	uint64_t triggers_replicated;	/* from the other router of a pair (engine_replicated) */
 };
 
 /* Elements bound for one set, and a list of such (by set name). */
@@ -146,6 +147,18 @@ uint32_t engine_fwd_set_size(const struct engine *e);
  */
 int engine_trigger(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
 		   const char *indev, const char *outdev, uint64_t now, engine_event_cb cb, void *data);
+
+/*
+ * A trigger connection the other router of a pair served (lib/pair.h):
+ * the same as engine_trigger, less what that router checked already (the
+ * interfaces it came in and went out on: this router did not forward it).
+ * The forwardings it opens, refreshes or takes are marked `replicated`.
+ */
+int engine_replicated(struct engine *e, const struct nflog_pkt *pkt, const struct hostid *id,
+		      uint64_t now, engine_event_cb cb, void *data);
+
+/* How many forwardings a replicated trigger was the last to open, refresh or take. */
+size_t engine_n_replicated(const struct engine *e);
 
 /*
  * A trigger the daemon refused before the engine saw it (its own source

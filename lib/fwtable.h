@@ -47,6 +47,7 @@ struct fwd {
 	bool has_old;
 	uint64_t opened;
 	uint64_t refreshed;
+	bool replicated;		/* its last trigger came from the other router of a pair */
 	enum fwd_pending pending;
 	struct hmap_node node;		/* in the table's map, by rule name, family and peer */
 	struct fwd *pnext;		/* pending list */

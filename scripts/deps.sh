@@ -8,7 +8,7 @@ qemu-system-x86 e2fsprogs
 build-essential debhelper dpkg-dev lintian
 debootstrap debian-archive-keyring systemd-container
 prometheus prometheus-node-exporter curl
-shellcheck musl-tools"
+shellcheck musl-tools keepalived conntrackd"
 
 install_deps() {
 	local missing=

@@ -26,6 +26,10 @@
  *       one UDP flow as fast as it goes (sendmmsg); prints packets sent
  *   nsprobe count NS PORT DURATION_MS
  *       count UDP packets to PORT in NS for the duration; prints the count
+ *   nsprobe gaps NS PORT DURATION_MS
+ *       receive a UDP stream to PORT in NS for the duration; prints the
+ *       datagrams received, the longest gap between two and how long
+ *       before the end the last one came (all in ms)
  *   nsprobe latency LAN_NS WAN_NS TRIGGER_DST TRIGGER_PORT ROUTER PORT ROUNDS [LAN2_NS]
  *       trigger from LAN_NS (alternating with LAN2_NS: takeovers), then
  *       probe from WAN_NS until a datagram reaches the triggering host;
@@ -507,6 +511,39 @@ static int cmd_count(char **argv)
 	return 0;
 }
 
+static int cmd_gaps(char **argv)
+{
+	uint64_t start, end, last = 0, gap = 0;
+	long count = 0;
+	char buf[2048];
+	int l;
+
+	enter(ns_fd(argv[0]));
+	l = listener(AF_INET, SOCK_DGRAM, atoi(argv[1]));
+	printf("listening\n");
+	fflush(stdout);
+	start = now_us();
+	end = start + atol(argv[2]) * 1000ULL;
+	while (now_us() < end) {
+		struct pollfd p = { .fd = l, .events = POLLIN };
+
+		if (poll(&p, 1, 10) <= 0)
+			continue;
+		while (recv(l, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+			uint64_t t = now_us();
+
+			if (count && t - last > gap)
+				gap = t - last;
+			last = t;
+			count++;
+		}
+	}
+	printf("received %ld, longest gap %llu ms, last %llu ms before the end\n", count,
+	       (unsigned long long)gap / 1000,
+	       (unsigned long long)((!count ? end - start : last > end ? 0 : end - last) / 1000));
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -857,6 +894,8 @@ int main(int argc, char **argv)
 		return cmd_blast(argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "count"))
 		return cmd_count(argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "gaps"))
+		return cmd_gaps(argv + 2);
 	if (argc == 8 && !strcmp(argv[1], "burst"))
 		return cmd_burst(argv + 2);
 	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "spray"))

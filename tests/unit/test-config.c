@@ -231,7 +231,7 @@ static void test_errors(void)
 		{ "wan et*h0\n", "t.conf:1:5: error: invalid interface name 'et*h0'" },
 		{ "frobnicate 1\n",
 		  "t.conf:1:1: error: unknown statement 'frobnicate' (expected rule, lan, wan, "
-		  "pinhole-mark, pinhole-guard, learn, allow, max-per-host or max-forwardings)" },
+		  "pinhole-mark, pinhole-guard, pair, learn, allow, max-per-host or max-forwardings)" },
 		{ "max-forwardings 100\nmax-forwardings 200\n",
 		  "t.conf:2:1: error: 'max-forwardings' given twice (first at t.conf:1:1)" },
 		{ "max-per-host 1\n\nmax-per-host 1\n",
@@ -325,7 +325,7 @@ static void test_error_lines(void)
 	CHECK_INT(c->n_errors, 2);
 	CHECK_STR(c->error_lines.data,
 		  "t.conf:2:17: error: port 0 out of range 1-65535\n"
-		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark, pinhole-guard, learn, allow, max-per-host or max-forwardings)\n");
+		  "t.conf:3:1: error: unknown statement 'bogus' (expected rule, lan, wan, pinhole-mark, pinhole-guard, pair, learn, allow, max-per-host or max-forwardings)\n");
 	config_free(c);
 }
 
@@ -404,6 +404,26 @@ static void test_overlap_rules(void)
 	c = parse("rule s forward 500/tcp to 192.168.1.9\n"
 		  "rule t trigger 1/tcp forward 500/tcp family ipv6\n");
 	CHECK_INT(c->n_errors, 0);
+	config_free(c);
+}
+
+static void test_pair(void)
+{
+	struct config *c = parse("rule a trigger 1/tcp forward 2/tcp\n"), *d;
+
+	CHECK(!c->pair);
+	config_free(c);
+	c = parse("pair ct-mark 0x20000000/0x20000000\nrule a trigger 1/tcp forward 2/tcp\n");
+	CHECK_INT(c->n_errors, 0);
+	CHECK(c->pair && c->pair_mark == 0x20000000u && c->pair_mask == 0x20000000u);
+	d = config_dup(c);
+	config_free(c);
+	CHECK(d && d->pair && d->pair_mark == 0x20000000u && d->pair_loc.line == 1 &&
+	      !strcmp(d->pair_loc.file, "t.conf"));
+	config_free(d);
+	/* without a mask: the whole mark */
+	c = parse("pair ct-mark 7\n");
+	CHECK(c->pair && c->pair_mark == 7 && c->pair_mask == 0xffffffffu);
 	config_free(c);
 }
 
@@ -666,5 +686,5 @@ static void test_dup_whole(void)
 
 TEST_MAIN(T(test_full_example), T(test_safety_statements), T(test_continuation_and_lists), T(test_durations),
 	  T(test_errors), T(test_caret_and_all_errors), T(test_overlap_rules),
-	  T(test_pinhole_guard), T(test_learn), T(test_rule_line), T(test_disabled), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
+	  T(test_pinhole_guard), T(test_pair), T(test_learn), T(test_rule_line), T(test_disabled), T(test_dropin_dirs), T(test_error_lines), T(test_escaped_errors),
 	  T(test_escape), T(test_dup_whole))

@@ -611,6 +611,32 @@ static void test_limits(void)
 	engine_fini(&eng);
 }
 
+/* A pair's replicated triggers: the same decisions, no interfaces, counted apart */
+static void test_replicated(void)
+{
+	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_UDP, 7070), q = pkt("192.168.7.3", IPPROTO_UDP, 7070);
+	struct fwd *f;
+
+	setup("rule a trigger 7070/udp forward 6970-7170/udp timeout 1m\n"
+	      "rule x trigger 7070/udp forward 8000/udp exclusive family ipv6\n"
+	      "rule s forward 40/tcp to 192.168.7.9\n");
+	CHECK_INT(engine_replicated(&eng, &p, NULL, 1000, remember, NULL), 1);
+	CHECK_INT(last_change, FWD_OPENED);
+	f = fwtable_lookup(&eng.fwt, eng.cfg->rules[0], AF_INET, NULL);
+	CHECK(f && f->replicated && f->timer.deadline == 61000);
+	CHECK_INT(engine_n_replicated(&eng), 1);
+	/* last host wins, from either router */
+	CHECK_INT(engine_replicated(&eng, &q, NULL, 2000, remember, NULL), 1);
+	CHECK_INT(last_change, FWD_TAKEN_OVER);
+	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 3000, remember, NULL), 1);
+	CHECK_INT(last_change, FWD_TAKEN_OVER);
+	CHECK(!f->replicated);
+	CHECK_INT(engine_n_replicated(&eng), 0);
+	CHECK_INT(eng.stats.triggers_replicated, 2);
+	CHECK_INT(eng.stats.triggers_seen, 3);
+	engine_fini(&eng);
+}
+
 static int closed_n;
 static void on_closed(const struct fwd *f, void *data)
 {
@@ -756,6 +782,6 @@ static void test_no_destroy(void)
 	engine_fini(&eng);
 }
 
-TEST_MAIN(T(test_disabled), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
+TEST_MAIN(T(test_disabled), T(test_replicated), T(test_interfaces), T(test_in_use), T(test_trigger_index), T(test_family), T(test_writes), T(test_guard),
 	  T(test_reload_keeps), T(test_kernel_path), T(test_kernel_path_ipv6_race), T(test_rewrite_past_deadline), T(test_allow), T(test_limits),
 	  T(test_no_destroy))
