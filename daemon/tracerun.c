@@ -303,8 +303,8 @@ void tracerun_close(struct control *ctl)
 	/* after manager_close the table, trace chain and all, is gone with the socket */
 	if (ctl->m->nft.nl)
 		commit_objects(ctl->m, false, 0, NULL, 0);
-	loop_del(ctl->loop, &tr->w, NULL);
-	release(&tr->w);
+	/* freed with the loop's other removed watches (loop_fini at the latest), never before */
+	loop_del(ctl->loop, &tr->w, release);
 }
 
 void tracerun_client_gone(struct control *ctl)
