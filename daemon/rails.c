@@ -165,6 +165,9 @@ static bool route_back_ok(struct manager *m, const struct nflog_pkt *pkt)
 
 	if (kcaps_rpf_in_kernel(&m->eng.caps))
 		return true;
+	/* a LAN host on the interface's own prefix: what vouches for the kernel's first add too */
+	if (srccheck_onlink(&m->src, pkt->indev, pkt->af, &pkt->saddr))
+		return true;
 	if (!m->rtq)
 		return false;
 	req = rtmon_route_request(buf, pkt->af, &pkt->saddr, seq);

@@ -328,8 +328,7 @@ const char *srccheck_reason(enum srccheck_verdict v)
 	return v < ARRAY_SIZE(names) && names[v] ? names[v] : "unknown";
 }
 
-/* Is ADDR on a prefix of one of the router's addresses on IFINDEX? */
-static bool onlink(const struct srccheck *s, uint32_t ifindex, int af, const union inaddr *addr)
+bool srccheck_onlink(const struct srccheck *s, uint32_t ifindex, int af, const union inaddr *addr)
 {
 	for (size_t i = 0; i < s->n_addrs; i++) {
 		const struct srccheck_addr *a = &s->addrs[i];
@@ -390,7 +389,7 @@ int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *
 		/* Ethernet only: the kernel's match reads the MAC (meta iiftype ether) */
 		if (r < 0 || x->lllen != 6 || (v6 ? *n6 : *n4) >= max ||
 		    srccheck_source(s, x->af, &x->addr, x->ifindex, x->lladdr, 6) != SRCCHECK_OK ||
-		    (s->vet_onlink_only && !onlink(s, x->ifindex, x->af, &x->addr)) ||
+		    (s->vet_onlink_only && !srccheck_onlink(s, x->ifindex, x->af, &x->addr)) ||
 		    !(name = ifname(x->ifindex, buf, data)))
 			continue;
 		r = vetted_push(v6 ? ret6 : ret4, v6 ? n6 : n4, &cap[v6], x, name);

@@ -82,6 +82,13 @@ int srccheck_update(struct srccheck *s, const struct nlmsghdr *nlh);
  * link-layer source HW (HWLEN 0: unknown, e.g. a tunnel; no link-layer
  * check then).
  */
+/*
+ * Is ADDR on a prefix of one of the router's addresses on IFINDEX (the
+ * route back to it is that interface's, unless a more specific route says
+ * otherwise)?
+ */
+bool srccheck_onlink(const struct srccheck *s, uint32_t ifindex, int af, const union inaddr *addr);
+
 enum srccheck_verdict srccheck_source(const struct srccheck *s, int af, const union inaddr *src,
 				      uint32_t ifindex, const uint8_t *hw, size_t hwlen);
 

@@ -418,7 +418,52 @@ static void test_host(void)
 	srccheck_clear(&s);
 }
 
+/*
+ * Where the forward hook cannot look up the route back (kernels before
+ * 6.1): a source on the incoming interface's own prefix is vouched for by
+ * it, and only such neighbours are vetted for the kernel's first add.
+ */
+static void test_onlink(void)
+{
+	struct nftobj_elem *v4, *v6;
+	union inaddr a;
+	struct srccheck s;
+	size_t n4, n6;
+	int calls = 0;
+
+	router(&s);
+	a = ip("192.168.7.9");
+	CHECK(srccheck_onlink(&s, BR, AF_INET, &a));
+	CHECK(!srccheck_onlink(&s, WAN, AF_INET, &a));
+	a = ip("192.168.8.9");
+	CHECK(!srccheck_onlink(&s, BR, AF_INET, &a));
+	a = ip("2001:db8:7::1:2");
+	CHECK(srccheck_onlink(&s, BR, AF_INET6, &a));
+	a = ip("2001:db8:1::9");
+	CHECK(!srccheck_onlink(&s, BR, AF_INET6, &a));
+	/* a neighbour off the interface's prefixes (an ARP request's sender says what it likes) */
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "10.9.9.9", "02:00:00:00:00:03", NUD_STALE));
+	CHECK_INT(srccheck_vetted(&s, names, &calls, 100, &v4, &n4, &v6, &n6), 0);
+	CHECK_INT(n4, 2);
+	free(v4);
+	free(v6);
+	s.vet_onlink_only = true;
+	srccheck_clear(&s);
+	CHECK(s.vet_onlink_only);	/* kept across a fresh dump */
+	router(&s);
+	s.vet_onlink_only = true;
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "192.168.7.3", "02:00:00:00:00:03", NUD_REACHABLE));
+	srccheck_update(&s, neigh_msg(RTM_NEWNEIGH, BR, "10.9.9.9", "02:00:00:00:00:03", NUD_STALE));
+	CHECK_INT(srccheck_vetted(&s, names, &calls, 100, &v4, &n4, &v6, &n6), 0);
+	CHECK_INT(n4, 1);
+	free(v4);
+	free(v6);
+	srccheck_clear(&s);
+}
+
 TEST_MAIN({ "address classes", test_address_classes },
+	  { "on-link", test_onlink },
 	  { "hosts", test_host },
 	  { "small prefixes", test_small_prefixes },
 	  { "address removed", test_address_removed },
