@@ -607,6 +607,7 @@ static void save_state(struct manager *m, uint64_t now)
 {
 	struct dynbuf d = { 0 };
 	char tmp[PATH_MAX];
+	bool ok;
 	int fd;
 
 	m->state_dirty = false;
@@ -615,8 +616,10 @@ static void save_state(struct manager *m, uint64_t now)
 	if (d.oom || snprintf(tmp, sizeof(tmp), "%s.new", m->opt.state_path) >= (int)sizeof(tmp))
 		goto out;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || (d.len && write(fd, d.data, d.len) != (ssize_t)d.len) || close(fd) < 0 ||
-	    rename(tmp, m->opt.state_path) < 0) {
+	ok = fd >= 0 && (!d.len || write(fd, d.data, d.len) == (ssize_t)d.len);
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (!ok || rename(tmp, m->opt.state_path) < 0) {
 		if (!m->state_failed)
 			log_warn("cannot keep the forwardings in %s (%m): after a crash and a flush of the "
 				 "ruleset they would be lost", m->opt.state_path);

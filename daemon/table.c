@@ -204,6 +204,22 @@ int table_setup(struct manager *m)
 	 */
 	rails_kernel_counters(m->eng.counters);
 	r = create_table(m, flags, &failed);
+	/*
+	 * The reverse-path rule refused although the probe found the lookup:
+	 * a kernel that checks hooks only when a batch is committed. The
+	 * daemon checks the route back itself from now on.
+	 */
+	if (r < 0 && failed.type == NFT_MSG_NEWRULE && nftobj_rule_is_rpf(failed.what) &&
+	    kcaps_has(&m->eng.caps, KCAP_FIB_FORWARD)) {
+		struct dynbuf line = { 0 };
+
+		m->eng.caps.has[KCAP_FIB_FORWARD] = false;
+		kcaps_describe(&m->eng.caps, KCAP_FIB_FORWARD, NULL, &line);
+		log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed.what, strerror(-r));
+		dynbuf_free(&line);
+		m->eng.layout_stale = true;
+		r = create_table(m, flags, &failed);
+	}
 	/* a request past the table itself refused: what the kernel path needs */
 	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
 	    failed.type != NFTOBJ_MSG_DESTROYTABLE && failed.type != NFT_MSG_DELTABLE) {
@@ -260,7 +276,9 @@ static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *re
 
 	memset(ret_failed, 0, sizeof(*ret_failed));
 	nlbatch_reset(&m->batch);
-	r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags, table_exists(), now_ms());
+	/* (with DESTROY the kernel deletes a table that may not be there: no need to look) */
+	r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags,
+			       !kcaps_has(&m->eng.caps, KCAP_DESTROY) && table_exists(), now_ms());
 	if (r == 0)
 		r = learn_write_all(&m->learn, &m->batch, now_ms());
 	if (r == 0)

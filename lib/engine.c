@@ -462,6 +462,9 @@ int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fw
 	if (!r || r->is_static || r->to_port || !rule_enabled(r) || !(r->family & fam) ||
 	    r->peer != el->has_peer)
 		return 0;
+	/* an `allow` changed since: the host may no longer trigger this rule */
+	if (!engine_rule_allows(e, r, el->af, &el->host))
+		return 0;
 	/* the kernel's own adds carry no userdata: the rule's sets say whose they are */
 	nftobj_fwd_udata(r, want, sizeof(want));
 	if (udata && strcmp(udata, want))

@@ -22,7 +22,8 @@ static const struct kcap_text texts[KCAP__N] = {
 		"delete a table or set element that may already be gone (NFT_MSG_DESTROY)",
 		"Linux 6.3 and later can",
 		"each replacement or removal first re-adds the element it removes, in the same "
-		"transaction; nothing is lost",
+		"transaction (should the kernel's own first add have put another host there, the "
+		"transaction fails and every forwarding is written again at once)",
 	},
 	[KCAP_OWNER] = {
 		"owner",

@@ -198,6 +198,8 @@ struct nftobj_params {
 };
 
 const char *nftobj_set_name(enum nftobj_set s);
+/* Is WHAT (an nlbatch_op's) the trigger chains' reverse-path rule (kernels may refuse it)? */
+bool nftobj_rule_is_rpf(const char *what);
 const char *nftobj_counter_name(enum nftobj_counter c);
 /* Sets the packet path fills (rate limits): never flushed or written by us. */
 bool nftobj_set_is_dynamic(enum nftobj_set s);

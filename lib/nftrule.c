@@ -770,6 +770,14 @@ static const struct ruledef {
 	{ CHAIN_PINHOLE, rule_guard, 0, "add pinhole-guard rule", 0 },
 };
 
+bool nftobj_rule_is_rpf(const char *what)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if ((rules[i].need & NEED_RPF) && !strcmp(rules[i].what, what))
+			return true;
+	return false;
+}
+
 static bool rule_wanted(const struct ruledef *d, const struct nftobj_params *p)
 {
 	return (!(d->need & NEED_LEARN) || p->learn) && (!(d->need & NEED_RPF) || p->rpf_kernel);

@@ -63,6 +63,13 @@ static void test_round_trip(void)
 	CHECK_INT(b.fwt.n, 4);
 	engine_fini(&b);
 
+	/* an `allow` that now leaves the host out: its forwarding does not come back */
+	setup(&b, "rule ra trigger 7070/tcp forward 6970-7170/udp timeout 60s allow 192.168.7.3,2001:db8:7::2\n"
+		  "rule voip trigger 5060/tcp forward 10000-10100/udp peer timeout 30s\n");
+	CHECK_INT(fwsave_restore(&b, saved.data, saved.len, 0, 502000, &bad), 2);
+	CHECK_INT(b.fwt.n, 2);
+	engine_fini(&b);
+
 	/* 25 s later the voip one (30 s) is over; a changed rule's are dropped */
 	setup(&b, "rule ra trigger 7070/tcp forward 6970-7100/udp timeout 60s\n"
 		  "rule voip trigger 5060/tcp forward 10000-10100/udp peer timeout 30s\n");
