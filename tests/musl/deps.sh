@@ -22,8 +22,9 @@ trap 'rm -rf "$work"; [ -f "$PREFIX/.done" ] || rm -rf "$PREFIX"' EXIT
 mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/src" "$PREFIX/include"
 
 # the system's mirror and suite (deb822 or one-line format), as deb-src
-mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+# (either file may be missing: debootstrap writes sources.list, Debian 12's installer debian.sources)
+mirror=$( { sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true; } | head -1)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
 suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
 echo "deb-src ${mirror:-http://deb.debian.org/debian} $suite main" >"$work/apt/sources.list"
 apt_opts=(-o "Dir::Etc::sourcelist=$work/apt/sources.list" -o Dir::Etc::sourceparts=/nonexistent
