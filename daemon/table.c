@@ -185,6 +185,18 @@ static void lacks(const struct kcaps *k, struct dynbuf *out)
 		dynbuf_printf(out, ")");
 }
 
+/* The kernel refused FAILED, which C needs, though the probe found C: without it from now on, said once. */
+static void lose_facility(struct manager *m, enum kcap c, const struct nlbatch_op *failed, int r)
+{
+	struct dynbuf line = { 0 };
+
+	m->eng.caps.has[c] = false;
+	kcaps_describe(&m->eng.caps, c, NULL, &line);
+	log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed->what, strerror(-r));
+	dynbuf_free(&line);
+	m->eng.layout_stale = true;
+}
+
 /*
  * The table, with the kernel path where the kernel takes it: a kernel that
  * refuses the packet path's adds (or what they need) gets the table
@@ -211,26 +223,14 @@ int table_setup(struct manager *m)
 	 */
 	if (r < 0 && failed.type == NFT_MSG_NEWRULE && nftobj_rule_is_rpf(failed.what) &&
 	    kcaps_has(&m->eng.caps, KCAP_FIB_FORWARD)) {
-		struct dynbuf line = { 0 };
-
-		m->eng.caps.has[KCAP_FIB_FORWARD] = false;
-		kcaps_describe(&m->eng.caps, KCAP_FIB_FORWARD, NULL, &line);
-		log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed.what, strerror(-r));
-		dynbuf_free(&line);
-		m->eng.layout_stale = true;
+		lose_facility(m, KCAP_FIB_FORWARD, &failed, r);
 		r = create_table(m, flags, &failed);
 	}
 	/* a request past the table itself refused: what the kernel path needs */
 	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
 	    failed.type != NFTOBJ_MSG_DESTROYTABLE && failed.type != NFT_MSG_DELTABLE) {
-		struct dynbuf line = { 0 };
-
-		m->eng.caps.has[KCAP_KERNEL_PATH] = false;
-		kcaps_describe(&m->eng.caps, KCAP_KERNEL_PATH, NULL, &line);
-		log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed.what, strerror(-r));
-		dynbuf_free(&line);
+		lose_facility(m, KCAP_KERNEL_PATH, &failed, r);
 		m->eng.kernel_triggers = false;
-		m->eng.layout_stale = true;
 		r = create_table(m, flags, &failed);
 	}
 	/* the flags the probe found may still be refused (a new kernel rule) */
