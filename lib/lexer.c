@@ -17,10 +17,10 @@
 #include "diag.h"
 #include "lexer.h"
 
-void lex_diag(struct parser *p, const struct token *t, const char *fmt, ...)
+/* Where token T (NULL: the file as a whole) stands, for a diagnostic */
+static struct diag_loc token_loc(const struct parser *p, const struct token *t, bool warning)
 {
-	struct diag_loc loc = { .file = p->file };
-	va_list ap;
+	struct diag_loc loc = { .file = p->file, .warning = warning };
 
 	if (t) {
 		loc.line = t->line;
@@ -28,6 +28,14 @@ void lex_diag(struct parser *p, const struct token *t, const char *fmt, ...)
 		loc.text = t->ltext;
 		loc.len = t->llen;
 	}
+	return loc;
+}
+
+void lex_diag(struct parser *p, const struct token *t, const char *fmt, ...)
+{
+	struct diag_loc loc = token_loc(p, t, false);
+	va_list ap;
+
 	p->c->n_errors++;
 	va_start(ap, fmt);
 	diag_vprintf(&p->c->errors, &p->c->error_lines, &loc, fmt, ap);
@@ -36,15 +44,9 @@ void lex_diag(struct parser *p, const struct token *t, const char *fmt, ...)
 
 void lex_warn(struct parser *p, const struct token *t, const char *fmt, ...)
 {
-	struct diag_loc loc = { .file = p->file, .warning = true };
+	struct diag_loc loc = token_loc(p, t, true);
 	va_list ap;
 
-	if (t) {
-		loc.line = t->line;
-		loc.col = t->col;
-		loc.text = t->ltext;
-		loc.len = t->llen;
-	}
 	p->c->n_warnings++;
 	va_start(ap, fmt);
 	diag_vprintf(&p->c->errors, &p->c->warning_lines, &loc, fmt, ap);
