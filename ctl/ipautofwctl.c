@@ -14,9 +14,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "autofw.h"
-#include "ctlproto.h"
-#include "util.h"
+#include "control/autofw.h"
+#include "control/ctlproto.h"
+#include "base/util.h"
 
 #define EXIT_NOT_RUNNING 3
 #define TIMEOUT_MS 30000

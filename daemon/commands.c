@@ -10,11 +10,11 @@
 
 #include "commands.h"
 #include "control.h"
-#include "ctlproto.h"
+#include "control/ctlproto.h"
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
-#include "trace.h"
+#include "kernel/trace.h"
 
 #define MONITORS_MAX 16
 

@@ -1,5 +1,5 @@
 /*
- * Conntrack hygiene for forwardings (see lib/ctnl.h): filtered dumps on a
+ * Conntrack hygiene for forwardings (see lib/kernel/ctnl.h): filtered dumps on a
  * socket of its own, then deletes by exact tuple. IPv4 only: pinholes do
  * no NAT, so there is nothing to steer.
  */

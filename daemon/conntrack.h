@@ -2,7 +2,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "ctjobs.h"
+#include "engine/ctjobs.h"
 
 /*
  * The clean-up runs in a worker thread with its own socket: a conntrack

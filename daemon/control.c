@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "ctlproto.h"
+#include "control/ctlproto.h"
 #include "control.h"
 #include "manager.h"
-#include "event.h"
+#include "control/event.h"
 #include "log.h"
-#include "nftobj.h"
+#include "nft/nftobj.h"
 #include "tracerun.h"
 
 #define CLIENTS_MAX 64

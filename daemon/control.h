@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "heap.h"
+#include "base/heap.h"
 #include "loop.h"
-#include "rule.h"
-#include "util.h"
+#include "rules/rule.h"
+#include "base/util.h"
 
 struct event;
 struct manager;

@@ -1,13 +1,13 @@
 /*
  * The daemon's side of the live events: what happened, put into a struct
- * event (lib/event.c formats it) and handed to the manager's event hook
+ * event (lib/control/event.c formats it) and handed to the manager's event hook
  * (the monitors). With no one listening each of these returns at once.
  */
 #include <string.h>
 #include <time.h>
 
 #include "manager.h"
-#include "event.h"
+#include "control/event.h"
 
 static uint64_t wall_ms(void)
 {

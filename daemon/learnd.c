@@ -1,6 +1,6 @@
 /*
  * The daemon's side of learn mode: the second NFLOG group's socket, and
- * the hooks that keep lib/learn.c told of triggers, closed forwardings and
+ * the hooks that keep lib/engine/learn.c told of triggers, closed forwardings and
  * configuration changes. The kernel's rules come with the table; their
  * set elements are written in the same batches as the forwardings (alone,
  * at most every LEARN_WRITE_GAP_MS).

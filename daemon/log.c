@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
-#include "util.h"
+#include "base/util.h"
 
 static enum log_target target;
 static int max_prio = LOG_INFO;

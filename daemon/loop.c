@@ -11,7 +11,7 @@
 
 #include "log.h"
 #include "loop.h"
-#include "util.h"
+#include "base/util.h"
 
 #define EVENTS_PER_WAIT 32
 

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctlproto.h"
+#include "control/ctlproto.h"
 #include "daemon.h"
-#include "handover.h"
+#include "control/handover.h"
 #include "log.h"
-#include "nftobj.h"
+#include "nft/nftobj.h"
 #include "metrics.h"
 #include "notify.h"
 
@@ -145,7 +145,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		o->m.files = (const char *const *)argv + optind;
 		o->m.n_files = argc - optind;
 	}
-	/* the forwardings' file (lib/fwsave.h) beside the control socket */
+	/* the forwardings' file (lib/engine/fwsave.h) beside the control socket */
 	{
 		static char state[PATH_MAX];
 		const char *slash = strrchr(o->sockpath, '/');

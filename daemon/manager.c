@@ -16,16 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "autofw.h"
-#include "event.h"
-#include "handover.h"
+#include "control/autofw.h"
+#include "control/event.h"
+#include "control/handover.h"
 #include "log.h"
-#include "fwsave.h"
+#include "engine/fwsave.h"
 #include "manager.h"
-#include "nftobj.h"
+#include "nft/nftobj.h"
 #include "notify.h"
-#include "tsync.h"
-#include "uci.h"
+#include "engine/tsync.h"
+#include "rules/uci.h"
 
 #define NFLOG_READS_PER_TURN 64
 /* The forwardings' file is written at most this often (it stands in only for a flushed table) */
@@ -126,7 +126,7 @@ static void on_assigned(const struct fwd *f, const union inaddr *old, void *data
 }
 
 /* Send the batch; a failure is logged here, once, and the kernel rewritten later. */
-/* An event of the table's sync state (lib/tsync.h), and what it says */
+/* An event of the table's sync state (lib/engine/tsync.h), and what it says */
 static void sync_event(struct manager *m, enum tsync_event ev)
 {
 	switch (tsync_event(&m->sync, ev, now_ms())) {
@@ -602,7 +602,7 @@ static uint64_t boot_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The forwardings' file (lib/fwsave.h): written whole, then renamed over the old one. */
+/* The forwardings' file (lib/engine/fwsave.h): written whole, then renamed over the old one. */
 static void save_state(struct manager *m, uint64_t now)
 {
 	struct dynbuf d = { 0 };

@@ -12,15 +12,15 @@
 #include <stdint.h>
 
 #include "conntrack.h"
-#include "engine.h"
-#include "learn.h"
+#include "engine/engine.h"
+#include "engine/learn.h"
 #include "loop.h"
 #include "netlink.h"
-#include "pair.h"
-#include "rulebook.h"
-#include "srccheck.h"
-#include "stats.h"
-#include "tsync.h"
+#include "engine/pair.h"
+#include "rules/rulebook.h"
+#include "engine/srccheck.h"
+#include "engine/stats.h"
+#include "engine/tsync.h"
 
 struct event;
 struct handover_fds;
@@ -106,7 +106,7 @@ struct manager_options {
 	bool no_owner;
 	bool no_persist;		/* the table goes when the daemon goes, even on a crash */
 	bool no_kernel_path;		/* the daemon opens every forwarding (no adds in the packet path) */
-	const char *state_path;		/* the forwardings' file (lib/fwsave.h), or NULL */
+	const char *state_path;		/* the forwardings' file (lib/engine/fwsave.h), or NULL */
 };
 
 struct manager {
@@ -290,7 +290,7 @@ void paird_queue(struct manager *m, int af, const struct ct_tuple *t, unsigned t
 /* Send the marks due by NOW; returns when the next is due (UINT64_MAX: none). */
 uint64_t paird_flush(struct manager *m, uint64_t now);
 
-/* learnd.c: the daemon's side of learn mode (the logic is lib/learn.c) */
+/* learnd.c: the daemon's side of learn mode (the logic is lib/engine/learn.c) */
 int learnd_open(struct manager *m);
 void learnd_close(struct manager *m);
 /* A trigger's outcome: its peer is listed (or, taken over, the old host's go). */

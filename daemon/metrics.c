@@ -1,7 +1,7 @@
 /*
  * `ipautofwctl metrics`: the daemon's figures gathered from the manager,
  * the table's named counters and the control socket, written by
- * lib/prom.c in the Prometheus text format; and the counters a re-exec
+ * lib/control/prom.c in the Prometheus text format; and the counters a re-exec
  * hands over by name, so that a scraper sees them go on.
  */
 #include <stdio.h>
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "handover.h"
+#include "control/handover.h"
 #include "metrics.h"
-#include "prom.h"
+#include "control/prom.h"
 
 struct counter_ref {
 	const char *name;
@@ -209,7 +209,7 @@ static void kernel_info(struct prom *p, struct manager *m)
 		{ "table_owner", m->table_owned },
 		{ "table_persist", m->table_persist },
 		{ "kernel_path", m->eng.kernel_triggers },
-		/* what the probe found (lib/kcaps.h) */
+		/* what the probe found (lib/nft/kcaps.h) */
 		{ "has_destroy", kcaps_has(&m->eng.caps, KCAP_DESTROY) },
 		{ "has_owner", kcaps_has(&m->eng.caps, KCAP_OWNER) },
 		{ "has_persist", kcaps_has(&m->eng.caps, KCAP_PERSIST) },

@@ -3,9 +3,9 @@
 #include <libmnl/libmnl.h>
 #include <stdint.h>
 
-#include "nflog.h"
-#include "nlbatch.h"
-#include "rule.h"
+#include "kernel/nflog.h"
+#include "base/nlbatch.h"
+#include "rules/rule.h"
 
 /*
  * The daemon's netlink sockets, one file each, named after the lib/ module

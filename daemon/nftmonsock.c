@@ -15,7 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "netlink.h"
-#include "nftmon.h"
+#include "kernel/nftmon.h"
 
 #define RECV_BUF (256 * 1024)
 

@@ -18,7 +18,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "netlink.h"
-#include "nftobj.h"
+#include "nft/nftobj.h"
 
 #define RECV_BUF (256 * 1024)
 #define MSG_BUF 8192

@@ -1,6 +1,6 @@
 /*
  * The daemon's side of a router pair (docs/ha-pair.md; the logic is
- * lib/pair.c): with `pair ct-mark` it marks the conntrack entry of every
+ * lib/engine/pair.c): with `pair ct-mark` it marks the conntrack entry of every
  * trigger it served (after the source checks and the limits: a forged or
  * refused trigger stays unmarked), at the end of the loop turn, after the
  * forwarding is in the kernel; and it turns the marked entries conntrackd

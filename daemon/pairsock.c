@@ -1,5 +1,5 @@
 /*
- * The conntrack socket of a router pair (lib/pair.h): it hears the
+ * The conntrack socket of a router pair (lib/engine/pair.h): it hears the
  * conntrack table's events (new, updated and destroyed entries) and marks
  * the entries of genuine triggers. Events its own marks cause carry its
  * port id; conntrackd's carry conntrackd's.

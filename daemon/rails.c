@@ -22,10 +22,10 @@
 #include <time.h>
 
 #include "manager.h"
-#include "listen.h"
+#include "control/listen.h"
 #include "log.h"
-#include "nftobj.h"
-#include "rtmon.h"
+#include "nft/nftobj.h"
+#include "kernel/rtmon.h"
 #include "srcwatch.h"
 
 static void srcw_fn(struct watch *w, uint32_t events)

@@ -26,9 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctlproto.h"
+#include "control/ctlproto.h"
 #include "daemon.h"
-#include "handover.h"
+#include "control/handover.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"

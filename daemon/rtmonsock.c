@@ -17,7 +17,7 @@
 #include <net/if.h>
 
 #include "netlink.h"
-#include "rtmon.h"
+#include "kernel/rtmon.h"
 
 #define RECV_BUF (256 * 1024)
 #define MSG_BUF 8192

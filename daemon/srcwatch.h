@@ -2,7 +2,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "srccheck.h"
+#include "engine/srccheck.h"
 
 /*
  * The router's addresses and neighbour table, followed through rtnetlink

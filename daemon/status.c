@@ -20,12 +20,12 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include "fwcheck.h"
-#include "json.h"
-#include "kcaps.h"
+#include "kernel/fwcheck.h"
+#include "base/json.h"
+#include "nft/kcaps.h"
 #include "manager.h"
-#include "nftobj.h"
-#include "report.h"
+#include "nft/nftobj.h"
+#include "control/report.h"
 
 int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan)
 {

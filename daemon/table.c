@@ -15,12 +15,12 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 
-#include "adopt.h"
-#include "kcaps.h"
-#include "kprobe.h"
+#include "kernel/adopt.h"
+#include "nft/kcaps.h"
+#include "nft/kprobe.h"
 #include "log.h"
 #include "manager.h"
-#include "nftobj.h"
+#include "nft/nftobj.h"
 
 struct adopt_ctx {
 	struct manager *m;
@@ -105,7 +105,7 @@ static void lack_for_tests(struct kcaps *k)
 }
 
 /*
- * What this kernel can do, tried once at start (lib/kcaps.h): each probe
+ * What this kernel can do, tried once at start (lib/nft/kcaps.h): each probe
  * batch is checked by the kernel and thrown away, before our table exists.
  * Each facility it lacks is said once, in plain words.
  */
@@ -246,7 +246,7 @@ int table_setup(struct manager *m)
 		struct dynbuf why = { 0 };
 
 		lacks(&m->eng.caps, &why);
-		/* a re-creation that keeps failing is said once (lib/tsync.h), its retries quietly */
+		/* a re-creation that keeps failing is said once (lib/engine/tsync.h), its retries quietly */
 		if (m->sync.failing)
 			log_debug("cannot create table inet %s: the kernel refused %s: %s%s", NFTOBJ_TABLE,
 				  failed.type ? failed.what : "the transaction", strerror(-r),

@@ -1,8 +1,8 @@
 /*
  * ipautofwctl trace HOST: one trace at a time, streamed to the client that
- * asked for it. Its chain and sets go into our table (lib/nftrule.c:
+ * asked for it. Its chain and sets go into our table (lib/nft/nftrule.c:
  * nftobj_trace_add), the kernel's trace messages come in on a socket of
- * their own (NFNLGRP_NFTRACE), lib/trace.c tells them in words, and the
+ * their own (NFNLGRP_NFTRACE), lib/kernel/trace.c tells them in words, and the
  * daemon's own events about HOST's triggers are added to them. It ends
  * after its time, when the client goes or the daemon stops; the kernel's
  * element timeouts end the marking even if the daemon does not.
@@ -22,12 +22,12 @@
 #include <time.h>
 
 #include "control.h"
-#include "event.h"
+#include "control/event.h"
 #include "log.h"
 #include "manager.h"
 #include "netlink.h"
-#include "nftobj.h"
-#include "trace.h"
+#include "nft/nftobj.h"
+#include "kernel/trace.h"
 #include "tracerun.h"
 
 /* trace messages read in one second at most; beyond, they are dropped and counted */

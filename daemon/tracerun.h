@@ -1,5 +1,5 @@
 /*
- * ipautofwctl trace HOST: the daemon's side (tracerun.c); see lib/trace.h
+ * ipautofwctl trace HOST: the daemon's side (tracerun.c); see lib/kernel/trace.h
  * for how the kernel's trace is told.
  */
 #pragma once
@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "rule.h"
-#include "util.h"
+#include "rules/rule.h"
+#include "base/util.h"
 
 struct control;
 struct client;

@@ -1,11 +1,11 @@
-/* libFuzzer: the kernel's trace messages, decoded and told (lib/trace.c). */
+/* libFuzzer: the kernel's trace messages, decoded and told (lib/kernel/trace.c). */
 #include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace.h"
+#include "kernel/trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

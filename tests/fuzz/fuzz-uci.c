@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "uci.h"
+#include "rules/config.h"
+#include "rules/uci.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -26,7 +26,7 @@ check "and the forwardings" sh -c "grep -q 'ipv4 timeout 5m expires .* : 192.168
 check "nft list ruleset loads back with nft -c -f" unshare -n nft -c -f "$TMP/ruleset.nft"
 check "nft -j list ruleset exits 0" sh -c "ip netns exec '$RTR' nft -j list ruleset >/dev/null 2>&1"
 check "nft flush ruleset" rtr nft flush ruleset
-# a kernel without table ownership and persistence: the daemon does not own it (lib/kcaps.h)
+# a kernel without table ownership and persistence: the daemon does not own it (lib/nft/kcaps.h)
 rebuilt_before=0
 if grep -q "created (owner" "$TMP/daemon.log"; then
 	check "leaves the owned table in place" rtr nft list table inet ipautofw

@@ -1,11 +1,11 @@
 /*
  * For the firewall check's unit tests: `nft -j list ruleset` output read
- * into the check's model (lib/fwcheck.h), the way the daemon fills it
+ * into the check's model (lib/kernel/fwcheck.h), the way the daemon fills it
  * from netlink. A small JSON reader; only what nft prints is handled.
  */
 #pragma once
 
-#include "fwcheck.h"
+#include "kernel/fwcheck.h"
 
 /*
  * nft's JSON shows an iptables-nft compat match by its name only

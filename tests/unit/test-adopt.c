@@ -1,8 +1,8 @@
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include "adopt.h"
-#include "config.h"
+#include "kernel/adopt.h"
+#include "rules/config.h"
 #include "test.h"
 
 static struct adopt_elem got[4];

@@ -1,6 +1,6 @@
 #include <errno.h>
 
-#include "autofw.h"
+#include "control/autofw.h"
 #include "test.h"
 
 static int parse(const char *line, struct autofw_cmd *c, char *err)

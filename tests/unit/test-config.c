@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "lexer.h"
-#include "prefix.h"
+#include "rules/config.h"
+#include "rules/lexer.h"
+#include "rules/prefix.h"
 #include "test.h"
 
 static struct config *parse(const char *text)

@@ -1,7 +1,7 @@
 #include <arpa/inet.h>
 
-#include "config.h"
-#include "ctjobs.h"
+#include "rules/config.h"
+#include "engine/ctjobs.h"
 #include "test.h"
 
 static struct config *cfg(const char *text)

@@ -1,6 +1,6 @@
 #include <errno.h>
 
-#include "ctlproto.h"
+#include "control/ctlproto.h"
 #include "test.h"
 
 static void test_roundtrip(void)

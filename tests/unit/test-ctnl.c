@@ -4,7 +4,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
-#include "ctnl.h"
+#include "kernel/ctnl.h"
 #include "test.h"
 
 static union inaddr a4(const char *s)

@@ -4,8 +4,8 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
 
-#include "engine.h"
-#include "report.h"
+#include "engine/engine.h"
+#include "control/report.h"
 #include "test.h"
 
 static struct engine eng;

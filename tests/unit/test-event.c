@@ -2,8 +2,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
-#include "config.h"
-#include "event.h"
+#include "rules/config.h"
+#include "control/event.h"
 #include "test.h"
 
 static struct config *cfg;

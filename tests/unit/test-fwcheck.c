@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "fwcheck.h"
+#include "rules/config.h"
+#include "kernel/fwcheck.h"
 #include "nftjson.h"
 #include "test.h"
 

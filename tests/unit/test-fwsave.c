@@ -1,9 +1,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "engine.h"
-#include "fwsave.h"
-#include "report.h"
+#include "engine/engine.h"
+#include "engine/fwsave.h"
+#include "control/report.h"
 #include "test.h"
 
 static void setup(struct engine *e, const char *text)

@@ -1,8 +1,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
-#include "config.h"
-#include "fwtable.h"
+#include "rules/config.h"
+#include "engine/fwtable.h"
 #include "test.h"
 
 static struct config *cfg(const char *text)

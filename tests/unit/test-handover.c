@@ -1,6 +1,6 @@
 #include <errno.h>
 
-#include "handover.h"
+#include "control/handover.h"
 #include "test.h"
 
 static void test_fds_roundtrip(void)

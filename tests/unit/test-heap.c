@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 
-#include "heap.h"
+#include "base/heap.h"
 #include "test.h"
 
 #define NODES 300

@@ -1,9 +1,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "hmap.h"
+#include "base/hmap.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 struct item {
 	unsigned key;

@@ -2,9 +2,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <string.h>
 
-#include "kcaps.h"
-#include "kprobe.h"
-#include "nftobj.h"
+#include "nft/kcaps.h"
+#include "nft/kprobe.h"
+#include "nft/nftobj.h"
 #include "test.h"
 
 /* Every combination of the facilities: the table's flags, the checks, the lines. */

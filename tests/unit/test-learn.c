@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include "kcaps.h"
-#include "learn.h"
-#include "nftobj.h"
+#include "nft/kcaps.h"
+#include "engine/learn.h"
+#include "nft/nftobj.h"
 #include "test.h"
 
 static struct config *cfg;

@@ -1,7 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
-#include "listen.h"
+#include "control/listen.h"
 #include "test.h"
 
 /* on a little-endian host, as the kernel prints them */

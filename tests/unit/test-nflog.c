@@ -5,7 +5,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
-#include "nflog.h"
+#include "kernel/nflog.h"
 #include "test.h"
 
 static size_t ipv4(uint8_t *p, uint8_t proto, uint16_t sport, uint16_t dport, uint16_t frag)

@@ -4,9 +4,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "nftmon.h"
+#include "kernel/nftmon.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct nlmsghdr *msg(char *buf, uint16_t type, uint8_t family, const char *table)
 {

@@ -6,10 +6,10 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "config.h"
-#include "nftdefs.h"
-#include "nftobj.h"
-#include "prefix.h"
+#include "rules/config.h"
+#include "nft/nftdefs.h"
+#include "nft/nftobj.h"
+#include "rules/prefix.h"
 #include "test.h"
 
 static void test_fwd_keys(void)

@@ -4,7 +4,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
-#include "pair.h"
+#include "engine/pair.h"
 #include "test.h"
 
 #define MARK 0x20000000u

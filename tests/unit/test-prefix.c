@@ -1,7 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
-#include "prefix.h"
+#include "rules/prefix.h"
 #include "test.h"
 
 static int parse(const char *s, struct addrprefix *p)

@@ -1,6 +1,6 @@
 #include <errno.h>
 
-#include "prom.h"
+#include "control/prom.h"
 #include "test.h"
 
 static void test_counter_and_gauge(void)

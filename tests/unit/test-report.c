@@ -4,9 +4,9 @@
  */
 #include <arpa/inet.h>
 
-#include "engine.h"
-#include "json.h"
-#include "report.h"
+#include "engine/engine.h"
+#include "base/json.h"
+#include "control/report.h"
 #include "test.h"
 
 static struct engine eng;

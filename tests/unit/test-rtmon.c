@@ -7,7 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include "rtmon.h"
+#include "kernel/rtmon.h"
 #include "test.h"
 
 #define NONE 0xffffffffu

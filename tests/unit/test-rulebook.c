@@ -1,6 +1,6 @@
 #include <errno.h>
 
-#include "rulebook.h"
+#include "rules/rulebook.h"
 #include "test.h"
 
 static struct rulebook book;

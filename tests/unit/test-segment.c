@@ -1,7 +1,7 @@
 /* Port segments: disjoint pieces, their owners, merging, protocols apart. */
 #include <netinet/in.h>
 
-#include "segment.h"
+#include "base/segment.h"
 #include "test.h"
 
 struct want {

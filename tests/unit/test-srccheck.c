@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "srccheck.h"
+#include "engine/srccheck.h"
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 #define BR 4	/* br-lan */
 #define WAN 2

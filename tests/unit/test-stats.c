@@ -1,5 +1,5 @@
-#include "stats.h"
-#include "util.h"
+#include "engine/stats.h"
+#include "base/util.h"
 #include "test.h"
 
 static void test_nflog_seq(void)

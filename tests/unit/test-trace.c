@@ -5,9 +5,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include "config.h"
+#include "rules/config.h"
 #include "test.h"
-#include "trace.h"
+#include "kernel/trace.h"
 
 /* An IPv4 header (20 bytes) and the first 8 of UDP/TCP, as the kernel's trace carries them. */
 static void headers(struct trace_event *ev, uint8_t proto, const char *src, const char *dst,

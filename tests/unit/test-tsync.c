@@ -1,5 +1,5 @@
 #include "test.h"
-#include "tsync.h"
+#include "engine/tsync.h"
 
 /* Every state with every event: the next state, what is said, what is due. */
 static void test_transitions(void)

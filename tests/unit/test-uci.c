@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "uci.h"
+#include "rules/config.h"
+#include "rules/uci.h"
 #include "test.h"
 
 static struct config *uci_len(const char *names, const char *text, size_t len)

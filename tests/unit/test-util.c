@@ -1,5 +1,5 @@
 #include "test.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const words[] = { "trigger", "forward", "timeout", "to", "peer", "exclusive",
 				     "family", "lan", "wan", "allow", "max-per-host", "disabled" };

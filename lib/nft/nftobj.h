@@ -1,0 +1,346 @@
+/*
+ * The nft object builder: table inet ipautofw, its sets and maps, the
+ * three base chains and their few rules (set lookups only, so the packet
+ * path costs the same for one rule or a thousand), the objects each rule
+ * adds (its maps, and the chains a port segment jumps to), and the set
+ * elements that carry forwardings. Everything is written into an nlbatch;
+ * nothing here touches a socket.
+ *
+ * The kernel path: a trigger that passed the kernel's source checks and
+ * the log rate limit jumps (verdict map on its port) to its segment's
+ * chain, where each rule the port triggers, if the packet may trigger it,
+ * adds its forwarding: `add` only, so it opens a rule's first forwarding
+ * (IPv6: a per-rule owner set keyed by a constant guards the pinhole set)
+ * and changes nothing otherwise. Refreshes, takeovers and everything else
+ * stay with the daemon, which sees every trigger through NFLOG.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/fwtable.h"
+#include "base/nlbatch.h"
+#include "rules/rule.h"
+#include "base/util.h"
+
+#define NFTOBJ_TABLE "ipautofw"
+
+/*
+ * The forward-hook priorities of our two filter chains. Triggers are seen
+ * last, after every other forward chain has accepted the packet, whatever
+ * its priority (postrouting would be later still, but the kernel refuses
+ * `fib saddr . iif oif` there). Pinhole marks are set first, before any
+ * other forward chain looks for them. Of two chains with the same priority
+ * the one registered later runs first, so only a chain at exactly these
+ * priorities, loaded before us, could still come before (after) us; the
+ * firewall check warns about it.
+ */
+#define NFTOBJ_PRIO_LAST INT32_MAX
+#define NFTOBJ_PRIO_FIRST INT32_MIN
+
+/* Newer than Debian 12's UAPI headers; probed at run time. */
+#define NFTOBJ_TABLE_F_OWNER 0x2
+#define NFTOBJ_TABLE_F_PERSIST 0x4
+#define NFTOBJ_MSG_DESTROYTABLE 26
+#define NFTOBJ_MSG_DESTROYSETELEM 30
+
+enum nftobj_set {
+	NFTOBJ_WANIF,		/* ifname, interval: WAN interfaces (wildcards as ranges) */
+	NFTOBJ_LANIF,		/* ifname, interval: the global `lan` list */
+	NFTOBJ_ALLOW4,		/* ipv4_addr, interval: the global `allow` list */
+	NFTOBJ_ALLOW6,		/* ipv6_addr, interval */
+	NFTOBJ_TRIGGERS,	/* inet_proto . inet_service, interval */
+	/* inet_proto . inet_service : verdict, interval: a port segment's chain */
+	NFTOBJ_FWD4V,		/* forward ports, IPv4: jump d4_* (DNAT) */
+	NFTOBJ_FWD6V,		/* forward ports, IPv6: jump p6_* (pinholes) */
+	NFTOBJ_TRIG4V,		/* trigger ports, IPv4: jump t4_* (the kernel's add) */
+	NFTOBJ_TRIG6V,		/* trigger ports, IPv6: jump t6_* */
+	NFTOBJ_REDIR4,		/* inet_proto . inet_service : ipv4_addr . inet_service (port remap) */
+	NFTOBJ_GUARD6,		/* inet_proto . inet_service, interval: pinhole-guard's ports */
+	/* filled by the trigger rules themselves: a log rate limit per vetted machine (ether_addr) */
+	NFTOBJ_RATELL,
+	/* learn mode: peers whose new inbound connections that nothing forwards are logged */
+	NFTOBJ_LEARN4,		/* ipv4_addr(peer), timeout */
+	NFTOBJ_LEARN6,		/* ipv6_addr(peer) . ipv6_addr(host), timeout */
+	/*
+	 * the sources the daemon vetted (lib/engine/srccheck.c: srccheck_vetted), the
+	 * only ones the kernel serves a first trigger for: ifname . ipv4_addr
+	 * (ipv6_addr) . ether_addr, each neighbour with its MAC (names, not
+	 * indexes: a listing loads back where the interfaces do not exist)
+	 */
+	NFTOBJ_SRC4OK,
+	NFTOBJ_SRC6OK,
+	NFTOBJ__SETS,
+};
+
+/*
+ * Named counters of the trigger path, read by `status` and `metrics` (and
+ * by any exporter of nft counters, without the daemon).
+ */
+enum nftobj_counter {
+	NFTOBJ_CTR_FORGED,	/* failed the kernel's source checks */
+	NFTOBJ_CTR_LIMITED,	/* a vetted source over its machine's log rate */
+	NFTOBJ_CTR_LIMITED_SHARED,	/* any other source over the shared log rate */
+	NFTOBJ_CTR_TRIGGERS,	/* logged to the daemon: passed the checks and the rate limit */
+	NFTOBJ__COUNTERS,
+};
+
+/* A named counter's values (what a table created anew starts from) */
+struct nftobj_ctr {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/* The log prefix of the (rate-limited) logs of forged triggers. */
+#define NFTOBJ_FORGED_PREFIX "ipautofw:forged"
+#define NFTOBJ_FORGED_LOG_RATE 10
+/* Elements of each rate limiter set (the kernel refuses more). */
+#define NFTOBJ_RATE_SET_SIZE 65536
+/*
+ * Elements of each learn set: far more than the daemon lists at once
+ * (LEARN_PEERS_MAX), so that elements that expired but are not yet
+ * collected never make an add fail (and with it the whole transaction).
+ */
+#define NFTOBJ_LEARN_SET_SIZE 65536
+/* Vetted sources each source set holds (a neighbour table far larger is served by the daemon) */
+#define NFTOBJ_SRC_SET_SIZE 16384
+/* Connections learn mode logs per second, and the burst above that. */
+#define NFTOBJ_LEARN_RATE 100
+#define NFTOBJ_LEARN_BURST 200
+
+#define NFTOBJ_KEY_MAX 40
+
+/*
+ * The sets one rule adds, named KIND_RULE ("act4_realaudio"). A rule's
+ * forwardings live in its own maps, so the packet path can add to them:
+ *   act4   nf_proto : ipv4_addr     one element (key ipv4): the host
+ *   act4p  ipv4_addr : ipv4_addr    peer : host (peer rules)
+ *   own6   nf_proto                 the rule has a pinhole (key ipv6)
+ *   pin6   ipv6_addr                the host the pinhole is for
+ *   own6p  ipv6_addr                per peer: it has a pinhole
+ *   pin6p  ipv6_addr . ipv6_addr    host . peer
+ *   wan, lan, allow4, allow6        the rule's own lists, for the kernel's checks
+ */
+enum nftobj_rset {
+	NFTOBJ_RS_ACT4,
+	NFTOBJ_RS_ACT4P,
+	NFTOBJ_RS_OWN6,
+	NFTOBJ_RS_PIN6,
+	NFTOBJ_RS_OWN6P,
+	NFTOBJ_RS_PIN6P,
+	NFTOBJ_RS_WAN,
+	NFTOBJ_RS_LAN,
+	NFTOBJ_RS_ALLOW4,
+	NFTOBJ_RS_ALLOW6,
+	NFTOBJ__RS,
+};
+
+/* "allow4_" and the longest rule name */
+#define NFTOBJ_NAME_MAX 48
+/* Elements a rule's own maps of a constant key may hold (one live, some expired ones). */
+#define NFTOBJ_ONE_SET_SIZE 16
+
+/* A set by name, with what writing its elements needs. */
+struct nftobj_setref {
+	char name[NFTOBJ_NAME_MAX];
+	uint8_t key_len;
+	uint8_t data_len;
+};
+
+/*
+ * Per vetted machine, and for all other sources together: trigger logs
+ * per second, and the burst allowed above it. (A
+ * set that logs identical triggers once per window would bound floods
+ * more, but would also swallow a host's trigger that should take a
+ * forwarding back within the window: last host wins must hold.)
+ */
+#define NFTOBJ_RATE 200
+#define NFTOBJ_BURST 400
+
+struct nftobj_elem {
+	uint8_t key[NFTOBJ_KEY_MAX];
+	uint8_t key_end[NFTOBJ_KEY_MAX];
+	uint8_t data[8];
+	bool has_key_end;	/* concatenated ranges: inclusive end */
+	bool interval_end;	/* plain interval sets: this element closes a range */
+	bool has_data;
+	uint64_t timeout_ms;	/* 0: permanent */
+	uint64_t expiration_ms;	/* 0: a full timeout */
+	char udata[24];		/* element userdata ("" none): what adoption checks */
+};
+
+/* A forwarding's element in its set. */
+struct nftobj_felem {
+	struct nftobj_setref set;
+	struct nftobj_elem e;
+};
+
+/* A forwarding element read back from the kernel (see nftobj_decode_fwd). */
+struct nftobj_fwd_elem {
+	int af;
+	union inaddr host;
+	union inaddr peer;
+	bool has_peer;
+};
+
+struct nftobj_params {
+	uint32_t table_flags;
+	uint32_t fwd_set_size;	/* elements each peer rule's sets may hold (0: no limit) */
+	bool kernel_triggers;	/* the kernel opens first forwardings (else only the daemon) */
+	bool rpf_kernel;	/* the trigger chain checks the route back (else the daemon does) */
+	uint16_t nflog_group;
+	uint32_t mark;
+	uint32_t mark_mask;
+	bool learn;		/* learn mode's log rules */
+	uint16_t learn_group;	/* their NFLOG group */
+	struct nftobj_ctr counters[NFTOBJ__COUNTERS];	/* the named counters start from these */
+};
+
+const char *nftobj_set_name(enum nftobj_set s);
+/* Is WHAT (an nlbatch_op's) the trigger chains' reverse-path rule (kernels may refuse it)? */
+bool nftobj_rule_is_rpf(const char *what);
+const char *nftobj_counter_name(enum nftobj_counter c);
+/* Sets the packet path fills (rate limits): never flushed or written by us. */
+bool nftobj_set_is_dynamic(enum nftobj_set s);
+
+/* Create (NFT_MSG_NEWTABLE, with FLAGS) or delete the table; -ENOMEM. */
+int nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
+int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p);
+
+/*
+ * What a configuration adds to the skeleton: each rule's sets, and a
+ * chain per port segment (DNAT, pinhole, and the kernel's add for each
+ * family), which the verdict maps jump to. Built from the configuration
+ * alone; it keeps names and digests, never pointers into the configuration,
+ * so the running table can be told apart from the next one after a reload.
+ */
+enum nftobj_chain_kind {
+	NFTOBJ_CK_D4,		/* d4_PROTO_LO: dnat to the rules' act4 maps */
+	NFTOBJ_CK_P6,		/* p6_PROTO_LO: mark what the rules' pinholes let in */
+	NFTOBJ_CK_T4,		/* t4_PROTO_LO: the kernel's add, IPv4 */
+	NFTOBJ_CK_T6,		/* t6_PROTO_LO: the kernel's add, IPv6 */
+	NFTOBJ__CK,
+};
+
+struct nftobj_lset {
+	char name[NFTOBJ_NAME_MAX];
+	enum nftobj_rset kind;
+	uint32_t size;
+	size_t rule;		/* index in the configuration it was built from */
+};
+
+struct nftobj_lchain {
+	char name[NFTOBJ_NAME_MAX];
+	enum nftobj_chain_kind kind;
+	uint8_t proto;
+	uint16_t lo;
+	uint16_t hi;
+	size_t *rules;		/* indexes in the configuration, in order */
+	size_t n_rules;
+	uint64_t digest;	/* of its rules as nft lists them: what tells a changed chain */
+};
+
+struct nftobj_layout {
+	struct nftobj_lset *sets;
+	size_t n_sets;
+	struct nftobj_lchain *chains;
+	size_t n_chains;
+};
+
+struct config;
+int nftobj_layout_build(const struct config *cfg, const struct nftobj_params *p,
+			struct nftobj_layout *ret);
+void nftobj_layout_free(struct nftobj_layout *l);
+
+/*
+ * Create NEW's objects (OLD NULL: in a table that has none), or change the
+ * table from OLD's to NEW's: the verdict maps rewritten, a chain whose
+ * rules changed rewritten, sets and chains that went deleted, the sets of
+ * rules that stay (and the forwardings in them) kept. CFG is what NEW was
+ * built from.
+ */
+int nftobj_layout_write(struct nlbatch *b, const struct nftobj_params *p, const struct config *cfg,
+			const struct nftobj_layout *old, const struct nftobj_layout *new);
+
+/*
+ * The table nftobj_skeleton and nftobj_layout_write build, with the
+ * elements that batch ELEMS leaves in their sets, in `nft -f` syntax,
+ * exactly as `nft list table inet ipautofw` shows it (no table flags: the
+ * text is for reading and loading).
+ */
+int nftobj_text(const struct nftobj_params *p, const struct config *cfg,
+		const struct nftobj_layout *l, const struct nlbatch *elems, struct dynbuf *out);
+
+/* The rules of chain C of a layout built from CFG, as nft lists them: "\t\tRULE\n" each. */
+int nftobj_chain_text(const struct nftobj_params *p, const struct config *cfg,
+		      const struct nftobj_lchain *c, struct dynbuf *out);
+
+void nftobj_setref(enum nftobj_set s, struct nftobj_setref *ret);
+void nftobj_setref_rule(enum nftobj_rset kind, const char *rule, struct nftobj_setref *ret);
+
+/* Element messages, split so that no attribute nest passes 64 KiB. */
+int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,
+		 const struct nftobj_elem *e, size_t n);
+int nftobj_elems_to(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *s,
+		    const struct nftobj_elem *e, size_t n);
+int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s);
+/*
+ * Delete elements E (N; reordered, duplicates dropped) of S, each whether
+ * or not the kernel still has it: DESTROY where the kernel has it (see
+ * kcaps), else each added (with the data the kernel has, or the add fails
+ * with EEXIST) and deleted in the same transaction. No plain interval sets.
+ */
+int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_setref *s,
+			struct nftobj_elem *e, size_t n);
+int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s);
+
+/*
+ * The elements that carry forwarding F, each with its set: the rule's
+ * map element (IPv4), owner and pinhole (IPv6), or one per forward range
+ * (port redirection). OUT must hold NFTOBJ_FWD_ELEMS(rule) entries.
+ * Returns how many were written.
+ */
+#define NFTOBJ_FWD_ELEMS(r) ((r)->n_forwards > 2 ? (r)->n_forwards : 2)
+size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_felem *out);
+
+/* The userdata of rule R's elements: a digest of its forwards (adoption keeps only what still fits). */
+void nftobj_fwd_udata(const struct rule *r, char *buf, size_t size);
+
+/*
+ * Decode a forwarding element of a rule's set of KIND (act4, act4p, pin6,
+ * pin6p) from its key and data. Returns 0, or -EINVAL for lengths that do
+ * not fit.
+ */
+int nftobj_decode_fwd(enum nftobj_rset kind, const void *key, size_t key_len, const void *data,
+		      size_t data_len, struct nftobj_fwd_elem *ret);
+
+/* Interval elements (start and end) of the prefixes of family AF in L; /0 runs to the end. */
+int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem **ret, size_t *ret_n);
+
+/*
+ * The learn set element for PEER (IPv6: connecting to HOST), lasting
+ * EXPIRATION_MS of TIMEOUT_MS (both 0 for a delete); returns its set.
+ */
+enum nftobj_set nftobj_learn_elem(int af, const union inaddr *peer, const union inaddr *host,
+				  uint64_t timeout_ms, uint64_t expiration_ms, struct nftobj_elem *out);
+
+/* Interval elements (start/end pairs, merged) matching any of the names. */
+int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n);
+
+/* Disjoint (proto, range) elements covering all PORTS. */
+int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftobj_elem **ret,
+			   size_t *ret_n);
+
+/*
+ * ipautofwctl trace: chain trace (prerouting, priority -199) marking the
+ * new connections of HOST and the new inbound connections on CFG's
+ * forward ports with meta nftrace, at most NFTOBJ_TRACE_RATE packets a
+ * second each, for SECS seconds at most (element timeouts: the kernel
+ * stops by itself); and their removal.
+ */
+#define NFTOBJ_TRACE_RATE 10
+struct config;
+int nftobj_trace_add(struct nlbatch *b, int af, const union inaddr *host, const struct config *cfg,
+		     uint32_t secs);
+int nftobj_trace_del(struct nlbatch *b);
