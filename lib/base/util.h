@@ -1,4 +1,9 @@
 /*
+ * lib/base/ owns what every part needs and none decides: the bounded string
+ * builder (here), the deadline heap, the hash map, the JSON writer, the
+ * netlink batch and the cutting of port ranges into segments.
+ * May use: nothing but libc.
+ *
  * Small shared helpers: a bounded string builder that never overflows and
  * remembers the length it would have needed, and cleanup attributes.
  */

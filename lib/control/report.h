@@ -1,4 +1,10 @@
 /*
+ * lib/control/ owns what ipautofwctl and the outside world see: the control
+ * protocol, the listings and status (here), monitor events, metrics,
+ * the WAN-port warning, the handover to a new binary and the 1996
+ * command line.
+ * May use: base, rules, nft, kernel, engine.
+ *
  * What ipautofwctl shows: the active forwardings and the configured rules,
  * as an aligned human table or as JSON (the DESIGN §4 contract), and the
  * parts of `status` made from the engine or from a table of figures. Pure

@@ -1,4 +1,10 @@
 /*
+ * lib/engine/ owns the decisions: which rules a trigger fires and what it
+ * changes (here), the forwarding table, hosts and their counts, the
+ * source check, learn mode, the pair, the table's sync state, and what is
+ * kept across a crash.
+ * May use: base, rules, nft, kernel.
+ *
  * The engine: the running configuration plus the forwarding table, and
  * the translation between them and the kernel. It takes decoded trigger
  * packets (with interface names and the time passed in), decides which

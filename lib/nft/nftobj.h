@@ -1,4 +1,9 @@
 /*
+ * lib/nft/ owns what ipautofw writes into nf_tables: the table, its chains,
+ * sets and rules (here), the elements of a forwarding, the ruleset as
+ * text, and what the running kernel can do (kcaps) with its probes.
+ * May use: base, rules.
+ *
  * The nft object builder: table inet ipautofw, its sets and maps, the
  * three base chains and their few rules (set lookups only, so the packet
  * path costs the same for one rule or a thousand), the objects each rule

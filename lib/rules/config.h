@@ -1,4 +1,9 @@
 /*
+ * lib/rules/ owns the rule files: the lexer and the values it reads, the
+ * rule model, the configuration made from files (or OpenWrt's UCI) and
+ * runtime lines, and the rulebook that composes them.
+ * May use: base.
+ *
  * The configuration: global interface defaults, the pinhole mark and the
  * rules, built from rule files (or runtime rule lines) by a hand-written
  * parser. Every error is recorded as "FILE:LINE:COL: error: MESSAGE" with
