@@ -24,7 +24,7 @@ static void send_event(struct manager *m, struct event *ev)
 		m->event_hook(ev, m->event_data);
 }
 
-void events_engine(struct manager *m, const struct engine_event *ev)
+void events_trigger(struct manager *m, const struct trigger_event *ev)
 {
 	struct event e = { .rule = ev->rule, .af = ev->af, .host = ev->host, .id = ev->id };
 	const struct fwd *f = ev->fwd;

@@ -58,7 +58,7 @@ void learnd_close(struct manager *m)
 	m->learn_nflog = NULL;
 }
 
-void learnd_event(struct manager *m, const struct engine_event *ev)
+void learnd_event(struct manager *m, const struct trigger_event *ev)
 {
 	int r;
 

@@ -185,7 +185,8 @@ static struct config *load(const struct options *o, int *ret_exit)
 		if (c->errors.len)
 			fwrite(c->errors.data, 1, c->errors.len, stderr);
 		/* what the daemon would load at start, built like it */
-		*ret_exit = engine_dry_run(c, o->m.group, o->m.learn_group, !o->m.no_kernel_path, &errors) < 0 ||
+		*ret_exit = tablewrite_dry_run(c, o->m.group, o->m.learn_group, !o->m.no_kernel_path,
+					       &errors) < 0 ||
 			    fwrite(errors.data, 1, errors.len, stdout) != errors.len || fflush(stdout);
 		c = NULL;
 	} else if (o->check) {

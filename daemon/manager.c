@@ -180,7 +180,7 @@ static void commit_update(struct manager *m, int r)
 /* Write what changed (a reload, a flush, runtime rules): one transaction. */
 static int write_changes(struct manager *m, const char *why)
 {
-	int r = engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
+	int r = tablewrite_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
 
 	if (r < 0) {
 		nlbatch_reset(&m->batch);
@@ -381,7 +381,7 @@ static void refresh_wan(struct manager *m)
 		for (size_t i = 0; i < wan.n; i++)
 			strbuf_printf(&sb, "%s%s", i ? "," : "", wan.names[i]);
 		log_info("WAN interfaces (default routes): %s", wan.n ? names : "none");
-		if (engine_write_wan(&m->eng, &m->batch) == 0)
+		if (tablewrite_wan(&m->eng, &m->batch) == 0)
 			commit(m, "WAN update");
 		else
 			nlbatch_reset(&m->batch);
@@ -390,13 +390,13 @@ static void refresh_wan(struct manager *m)
 }
 
 /* What a trigger changed, said (log, live events, learn mode) after the kernel has it. */
-static void tell_event(struct manager *m, const struct engine_event *ev)
+static void tell_event(struct manager *m, const struct trigger_event *ev)
 {
 	const struct fwd *f = ev->fwd;
 	char host[INET6_ADDRSTRLEN], old[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN + 8] = "";
 	char fwds[256], dur[32];
 
-	events_engine(m, ev);
+	events_trigger(m, ev);
 	learnd_event(m, ev);
 	if (ev->change == FWD_REFRESHED) {
 		log_debug("%s: refreshed for %s", f->rule->name, fmt_addr(ev->af, &ev->host, host));
@@ -431,52 +431,33 @@ static void tell_event(struct manager *m, const struct engine_event *ev)
 			 fmt_addr(f->af, &ev->old_host, old));
 }
 
-/*
- * The engine's events wait until the read's forwardings are committed: a
- * log line, a monitor event or learn mode's bookkeeping on the way would
- * delay the forwarding a trigger's peer is about to use.
- */
-static void on_event(const struct engine_event *ev, void *data)
-{
-	struct manager *m = data;
-
-	if (ev->change == FWD_OPENED || ev->change == FWD_REFRESHED || ev->change == FWD_TAKEN_OVER)
-		m->pd.accepted = true;
-
-	if (m->n_told_later == m->cap_told_later) {
-		size_t cap = m->cap_told_later ? 2 * m->cap_told_later : 16;
-		struct engine_event *v = reallocarray(m->told_later, cap, sizeof(*v));
-
-		if (!v) {
-			tell_event(m, ev);
-			return;
-		}
-		m->told_later = v;
-		m->cap_told_later = cap;
-	}
-	m->told_later[m->n_told_later++] = *ev;
-}
-
 /* Commit what this read's triggers changed, then say what it was. */
 static void write_triggers(struct manager *m)
 {
 	/* a table being re-created gets everything at the end of the turn (said now, written then) */
 	if (tsync_writable(&m->sync))
-		commit_update(m, engine_write_pending(&m->eng, &m->batch, now_ms(), on_assigned, m));
+		commit_update(m, tablewrite_pending(&m->eng, &m->batch, now_ms(), on_assigned, m));
 	/* what the kernel opened itself changed the forwardings too, with nothing to commit */
-	if (m->n_told_later)
+	if (m->told_later.n)
 		m->state_dirty = true;
-	for (size_t i = 0; i < m->n_told_later; i++)
-		tell_event(m, &m->told_later[i]);
-	m->n_told_later = 0;
+	for (size_t i = 0; i < m->told_later.n; i++)
+		tell_event(m, &m->told_later.v[i]);
+	m->told_later.n = 0;
 }
 
+/*
+ * A trigger's events wait in m->told_later until the read's forwardings
+ * are committed: a log line, a monitor event or learn mode's bookkeeping
+ * on the way would delay the forwarding a trigger's peer is about to use.
+ */
 static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 {
 	struct manager *m = data;
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
 	uint64_t in_hand_us = now_us();
-	struct hostid id;
+	struct trigger_in in = { .pkt = pkt, .indev = indev, .outdev = outdev, .src = &m->src,
+				 .route_back = rails_route_back, .data = m };
+	struct trigger_result res;
 
 	if (pkt->has_seq) {
 		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
@@ -495,30 +476,25 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		ifname_cache_flush();
 	if (!ifname_cached(pkt->indev, indev) || !ifname_cached(pkt->outdev, outdev))
 		return;
-	if (!rails_source_ok(m, pkt, indev)) {
-		/* the kernel's checks passed it (the forged ones it logs itself opened nothing) */
-		if (strcmp(pkt->prefix, NFTOBJ_FORGED_PREFIX))
-			engine_untrigger(&m->eng, pkt, indev, outdev);
+	in.now = now_ms();
+	if (trigger_decide(&m->eng, &in, &m->told_later, &res) < 0)
 		return;
-	}
-	rails_host(m, pkt, &id);
-	m->pd.accepted = false;
-	if (engine_trigger(&m->eng, pkt, &id, indev, outdev, now_ms(), on_event, m) > 0)
+	if (res.verdict == TRIGGER_FORGED)
+		rails_forged(m, pkt, &res, indev);
+	if (res.fired > 0)
 		latency_trigger(&m->lat, in_hand_us);
 	/* genuine, within the limits, and served: the other router of a pair follows it */
-	if (m->pd.accepted)
+	if (res.verdict == TRIGGER_SERVED)
 		paird_trigger(m, pkt);
 }
 
 void manager_replicated(struct manager *m, const struct nflog_pkt *pkt)
 {
-	struct hostid id;
+	struct trigger_result res;
 
 	/* triggers meet the table as it is now (as in nflog_fn) */
 	engine_expire(&m->eng, now_ms(), on_expired, m);
-	/* the other router knew the machine; this one knows its address */
-	hostid_addr(pkt->af, &pkt->saddr, &id);
-	engine_replicated(&m->eng, pkt, &id, now_ms(), on_event, m);
+	trigger_replicated(&m->eng, pkt, now_ms(), &m->told_later, &res);
 }
 
 void manager_triggers_done(struct manager *m)
@@ -698,7 +674,7 @@ uint64_t manager_end_turn(struct manager *m)
 	engine_expire(&m->eng, now, on_expired, m);
 	/* with no table to write to, the next re-creation writes everything */
 	if (tsync_writable(&m->sync)) {
-		r = engine_write_pending(&m->eng, &m->batch, now, on_assigned, m);
+		r = tablewrite_pending(&m->eng, &m->batch, now, on_assigned, m);
 		if (r >= 0) {
 			int k = learn_write_pending(&m->learn, &m->batch, now);
 
@@ -874,9 +850,7 @@ void manager_close(struct manager *m)
 		mnl_socket_close(m->mon);
 	mnl_socket_close(m->nflog);
 	learnd_close(m);
-	free(m->told_later);
-	m->told_later = NULL;
-	m->n_told_later = m->cap_told_later = 0;
+	trigger_events_free(&m->told_later);
 	m->rtnl = m->mon = m->nflog = NULL;
 	nftsock_close(&m->nft);
 }

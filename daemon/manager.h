@@ -13,6 +13,8 @@
 
 #include "conntrack.h"
 #include "engine/engine.h"
+#include "engine/tablewrite.h"
+#include "engine/trigger.h"
 #include "engine/learn.h"
 #include "loop.h"
 #include "netlink.h"
@@ -91,7 +93,6 @@ struct paird {
 	struct paird_mark sent[PAIRD_SENT];	/* by seq: what an error refers to */
 	uint32_t seq;
 	struct logrl rl;
-	bool accepted;			/* the trigger being handled opened, refreshed or took one */
 };
 
 struct manager_options {
@@ -141,9 +142,7 @@ struct manager {
 	struct nflog_seq seq;
 	struct latency lat;
 	/* this read's trigger events: told once its forwardings are in the kernel */
-	struct engine_event *told_later;
-	size_t n_told_later;
-	size_t cap_told_later;
+	struct trigger_events told_later;
 	struct logrl rl_fwd;
 	struct logrl rl_forged;
 	struct logrl rl_refused;
@@ -253,12 +252,13 @@ int rails_open(struct manager *m);
 void rails_close(struct manager *m);
 /* src4ok/src6ok in step with the mirror; FORCE after the table was created (they are empty) */
 void rails_write_vetted(struct manager *m, bool force);
-/* Is this trigger's source genuine? If not, it is counted and logged, and false returned. */
-bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev);
-/* The host (DESIGN §2.11) a genuine trigger comes from. */
-void rails_host(struct manager *m, const struct nflog_pkt *pkt, struct hostid *ret);
+/* The route back of a trigger the kernel could not check (a trigger_route_fn; DATA the manager). */
+bool rails_route_back(const struct nflog_pkt *pkt, void *data);
+/* A trigger whose source is not genuine (RES says why): counted unless the kernel did, and logged. */
+void rails_forged(struct manager *m, const struct nflog_pkt *pkt, const struct trigger_result *res,
+		  const char *indev);
 /* A trigger refused at max-per-host or max-forwardings. */
-void rails_refused(struct manager *m, const struct engine_event *ev);
+void rails_refused(struct manager *m, const struct trigger_event *ev);
 /* After a failed transaction: rewrite every forwarding (at most once a second). */
 void rails_resync(struct manager *m, uint64_t now);
 /* The table's named counters now: -errno (-ENOENT without a table), RET untouched then. */
@@ -267,7 +267,7 @@ int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS]);
 int rails_warnings(struct manager *m, struct dynbuf *out);
 
 /* events.c: the live events of `ipautofwctl monitor`, each a no-op with no one listening */
-void events_engine(struct manager *m, const struct engine_event *ev);
+void events_trigger(struct manager *m, const struct trigger_event *ev);
 /* EXPIRED or CLOSED (with m->closing as the reason) */
 void events_fwd(struct manager *m, int kind, const struct fwd *f);
 void events_forged(struct manager *m, const struct nflog_pkt *pkt, const char *reason,
@@ -294,7 +294,7 @@ uint64_t paird_flush(struct manager *m, uint64_t now);
 int learnd_open(struct manager *m);
 void learnd_close(struct manager *m);
 /* A trigger's outcome: its peer is listed (or, taken over, the old host's go). */
-void learnd_event(struct manager *m, const struct engine_event *ev);
+void learnd_event(struct manager *m, const struct trigger_event *ev);
 /* A forwarding closed: its contacts go. */
 void learnd_closed(struct manager *m, const struct fwd *f);
 /* After a configuration change: records of rules gone go; true if the table must be re-created. */

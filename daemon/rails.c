@@ -1,9 +1,10 @@
 /*
  * The daemon's side of the safety rails: following the router's addresses
  * and neighbours for the source check, logging (rate-limited) what the
- * checks and limits refuse, reading the trigger path's kernel counters,
- * and putting the kernel back in step after a failed transaction. The
- * decisions themselves are in lib/ (srccheck, fwtable, engine).
+ * checks and limits refuse, the route lookups the kernel cannot make in
+ * its forward hook, reading the trigger path's kernel counters, and
+ * putting the kernel back in step after a failed transaction. The
+ * decisions themselves are in lib/ (lib/engine/trigger.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -129,19 +130,16 @@ static bool ratelimit(struct logrl *rl, const char *what)
 	return true;
 }
 
-/*
- * A forged trigger: VERDICT says why; KERNEL when the trigger rule caught
- * it (those are counted in the kernel, and only some are logged to us).
- */
-static void forged(struct manager *m, const struct nflog_pkt *pkt, enum srccheck_verdict verdict,
-		   bool kernel, const char *indev)
+void rails_forged(struct manager *m, const struct nflog_pkt *pkt, const struct trigger_result *res,
+		  const char *indev)
 {
 	char src[INET6_ADDRSTRLEN], hw[3 * SRCCHECK_HWADDR_MAX + 1] = "";
 	struct strbuf sb = STRBUF_INIT(hw, sizeof(hw));
 
-	if (!kernel)
+	/* those the kernel's trigger rule caught are counted in the kernel (and only some logged to us) */
+	if (!res->caught)
 		m->cnt.forged++;
-	events_forged(m, pkt, srccheck_reason(verdict), indev);
+	events_forged(m, pkt, srccheck_reason(res->forged), indev);
 	if (!ratelimit(&m->rl_forged, "forged trigger"))
 		return;
 	for (size_t i = 0; i < pkt->hwlen; i++)
@@ -149,25 +147,17 @@ static void forged(struct manager *m, const struct nflog_pkt *pkt, enum srccheck
 	inet_ntop(pkt->af, &pkt->saddr, src, sizeof(src));
 	log_warn("forged trigger ignored: %u/%s from %s%s%s%s on %s: %s", pkt->dport,
 		 proto_name(pkt->proto), src, hw[0] ? " (" : "", hw, hw[0] ? ")" : "",
-		 indev[0] ? indev : "?", srccheck_reason(verdict));
+		 indev[0] ? indev : "?", srccheck_reason(res->forged));
 }
 
-/*
- * Does the route back to PKT's source leave through the interface it came
- * in on? The kernel's own check where its forward hook can look it up;
- * elsewhere the daemon asks the kernel's routing table, per trigger.
- */
-static bool route_back_ok(struct manager *m, const struct nflog_pkt *pkt)
+/* One RTM_GETROUTE on the daemon's routing socket, per trigger. */
+bool rails_route_back(const struct nflog_pkt *pkt, void *data)
 {
 	static char buf[8192] __attribute__((aligned(8)));
+	struct manager *m = data;
 	uint32_t seq = ++m->rtq_seq;
 	struct nlmsghdr *req;
 
-	if (kcaps_rpf_in_kernel(&m->eng.caps))
-		return true;
-	/* a LAN host on the interface's own prefix: what vouches for the kernel's first add too */
-	if (srccheck_onlink(&m->src, pkt->indev, pkt->af, &pkt->saddr))
-		return true;
 	if (!m->rtq)
 		return false;
 	req = rtmon_route_request(buf, pkt->af, &pkt->saddr, seq);
@@ -187,32 +177,7 @@ static bool route_back_ok(struct manager *m, const struct nflog_pkt *pkt)
 	return false;
 }
 
-bool rails_source_ok(struct manager *m, const struct nflog_pkt *pkt, const char *indev)
-{
-	enum srccheck_verdict v = srccheck_source(&m->src, pkt->af, &pkt->saddr, pkt->indev,
-						  pkt->hwaddr, pkt->hwlen);
-
-	if (!strcmp(pkt->prefix, NFTOBJ_FORGED_PREFIX)) {
-		forged(m, pkt, v == SRCCHECK_OK ? SRCCHECK_REVERSE_PATH : v, true, indev);
-		return false;
-	}
-	if (v == SRCCHECK_OK && !route_back_ok(m, pkt))
-		v = SRCCHECK_REVERSE_PATH;
-	if (v == SRCCHECK_OK)
-		return true;
-	forged(m, pkt, v, false, indev);
-	return false;
-}
-
-void rails_host(struct manager *m, const struct nflog_pkt *pkt, struct hostid *ret)
-{
-	if (m->srcw)
-		srccheck_host(&m->src, pkt->af, &pkt->saddr, pkt->indev, ret);
-	else
-		hostid_addr(pkt->af, &pkt->saddr, ret);
-}
-
-void rails_refused(struct manager *m, const struct engine_event *ev)
+void rails_refused(struct manager *m, const struct trigger_event *ev)
 {
 	const struct fwtable *t = &m->eng.fwt;
 	char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN], who[HOSTID_LLADDR_LEN + 16] = "";
@@ -241,7 +206,7 @@ void rails_resync(struct manager *m, uint64_t now)
 
 	m->cnt.resyncs++;
 	nlbatch_reset(&m->batch);
-	r = engine_write_all(&m->eng, &m->batch, now);
+	r = tablewrite_all(&m->eng, &m->batch, now);
 	if (r == 0)
 		r = learn_write_all(&m->learn, &m->batch, now);
 	if (r == 0)

@@ -277,8 +277,8 @@ static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *re
 	memset(ret_failed, 0, sizeof(*ret_failed));
 	nlbatch_reset(&m->batch);
 	/* (with DESTROY the kernel deletes a table that may not be there: no need to look) */
-	r = engine_write_table(&m->eng, &m->batch, m->opt.group, flags,
-			       !kcaps_has(&m->eng.caps, KCAP_DESTROY) && table_exists(), now_ms());
+	r = tablewrite_table(&m->eng, &m->batch, m->opt.group, flags,
+			     !kcaps_has(&m->eng.caps, KCAP_DESTROY) && table_exists(), now_ms());
 	if (r == 0)
 		r = learn_write_all(&m->learn, &m->batch, now_ms());
 	if (r == 0)

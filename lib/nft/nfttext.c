@@ -3,7 +3,7 @@
  * ipautofw` shows it (--dry-run): the sets, counters and chains from the
  * same libnftnl objects the daemon sends, the rules from the same
  * statement builders, the elements decoded from the batch that
- * engine_write_table() builds.
+ * tablewrite_table() builds.
  */
 #include <arpa/inet.h>
 #include <errno.h>

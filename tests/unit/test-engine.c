@@ -5,6 +5,8 @@
 #include <libnftnl/set.h>
 
 #include "engine/engine.h"
+#include "engine/tablewrite.h"
+#include "engine/trigger.h"
 #include "control/report.h"
 #include "test.h"
 
@@ -34,9 +36,62 @@ static struct nflog_pkt pkt(const char *src, uint8_t proto, uint16_t dport)
 }
 
 static int events;
-static void count(const struct engine_event *ev, void *data)
+static enum fwd_change last_change;
+
+/* Trigger P as a genuine source would; returns how many rules it fired. */
+static int fire(const struct nflog_pkt *p, const struct hostid *id, const char *indev,
+		const char *outdev, uint64_t now)
 {
-	events++;
+	struct trigger_events evs = { 0 };
+	struct trigger_result res;
+	int r = trigger_fire(&eng, p, id, indev, outdev, now, &evs, &res);
+
+	for (size_t i = 0; i < evs.n; i++) {
+		const struct trigger_event *ev = &evs.v[i];
+
+		events++;
+		last_change = ev->change;
+		CHECK(ev->rule != NULL);
+		CHECK(ev->fwd != NULL || ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT);
+	}
+	CHECK_INT(evs.n, res.fired);
+	trigger_events_free(&evs);
+	return r < 0 ? r : res.fired;
+}
+
+static int replicate(const struct nflog_pkt *p, uint64_t now)
+{
+	struct trigger_events evs = { 0 };
+	struct trigger_result res;
+	int r = trigger_replicated(&eng, p, now, &evs, &res);
+
+	if (evs.n)
+		last_change = evs.v[evs.n - 1].change;
+	trigger_events_free(&evs);
+	return r < 0 ? r : res.fired;
+}
+
+static bool route_elsewhere(const struct nflog_pkt *p, void *data)
+{
+	return false;
+}
+
+/* A trigger the daemon's source check refuses (its route back leaves elsewhere) */
+static void forged(const struct nflog_pkt *p, const char *indev, const char *outdev)
+{
+	struct srccheck src;
+	struct trigger_in in = { .pkt = p, .indev = indev, .outdev = outdev, .src = &src,
+				 .route_back = route_elsewhere };
+	struct trigger_result res;
+	bool rpf = eng.caps.has[KCAP_FIB_FORWARD];
+
+	srccheck_init(&src);
+	eng.caps.has[KCAP_FIB_FORWARD] = false;
+	CHECK_INT(trigger_decide(&eng, &in, NULL, &res), 0);
+	CHECK_INT(res.verdict, TRIGGER_FORGED);
+	CHECK_INT(res.forged, SRCCHECK_REVERSE_PATH);
+	eng.caps.has[KCAP_FIB_FORWARD] = rpf;
+	srccheck_clear(&src);
 }
 
 static void test_interfaces(void)
@@ -56,11 +111,11 @@ static void test_interfaces(void)
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 
 	events = 0;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, count, NULL), 1);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "eth1", "ppp0", 0, count, NULL), 1);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "veth-wan", "br-lan", 0, count, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 1);
+	CHECK_INT(fire(&p, NULL, "eth1", "ppp0", 0), 1);
+	CHECK_INT(fire(&p, NULL, "veth-wan", "br-lan", 0), 0);
 	p.dport = 7071;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, count, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 0);
 	CHECK_INT(events, 2);
 	CHECK_INT(eng.stats.triggers_seen, 4);
 	CHECK_INT(eng.stats.triggers_unmatched, 2);
@@ -142,18 +197,18 @@ static void test_trigger_index(void)
 	      "rule d trigger 7101/tcp forward 4/udp\n");
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* a, b */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 2);	/* a, b */
 	p.dport = 7100;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* a */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 1);	/* a */
 	p.dport = 7101;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* d */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 1);	/* d */
 	p.dport = 6999;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 0);
 	p.proto = IPPROTO_UDP;
 	p.dport = 5000;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 2);	/* b, c */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 2);	/* b, c */
 	p.dport = 65535;
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);	/* c */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 1);	/* c */
 	CHECK_INT(eng.fwt.n, 4);
 	engine_fini(&eng);
 }
@@ -163,7 +218,7 @@ static void test_family(void)
 	setup("rule a trigger 7070/tcp forward 6970-7170/udp family ipv6\n");
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
 
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 0);
 	engine_fini(&eng);
 }
 
@@ -191,13 +246,13 @@ static void test_guard(void)
 
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 0), 0);
 	CHECK_STR(find_op(&b, "in guard6"), "add 3 in guard6");
 	engine_fini(&eng);
 
 	setup("pinhole-guard off\nrule a trigger 1/tcp forward 6970-7170/udp\n");
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 0), 0);
 	CHECK(!find_op(&b, "in guard6"));
 	CHECK(find_op(&b, "flush guard6"));
 	nlbatch_free(&b);
@@ -214,7 +269,7 @@ static void test_writes(void)
 
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 0), 0);
 	/* the rules' sets and chains, their forwarding sets flushed, the lists, the static element */
 	CHECK(find_op(&b, "create set act4_ra") && find_op(&b, "create set pin6_ra"));
 	CHECK(find_op(&b, "create chain d4_udp_6970") && find_op(&b, "create chain d4_udp_27015"));
@@ -227,26 +282,26 @@ static void test_writes(void)
 	CHECK_STR(b.ops[b.n_ops - 1].what, "add 1 in act4_st");
 
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */
-	engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);	/* destroy + add: an upsert */
+	CHECK_INT(tablewrite_pending(&eng, &b, 0, NULL, NULL), 0);	/* nothing changed */
+	fire(&p1, NULL, "br-lan", "veth-wan", 1000);
+	CHECK_INT(tablewrite_pending(&eng, &b, 1000, NULL, NULL), 2);	/* destroy + add: an upsert */
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
 	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
+	fire(&p1, NULL, "br-lan", "veth-wan", 2000);
 	/* refresh: destroy + add too (before 6.12 an add alone keeps the old timeout) */
-	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 2);
+	CHECK_INT(tablewrite_pending(&eng, &b, 2000, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
 	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 
 	/* a burst in one turn coalesces into one write per forwarding */
 	nlbatch_reset(&b);
 	for (int i = 0; i < 50; i++) {
-		engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 3000, NULL, NULL);
-		engine_trigger(&eng, &p2, NULL, "br-lan", "veth-wan", 3000, NULL, NULL);
+		fire(&p1, NULL, "br-lan", "veth-wan", 3000);
+		fire(&p2, NULL, "br-lan", "veth-wan", 3000);
 	}
-	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 2);
+	CHECK_INT(tablewrite_pending(&eng, &b, 3000, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ra");
 	CHECK_STR(b.ops[1].what, "add 1 in act4_ra");
 	nlbatch_free(&b);
@@ -309,20 +364,20 @@ static void test_reload_keeps(void)
 
 	setup("rule ra trigger 7070/tcp forward 6970-7170/udp timeout 1m\n"
 	      "rule x trigger 1/tcp forward 100-200/tcp timeout 1m\n");
-	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL);
-	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 0, NULL, NULL);
+	fire(&p, NULL, "br-lan", "veth-wan", 0);
+	fire(&q, NULL, "br-lan", "veth-wan", 0);
 	CHECK_INT(eng.fwt.n, 2);
 	config_parse_text(c, "t2.conf", text, strlen(text));
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	engine_write_pending(&eng, &b, 0, NULL, NULL);
+	tablewrite_pending(&eng, &b, 0, NULL, NULL);
 	nlbatch_reset(&b);
 	engine_set_config(&eng, c, 1000, NULL, NULL);
 	/* ra kept with its expiry cut to the new timeout; x changed its range: dropped */
 	CHECK_INT(eng.fwt.n, 1);
 	CHECK_INT(fwtable_next_deadline(&eng.fwt), 6000);
 	/* the reload writes what changed: x's element goes, ra is rewritten with its new expiry */
-	CHECK(engine_write_pending(&eng, &b, 1000, NULL, NULL) > 0);
+	CHECK(tablewrite_pending(&eng, &b, 1000, NULL, NULL) > 0);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_x");
 	/* x's ranges changed: its jump changes, its chain (the same rules) stays; so do ra's sets */
 	CHECK(!find_op(&b, "chain d4_tcp_100"));
@@ -354,32 +409,32 @@ static void test_kernel_path(void)
 	eng.kernel_triggers = true;
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 0), 0);
 	CHECK(find_op(&b, "create chain t4_udp_5060") && find_op(&b, "create chain t6_tcp_7070"));
 	CHECK(find_op(&b, "add to trig4v") && find_op(&b, "add to trig6v"));
 
 	/* a second peer for a host at its limit: the kernel's element for that peer goes */
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
+	fire(&p, NULL, "br-lan", "veth-wan", 1000);
 	p.daddr.v4.s_addr = htonl(0xcb00710a);
-	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
+	fire(&p, NULL, "br-lan", "veth-wan", 1000);
 	CHECK_INT(eng.fwt.n, 1);
-	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 3);
+	CHECK_INT(tablewrite_pending(&eng, &b, 1000, NULL, NULL), 3);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4p_v");	/* the refused one */
 	CHECK_STR(b.ops[1].what, "delete 1 in act4p_v");	/* the opened one's upsert */
 	CHECK_STR(b.ops[2].what, "add 1 in act4p_v");
 
 	/* an exclusive rule: a refused trigger changes nothing... */
-	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
+	fire(&q, NULL, "br-lan", "veth-wan", 1000);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 2);
+	CHECK_INT(tablewrite_pending(&eng, &b, 1000, NULL, NULL), 2);
 	q.saddr.v4.s_addr = htonl(0xc0a80704);
-	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
+	fire(&q, NULL, "br-lan", "veth-wan", 2000);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 0);
+	CHECK_INT(tablewrite_pending(&eng, &b, 2000, NULL, NULL), 0);
 	/* ...but in the holder's last second the kernel may have expired it and added another */
-	engine_trigger(&eng, &q, NULL, "br-lan", "veth-wan", 10500, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 10500, NULL, NULL), 2);
+	fire(&q, NULL, "br-lan", "veth-wan", 10500);
+	CHECK_INT(tablewrite_pending(&eng, &b, 10500, NULL, NULL), 2);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ex");
 	CHECK_STR(b.ops[1].what, "add 1 in act4_ex");
 
@@ -387,19 +442,19 @@ static void test_kernel_path(void)
 	nlbatch_reset(&b);
 	q.dport = 7070;
 	engine_close(&eng, NULL, 0, NULL, NULL, NULL);
-	engine_write_pending(&eng, &b, 11000, NULL, NULL);
+	tablewrite_pending(&eng, &b, 11000, NULL, NULL);
 	nlbatch_reset(&b);
-	engine_untrigger(&eng, &q, "br-lan", "veth-wan");
-	CHECK_INT(engine_write_pending(&eng, &b, 11000, NULL, NULL), 1);
+	forged(&q, "br-lan", "veth-wan");
+	CHECK_INT(tablewrite_pending(&eng, &b, 11000, NULL, NULL), 1);
 	CHECK_STR(b.ops[0].what, "delete 1 in act4_ex");
 	/* not from a WAN interface: the kernel would not have added */
 	nlbatch_reset(&b);
-	engine_untrigger(&eng, &q, "veth-wan", "veth-wan");
-	CHECK_INT(engine_write_pending(&eng, &b, 11000, NULL, NULL), 0);
+	forged(&q, "veth-wan", "veth-wan");
+	CHECK_INT(tablewrite_pending(&eng, &b, 11000, NULL, NULL), 0);
 	/* nor with the kernel path off */
 	eng.kernel_triggers = false;
-	engine_untrigger(&eng, &q, "br-lan", "veth-wan");
-	CHECK_INT(engine_write_pending(&eng, &b, 11000, NULL, NULL), 0);
+	forged(&q, "br-lan", "veth-wan");
+	CHECK_INT(tablewrite_pending(&eng, &b, 11000, NULL, NULL), 0);
 	nlbatch_free(&b);
 	engine_fini(&eng);
 }
@@ -450,24 +505,17 @@ static void test_rewrite_past_deadline(void)
 	eng.kernel_triggers = true;
 	nlbatch_init(&nb, 1);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &a, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
-	engine_write_pending(&eng, &nb, 1000, NULL, NULL);
+	fire(&a, NULL, "br-lan", "veth-wan", 1000);
+	tablewrite_pending(&eng, &nb, 1000, NULL, NULL);
 	CHECK_INT(added_expiration(&nb, "act4_ex"), 10000);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &b, NULL, "br-lan", "veth-wan", 11002, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &nb, 11003, NULL, NULL), 2);
+	fire(&b, NULL, "br-lan", "veth-wan", 11002);
+	CHECK_INT(tablewrite_pending(&eng, &nb, 11003, NULL, NULL), 2);
 	CHECK_INT(added_expiration(&nb, "act4_ex"), 1);
 	nlbatch_free(&nb);
 	engine_fini(&eng);
 }
 
-static enum fwd_change last_change;
-static void remember(const struct engine_event *ev, void *data)
-{
-	last_change = ev->change;
-	CHECK(ev->rule != NULL);
-	CHECK(ev->fwd != NULL || ev->change == FWD_OVER_HOST_LIMIT || ev->change == FWD_OVER_LIMIT);
-}
 
 /*
  * IPv6, exclusive: two first triggers on two CPUs can both pass the
@@ -495,31 +543,31 @@ static void test_kernel_path_ipv6_race(void)
 	eng.kernel_triggers = true;
 	nlbatch_init(&nb, 1);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &a, &ida, "br-lan", "veth-wan", 1000, NULL, NULL);
-	CHECK(engine_write_pending(&eng, &nb, 1000, NULL, NULL) > 0);
+	fire(&a, &ida, "br-lan", "veth-wan", 1000);
+	CHECK(tablewrite_pending(&eng, &nb, 1000, NULL, NULL) > 0);
 	nlbatch_reset(&nb);
-	CHECK_INT(engine_trigger(&eng, &b, &idb, "br-lan", "veth-wan", 1001, remember, NULL), 1);
+	CHECK_INT(fire(&b, &idb, "br-lan", "veth-wan", 1001), 1);
 	CHECK_INT(last_change, FWD_REFUSED);
-	CHECK_INT(engine_write_pending(&eng, &nb, 1001, NULL, NULL), 1);
+	CHECK_INT(tablewrite_pending(&eng, &nb, 1001, NULL, NULL), 1);
 	CHECK_STR(nb.ops[0].what, "delete 1 in pin6_ex");
 	CHECK(!find_op(&nb, "delete 1 in own6_ex"));
 	CHECK_INT(eng.fwt.n, 1);
 	/* a takeover of a rule that is not exclusive is written as ever */
 	nlbatch_reset(&nb);
 	a.dport = b.dport = 7071;
-	engine_trigger(&eng, &a, &ida, "br-lan", "veth-wan", 1002, NULL, NULL);
-	engine_write_pending(&eng, &nb, 1002, NULL, NULL);
+	fire(&a, &ida, "br-lan", "veth-wan", 1002);
+	tablewrite_pending(&eng, &nb, 1002, NULL, NULL);
 	nlbatch_reset(&nb);
-	engine_trigger(&eng, &b, &idb, "br-lan", "veth-wan", 1003, NULL, NULL);
-	CHECK(engine_write_pending(&eng, &nb, 1003, NULL, NULL) > 0);
+	fire(&b, &idb, "br-lan", "veth-wan", 1003);
+	CHECK(tablewrite_pending(&eng, &nb, 1003, NULL, NULL) > 0);
 	/* (the old host's elements and the upsert of the new one's: as without the race) */
 	CHECK(find_op(&nb, "delete 2 in pin6_open") && find_op(&nb, "add 1 in pin6_open"));
 	/* without the kernel path the kernel added nothing to undo */
 	eng.kernel_triggers = false;
 	nlbatch_reset(&nb);
 	a.dport = b.dport = 7070;
-	engine_trigger(&eng, &b, &idb, "br-lan", "veth-wan", 1004, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &nb, 1004, NULL, NULL), 0);
+	fire(&b, &idb, "br-lan", "veth-wan", 1004);
+	CHECK_INT(tablewrite_pending(&eng, &nb, 1004, NULL, NULL), 0);
 	nlbatch_free(&nb);
 	engine_fini(&eng);
 }
@@ -535,15 +583,15 @@ static void test_allow(void)
 	setup("allow 192.168.7.0/24\n"
 	      "rule a trigger 1/tcp forward 100/tcp\n"
 	      "rule b trigger 2/tcp forward 200/tcp allow 192.168.7.200,fd00::/64\n");
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 1);
 	p = pkt("192.168.8.2", IPPROTO_TCP, 1);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 0);
 	CHECK_INT(eng.stats.triggers_not_allowed, 1);
 	/* the rule's own list replaces the global one */
 	p = pkt("192.168.7.2", IPPROTO_TCP, 2);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 0);
 	p = pkt("192.168.7.200", IPPROTO_TCP, 2);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, NULL, NULL), 1);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 0), 1);
 	CHECK_INT(eng.stats.triggers_not_allowed, 2);
 	CHECK_INT(eng.stats.triggers_unmatched, 0);
 	CHECK_INT(eng.fwt.n, 2);
@@ -571,14 +619,14 @@ static void test_limits(void)
 	CHECK_INT(eng.fwt.max_per_host, 2);
 	for (int i = 0; i < 3; i++) {
 		p.daddr.v4.s_addr = htonl(0xcb007109 + i);
-		engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 0, remember, NULL);
+		fire(&p, NULL, "br-lan", "veth-wan", 0);
 	}
 	CHECK_INT(last_change, FWD_OVER_HOST_LIMIT);
 	CHECK_INT(eng.fwt.n, 3);	/* 2 and the static one */
 	/* a reload takes the new limits and the rule's own pool */
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	engine_write_pending(&eng, &b, 0, NULL, NULL);
+	tablewrite_pending(&eng, &b, 0, NULL, NULL);
 	nlbatch_reset(&b);
 	config_parse_text(c, "t2.conf", text, strlen(text));
 	engine_set_config(&eng, c, 1000, NULL, NULL);
@@ -591,21 +639,21 @@ static void test_limits(void)
 		CHECK_INT(fwtable_host_count(&eng.fwt, eng.cfg->rules[0], &id), 2);
 	}
 	p.daddr.v4.s_addr = htonl(0xcb007120);
-	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, remember, NULL);
+	fire(&p, NULL, "br-lan", "veth-wan", 1000);
 	CHECK_INT(last_change, FWD_OPENED);
-	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, remember, NULL);
+	fire(&p, NULL, "br-lan", "veth-wan", 1000);
 	CHECK_INT(last_change, FWD_REFRESHED);
 	p.daddr.v4.s_addr = htonl(0xcb007121);
-	engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, remember, NULL);
+	fire(&p, NULL, "br-lan", "veth-wan", 1000);
 	CHECK_INT(last_change, FWD_OVER_HOST_LIMIT);
 	/* the kernel's sets follow the new size in the reload's batch */
 	CHECK_INT(engine_fwd_set_size(&eng), 1024);
-	CHECK(engine_write_pending(&eng, &b, 1000, NULL, NULL) > 0);
+	CHECK(tablewrite_pending(&eng, &b, 1000, NULL, NULL) > 0);
 	CHECK_STR(find_op(&b, "set act4p_v"), "create set act4p_v");
 	nlbatch_reset(&b);
 	/* unchanged, not written again */
 	engine_set_config(&eng, config_dup(eng.cfg), 2000, NULL, NULL);
-	CHECK(engine_write_pending(&eng, &b, 2000, NULL, NULL) > 0);
+	CHECK(tablewrite_pending(&eng, &b, 2000, NULL, NULL) > 0);
 	CHECK(find_op(&b, "set act4p_v") == NULL);
 	nlbatch_free(&b);
 	engine_fini(&eng);
@@ -620,15 +668,15 @@ static void test_replicated(void)
 	setup("rule a trigger 7070/udp forward 6970-7170/udp timeout 1m\n"
 	      "rule x trigger 7070/udp forward 8000/udp exclusive family ipv6\n"
 	      "rule s forward 40/tcp to 192.168.7.9\n");
-	CHECK_INT(engine_replicated(&eng, &p, NULL, 1000, remember, NULL), 1);
+	CHECK_INT(replicate(&p, 1000), 1);
 	CHECK_INT(last_change, FWD_OPENED);
 	f = fwtable_lookup(&eng.fwt, eng.cfg->rules[0], AF_INET, NULL);
 	CHECK(f && f->replicated && f->timer.deadline == 61000);
 	CHECK_INT(engine_n_replicated(&eng), 1);
 	/* last host wins, from either router */
-	CHECK_INT(engine_replicated(&eng, &q, NULL, 2000, remember, NULL), 1);
+	CHECK_INT(replicate(&q, 2000), 1);
 	CHECK_INT(last_change, FWD_TAKEN_OVER);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 3000, remember, NULL), 1);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 3000), 1);
 	CHECK_INT(last_change, FWD_TAKEN_OVER);
 	CHECK(!f->replicated);
 	CHECK_INT(engine_n_replicated(&eng), 0);
@@ -663,7 +711,7 @@ static void test_disabled(void)
 	struct nlbatch b;
 
 	CHECK_INT(eng.fwt.n, 1);	/* t only: a disabled static rule forwards nothing */
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 1000, NULL, NULL), 1);	/* a only */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 1000), 1);	/* a only */
 	CHECK(engine_last_trigger(&eng, eng.cfg->rules[0]) == 1000);
 	CHECK(engine_last_trigger(&eng, eng.cfg->rules[1]) == 0);
 	CHECK_INT(eng.fwt.n, 2);
@@ -673,7 +721,7 @@ static void test_disabled(void)
 	/* only enabled rules' triggers are in the kernel's set */
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 1000), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 1000), 0);
 	CHECK_STR(find_op(&b, "in triggers"), "add 1 in triggers");
 	nlbatch_free(&b);
 
@@ -682,7 +730,7 @@ static void test_disabled(void)
 	engine_set_config(&eng, switched("a", -1), 2000, on_closed, NULL);
 	CHECK_INT(closed_n, 1);
 	CHECK_INT(eng.fwt.n, 1);
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 2000, NULL, NULL), 0);
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 2000), 0);
 	CHECK(engine_last_trigger(&eng, config_find_rule(eng.cfg, "a")) == 1000);
 	engine_set_config(&eng, switched("t", -1), 2000, on_closed, NULL);
 	CHECK_INT(closed_n, 2);
@@ -692,7 +740,7 @@ static void test_disabled(void)
 	engine_set_config(&eng, switched("b", 1), 3000, on_closed, NULL);
 	engine_set_config(&eng, switched("s", 1), 3000, on_closed, NULL);
 	CHECK_INT(eng.fwt.n, 1);	/* s */
-	CHECK_INT(engine_trigger(&eng, &p, NULL, "br-lan", "veth-wan", 3000, NULL, NULL), 1);	/* b */
+	CHECK_INT(fire(&p, NULL, "br-lan", "veth-wan", 3000), 1);	/* b */
 	CHECK_INT(eng.fwt.n, 2);
 	engine_fini(&eng);
 }
@@ -738,24 +786,24 @@ static void test_no_destroy(void)
 	eng.caps.has[KCAP_DESTROY] = false;
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 0), 0);
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p1, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 1000, NULL, NULL), 3);
+	fire(&p1, NULL, "br-lan", "veth-wan", 1000);
+	CHECK_INT(tablewrite_pending(&eng, &b, 1000, NULL, NULL), 3);
 	CHECK_INT(b.ops[0].type, NFT_MSG_NEWSETELEM);
 	CHECK_INT(b.ops[1].type, NFT_MSG_DELSETELEM);
 	CHECK_STR(b.ops[1].what, "delete 1 in act4_ra");
 	CHECK_INT(b.ops[2].type, NFT_MSG_NEWSETELEM);
 	/* a takeover: the re-add carries the old host (else EEXIST), the add the new one */
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p2, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 2000, NULL, NULL), 3);
+	fire(&p2, NULL, "br-lan", "veth-wan", 2000);
+	CHECK_INT(tablewrite_pending(&eng, &b, 2000, NULL, NULL), 3);
 	CHECK_INT(elem_data(&b, b.ops[0].seq), p1.saddr.v4.s_addr);
 	CHECK_INT(elem_data(&b, b.ops[2].seq), p2.saddr.v4.s_addr);
 	/* a refresh: the same host three times */
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &p2, NULL, "br-lan", "veth-wan", 3000, NULL, NULL);
-	CHECK_INT(engine_write_pending(&eng, &b, 3000, NULL, NULL), 3);
+	fire(&p2, NULL, "br-lan", "veth-wan", 3000);
+	CHECK_INT(tablewrite_pending(&eng, &b, 3000, NULL, NULL), 3);
 	CHECK_INT(elem_data(&b, b.ops[0].seq), p2.saddr.v4.s_addr);
 	nlbatch_free(&b);
 	engine_fini(&eng);
@@ -769,13 +817,13 @@ static void test_no_destroy(void)
 	eng.caps.has[KCAP_DESTROY] = false;
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(engine_write_all(&eng, &b, 0), 0);
+	CHECK_INT(tablewrite_all(&eng, &b, 0), 0);
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &a, NULL, "br-lan", "veth-wan", 1000, NULL, NULL);
-	engine_write_pending(&eng, &b, 1000, NULL, NULL);
+	fire(&a, NULL, "br-lan", "veth-wan", 1000);
+	tablewrite_pending(&eng, &b, 1000, NULL, NULL);
 	nlbatch_reset(&b);
-	engine_trigger(&eng, &c, NULL, "br-lan", "veth-wan", 2000, NULL, NULL);
-	CHECK(engine_write_pending(&eng, &b, 2000, NULL, NULL) > 0);
+	fire(&c, NULL, "br-lan", "veth-wan", 2000);
+	CHECK(tablewrite_pending(&eng, &b, 2000, NULL, NULL) > 0);
 	CHECK(find_op(&b, "delete 1 in own6_ra") && find_op(&b, "delete 2 in pin6_ra"));
 	CHECK(!find_op(&b, "delete 2 in own6_ra"));
 	nlbatch_free(&b);

@@ -3,6 +3,7 @@
 
 #include "engine/engine.h"
 #include "engine/fwsave.h"
+#include "engine/trigger.h"
 #include "control/report.h"
 #include "test.h"
 
@@ -24,10 +25,12 @@ static void trigger(struct engine *e, int af, const char *src, const char *dst, 
 		    uint64_t now)
 {
 	struct nflog_pkt p = { .af = af, .proto = IPPROTO_TCP, .dport = dport };
+	struct trigger_result res;
 
 	inet_pton(af, src, &p.saddr);
 	inet_pton(af, dst, &p.daddr);
-	CHECK_INT(engine_trigger(e, &p, NULL, "br-lan", "veth-wan", now, NULL, NULL), 1);
+	CHECK_INT(trigger_fire(e, &p, NULL, "br-lan", "veth-wan", now, NULL, &res), 0);
+	CHECK_INT(res.fired, 1);
 }
 
 static const char conf[] = "rule ra trigger 7070/tcp forward 6970-7170/udp timeout 60s\n"

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "engine/engine.h"
+#include "engine/trigger.h"
 #include "base/json.h"
 #include "control/report.h"
 #include "test.h"
@@ -34,6 +35,7 @@ static void setup(void)
 	struct iflist wan = { 0 };
 	struct nflog_pkt a = pkt(AF_INET, "192.168.7.2", "203.0.113.9", IPPROTO_TCP, 7070);
 	struct nflog_pkt b = pkt(AF_INET6, "2001:db8::5", "2001:db8:ffff::9", IPPROTO_UDP, 5060);
+	struct trigger_result res;
 
 	config_parse_text(c, "t.conf", conf, strlen(conf));
 	CHECK_INT(c->n_errors, 0);
@@ -42,8 +44,10 @@ static void setup(void)
 	engine_set_auto_wan(&eng, &wan);
 	iflist_clear(&wan);
 	CHECK_INT(engine_set_config(&eng, c, 0, NULL, NULL), 0);
-	CHECK_INT(engine_trigger(&eng, &a, NULL, "lan0", "wan0", 1000, NULL, NULL), 1);
-	CHECK_INT(engine_trigger(&eng, &b, NULL, "lan0", "wan0", 2000, NULL, NULL), 1);
+	CHECK_INT(trigger_fire(&eng, &a, NULL, "lan0", "wan0", 1000, NULL, &res), 0);
+	CHECK_INT(res.fired, 1);
+	CHECK_INT(trigger_fire(&eng, &b, NULL, "lan0", "wan0", 2000, NULL, &res), 0);
+	CHECK_INT(res.fired, 1);
 }
 
 struct list_case {
