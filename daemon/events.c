@@ -24,39 +24,31 @@ static void send_event(struct manager *m, struct event *ev)
 		m->event_hook(ev, m->event_data);
 }
 
+/* What each change of a trigger's forwarding is to a monitor; OTHER: the holder is named */
+static const struct {
+	enum event_kind kind;
+	const char *reason;
+	bool other;
+} changes[] = {
+	[FWD_OPENED] = { EVENT_OPENED, NULL, false },
+	[FWD_REFRESHED] = { EVENT_REFRESHED, NULL, false },
+	[FWD_TAKEN_OVER] = { EVENT_TAKEN_OVER, NULL, true },
+	[FWD_REFUSED] = { EVENT_REFUSED, "exclusive", true },
+	[FWD_OVER_HOST_LIMIT] = { EVENT_REFUSED, "max-per-host", false },
+	[FWD_OVER_LIMIT] = { EVENT_REFUSED, "max-forwardings", false },
+};
+
 void events_trigger(struct manager *m, const struct trigger_event *ev)
 {
-	struct event e = { .rule = ev->rule, .af = ev->af, .host = ev->host, .id = ev->id };
+	struct event e = { .kind = changes[ev->change].kind, .rule = ev->rule, .af = ev->af,
+			   .host = ev->host, .id = ev->id, .reason = changes[ev->change].reason };
 	const struct fwd *f = ev->fwd;
 
 	if (!m->listeners)
 		return;
-	switch (ev->change) {
-	case FWD_OPENED:
-		e.kind = EVENT_OPENED;
-		break;
-	case FWD_REFRESHED:
-		e.kind = EVENT_REFRESHED;
-		break;
-	case FWD_TAKEN_OVER:
-		e.kind = EVENT_TAKEN_OVER;
+	if (changes[ev->change].other) {
 		e.has_other = true;
 		e.other = ev->old_host;
-		break;
-	case FWD_REFUSED:
-		e.kind = EVENT_REFUSED;
-		e.reason = "exclusive";
-		e.has_other = true;
-		e.other = ev->old_host;
-		break;
-	case FWD_OVER_HOST_LIMIT:
-		e.kind = EVENT_REFUSED;
-		e.reason = "max-per-host";
-		break;
-	case FWD_OVER_LIMIT:
-		e.kind = EVENT_REFUSED;
-		e.reason = "max-forwardings";
-		break;
 	}
 	if (f && ev->rule->peer && e.kind != EVENT_REFUSED) {
 		e.has_peer = true;
