@@ -138,7 +138,7 @@ int nft_dump_table(uint16_t msg_type, int family, const char *table,
 	char buf[MSG_BUF] = { 0 };
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, msg_type, family, NLM_F_DUMP, time(NULL));
 
-	/* NFTA_CHAIN_TABLE, NFTA_RULE_TABLE and NFTA_SET_TABLE are all 1 */
+	/* NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE and NFTA_OBJ_TABLE are all 1 */
 	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
 	return nl_dump(NETLINK_NETFILTER, nlh, cb, data);
 }

@@ -20,7 +20,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 
 #include "manager.h"
 #include "control/listen.h"
@@ -244,19 +243,8 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 int rails_kernel_counters(struct nftobj_ctr ret[NFTOBJ__COUNTERS])
 {
 	struct nftobj_ctr v[NFTOBJ__COUNTERS] = { { 0 } };
-	char buf[512] = { 0 };
-	struct nftnl_obj *o = nftnl_obj_alloc();
-	struct nlmsghdr *nlh;
-	int r;
+	int r = nft_dump_table(NFT_MSG_GETOBJ, NFPROTO_INET, NFTOBJ_TABLE, obj_cb, v);
 
-	if (!o)
-		return -ENOMEM;
-	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
-	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, time(NULL));
-	nftnl_obj_nlmsg_build_payload(nlh, o);
-	nftnl_obj_free(o);
-	r = nl_dump(NETLINK_NETFILTER, nlh, obj_cb, v);
 	if (r >= 0)
 		memcpy(ret, v, sizeof(v));
 	return r < 0 ? r : 0;
