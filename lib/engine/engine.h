@@ -1,8 +1,9 @@
 /*
- * lib/engine/ owns the decisions: which rules a trigger fires and what it
- * changes (here), the forwarding table, hosts and their counts, the
- * source check, learn mode, the pair, the table's sync state, and what is
- * kept across a crash.
+ * lib/engine/ owns the decisions: what a trigger is and what it changes
+ * (trigger.c), the state it changes (here) and how that is written into
+ * the kernel (tablewrite.c), the forwarding table, hosts and their counts,
+ * the source check, learn mode, the pair, the table's sync state, and
+ * what is kept across a crash.
  * May use: base, rules, nft, kernel.
  *
  * The engine: the running configuration plus the forwarding table. What

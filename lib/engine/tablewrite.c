@@ -253,7 +253,7 @@ int tablewrite_pending(struct engine *e, struct nlbatch *b, uint64_t now,
 		if (r == 0)
 			/* a deadline already past (expiry not yet run) must not read as "no expiration" */
 			r = elemvec_add_fwd(add, f, f->rule->is_static ? 0 :
-					  f->timer.deadline > now ? f->timer.deadline - now : 1);
+					    f->timer.deadline > now ? f->timer.deadline - now : 1);
 		f->pending = FWD_PENDING_NONE;
 		f->has_old = false;
 		f->pnext = NULL;

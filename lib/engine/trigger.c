@@ -102,7 +102,9 @@ static size_t untrigger(struct engine *e, const struct nflog_pkt *pkt, const cha
 {
 	size_t n = 0;
 
-	for (size_t i = trigindex_end(&e->index, pkt->proto, pkt->dport); e->kernel_triggers && i-- > 0;) {
+	if (!e->kernel_triggers)
+		return 0;
+	for (size_t i = trigindex_end(&e->index, pkt->proto, pkt->dport); i-- > 0;) {
 		const struct trigindex_entry *t = &e->index.v[i];
 
 		if (t->proto != pkt->proto || t->max_hi < pkt->dport)
@@ -236,7 +238,7 @@ int trigger_decide(struct engine *e, const struct trigger_in *in, struct trigger
 	struct hostid id;
 
 	memset(ret, 0, sizeof(*ret));
-	/* the kernel's trigger rule found the route back elsewhere (unless the mirror says worse) */
+	/* the kernel's trigger rule found the route back elsewhere, unless the mirror says worse */
 	if (!strcmp(pkt->prefix, NFTOBJ_FORGED_PREFIX)) {
 		ret->verdict = TRIGGER_FORGED;
 		ret->forged = v == SRCCHECK_OK ? SRCCHECK_REVERSE_PATH : v;
@@ -248,7 +250,7 @@ int trigger_decide(struct engine *e, const struct trigger_in *in, struct trigger
 	if (v != SRCCHECK_OK) {
 		ret->verdict = TRIGGER_FORGED;
 		ret->forged = v;
-		/* the kernel's checks passed it: it may have opened forwardings (caught ones open none) */
+		/* the kernel's checks passed it, and it may have added (a caught one added nothing) */
 		ret->undone = untrigger(e, pkt, in->indev, in->outdev);
 		return 0;
 	}

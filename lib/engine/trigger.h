@@ -54,7 +54,7 @@ enum trigger_verdict {
 struct trigger_result {
 	enum trigger_verdict verdict;
 	enum srccheck_verdict forged;	/* TRIGGER_FORGED: why */
-	bool caught;		/* TRIGGER_FORGED: the kernel's trigger rule caught it (and counted it) */
+	bool caught;		/* TRIGGER_FORGED: caught (and counted) by the kernel's trigger rule */
 	struct hostid id;	/* the machine it came from (not for TRIGGER_FORGED) */
 	int fired;		/* rules it fired, served or refused */
 	size_t undone;		/* rules whose elements the kernel added go at the next write */
