@@ -135,7 +135,7 @@ void rails_forged(struct manager *m, const struct nflog_pkt *pkt, const struct t
 	char src[INET6_ADDRSTRLEN], hw[3 * SRCCHECK_HWADDR_MAX + 1] = "";
 	struct strbuf sb = STRBUF_INIT(hw, sizeof(hw));
 
-	/* those the kernel's trigger rule caught are counted in the kernel (and only some logged to us) */
+	/* what the kernel's trigger rule caught it counted (and logged only some of) */
 	if (!res->caught)
 		m->cnt.forged++;
 	events_forged(m, pkt, srccheck_reason(res->forged), indev);

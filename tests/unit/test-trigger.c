@@ -27,35 +27,30 @@ static union inaddr ip(int af, const char *s)
 	return a;
 }
 
-static struct nlmsghdr *addr_msg(uint32_t ifindex, const char *addr, unsigned plen)
+/* RTM_NEWADDR of ADDR/PLEN, or with MAC an RTM_NEWNEIGH of ADDR, on IFINDEX */
+static struct nlmsghdr *rtnl_msg(uint32_t ifindex, const char *addr, unsigned plen,
+				 const uint8_t *mac)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
 	union inaddr a = ip(AF_INET, addr);
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = plen;
-	ifa->ifa_index = ifindex;
-	mnl_attr_put(nlh, IFA_LOCAL, 4, &a);
-	mnl_attr_put(nlh, IFA_ADDRESS, 4, &a);
-	return nlh;
-}
+	if (mac) {
+		struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 
-static struct nlmsghdr *neigh_msg(uint32_t ifindex, const char *addr, const uint8_t *mac)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ndmsg *nd;
-	union inaddr a = ip(AF_INET, addr);
+		nlh->nlmsg_type = RTM_NEWNEIGH;
+		*nd = (struct ndmsg){ .ndm_family = AF_INET, .ndm_ifindex = ifindex,
+				      .ndm_state = NUD_REACHABLE };
+		mnl_attr_put(nlh, NDA_DST, 4, &a);
+		mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	} else {
+		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = AF_INET;
-	nd->ndm_ifindex = ifindex;
-	nd->ndm_state = NUD_REACHABLE;
-	mnl_attr_put(nlh, NDA_DST, 4, &a);
-	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+		nlh->nlmsg_type = RTM_NEWADDR;
+		*ifa = (struct ifaddrmsg){ .ifa_family = AF_INET, .ifa_prefixlen = plen,
+					   .ifa_index = ifindex };
+		mnl_attr_put(nlh, IFA_LOCAL, 4, &a);
+		mnl_attr_put(nlh, IFA_ADDRESS, 4, &a);
+	}
 	return nlh;
 }
 
@@ -170,10 +165,10 @@ static void test_steps(void)
 	iflist_clear(&wan);
 	CHECK_INT(engine_set_config(&e, c, 0, NULL, NULL), 0);
 	srccheck_init(&src);
-	CHECK_INT(srccheck_update(&src, addr_msg(BR, "192.168.7.1", 24)), 1);
-	CHECK_INT(srccheck_update(&src, addr_msg(WAN, "203.0.113.1", 24)), 1);
-	CHECK_INT(srccheck_update(&src, neigh_msg(BR, "192.168.7.2", mac2)), 1);
-	CHECK_INT(srccheck_update(&src, neigh_msg(BR, "192.168.7.3", mac3)), 1);
+	CHECK_INT(srccheck_update(&src, rtnl_msg(BR, "192.168.7.1", 24, NULL)), 1);
+	CHECK_INT(srccheck_update(&src, rtnl_msg(WAN, "203.0.113.1", 24, NULL)), 1);
+	CHECK_INT(srccheck_update(&src, rtnl_msg(BR, "192.168.7.2", 32, mac2)), 1);
+	CHECK_INT(srccheck_update(&src, rtnl_msg(BR, "192.168.7.3", 32, mac3)), 1);
 
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		const struct step *s = &steps[i];
