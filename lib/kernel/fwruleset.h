@@ -7,8 +7,9 @@
  *
  * The model is filled from libnftnl objects (fwdecode, what the daemon
  * dumps) or directly (the unit tests translate `nft -j list ruleset` into
- * it). A failed allocation while filling it sets .oom: the model is then
- * incomplete, and a check on it is void.
+ * it). An allocation that fails while it is filled sets .oom (in
+ * fwruleset_chain_add, and for the others in their callers): the model is
+ * then incomplete, and a check on it is void.
  */
 #pragma once
 
