@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "prefix.h"
 #include "rule.h"
 #include "base/util.h"
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefix.h"
+
 #define RULE_NAME_MAX 32
 #define IFNAME_MAX 15
 #define RULE_TIMEOUT_DEFAULT 300
@@ -35,23 +37,6 @@ struct portrange {
 
 struct iflist {
 	char (*names)[IFNAME_MAX + 2];	/* may end in '*' */
-	size_t n;
-};
-
-union inaddr {
-	struct in_addr v4;
-	struct in6_addr v6;
-};
-
-/* An address prefix (host bits zero) and a list of them; see prefix.h. */
-struct addrprefix {
-	int af;
-	uint8_t plen;
-	union inaddr addr;
-};
-
-struct prefixlist {
-	struct addrprefix *v;
 	size_t n;
 };
 
