@@ -151,6 +151,14 @@ int portrange_format(const struct portrange *p, char *buf, size_t size)
 	return snprintf(buf, size, "%u-%u/%s", p->lo, p->hi, proto_name(p->proto));
 }
 
+void srcloc_format(const struct srcloc *l, char *buf, size_t size)
+{
+	if (l->file)
+		snprintf(buf, size, "%s:%u:%u", l->file, l->line, l->col);
+	else
+		snprintf(buf, size, "runtime");
+}
+
 int portrange_cmp(const void *a, const void *b)
 {
 	const struct portrange *x = a, *y = b;

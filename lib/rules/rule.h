@@ -80,6 +80,8 @@ struct rule *rule_dup(const struct rule *r);
 bool rule_same_forwards(const struct rule *a, const struct rule *b);
 int rule_format(const struct rule *r, char *buf, size_t size);
 int portrange_format(const struct portrange *p, char *buf, size_t size);
+/* FILE:LINE:COL, or "runtime" for a rule given at run time */
+void srcloc_format(const struct srcloc *l, char *buf, size_t size);
 /* qsort order: by protocol, then by first port. */
 int portrange_cmp(const void *a, const void *b);
 struct json;
