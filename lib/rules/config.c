@@ -117,6 +117,22 @@ static int append_rule(struct config *c, struct rule *r)
 	return 0;
 }
 
+/* Whether KW is the first of its kind (else reported); LOC remembers where it was. */
+static bool set_once(struct parser *p, const struct token *kw, struct srcloc *loc)
+{
+	char where[300];
+
+	if (loc->file || loc->line) {
+		srcloc_format(loc, where, sizeof(where));
+		lex_diag(p->lx, kw, "'%.*s' given twice (first at %s)", (int)kw->len, kw->s, where);
+		return false;
+	}
+	loc->file = p->lx->file;
+	loc->line = kw->line;
+	loc->col = kw->col;
+	return true;
+}
+
 static void parse_global_ifs(struct parser *p, const struct token *toks, size_t n,
 			     const struct token *end, bool wan)
 {
@@ -188,17 +204,9 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 		     "unexpected word after 'pinhole-mark VALUE[/MASK]'");
 		return;
 	}
-	if (c->has_mark) {
-		char where[300];
-
-		srcloc_format(&c->mark_loc, where, sizeof(where));
-		lex_diag(p->lx, &toks[0], "'pinhole-mark' given twice (first at %s)", where);
+	if (!set_once(p, &toks[0], &c->mark_loc))
 		return;
-	}
 	c->has_mark = true;
-	c->mark_loc.file = p->lx->file;
-	c->mark_loc.line = toks[0].line;
-	c->mark_loc.col = toks[0].col;
 	if (!parse_mark_value(p, &toks[1], &v, &m))
 		return;
 	c->pinhole_mark = v;
@@ -209,7 +217,6 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 static void parse_pair(struct parser *p, const struct token *toks, size_t n, const struct token *end)
 {
 	struct config *c = p->c;
-	char where[300];
 	uint32_t v, m;
 
 	if (n >= 2 && !lex_is(&toks[1], "ct-mark")) {
@@ -222,14 +229,8 @@ static void parse_pair(struct parser *p, const struct token *toks, size_t n, con
 		     "unexpected word after 'pair ct-mark VALUE[/MASK]'");
 		return;
 	}
-	if (c->pair_loc.line) {
-		srcloc_format(&c->pair_loc, where, sizeof(where));
-		lex_diag(p->lx, &toks[0], "'pair' given twice (first at %s)", where);
+	if (!set_once(p, &toks[0], &c->pair_loc))
 		return;
-	}
-	c->pair_loc.file = p->lx->file;
-	c->pair_loc.line = toks[0].line;
-	c->pair_loc.col = toks[0].col;
 	if (!parse_mark_value(p, &toks[2], &v, &m))
 		return;
 	c->pair = true;
@@ -241,7 +242,7 @@ static void parse_pair(struct parser *p, const struct token *toks, size_t n, con
 static void parse_onoff(struct parser *p, const struct token *toks, size_t n, const struct token *end,
 			bool *val, struct srcloc *loc)
 {
-	char name[32], where[300];
+	char name[32];
 
 	snprintf(name, sizeof(name), "%.*s", (int)toks[0].len, toks[0].s);
 	if (n != 2) {
@@ -254,30 +255,8 @@ static void parse_onoff(struct parser *p, const struct token *toks, size_t n, co
 		     (int)toks[1].len, toks[1].s, name);
 		return;
 	}
-	if (loc->line) {
-		srcloc_format(loc, where, sizeof(where));
-		lex_diag(p->lx, &toks[0], "'%s' given twice (first at %s)", name, where);
-		return;
-	}
-	*val = lex_is(&toks[1], "on");
-	loc->file = p->lx->file;
-	loc->line = toks[0].line;
-	loc->col = toks[0].col;
-}
-
-static bool set_once(struct parser *p, const struct token *kw, struct srcloc *loc)
-{
-	char where[300];
-
-	if (loc->file || loc->line) {
-		srcloc_format(loc, where, sizeof(where));
-		lex_diag(p->lx, kw, "'%.*s' given twice (first at %s)", (int)kw->len, kw->s, where);
-		return false;
-	}
-	loc->file = p->lx->file;
-	loc->line = kw->line;
-	loc->col = kw->col;
-	return true;
+	if (set_once(p, &toks[0], loc))
+		*val = lex_is(&toks[1], "on");
 }
 
 static void parse_global_allow(struct parser *p, const struct token *toks, size_t n,
