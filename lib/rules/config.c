@@ -501,8 +501,5 @@ fail:
 
 struct rule *config_find_rule(const struct config *c, const char *name)
 {
-	for (size_t i = 0; i < c->n_rules; i++)
-		if (!strcmp(c->rules[i]->name, name))
-			return c->rules[i];
-	return NULL;
+	return rule_find(c->rules, c->n_rules, name);
 }

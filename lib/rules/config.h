@@ -1,7 +1,8 @@
 /*
- * lib/rules/ owns the rule files: the lexer and the values it reads, the
- * rule model, the configuration made from files (or OpenWrt's UCI) and
- * runtime lines, and the rulebook that composes them.
+ * lib/rules/ owns the rule files: the address prefixes and the rule model,
+ * the lexer, the values of options and the options of a rule, the
+ * configuration made from files (or OpenWrt's UCI) and runtime lines, and
+ * the rulebook that composes them; each of these may use those before it.
  * May use: base.
  *
  * The configuration: global interface defaults, the pinhole mark and the

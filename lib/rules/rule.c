@@ -133,6 +133,14 @@ struct rule *rule_dup(const struct rule *r)
 	return q;
 }
 
+struct rule *rule_find(struct rule *const *rules, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rules[i]->name, name))
+			return rules[i];
+	return NULL;
+}
+
 const char *proto_name(uint8_t proto)
 {
 	switch (proto) {

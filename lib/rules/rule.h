@@ -77,6 +77,8 @@ struct rule *rule_new(const char *name);
 struct rule *rule_free(struct rule *r);
 bool rule_name_valid(const char *name);
 struct rule *rule_dup(const struct rule *r);
+/* The rule named NAME among RULES, or NULL */
+struct rule *rule_find(struct rule *const *rules, size_t n, const char *name);
 bool rule_same_forwards(const struct rule *a, const struct rule *b);
 int rule_format(const struct rule *r, char *buf, size_t size);
 int portrange_format(const struct portrange *p, char *buf, size_t size);

@@ -60,18 +60,10 @@ static const struct token *fwd_token(const struct token *toks, size_t n, const s
 	return toks;
 }
 
-static const struct rule *find_name(struct rule *const *rules, size_t n_rules, const char *name)
-{
-	for (size_t k = 0; k < n_rules; k++)
-		if (!strcmp(rules[k]->name, name))
-			return rules[k];
-	return NULL;
-}
-
 void ruleopt_conflicts(struct lexer *lx, const struct rule *r, struct rule *const *rules,
 		       size_t n_rules, const struct token *toks, size_t n, unsigned errors)
 {
-	const struct rule *first = r->name[0] ? find_name(rules, n_rules, r->name) : NULL;
+	const struct rule *first = r->name[0] ? rule_find(rules, n_rules, r->name) : NULL;
 	char where[300], who[RULE_NAME_MAX + 16] = "";
 
 	if (!toks)
