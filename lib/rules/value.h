@@ -13,7 +13,8 @@
 #include "rule.h"
 
 #define VALUE_TIMEOUT_MAX (30u * 24 * 3600)
-#define VALUE_LIMIT_MAX 1048576	/* max-per-host, max-forwardings: the kernel sets are sized from them */
+/* for max-per-host and max-forwardings: the kernel sets are sized from them */
+#define VALUE_LIMIT_MAX 1048576
 
 /*
  * A name that stands for interfaces in `lan` and `wan`: on OpenWrt a
