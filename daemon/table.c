@@ -15,7 +15,7 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 
-#include "kernel/adopt.h"
+#include "engine/adopt.h"
 #include "nft/kcaps.h"
 #include "nft/kprobe.h"
 #include "log.h"

@@ -267,7 +267,7 @@ static void undo_kernel_pinhole(struct engine *e, const struct rule *r, const un
 				const union inaddr *peer)
 {
 	struct fwd f = { .rule = r, .af = AF_INET6 };
-	struct nftobj_felem out[2];
+	struct fwelem out[2];
 	struct elemvec *ev;
 	size_t n;
 
@@ -277,7 +277,7 @@ static void undo_kernel_pinhole(struct engine *e, const struct rule *r, const un
 	memcpy(&f.host, host, 16);
 	if (r->peer)
 		memcpy(&f.peer, peer, 16);
-	n = nftobj_fwd_elems(&f, 0, out);
+	n = fwelem_build(&f, 0, out);
 	/* the pinhole is the last of a forwarding's IPv6 elements */
 	if (n && (ev = vec_for(&e->gone, &out[n - 1].set, 1)))
 		ev->v[ev->n++] = out[n - 1].e;
@@ -451,7 +451,7 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
 	return n;
 }
 
-int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
+int engine_adopt(struct engine *e, const char *rule_name, const struct fwelem_decoded *el,
 		 const char *udata, uint64_t left_ms, uint64_t now)
 {
 	const struct rule *r = e->cfg ? config_find_rule(e->cfg, rule_name) : NULL;
@@ -466,7 +466,7 @@ int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fw
 	if (!engine_rule_allows(e, r, el->af, &el->host))
 		return 0;
 	/* the kernel's own adds carry no userdata: the rule's sets say whose they are */
-	nftobj_fwd_udata(r, want, sizeof(want));
+	fwelem_udata(r, want, sizeof(want));
 	if (udata && strcmp(udata, want))
 		return 0;
 	if (left_ms > (uint64_t)r->timeout_s * 1000)
@@ -635,13 +635,13 @@ static struct elemvec *vec_for(struct elemvecs *vs, const struct nftobj_setref *
 /* Append F's elements to the vectors of their sets. */
 static int add_fwd_elems(struct elemvecs *vs, const struct fwd *f, uint64_t expiration_ms)
 {
-	struct nftobj_felem stack[4], *out = stack;
-	size_t n, max = NFTOBJ_FWD_ELEMS(f->rule);
+	struct fwelem stack[4], *out = stack;
+	size_t n, max = FWELEM_MAX(f->rule);
 	int r = 0;
 
 	if (max > ARRAY_SIZE(stack) && !(out = malloc(max * sizeof(*out))))
 		return -ENOMEM;
-	n = nftobj_fwd_elems(f, expiration_ms, out);
+	n = fwelem_build(f, expiration_ms, out);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct elemvec *ev = vec_for(vs, &out[i].set, 1);
 

@@ -1,8 +1,9 @@
 /*
  * lib/engine/ owns the decisions: which rules a trigger fires and what it
  * changes (here), the forwarding table, hosts and their counts, the
- * source check, learn mode, the pair, the table's sync state, and what is
- * kept across a crash.
+ * source check, learn mode, the pair, the table's sync state, a
+ * forwarding's set elements (fwelem), and what is kept across a crash
+ * (the elements a dead daemon left: adopt).
  * May use: base, rules, nft, kernel.
  *
  * The engine: the running configuration plus the forwarding table, and
@@ -18,6 +19,7 @@
 #include "nft/kcaps.h"
 #include "kernel/nflog.h"
 #include "base/nlbatch.h"
+#include "fwelem.h"
 #include "nft/nftobj.h"
 
 struct engine_event {
@@ -101,7 +103,7 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
  * Returns 1 if adopted (or already known), 0 if it no longer fits the
  * configuration (the rule is gone, static, or its ranges changed).
  */
-int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
+int engine_adopt(struct engine *e, const char *rule_name, const struct fwelem_decoded *el,
 		 const char *udata, uint64_t left_ms, uint64_t now);
 
 /* Replace the automatic WAN list; returns true if it changed. */

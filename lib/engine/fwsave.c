@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fwsave.h"
-#include "nft/nftobj.h"
+#include "fwelem.h"
 
 void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, struct dynbuf *out)
 {
@@ -29,7 +29,7 @@ void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, stru
 		inet_ntop(f->af, &f->host, host, sizeof(host));
 		if (f->rule->peer)
 			inet_ntop(f->af, &f->peer, peer, sizeof(peer));
-		nftobj_fwd_udata(f->rule, digest, sizeof(digest));
+		fwelem_udata(f->rule, digest, sizeof(digest));
 		dynbuf_printf(out, "fwd %s %s %s %s %s %" PRIu64 "\n", f->rule->name,
 			      f->af == AF_INET ? "ipv4" : "ipv6", host, peer, digest[0] ? digest : "-",
 			      boot_now + (f->timer.deadline - now));
@@ -41,7 +41,7 @@ void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, stru
 static int restore_line(struct engine *e, char *line, uint64_t now, uint64_t boot_now)
 {
 	char *w[7], *save = NULL, *end;
-	struct nftobj_fwd_elem el = { 0 };
+	struct fwelem_decoded el = { 0 };
 	unsigned long long until;
 	size_t n = 0;
 	int r;

@@ -91,7 +91,6 @@ void nftobj_rules_text(struct dynbuf *out, const struct nftobj_params *p, int ch
 bool nftobj_key_inc(uint8_t *k, size_t len);
 /* nftelem.c: a key field (padded to 4 bytes) at OFF; returns the next offset */
 size_t nftobj_put_field(uint8_t *key, size_t off, const void *p, size_t len);
-size_t nftobj_put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t port);
 
 /* nftrule.c: a layout set's object (ID: its set id in the transaction) */
 #define NFTOBJ_RSET_ID_BASE (NFTOBJ__SETS + 16)

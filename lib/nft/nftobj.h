@@ -1,15 +1,17 @@
 /*
  * lib/nft/ owns what ipautofw writes into nf_tables: the table, its chains,
  * sets and rules (here), the elements of a forwarding, the ruleset as
- * text, and what the running kernel can do (kcaps) with its probes.
+ * text, and what the running kernel can do (kcaps) with its probes. It
+ * knows rules and configurations, never forwardings: those become
+ * elements in lib/engine (fwelem).
  * May use: base, rules.
  *
  * The nft object builder: table inet ipautofw, its sets and maps, the
  * three base chains and their few rules (set lookups only, so the packet
  * path costs the same for one rule or a thousand), the objects each rule
- * adds (its maps, and the chains a port segment jumps to), and the set
- * elements that carry forwardings. Everything is written into an nlbatch;
- * nothing here touches a socket.
+ * adds (its maps, and the chains a port segment jumps to), and set
+ * elements. Everything is written into an nlbatch; nothing here touches
+ * a socket.
  *
  * The kernel path: a trigger that passed the kernel's source checks and
  * the log rate limit jumps (verdict map on its port) to its segment's
@@ -24,7 +26,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/fwtable.h"
 #include "base/nlbatch.h"
 #include "rules/rule.h"
 #include "base/util.h"
@@ -175,20 +176,6 @@ struct nftobj_elem {
 	char udata[24];		/* element userdata ("" none): what adoption checks */
 };
 
-/* A forwarding's element in its set. */
-struct nftobj_felem {
-	struct nftobj_setref set;
-	struct nftobj_elem e;
-};
-
-/* A forwarding element read back from the kernel (see nftobj_decode_fwd). */
-struct nftobj_fwd_elem {
-	int af;
-	union inaddr host;
-	union inaddr peer;
-	bool has_peer;
-};
-
 struct nftobj_params {
 	uint32_t table_flags;
 	uint32_t fwd_set_size;	/* elements each peer rule's sets may hold (0: no limit) */
@@ -300,25 +287,8 @@ int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_set
 			struct nftobj_elem *e, size_t n);
 int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s);
 
-/*
- * The elements that carry forwarding F, each with its set: the rule's
- * map element (IPv4), owner and pinhole (IPv6), or one per forward range
- * (port redirection). OUT must hold NFTOBJ_FWD_ELEMS(rule) entries.
- * Returns how many were written.
- */
-#define NFTOBJ_FWD_ELEMS(r) ((r)->n_forwards > 2 ? (r)->n_forwards : 2)
-size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_felem *out);
-
-/* The userdata of rule R's elements: a digest of its forwards (adoption keeps only what still fits). */
-void nftobj_fwd_udata(const struct rule *r, char *buf, size_t size);
-
-/*
- * Decode a forwarding element of a rule's set of KIND (act4, act4p, pin6,
- * pin6p) from its key and data. Returns 0, or -EINVAL for lengths that do
- * not fit.
- */
-int nftobj_decode_fwd(enum nftobj_rset kind, const void *key, size_t key_len, const void *data,
-		      size_t data_len, struct nftobj_fwd_elem *ret);
+/* The key of a proto . port element at OFF; returns the next offset */
+size_t nftobj_put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t port);
 
 /* Interval elements (start and end) of the prefixes of family AF in L; /0 runs to the end. */
 int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem **ret, size_t *ret_n);
