@@ -17,7 +17,7 @@
 struct adopt_elem {
 	struct fwelem_decoded fwd;
 	bool has_udata;
-	char udata[sizeof(((struct nftobj_elem *)0)->udata)];
+	char udata[sizeof(((struct nftelem *)0)->udata)];
 	uint64_t left_ms;
 };
 

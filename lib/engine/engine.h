@@ -20,6 +20,7 @@
 #include "kernel/nflog.h"
 #include "base/nlbatch.h"
 #include "fwelem.h"
+#include "nft/nftlayout.h"
 #include "nft/nftobj.h"
 
 struct engine_event {
@@ -45,7 +46,7 @@ struct engine_stats {
 /* Elements bound for one set, and a list of such (by set name). */
 struct elemvec {
 	struct nftobj_setref set;
-	struct nftobj_elem *v;
+	struct nftelem *v;
 	size_t n;
 	size_t cap;
 };
@@ -65,7 +66,7 @@ struct engine {
 	struct trigger_index *index;	/* trigger port ranges, sorted, for lookups */
 	size_t n_index;
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
-	struct nftobj_layout layout;	/* each rule's sets and the segment chains, as in the kernel */
+	struct nftlayout layout;	/* each rule's sets and the segment chains, as in the kernel */
 	bool layout_stale;		/* the configuration changed since it was written */
 	bool kernel_triggers;		/* the kernel opens first forwardings (the daemon says) */
 	struct kcaps caps;		/* what this kernel can do (all, until the daemon probed) */

@@ -64,8 +64,8 @@ size_t fwelem_build(const struct fwd *f, uint64_t expiration_ms, struct fwelem *
 			el = &out[n++];
 			memset(el, 0, sizeof(*el));
 			nftobj_setref(NFTOBJ_REDIR4, &el->set);
-			nftobj_put_proto_port(el->e.key, 0, p->proto, p->lo);
-			nftobj_put_proto_port(el->e.key_end, 0, p->proto, p->hi);
+			nftelem_put_proto_port(el->e.key, 0, p->proto, p->lo);
+			nftelem_put_proto_port(el->e.key_end, 0, p->proto, p->hi);
 			el->e.has_key_end = true;
 			memcpy(el->e.data, &f->host.v4, 4);
 			memcpy(el->e.data + 4, &be, 2);

@@ -13,13 +13,14 @@
 #include <stdint.h>
 
 #include "fwtable.h"
+#include "nft/nftelem.h"
 #include "nft/nftobj.h"
 #include "rules/rule.h"
 
 /* A forwarding's element in its set. */
 struct fwelem {
 	struct nftobj_setref set;
-	struct nftobj_elem e;
+	struct nftelem e;
 };
 
 /*

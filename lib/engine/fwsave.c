@@ -22,7 +22,7 @@ void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, stru
 	for (size_t i = 0; all[i]; i++) {
 		const struct fwd *f = all[i];
 		char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN] = "-";
-		char digest[sizeof(((struct nftobj_elem *)0)->udata)];
+		char digest[sizeof(((struct nftelem *)0)->udata)];
 
 		if (f->rule->is_static || f->timer.deadline <= now)
 			continue;

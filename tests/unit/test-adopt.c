@@ -24,7 +24,7 @@ static int decode_as(const struct fwelem *e, enum nftobj_rset kind)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	begin = b.len;	/* after BATCH_BEGIN */
-	CHECK_INT(nftobj_elems_to(&b, NFT_MSG_NEWSETELEM, &e->set, &e->e, 1), 0);
+	CHECK_INT(nftelem_write(&b, NFT_MSG_NEWSETELEM, &e->set, &e->e, 1), 0);
 	r = adopt_decode((const struct nlmsghdr *)(b.buf + begin), kind, collect, NULL);
 	nlbatch_free(&b);
 	return r;
