@@ -53,31 +53,19 @@ static void st_rate_over(struct nftstmt *b)
 /* fib saddr . iif oif missing: the route back does not leave where the packet came in */
 static void st_no_reverse_path(struct nftstmt *b)
 {
-	struct nftnl_expr *e = nftstmt_expr(b, "fib");
 	uint32_t zero = 0;
 
 	nftstmt_say(b, "fib saddr . iif oif missing");
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF | NFTA_FIB_F_PRESENT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	nftstmt_add(b, e);
+	nftstmt_fib(b, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF | NFTA_FIB_F_PRESENT, NFT_FIB_RESULT_OIF);
 	nftstmt_cmp(b, NFT_REG_1, NFT_CMP_EQ, &zero, 4);
 }
 
 static void st_saddr_not_unicast(struct nftstmt *b)
 {
-	struct nftnl_expr *e = nftstmt_expr(b, "fib");
 	uint32_t unicast = RTN_UNICAST;
 
 	nftstmt_say(b, "fib saddr type != unicast");
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	nftstmt_add(b, e);
+	nftstmt_fib(b, NFTA_FIB_F_SADDR, NFT_FIB_RESULT_ADDRTYPE);
 	nftstmt_cmp(b, NFT_REG_1, NFT_CMP_NEQ, &unicast, 4);
 }
 

@@ -245,18 +245,24 @@ void nftstmt_proto_port_in(struct nftstmt *b, enum nftobj_set s)
 	nftstmt_lookup(b, NFT_REG_1, s, false, -1);
 }
 
-void nftstmt_local_daddr(struct nftstmt *b)
+void nftstmt_fib(struct nftstmt *b, uint32_t flags, uint32_t result)
 {
 	struct nftnl_expr *e = nftstmt_expr(b, "fib");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, flags);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, result);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	nftstmt_add(b, e);
+}
+
+void nftstmt_local_daddr(struct nftstmt *b)
+{
 	uint32_t local = RTN_LOCAL;
 
 	nftstmt_say(b, "fib daddr type local");
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	nftstmt_add(b, e);
+	nftstmt_fib(b, NFTA_FIB_F_DADDR, NFT_FIB_RESULT_ADDRTYPE);
 	nftstmt_cmp(b, NFT_REG_1, NFT_CMP_EQ, &local, 4);
 }
 

@@ -50,6 +50,8 @@ void nftstmt_lookup_name(struct nftstmt *b, uint32_t sreg, const char *name, boo
 void nftstmt_payload(struct nftstmt *b, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
 /* meta l4proto . th dport into PROTO_REG and the next 32-bit register */
 void nftstmt_proto_port(struct nftstmt *b, uint32_t proto_reg, uint32_t port_reg);
+/* fib FLAGS RESULT into register 1 */
+void nftstmt_fib(struct nftstmt *b, uint32_t flags, uint32_t result);
 /* dnat ip to address (register 1) [and port (register 9)] */
 void nftstmt_dnat(struct nftstmt *b, bool port);
 
