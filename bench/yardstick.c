@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/now.h"
+
 #define GROUP 7070
 #define TIMEOUT_MS 300000
 #define MSG_DESTROYSETELEM 30	/* newer than Debian 12's UAPI headers */
@@ -48,14 +50,6 @@ static int forkexec;
 #define SAMPLES_MAX 65536
 static uint32_t samples[SAMPLES_MAX];
 static size_t n_samples;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int cmp_u32(const void *a, const void *b)
 {

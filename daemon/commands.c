@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "metrics.h"
 #include "kernel/trace.h"
+#include "rules/value.h"
 
 #define MONITORS_MAX 16
 
@@ -258,7 +259,7 @@ static int cmd_trace(struct control *ctl, const struct ctl_request *req, struct 
 		dynbuf_printf(out, "'%s' is not an IPv4 or IPv6 address\n", word_shown(req->argv[0], w));
 		return CTLPROTO_USAGE;
 	}
-	if (req->argc == 3 && (config_parse_duration(req->argv[2], &secs) < 0 ||
+	if (req->argc == 3 && (value_parse_duration(req->argv[2], &secs) < 0 ||
 			       secs > TRACE_DURATION_MAX_S)) {
 		dynbuf_printf(out, "invalid duration '%s' (1s to %um: 30s, 2m)\n", word_shown(req->argv[2], w),
 			      TRACE_DURATION_MAX_S / 60);

@@ -173,17 +173,9 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 /* IPv4 addresses of this host, loopback aside. */
 static size_t local_addrs(union inaddr *out, size_t max)
 {
-	char buf[MSG_BUF] = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct addrs a = { out, 0, max };
-	struct ifaddrmsg *ifa;
 
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = time(NULL);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	nl_dump(NETLINK_ROUTE, nlh, addr_cb, &a);
+	nl_route_dump(RTM_GETADDR, sizeof(struct ifaddrmsg), AF_INET, addr_cb, &a);
 	return a.n;
 }
 

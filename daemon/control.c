@@ -21,7 +21,7 @@
 #include "manager.h"
 #include "control/event.h"
 #include "log.h"
-#include "nft/nftobj.h"
+#include "nft/nfttrace.h"
 #include "tracerun.h"
 
 #define CLIENTS_MAX 64
@@ -268,7 +268,7 @@ static void handle(struct control *ctl, struct client *c, const struct ctl_reque
 			inet_ntop(ctl->trace_req.af, &ctl->trace_req.host, host, sizeof(host));
 			dynbuf_printf(&out, "tracing %s for %us: its new connections, and new inbound "
 				      "connections on the rules' forward ports (at most %u a second each)\n",
-				      host, ctl->trace_req.secs, NFTOBJ_TRACE_RATE);
+				      host, ctl->trace_req.secs, NFTTRACE_RATE);
 			control_stream(ctl, c, out.data, out.len);
 		}
 		dynbuf_free(&out);

@@ -15,19 +15,6 @@
 
 #define EVENTS_PER_WAIT 32
 
-uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-uint64_t now_ms(void)
-{
-	return now_us() / 1000;
-}
-
 /* The work a deadline stands for is done after the dispatch; here the timer is only drained. */
 static void timer_fn(struct watch *w, uint32_t events)
 {

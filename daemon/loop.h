@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/now.h"
 #include "base/util.h"
 
 
@@ -35,10 +36,6 @@ struct loop {
 	void *sig_data;
 	struct watch *removed;	/* to release after the dispatch */
 };
-
-/* Monotonic time in ms and us: the only clock timeouts are measured with. */
-uint64_t now_ms(void);
-uint64_t now_us(void);
 
 int loop_init(struct loop *l);
 void loop_fini(struct loop *l);

@@ -46,6 +46,12 @@ void ifname_cache_flush(void);
 
 /* Send dump request REQ on a fresh socket of BUS; CB sees every reply. */
 int nl_dump(int bus, const struct nlmsghdr *req, mnl_cb_t cb, void *data);
+/*
+ * An rtnetlink dump of TYPE (RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH) for
+ * FAMILY; HDRLEN is the size of the request's family header (ifaddrmsg,
+ * rtmsg, ndmsg: each begins with its family byte).
+ */
+int nl_route_dump(uint16_t type, size_t hdrlen, uint8_t family, mnl_cb_t cb, void *data);
 
 /* A dump of chains or rules (NFT_MSG_GETCHAIN/GETRULE) of every table. */
 int nft_dump(uint16_t msg_type, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);

@@ -58,3 +58,17 @@ out:
 	free(buf);
 	return r;
 }
+
+int nl_route_dump(uint16_t type, size_t hdrlen, uint8_t family, mnl_cb_t cb, void *data)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	uint8_t *fam;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = time(NULL);
+	fam = mnl_nlmsg_put_extra_header(nlh, hdrlen);
+	*fam = family;
+	return nl_dump(NETLINK_ROUTE, nlh, cb, data);
+}

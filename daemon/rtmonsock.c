@@ -108,15 +108,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 
 int rtnl_default_wan(struct iflist *ret)
 {
-	char buf[MSG_BUF] = { 0 };
 	struct wan_collect c = { ret };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rt;
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = time(NULL);
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtm_family = AF_UNSPEC;
-	return nl_dump(NETLINK_ROUTE, nlh, route_cb, &c);
+	return nl_route_dump(RTM_GETROUTE, sizeof(struct rtmsg), AF_UNSPEC, route_cb, &c);
 }

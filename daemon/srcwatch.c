@@ -17,22 +17,9 @@ static int apply_cb(const struct nlmsghdr *nlh, void *data)
 
 static int dump(uint16_t type, int af, struct srccheck *s)
 {
-	char buf[256] = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	size_t hdrlen = type == RTM_GETADDR ? sizeof(struct ifaddrmsg) : sizeof(struct ndmsg);
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = time(NULL);
-	if (type == RTM_GETADDR) {
-		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-
-		ifa->ifa_family = af;
-	} else {
-		struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-
-		nd->ndm_family = af;
-	}
-	return nl_dump(NETLINK_ROUTE, nlh, apply_cb, s);
+	return nl_route_dump(type, hdrlen, af, apply_cb, s);
 }
 
 static int dump_all(struct srccheck *s)

@@ -62,7 +62,7 @@ static bool own(uint32_t family, const char *table)
 struct dump {
 	struct { uint32_t family; char name[64]; } *tables;
 	size_t n_tables;
-	struct fwcheck fc;
+	struct fwruleset rs;
 	size_t unreadable;
 };
 
@@ -132,7 +132,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	else if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
 		r = -EBADMSG;
 	else if (!own(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)))
-		r = fwcheck_add_nftnl_chain(&d->fc, c);
+		r = fwdecode_chain(&d->rs, c);
 	nftnl_chain_free(c);
 	return added(d, r);
 }
@@ -142,7 +142,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	struct dump *d = data;
 	int r = !nr ? -ENOMEM : nftnl_rule_nlmsg_parse(nlh, nr) < 0 ? -EBADMSG :
-		fwcheck_add_nftnl_rule(&d->fc, nr);
+		fwdecode_rule(&d->rs, nr);
 
 	nftnl_rule_free(nr);
 	return added(d, r);
@@ -153,7 +153,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct dump *d = data;
 	int r = !s ? -ENOMEM : nftnl_set_nlmsg_parse(nlh, s) < 0 ? -EBADMSG :
-		fwcheck_add_nftnl_set(&d->fc, s);
+		fwdecode_set(&d->rs, s);
 
 	nftnl_set_free(s);
 	return added(d, r);
@@ -164,7 +164,7 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct dump *d = data;
 	int r = !s ? -ENOMEM : nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ? -EBADMSG :
-		fwcheck_add_nftnl_elems(&d->fc, s);
+		fwdecode_elems(&d->rs, s);
 
 	nftnl_set_free(s);
 	return added(d, r);
@@ -177,23 +177,23 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
  */
 static int load_elems(struct dump *d)
 {
-	struct fwcheck *fc = &d->fc;
-	bool *wanted = calloc(fc->n_sets + 1, sizeof(*wanted));
-	bool *tried = calloc(fc->n_sets + 1, sizeof(*tried));
+	struct fwruleset *rs = &d->rs;
+	bool *wanted = calloc(rs->n_sets + 1, sizeof(*wanted));
+	bool *tried = calloc(rs->n_sets + 1, sizeof(*tried));
 	bool more = true;
 	int r = wanted && tried ? 0 : -ENOMEM;
 
 	/* a verdict map's elements may lead to further chains and sets */
-	while (r == 0 && more && (r = fwcheck_sets_wanted(fc, NFTOBJ_TABLE, wanted)) == 0) {
+	while (r == 0 && more && (r = fwruleset_sets_wanted(rs, NFTOBJ_TABLE, wanted)) == 0) {
 		more = false;
-		for (size_t i = 0; i < fc->n_sets && r == 0; i++) {
+		for (size_t i = 0; i < rs->n_sets && r == 0; i++) {
 			if (!wanted[i] || tried[i])
 				continue;
 			tried[i] = more = true;
-			r = nft_dump_set_elems(fc->sets[i].family, fc->sets[i].table,
-					       fc->sets[i].name, elems_cb, d);
+			r = nft_dump_set_elems(rs->sets[i].family, rs->sets[i].table,
+					       rs->sets[i].name, elems_cb, d);
 			if (r == 0)
-				fc->sets[i].has_elems = true;
+				rs->sets[i].has_elems = true;
 			else if (r != -ENOMEM)
 				r = 0;
 		}
@@ -240,18 +240,18 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 	r = nft_dump(NFT_MSG_GETTABLE, table_cb, &d);
 	if (r == 0)
 		r = nft_dump(NFT_MSG_GETCHAIN, chain_cb, &d);
-	if (r == 0 && d.fc.n_chains)
+	if (r == 0 && d.rs.n_chains)
 		r = dump_others(&d, NFT_MSG_GETRULE, rule_cb);
-	if (r == 0 && d.fc.n_chains && d.fc.n_sets)
+	if (r == 0 && d.rs.n_chains && d.rs.n_sets)
 		r = dump_others(&d, NFT_MSG_GETSET, set_cb);
-	if (r == 0 && d.fc.n_chains)
+	if (r == 0 && d.rs.n_chains)
 		r = load_elems(&d);
-	if (r == 0 && d.fc.n_chains) {
+	if (r == 0 && d.rs.n_chains) {
 		*ret_what = "checking it";
-		r = fwcheck_run(&d.fc, env, ret);
+		r = fwcheck_run(&d.rs, env, ret);
 	}
 	*ret_unreadable = d.unreadable;
-	fwcheck_free(&d.fc);
+	fwruleset_free(&d.rs);
 	free(d.tables);
 	return r;
 }

@@ -15,12 +15,13 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 
-#include "kernel/adopt.h"
+#include "engine/adopt.h"
 #include "nft/kcaps.h"
 #include "nft/kprobe.h"
 #include "log.h"
 #include "manager.h"
 #include "nft/nftobj.h"
+#include "nft/nftskel.h"
 
 struct adopt_ctx {
 	struct manager *m;
@@ -221,7 +222,7 @@ int table_setup(struct manager *m)
 	 * a kernel that checks hooks only when a batch is committed. The
 	 * daemon checks the route back itself from now on.
 	 */
-	if (r < 0 && failed.type == NFT_MSG_NEWRULE && nftobj_rule_is_rpf(failed.what) &&
+	if (r < 0 && failed.type == NFT_MSG_NEWRULE && nftskel_rule_is_rpf(failed.what) &&
 	    kcaps_has(&m->eng.caps, KCAP_FIB_FORWARD)) {
 		lose_facility(m, KCAP_FIB_FORWARD, &failed, r);
 		r = create_table(m, flags, &failed);

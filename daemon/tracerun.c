@@ -1,7 +1,7 @@
 /*
  * ipautofwctl trace HOST: one trace at a time, streamed to the client that
- * asked for it. Its chain and sets go into our table (lib/nft/nftrule.c:
- * nftobj_trace_add), the kernel's trace messages come in on a socket of
+ * asked for it. Its chain and sets go into our table (lib/nft/nfttrace.c:
+ * nfttrace_add), the kernel's trace messages come in on a socket of
  * their own (NFNLGRP_NFTRACE), lib/kernel/trace.c tells them in words, and the
  * daemon's own events about HOST's triggers are added to them. It ends
  * after its time, when the client goes or the daemon stops; the kernel's
@@ -27,6 +27,7 @@
 #include "manager.h"
 #include "netlink.h"
 #include "nft/nftobj.h"
+#include "nft/nfttrace.h"
 #include "kernel/trace.h"
 #include "tracerun.h"
 
@@ -63,7 +64,7 @@ static int commit_objects(struct manager *m, bool add, int af, const union inadd
 
 	nlbatch_init(&b, (uint32_t)now_ms() ^ 0x5a5a0000u);
 	nlbatch_reset(&b);
-	r = add ? nftobj_trace_add(&b, af, host, m->eng.cfg, secs) : nftobj_trace_del(&b);
+	r = add ? nfttrace_add(&b, af, host, m->eng.cfg, secs) : nfttrace_del(&b);
 	if (r == 0)
 		r = nftsock_commit(&m->nft, &b, &op);
 	if (r < 0 && add)
@@ -285,7 +286,7 @@ void tracerun_stop(struct control *ctl, const char *why)
 				      "(more than %u a second, or too many at once)\n", tr->host, why,
 				      (unsigned long long)tr->t.shown, tr->t.shown == 1 ? "" : "s",
 				      (unsigned long long)(tr->t.not_shown + tr->dropped_msgs),
-				      NFTOBJ_TRACE_RATE);
+				      NFTTRACE_RATE);
 		send_text(tr, &out);
 		control_end_stream(ctl, tr->c);
 	}

@@ -10,6 +10,7 @@
 
 #include "autofw.h"
 #include "rules/config.h"
+#include "rules/value.h"
 
 const char autofw_usage[] =
 	"IP Autoforward control program (ipautofw for nftables)\n"
@@ -280,8 +281,8 @@ int autofw_edit(const struct rule *existing, const char *name, const char *range
 	ssize_t i;
 
 	*ret = NULL;
-	if (!rule_name_valid(name) || config_parse_portrange(range, &fwd) < 0 ||
-	    config_parse_portrange(port, &trig) < 0) {
+	if (!rule_name_valid(name) || value_parse_portrange(range, &fwd) < 0 ||
+	    value_parse_portrange(port, &trig) < 0) {
 		/* the words are a client's: shown escaped */
 		dynbuf_printf(msg, "invalid request: rule name '");
 		dynbuf_append_escaped(msg, name, strlen(name));

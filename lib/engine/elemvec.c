@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "elemvec.h"
+#include "fwelem.h"
 
 struct elemvec *elemvec_for(struct elemvecs *vs, const struct nftobj_setref *set, size_t k)
 {
@@ -25,7 +26,7 @@ struct elemvec *elemvec_for(struct elemvecs *vs, const struct nftobj_setref *set
 	}
 	if (ev->n + k > ev->cap) {
 		size_t cap = ev->cap ? ev->cap : 8;
-		struct nftobj_elem *p;
+		struct nftelem *p;
 
 		while (cap < ev->n + k)
 			cap *= 2;
@@ -40,13 +41,13 @@ struct elemvec *elemvec_for(struct elemvecs *vs, const struct nftobj_setref *set
 
 int elemvec_add_fwd(struct elemvecs *vs, const struct fwd *f, uint64_t expiration_ms)
 {
-	struct nftobj_felem stack[4], *out = stack;
-	size_t n, max = NFTOBJ_FWD_ELEMS(f->rule);
+	struct fwelem stack[4], *out = stack;
+	size_t n, max = FWELEM_MAX(f->rule);
 	int r = 0;
 
 	if (max > ARRAY_SIZE(stack) && !(out = malloc(max * sizeof(*out))))
 		return -ENOMEM;
-	n = nftobj_fwd_elems(f, expiration_ms, out);
+	n = fwelem_build(f, expiration_ms, out);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct elemvec *ev = elemvec_for(vs, &out[i].set, 1);
 
@@ -66,7 +67,7 @@ int elemvec_write(struct nlbatch *b, uint16_t type, const struct elemvecs *vs)
 
 	for (size_t i = 0; i < vs->n && r == 0; i++)
 		if (vs->v[i].n)
-			r = nftobj_elems_to(b, type, &vs->v[i].set, vs->v[i].v, vs->v[i].n);
+			r = nftelem_write(b, type, &vs->v[i].set, vs->v[i].v, vs->v[i].n);
 	return r;
 }
 
@@ -75,7 +76,7 @@ int elemvec_remove(struct nlbatch *b, bool destroy, struct elemvecs *vs)
 	int r = 0;
 
 	for (size_t i = 0; i < vs->n && r == 0; i++)
-		r = nftobj_elems_remove(b, destroy, &vs->v[i].set, vs->v[i].v, vs->v[i].n);
+		r = nftelem_remove(b, destroy, &vs->v[i].set, vs->v[i].v, vs->v[i].n);
 	return r;
 }
 

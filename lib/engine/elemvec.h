@@ -12,12 +12,13 @@
 
 #include "base/nlbatch.h"
 #include "fwtable.h"
+#include "nft/nftelem.h"
 #include "nft/nftobj.h"
 
 /* Elements bound for one set, and a list of such (by set name). */
 struct elemvec {
 	struct nftobj_setref set;
-	struct nftobj_elem *v;
+	struct nftelem *v;
 	size_t n;
 	size_t cap;
 };

@@ -25,7 +25,7 @@ void engine_fini(struct engine *e)
 	elemvec_free(&e->gone);
 	elemvec_free(&e->scratch[0]);
 	elemvec_free(&e->scratch[1]);
-	nftobj_layout_free(&e->layout);
+	nftlayout_free(&e->layout);
 	trigindex_free(&e->index);
 	free(e->last_trigger);
 	fwtable_clear(&e->fwt);
@@ -216,12 +216,12 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
 	return n;
 }
 
-int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
+int engine_adopt(struct engine *e, const char *rule_name, const struct fwelem_decoded *el,
 		 const char *udata, uint64_t left_ms, uint64_t now)
 {
 	const struct rule *r = e->cfg ? config_find_rule(e->cfg, rule_name) : NULL;
 	unsigned fam = el->af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6;
-	char want[sizeof(((struct nftobj_elem *)0)->udata)];
+	char want[sizeof(((struct nftelem *)0)->udata)];
 	struct fwd *f;
 
 	if (!r || r->is_static || r->to_port || !rule_enabled(r) || !(r->family & fam) ||
@@ -231,7 +231,7 @@ int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fw
 	if (!engine_rule_allows(e, r, el->af, &el->host))
 		return 0;
 	/* the kernel's own adds carry no userdata: the rule's sets say whose they are */
-	nftobj_fwd_udata(r, want, sizeof(want));
+	fwelem_udata(r, want, sizeof(want));
 	if (udata && strcmp(udata, want))
 		return 0;
 	if (left_ms > (uint64_t)r->timeout_s * 1000)

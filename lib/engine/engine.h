@@ -2,8 +2,9 @@
  * lib/engine/ owns the decisions: what a trigger is and what it changes
  * (trigger.c), the state it changes (here) and how that is written into
  * the kernel (tablewrite.c), the forwarding table, hosts and their counts,
- * the source check, learn mode, the pair, the table's sync state, and
- * what is kept across a crash.
+ * the source check, learn mode, the pair, the table's sync state, a
+ * forwarding's set elements (fwelem), and what is kept across a crash
+ * (the elements a dead daemon left: adopt).
  * May use: base, rules, nft, kernel.
  *
  * The engine: the running configuration plus the forwarding table. What
@@ -15,8 +16,10 @@
 
 #include "rules/config.h"
 #include "elemvec.h"
+#include "fwelem.h"
 #include "fwtable.h"
 #include "nft/kcaps.h"
+#include "nft/nftlayout.h"
 #include "nft/nftobj.h"
 #include "trigindex.h"
 
@@ -36,7 +39,7 @@ struct engine {
 	struct elemvecs scratch[2];	/* a write's deletes and adds, kept for the next */
 	struct trigindex index;		/* trigger port ranges, sorted, for lookups */
 	bool sets_dirty;		/* trigger ports or WAN interfaces changed */
-	struct nftobj_layout layout;	/* each rule's sets and the segment chains, as in the kernel */
+	struct nftlayout layout;	/* each rule's sets and the segment chains, as in the kernel */
 	bool layout_stale;		/* the configuration changed since it was written */
 	bool kernel_triggers;		/* the kernel opens first forwardings (the daemon says) */
 	struct kcaps caps;		/* what this kernel can do (all, until the daemon probed) */
@@ -74,7 +77,7 @@ size_t engine_close(struct engine *e, const char *rule, int af, const union inad
  * Returns 1 if adopted (or already known), 0 if it no longer fits the
  * configuration (the rule is gone, static, or its ranges changed).
  */
-int engine_adopt(struct engine *e, const char *rule_name, const struct nftobj_fwd_elem *el,
+int engine_adopt(struct engine *e, const char *rule_name, const struct fwelem_decoded *el,
 		 const char *udata, uint64_t left_ms, uint64_t now);
 
 /* Replace the automatic WAN list; returns true if it changed. */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fwsave.h"
-#include "nft/nftobj.h"
+#include "fwelem.h"
 
 void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, struct dynbuf *out)
 {
@@ -22,14 +22,14 @@ void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, stru
 	for (size_t i = 0; all[i]; i++) {
 		const struct fwd *f = all[i];
 		char host[INET6_ADDRSTRLEN], peer[INET6_ADDRSTRLEN] = "-";
-		char digest[sizeof(((struct nftobj_elem *)0)->udata)];
+		char digest[sizeof(((struct nftelem *)0)->udata)];
 
 		if (f->rule->is_static || f->timer.deadline <= now)
 			continue;
 		inet_ntop(f->af, &f->host, host, sizeof(host));
 		if (f->rule->peer)
 			inet_ntop(f->af, &f->peer, peer, sizeof(peer));
-		nftobj_fwd_udata(f->rule, digest, sizeof(digest));
+		fwelem_udata(f->rule, digest, sizeof(digest));
 		dynbuf_printf(out, "fwd %s %s %s %s %s %" PRIu64 "\n", f->rule->name,
 			      f->af == AF_INET ? "ipv4" : "ipv6", host, peer, digest[0] ? digest : "-",
 			      boot_now + (f->timer.deadline - now));
@@ -41,7 +41,7 @@ void fwsave_format(const struct engine *e, uint64_t now, uint64_t boot_now, stru
 static int restore_line(struct engine *e, char *line, uint64_t now, uint64_t boot_now)
 {
 	char *w[7], *save = NULL, *end;
-	struct nftobj_fwd_elem el = { 0 };
+	struct fwelem_decoded el = { 0 };
 	unsigned long long until;
 	size_t n = 0;
 	int r;

@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "nft/kcaps.h"
 #include "learn.h"
+#include "nft/nftelem.h"
 #include "nft/nftobj.h"
 
 /* A lookup walks one chain of at most a few peers (4 on average at the cap). */
@@ -482,22 +483,22 @@ void learn_keep_rules(struct learn *l, const struct config *c)
 
 /* ---- the kernel's learn sets --------------------------------------------- */
 
-static int write_elems(struct nlbatch *b, uint16_t type, struct nftobj_elem *v[2], size_t n[2])
+static int write_elems(struct nlbatch *b, uint16_t type, struct nftelem *v[2], size_t n[2])
 {
 	static const enum nftobj_set sets[2] = { NFTOBJ_LEARN4, NFTOBJ_LEARN6 };
 	int r = 0;
 
 	for (int i = 0; i < 2 && r == 0; i++)
 		if (n[i])
-			r = nftobj_elems(b, type, sets[i], v[i], n[i]);
+			r = nftelem_write_set(b, type, sets[i], v[i], n[i]);
 	return r;
 }
 
-static int push_elem(struct nftobj_elem **v, size_t *n, size_t *cap, const struct nftobj_elem *e)
+static int push_elem(struct nftelem **v, size_t *n, size_t *cap, const struct nftelem *e)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? 2 * *cap : 16;
-		struct nftobj_elem *p = realloc(*v, c * sizeof(*p));
+		struct nftelem *p = realloc(*v, c * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
@@ -513,25 +514,25 @@ static int push_elem(struct nftobj_elem **v, size_t *n, size_t *cap, const struc
  * the one the kernel has, if any, into DEL: before Linux 6.12 an add
  * leaves an element's timeout as it was.
  */
-static int add_peer_elem(struct learn_peer *p, uint64_t now, struct nftobj_elem *v[2], size_t n[2],
-			 size_t cap[2], struct nftobj_elem *del[2], size_t n_del[2], size_t cap_del[2])
+static int add_peer_elem(struct learn_peer *p, uint64_t now, struct nftelem *v[2], size_t n[2],
+			 size_t cap[2], struct nftelem *del[2], size_t n_del[2], size_t cap_del[2])
 {
 	uint64_t until = peer_until(p);
-	struct nftobj_elem e;
+	struct nftelem e;
 	int fam = p->af == AF_INET6, r = 0;
 
 	if (until <= now)
 		return 0;
 	if (del && p->written_until > now) {
-		nftobj_learn_elem(p->af, &p->peer, &p->host, 0, 0, &e);
+		nftelem_learn(p->af, &p->peer, &p->host, 0, 0, &e);
 		r = push_elem(&del[fam], &n_del[fam], &cap_del[fam], &e);
 	}
-	nftobj_learn_elem(p->af, &p->peer, &p->host, peer_timeout(p), until - now, &e);
+	nftelem_learn(p->af, &p->peer, &p->host, peer_timeout(p), until - now, &e);
 	p->written_until = until;
 	return r < 0 ? r : push_elem(&v[fam], &n[fam], &cap[fam], &e);
 }
 
-static int remove_elems(const struct learn *l, struct nlbatch *b, struct nftobj_elem *v[2], size_t n[2])
+static int remove_elems(const struct learn *l, struct nlbatch *b, struct nftelem *v[2], size_t n[2])
 {
 	static const enum nftobj_set sets[2] = { NFTOBJ_LEARN4, NFTOBJ_LEARN6 };
 	bool destroy = !l->caps || kcaps_has(l->caps, KCAP_DESTROY);
@@ -541,14 +542,14 @@ static int remove_elems(const struct learn *l, struct nlbatch *b, struct nftobj_
 		struct nftobj_setref s;
 
 		nftobj_setref(sets[i], &s);
-		r = nftobj_elems_remove(b, destroy, &s, v[i], n[i]);
+		r = nftelem_remove(b, destroy, &s, v[i], n[i]);
 	}
 	return r;
 }
 
 int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 {
-	struct nftobj_elem *add[2] = { NULL, NULL }, *del[2] = { NULL, NULL };
+	struct nftelem *add[2] = { NULL, NULL }, *del[2] = { NULL, NULL };
 	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 }, before = b->n_ops;
 	size_t n_del[2] = { 0, 0 }, cap_del[2] = { 0, 0 };
 	int r = 0;
@@ -588,7 +589,7 @@ uint64_t learn_deadline(const struct learn *l)
 
 int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)
 {
-	struct nftobj_elem *add[2] = { NULL, NULL };
+	struct nftelem *add[2] = { NULL, NULL };
 	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 };
 	int r = 0;
 

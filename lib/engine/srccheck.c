@@ -348,10 +348,10 @@ void srccheck_host(const struct srccheck *s, int af, const union inaddr *src, ui
 		hostid_addr(af, src, ret);
 }
 
-static int vetted_push(struct nftobj_elem **v, size_t *n, size_t *cap, const struct srccheck_neigh *x,
+static int vetted_push(struct nftelem **v, size_t *n, size_t *cap, const struct srccheck_neigh *x,
 		       const char *name)
 {
-	struct nftobj_elem *e;
+	struct nftelem *e;
 
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 16;
@@ -372,7 +372,7 @@ static int vetted_push(struct nftobj_elem **v, size_t *n, size_t *cap, const str
 }
 
 int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data, size_t max,
-		    struct nftobj_elem **ret4, size_t *n4, struct nftobj_elem **ret6, size_t *n6)
+		    struct nftelem **ret4, size_t *n4, struct nftelem **ret6, size_t *n6)
 {
 	size_t cap[2] = { 0, 0 };
 	struct hmap_node *node, *next;
@@ -416,7 +416,7 @@ static uint64_t key_digest(const uint8_t *k, size_t n)
 int srccheck_write_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data,
 			  struct nlbatch *b, uint64_t *digest)
 {
-	struct nftobj_elem *v4, *v6;
+	struct nftelem *v4, *v6;
 	size_t n4, n6;
 	uint64_t d;
 	int r = srccheck_vetted(s, ifname, data, NFTOBJ_SRC_SET_SIZE, &v4, &n4, &v6, &n6);
@@ -429,13 +429,13 @@ int srccheck_write_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, 
 	for (size_t i = 0; i < n6; i++)
 		d += key_digest(v6[i].key, 40) * 3;
 	if (d != *digest) {
-		r = nftobj_flush_set(b, NFTOBJ_SRC4OK);
+		r = nftelem_flush_set(b, NFTOBJ_SRC4OK);
 		if (r == 0)
-			r = nftobj_flush_set(b, NFTOBJ_SRC6OK);
+			r = nftelem_flush_set(b, NFTOBJ_SRC6OK);
 		if (r == 0 && n4)
-			r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_SRC4OK, v4, n4);
+			r = nftelem_write_set(b, NFT_MSG_NEWSETELEM, NFTOBJ_SRC4OK, v4, n4);
 		if (r == 0 && n6)
-			r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_SRC6OK, v6, n6);
+			r = nftelem_write_set(b, NFT_MSG_NEWSETELEM, NFTOBJ_SRC6OK, v6, n6);
 		if (r == 0) {
 			*digest = d;
 			r = 1;

@@ -17,6 +17,7 @@
 #include "base/hmap.h"
 #include "hostid.h"
 #include "base/nlbatch.h"
+#include "nft/nftelem.h"
 #include "nft/nftobj.h"
 #include "rules/rule.h"
 
@@ -119,7 +120,7 @@ typedef const char *srccheck_ifname_fn(uint32_t ifindex, char *buf, void *data);
  * -ENOMEM.
  */
 int srccheck_vetted(const struct srccheck *s, srccheck_ifname_fn *ifname, void *data, size_t max,
-		    struct nftobj_elem **ret4, size_t *n4, struct nftobj_elem **ret6, size_t *n6);
+		    struct nftelem **ret4, size_t *n4, struct nftelem **ret6, size_t *n6);
 
 /*
  * Rewrite src4ok and src6ok in B (flush, then every vetted source) unless

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nft/nftskel.h"
+#include "nft/nfttext.h"
 #include "tablewrite.h"
 
 static void params(const struct engine *e, uint16_t group, struct nftobj_params *ret)
@@ -27,16 +29,16 @@ static void params(const struct engine *e, uint16_t group, struct nftobj_params 
 /* The kernel's table from the layout written last to that of the configuration now. */
 static int write_layout(struct engine *e, struct nlbatch *b, bool create)
 {
-	struct nftobj_layout next;
+	struct nftlayout next;
 	struct nftobj_params p;
 	int r;
 
 	params(e, 0, &p);
-	r = e->cfg ? nftobj_layout_build(e->cfg, &p, &next) : 0;
+	r = e->cfg ? nftlayout_build(e->cfg, &p, &next) : 0;
 	if (r < 0 || !e->cfg)
 		return r;
-	r = nftobj_layout_write(b, &p, e->cfg, create ? NULL : &e->layout, &next);
-	nftobj_layout_free(&e->layout);
+	r = nftlayout_write(b, &p, e->cfg, create ? NULL : &e->layout, &next);
+	nftlayout_free(&e->layout);
 	e->layout = next;
 	e->layout_stale = false;
 	/* the rules' own sets were made anew or changed: fill them */
@@ -47,14 +49,14 @@ static int write_layout(struct engine *e, struct nlbatch *b, bool create)
 /* Set S flushed, then filled with the interfaces L names */
 static int write_ifnames(struct nlbatch *b, const struct nftobj_setref *s, const struct iflist *l)
 {
-	struct nftobj_elem *el = NULL;
+	struct nftelem *el = NULL;
 	size_t n_el = 0;
-	int r = nftobj_flush_to(b, s);
+	int r = nftelem_flush(b, s);
 
 	if (r == 0)
-		r = nftobj_ifname_elems(l, &el, &n_el);
+		r = nftelem_ifnames(l, &el, &n_el);
 	if (r == 0 && n_el)
-		r = nftobj_elems_to(b, NFT_MSG_NEWSETELEM, s, el, n_el);
+		r = nftelem_write(b, NFT_MSG_NEWSETELEM, s, el, n_el);
 	free(el);
 	return r;
 }
@@ -63,14 +65,14 @@ static int write_ifnames(struct nlbatch *b, const struct nftobj_setref *s, const
 static int write_prefixes(struct nlbatch *b, const struct nftobj_setref *s, const struct prefixlist *l,
 			  int af)
 {
-	struct nftobj_elem *el = NULL;
+	struct nftelem *el = NULL;
 	size_t n_el = 0;
-	int r = nftobj_flush_to(b, s);
+	int r = nftelem_flush(b, s);
 
 	if (r == 0)
-		r = nftobj_prefix_elems(l, af, &el, &n_el);
+		r = nftelem_prefixes(l, af, &el, &n_el);
 	if (r == 0 && n_el)
-		r = nftobj_elems_to(b, NFT_MSG_NEWSETELEM, s, el, n_el);
+		r = nftelem_write(b, NFT_MSG_NEWSETELEM, s, el, n_el);
 	free(el);
 	return r;
 }
@@ -85,7 +87,7 @@ static int write_rule_sets(struct engine *e, struct nlbatch *b, bool wan)
 	int r = 0;
 
 	for (size_t i = 0; e->cfg && !e->layout_stale && i < e->layout.n_sets && r == 0; i++) {
-		const struct nftobj_lset *ls = &e->layout.sets[i];
+		const struct nftlayout_set *ls = &e->layout.sets[i];
 		const struct rule *q = e->cfg->rules[ls->rule];
 		struct nftobj_setref s;
 
@@ -138,9 +140,9 @@ static int write_lists(struct engine *e, struct nlbatch *b)
 static int write_guard(struct engine *e, struct nlbatch *b)
 {
 	struct portrange *ports = NULL;
-	struct nftobj_elem *el = NULL;
+	struct nftelem *el = NULL;
 	size_t n = 0, n_el = 0;
-	int r = nftobj_flush_set(b, NFTOBJ_GUARD6);
+	int r = nftelem_flush_set(b, NFTOBJ_GUARD6);
 
 	for (size_t i = 0; r == 0 && e->cfg && e->cfg->pinhole_guard && i < e->cfg->n_rules; i++) {
 		const struct rule *q = e->cfg->rules[i];
@@ -158,9 +160,9 @@ static int write_guard(struct engine *e, struct nlbatch *b)
 		n += q->n_forwards;
 	}
 	if (r == 0 && n)
-		r = nftobj_portrange_elems(ports, n, &el, &n_el);
+		r = nftelem_portranges(ports, n, &el, &n_el);
 	if (r == 0 && n_el)
-		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_GUARD6, el, n_el);
+		r = nftelem_write_set(b, NFT_MSG_NEWSETELEM, NFTOBJ_GUARD6, el, n_el);
 	free(el);
 	free(ports);
 	return r;
@@ -170,9 +172,9 @@ static int write_guard(struct engine *e, struct nlbatch *b)
 static int write_sets(struct engine *e, struct nlbatch *b)
 {
 	struct portrange *trig = NULL;
-	struct nftobj_elem *el = NULL;
+	struct nftelem *el = NULL;
 	size_t n_trig = 0, n_el = 0;
-	int r = nftobj_flush_set(b, NFTOBJ_TRIGGERS);
+	int r = nftelem_flush_set(b, NFTOBJ_TRIGGERS);
 
 	if (r == 0)
 		r = tablewrite_wan(e, b);
@@ -194,9 +196,9 @@ static int write_sets(struct engine *e, struct nlbatch *b)
 		}
 	}
 	if (r == 0)
-		r = nftobj_portrange_elems(trig, n_trig, &el, &n_el);
+		r = nftelem_portranges(trig, n_trig, &el, &n_el);
 	if (r == 0 && n_el)
-		r = nftobj_elems(b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, el, n_el);
+		r = nftelem_write_set(b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, el, n_el);
 	free(el);
 	free(trig);
 	if (r == 0)
@@ -297,11 +299,11 @@ int tablewrite_all(struct engine *e, struct nlbatch *b, uint64_t now)
 			struct nftobj_setref s;
 
 			nftobj_setref_rule(e->layout.sets[i].kind, e->cfg->rules[e->layout.sets[i].rule]->name, &s);
-			r = nftobj_flush_to(b, &s);
+			r = nftelem_flush(b, &s);
 		}
 	for (int s = 0; s < NFTOBJ__SETS && r == 0; s++)
 		if (s == NFTOBJ_REDIR4 || s == NFTOBJ_LEARN4 || s == NFTOBJ_LEARN6)
-			r = nftobj_flush_set(b, s);
+			r = nftelem_flush_set(b, s);
 	if (r < 0)
 		return r;
 	e->sets_dirty = false;
@@ -338,7 +340,7 @@ int tablewrite_table(struct engine *e, struct nlbatch *b, uint16_t group, uint32
 	if (r == 0)
 		r = nftobj_table(b, NFT_MSG_NEWTABLE, flags);
 	if (r == 0)
-		r = nftobj_skeleton(b, &p);
+		r = nftskel_build(b, &p);
 	if (r == 0)
 		r = write_layout(e, b, true);
 	return r < 0 ? r : tablewrite_all(e, b, now);
@@ -373,7 +375,7 @@ int tablewrite_text(struct engine *e, uint16_t group, uint64_t now, struct dynbu
 	nlbatch_reset(&b);
 	r = tablewrite_table(e, &b, group, 0, true, now);
 	if (r == 0)
-		r = nftobj_text(&p, e->cfg, &e->layout, &b, out);
+		r = nfttext_table(&p, e->cfg, &e->layout, &b, out);
 	nlbatch_free(&b);
 	return r;
 }

@@ -75,7 +75,7 @@ static bool undo_kernel_pinhole(struct engine *e, const struct rule *r, const un
 				const union inaddr *peer)
 {
 	struct fwd f = { .rule = r, .af = AF_INET6 };
-	struct nftobj_felem out[2];
+	struct fwelem out[2];
 	struct elemvec *ev;
 	size_t n;
 
@@ -85,7 +85,7 @@ static bool undo_kernel_pinhole(struct engine *e, const struct rule *r, const un
 	memcpy(&f.host, host, 16);
 	if (r->peer)
 		memcpy(&f.peer, peer, 16);
-	n = nftobj_fwd_elems(&f, 0, out);
+	n = fwelem_build(&f, 0, out);
 	/* the pinhole is the last of a forwarding's IPv6 elements */
 	if (!n || !(ev = elemvec_for(&e->gone, &out[n - 1].set, 1)))
 		return false;

@@ -1,8 +1,8 @@
 /*
  * lib/kernel/ owns the decoding of what the kernel sends: trigger packets
  * (here), nf_tables events, routes, conntrack requests and events, the
- * elements a dead daemon left (adopt), the administrator's ruleset as
- * dumped and checked (fwcheck), and traces.
+ * administrator's ruleset as dumped and checked (fwruleset, fwdecode,
+ * fweval, fwcheck), and traces.
  * May use: base, rules, nft.
  *
  * Decoding of NFLOG messages from the trigger rule: the netlink attributes

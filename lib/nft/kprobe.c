@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "kprobe.h"
-#include "nftdefs.h"
+#include "nftobj.h"
 
 static void put_table(struct nlbatch *b, uint16_t type, const char *table, uint32_t flags)
 {

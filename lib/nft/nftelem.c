@@ -1,34 +1,23 @@
 /*
- * Set elements; see nftobj.h: the keys of forwardings, trigger ports and
- * interface names, their messages (split below the 64 KiB attribute
- * limit), and forwarding elements decoded back from the kernel.
+ * Set elements; see nftelem.h: their messages (split below the 64 KiB
+ * attribute limit), and the keys of trigger ports, interface names,
+ * prefixes and learn mode's peers, intervals merged.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/object.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
-#include <linux/netfilter.h>
-#include <libmnl/libmnl.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nf_conntrack_common.h>
-#include <linux/rtnetlink.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nftdefs.h"
+#include "nftelem.h"
 #include "base/util.h"
 
-
-
 static int elems_msg(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *d,
-		     const struct nftobj_elem *e, size_t n)
+		     const struct nftelem *e, size_t n)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
@@ -77,16 +66,8 @@ static int elems_msg(struct nlbatch *b, uint16_t msg_type, const struct nftobj_s
 	return b->oom ? -ENOMEM : 0;
 }
 
-void nftobj_setref(enum nftobj_set id, struct nftobj_setref *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->name, sizeof(ret->name), "%s", nftobj_sets[id].name);
-	ret->key_len = nftobj_sets[id].key_len;
-	ret->data_len = nftobj_sets[id].data_len;
-}
-
-int nftobj_elems_to(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *s,
-		    const struct nftobj_elem *e, size_t n)
+int nftelem_write(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *s,
+		  const struct nftelem *e, size_t n)
 {
 	size_t i = 0;
 
@@ -105,18 +86,18 @@ int nftobj_elems_to(struct nlbatch *b, uint16_t msg_type, const struct nftobj_se
 	return 0;
 }
 
-int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
-		 const struct nftobj_elem *e, size_t n)
+int nftelem_write_set(struct nlbatch *b, uint16_t msg_type, enum nftobj_set id,
+		      const struct nftelem *e, size_t n)
 {
 	struct nftobj_setref s;
 
 	nftobj_setref(id, &s);
-	return nftobj_elems_to(b, msg_type, &s, e, n);
+	return nftelem_write(b, msg_type, &s, e, n);
 }
 
 static int elem_cmp(const void *a, const void *b)
 {
-	const struct nftobj_elem *x = a, *y = b;
+	const struct nftelem *x = a, *y = b;
 	int c = memcmp(x->key, y->key, sizeof(x->key));
 
 	if (c == 0)
@@ -126,8 +107,8 @@ static int elem_cmp(const void *a, const void *b)
 	return c;
 }
 
-int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_setref *s,
-			struct nftobj_elem *e, size_t n)
+int nftelem_remove(struct nlbatch *b, bool destroy, const struct nftobj_setref *s,
+		   struct nftelem *e, size_t n)
 {
 	size_t k = 0;
 	int r;
@@ -140,183 +121,62 @@ int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_set
 		if (!k || elem_cmp(&e[k - 1], &e[i]))
 			e[k++] = e[i];
 	if (destroy)
-		return nftobj_elems_to(b, NFTOBJ_MSG_DESTROYSETELEM, s, e, k);
+		return nftelem_write(b, NFTOBJ_MSG_DESTROYSETELEM, s, e, k);
 	/*
 	 * Without DESTROY, a delete of an element the kernel already expired
 	 * fails the whole transaction. Added first (a no-op where it is, if
 	 * the data is the kernel's; back for a moment where it expired), it is
 	 * there to delete.
 	 */
-	r = nftobj_elems_to(b, NFT_MSG_NEWSETELEM, s, e, k);
-	return r < 0 ? r : nftobj_elems_to(b, NFT_MSG_DELSETELEM, s, e, k);
+	r = nftelem_write(b, NFT_MSG_NEWSETELEM, s, e, k);
+	return r < 0 ? r : nftelem_write(b, NFT_MSG_DELSETELEM, s, e, k);
 }
 
-int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s)
+int nftelem_flush(struct nlbatch *b, const struct nftobj_setref *s)
 {
 	return elems_msg(b, NFT_MSG_DELSETELEM, s, NULL, 0);
 }
 
-int nftobj_flush_set(struct nlbatch *b, enum nftobj_set id)
+int nftelem_flush_set(struct nlbatch *b, enum nftobj_set id)
 {
 	struct nftobj_setref s;
 
 	nftobj_setref(id, &s);
-	return nftobj_flush_to(b, &s);
+	return nftelem_flush(b, &s);
 }
 
-size_t nftobj_put_field(uint8_t *key, size_t off, const void *p, size_t len)
+size_t nftelem_put_field(uint8_t *key, size_t off, const void *p, size_t len)
 {
 	memcpy(key + off, p, len);
 	return off + ((len + 3) & ~3u);
 }
 
-size_t nftobj_put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t port)
+size_t nftelem_put_proto_port(uint8_t *key, size_t off, uint8_t proto, uint16_t port)
 {
 	uint16_t be = htons(port);
 
-	off = nftobj_put_field(key, off, &proto, 1);
-	return nftobj_put_field(key, off, &be, 2);
+	off = nftelem_put_field(key, off, &proto, 1);
+	return nftelem_put_field(key, off, &be, 2);
 }
 
-void nftobj_fwd_udata(const struct rule *r, char *buf, size_t size)
-{
-	uint64_t h = 14695981039346656037ull;	/* FNV-1a over the forward ranges */
-
-	for (size_t i = 0; i < r->n_forwards; i++) {
-		const struct portrange *p = &r->forwards[i];
-		const uint8_t v[5] = { p->proto, p->lo >> 8, p->lo & 0xff, p->hi >> 8, p->hi & 0xff };
-
-		for (size_t k = 0; k < sizeof(v); k++)
-			h = (h ^ v[k]) * 1099511628211ull;
-	}
-	snprintf(buf, size, "fw=%016llx", (unsigned long long)h);
-}
-
-/* One element of a forwarding into OUT; the set is one of the rule's own. */
-static struct nftobj_felem *felem(struct nftobj_felem *out, enum nftobj_rset kind, const struct fwd *f,
-				  uint64_t expiration_ms)
-{
-	const struct rule *r = f->rule;
-
-	memset(out, 0, sizeof(*out));
-	nftobj_setref_rule(kind, r->name, &out->set);
-	nftobj_fwd_udata(r, out->e.udata, sizeof(out->e.udata));
-	/*
-	 * A refresh of an existing element takes effect only with an
-	 * explicit expiration (measured on 6.18: timeout alone leaves the
-	 * old expiry running), so always send both.
-	 */
-	if (!r->is_static) {
-		out->e.timeout_ms = (uint64_t)r->timeout_s * 1000;
-		if (expiration_ms && expiration_ms <= out->e.timeout_ms)
-			out->e.expiration_ms = expiration_ms;
-	}
-	return out;
-}
-
-size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_felem *out)
-{
-	const struct rule *r = f->rule;
-	uint8_t nfproto = f->af == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
-	struct nftobj_felem *el;
-	size_t n = 0;
-
-	if (r->to_port) {
-		/* port redirection: static, one element per range in redir4 */
-		for (size_t i = 0; i < r->n_forwards; i++) {
-			const struct portrange *p = &r->forwards[i];
-			uint16_t be = htons(r->to_port);
-
-			el = &out[n++];
-			memset(el, 0, sizeof(*el));
-			nftobj_setref(NFTOBJ_REDIR4, &el->set);
-			nftobj_put_proto_port(el->e.key, 0, p->proto, p->lo);
-			nftobj_put_proto_port(el->e.key_end, 0, p->proto, p->hi);
-			el->e.has_key_end = true;
-			memcpy(el->e.data, &f->host.v4, 4);
-			memcpy(el->e.data + 4, &be, 2);
-			el->e.has_data = true;
-		}
-		return n;
-	}
-	if (f->af == AF_INET) {
-		el = felem(&out[n++], r->peer ? NFTOBJ_RS_ACT4P : NFTOBJ_RS_ACT4, f, expiration_ms);
-		if (r->peer)
-			memcpy(el->e.key, &f->peer.v4, 4);
-		else
-			el->e.key[0] = nfproto;
-		memcpy(el->e.data, &f->host.v4, 4);
-		el->e.has_data = true;
-		return n;
-	}
-	/* IPv6: the owner guard the kernel's add looks at, then the pinhole */
-	if (!r->is_static) {
-		el = felem(&out[n++], r->peer ? NFTOBJ_RS_OWN6P : NFTOBJ_RS_OWN6, f, expiration_ms);
-		if (r->peer)
-			memcpy(el->e.key, &f->peer.v6, 16);
-		else
-			el->e.key[0] = nfproto;
-	}
-	el = felem(&out[n++], r->peer ? NFTOBJ_RS_PIN6P : NFTOBJ_RS_PIN6, f, expiration_ms);
-	memcpy(el->e.key, &f->host.v6, 16);
-	if (r->peer)
-		memcpy(el->e.key + 16, &f->peer.v6, 16);
-	return n;
-}
-
-enum nftobj_set nftobj_learn_elem(int af, const union inaddr *peer, const union inaddr *host,
-				  uint64_t timeout_ms, uint64_t expiration_ms, struct nftobj_elem *out)
+enum nftobj_set nftelem_learn(int af, const union inaddr *peer, const union inaddr *host,
+			      uint64_t timeout_ms, uint64_t expiration_ms, struct nftelem *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (af == AF_INET) {
-		nftobj_put_field(out->key, 0, &peer->v4, 4);
+		nftelem_put_field(out->key, 0, &peer->v4, 4);
 	} else {
-		nftobj_put_field(out->key, 0, &peer->v6, 16);
-		nftobj_put_field(out->key, 16, &host->v6, 16);
+		nftelem_put_field(out->key, 0, &peer->v6, 16);
+		nftelem_put_field(out->key, 16, &host->v6, 16);
 	}
 	out->timeout_ms = timeout_ms;
 	out->expiration_ms = expiration_ms;
 	return af == AF_INET ? NFTOBJ_LEARN4 : NFTOBJ_LEARN6;
 }
 
-int nftobj_decode_fwd(enum nftobj_rset kind, const void *key, size_t key_len, const void *data,
-		      size_t data_len, struct nftobj_fwd_elem *ret)
-{
-	const uint8_t *k = key;
-
-	memset(ret, 0, sizeof(*ret));
-	switch (kind) {
-	case NFTOBJ_RS_ACT4:
-	case NFTOBJ_RS_ACT4P:
-		if (!key || !data || data_len != 4 || key_len != (kind == NFTOBJ_RS_ACT4 ? 1u : 4u) ||
-		    (kind == NFTOBJ_RS_ACT4 && k[0] != NFPROTO_IPV4))
-			return -EINVAL;
-		ret->af = AF_INET;
-		memcpy(&ret->host.v4, data, 4);
-		if (kind == NFTOBJ_RS_ACT4P) {
-			memcpy(&ret->peer.v4, k, 4);
-			ret->has_peer = true;
-		}
-		return 0;
-	case NFTOBJ_RS_PIN6:
-	case NFTOBJ_RS_PIN6P:
-		if (!key || key_len != (kind == NFTOBJ_RS_PIN6 ? 16u : 32u))
-			return -EINVAL;
-		ret->af = AF_INET6;
-		memcpy(&ret->host.v6, k, 16);
-		if (kind == NFTOBJ_RS_PIN6P) {
-			memcpy(&ret->peer.v6, k + 16, 16);
-			ret->has_peer = true;
-		}
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
 struct span {
-	uint8_t lo[NFTOBJ_KEY_MAX];
-	uint8_t hi[NFTOBJ_KEY_MAX];	/* exclusive for ifnames, inclusive for ports */
+	uint8_t lo[NFTELEM_KEY_MAX];
+	uint8_t hi[NFTELEM_KEY_MAX];	/* exclusive for ifnames, inclusive for ports */
 	bool open_end;			/* ifname range runs to the end of the key space */
 };
 
@@ -326,7 +186,7 @@ static int cmp_span16(const void *a, const void *b)
 }
 
 /* Big-endian increment; returns false on overflow. */
-bool nftobj_key_inc(uint8_t *k, size_t len)
+bool nftelem_key_inc(uint8_t *k, size_t len)
 {
 	for (size_t i = len; i-- > 0;)
 		if (++k[i])
@@ -355,9 +215,9 @@ static size_t merge_spans(struct span *sp, size_t n)
 }
 
 /* Start and end elements of M spans (no end element where a span runs to the end). */
-static int span_elems(const struct span *sp, size_t m, struct nftobj_elem **ret, size_t *ret_n)
+static int span_elems(const struct span *sp, size_t m, struct nftelem **ret, size_t *ret_n)
 {
-	struct nftobj_elem *e = calloc(2 * m + 1, sizeof(*e));
+	struct nftelem *e = calloc(2 * m + 1, sizeof(*e));
 	size_t n = 0;
 
 	if (!e)
@@ -374,7 +234,7 @@ static int span_elems(const struct span *sp, size_t m, struct nftobj_elem **ret,
 	return 0;
 }
 
-int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n)
+int nftelem_ifnames(const struct iflist *l, struct nftelem **ret, size_t *ret_n)
 {
 	struct span *sp = calloc(l->n ? l->n : 1, sizeof(*sp));
 	size_t n = 0;
@@ -390,11 +250,11 @@ int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t
 		if (len && name[len - 1] == '*') {
 			memcpy(s->lo, name, len - 1);
 			memcpy(s->hi, name, len - 1);
-			s->open_end = len == 1 || !nftobj_key_inc(s->hi, len - 1);
+			s->open_end = len == 1 || !nftelem_key_inc(s->hi, len - 1);
 		} else {
 			memcpy(s->lo, name, len);
 			memcpy(s->hi, name, len);
-			s->open_end = !nftobj_key_inc(s->hi, 16);
+			s->open_end = !nftelem_key_inc(s->hi, 16);
 		}
 	}
 	qsort(sp, n, sizeof(*sp), cmp_span16);
@@ -403,7 +263,7 @@ int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t
 	return r;
 }
 
-int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem **ret, size_t *ret_n)
+int nftelem_prefixes(const struct prefixlist *l, int af, struct nftelem **ret, size_t *ret_n)
 {
 	struct span *sp = calloc(l->n ? l->n : 1, sizeof(*sp));
 	unsigned len = af == AF_INET ? 4 : 16;
@@ -424,7 +284,7 @@ int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem *
 		/* the last address of the prefix, then one past it */
 		for (unsigned b = p->plen; b < len * 8; b++)
 			s->hi[b / 8] |= 0x80 >> (b % 8);
-		s->open_end = !nftobj_key_inc(s->hi, len);
+		s->open_end = !nftelem_key_inc(s->hi, len);
 	}
 	qsort(sp, n, sizeof(*sp), cmp_span16);
 	r = span_elems(sp, merge_spans(sp, n), ret, ret_n);
@@ -432,11 +292,11 @@ int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem *
 	return r;
 }
 
-int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftobj_elem **ret,
-			   size_t *ret_n)
+int nftelem_portranges(const struct portrange *ports, size_t n, struct nftelem **ret,
+		       size_t *ret_n)
 {
 	struct portrange *v = malloc((n ? n : 1) * sizeof(*v));
-	struct nftobj_elem *e;
+	struct nftelem *e;
 	size_t m = 0;
 
 	if (!v)
@@ -458,8 +318,8 @@ int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftob
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < m; i++) {
-		nftobj_put_proto_port(e[i].key, 0, v[i].proto, v[i].lo);
-		nftobj_put_proto_port(e[i].key_end, 0, v[i].proto, v[i].hi);
+		nftelem_put_proto_port(e[i].key, 0, v[i].proto, v[i].lo);
+		nftelem_put_proto_port(e[i].key_end, 0, v[i].proto, v[i].hi);
 		e[i].has_key_end = true;
 	}
 	free(v);

@@ -1,7 +1,7 @@
 /*
  * nft objects; see nftobj.h and nftdefs.h. The ruleset they make, as nft
- * lists it (the rule expressions in nftrule.c are transcribed from
- * `nft --debug=netlink` of it):
+ * lists it (the rule expressions in nftskel.c and nftchain.c are
+ * transcribed from `nft --debug=netlink` of it):
  *
  *   chain trigger (filter forward, priority NFTOBJ_PRIO_LAST):
  *     ct state new oifname @wanif iifname != @wanif
@@ -17,7 +17,7 @@
  *       counter name "limited" return
  *     meta l4proto . th dport vmap @trig4v: to the trigger port's segment
  *       chain t4_* (t6_*), where each rule the port triggers adds its first
- *       forwarding (nftrule.c: "what each rule adds")
+ *       forwarding (nftchain.c)
  *     goto trig_log
  *   chain trig_shared: every other source, one budget for all
  *     limit rate over R/second burst B packets counter name "limited_shared" return
@@ -47,27 +47,37 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
+#include <libnftnl/common.h>
 #include <libnftnl/object.h>
-#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
-#include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nf_conntrack_common.h>
-#include <linux/rtnetlink.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nftdefs.h"
+#include "nftobj.h"
 #include "base/util.h"
 
-const struct setdef nftobj_sets[NFTOBJ__SETS] = {
+struct setdef {
+	const char *name;
+	bool dynamic;		/* updated from the packet path */
+	uint32_t timeout_ms;	/* default element timeout (dynamic sets) */
+	uint32_t key_type;
+	uint32_t key_len;
+	uint8_t fields[4];	/* field lengths in bytes; 0 ends (or a plain key) */
+	bool map;
+	bool verdict;		/* a verdict map */
+	bool timeout;
+	bool hash;		/* single keys, no intervals */
+	uint32_t size;		/* a fixed size (0: none, or the forwarding sets' size) */
+	uint32_t data_type;
+	uint32_t data_len;
+};
+
+static const struct setdef sets[NFTOBJ__SETS] = {
 	[NFTOBJ_WANIF] = { .name = "wanif", .key_type = TYPE_IFNAME, .key_len = 16 },
 	[NFTOBJ_LANIF] = { .name = "lanif", .key_type = TYPE_IFNAME, .key_len = 16 },
 	[NFTOBJ_ALLOW4] = { .name = "allow4", .key_type = TYPE_IPADDR, .key_len = 4 },
@@ -101,7 +111,6 @@ const struct setdef nftobj_sets[NFTOBJ__SETS] = {
 			    .size = NFTOBJ_SRC_SET_SIZE },
 };
 
-
 const struct chaindef nftobj_chains[CHAIN__N] = {
 	[CHAIN_TRIGGER] = { "trigger", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_LAST },
 	[CHAIN_TRIGGER4] = { .name = "trigger4" },
@@ -115,7 +124,7 @@ const struct chaindef nftobj_chains[CHAIN__N] = {
 	[CHAIN_PINHOLE] = { "pinhole", "filter", NF_INET_FORWARD, NFTOBJ_PRIO_FIRST },
 };
 
-const char *const nftobj_counters[NFTOBJ__COUNTERS] = {
+static const char *const counter_names[NFTOBJ__COUNTERS] = {
 	[NFTOBJ_CTR_FORGED] = "forged",
 	[NFTOBJ_CTR_LIMITED] = "limited",
 	[NFTOBJ_CTR_TRIGGERS] = "triggers",
@@ -124,17 +133,90 @@ const char *const nftobj_counters[NFTOBJ__COUNTERS] = {
 
 const char *nftobj_counter_name(enum nftobj_counter c)
 {
-	return nftobj_counters[c];
+	return counter_names[c];
 }
 
 const char *nftobj_set_name(enum nftobj_set s)
 {
-	return nftobj_sets[s].name;
+	return sets[s].name;
 }
 
 bool nftobj_set_is_dynamic(enum nftobj_set s)
 {
-	return nftobj_sets[s].dynamic;
+	return sets[s].dynamic;
+}
+
+void nftobj_setref(enum nftobj_set id, struct nftobj_setref *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->name, sizeof(ret->name), "%s", sets[id].name);
+	ret->key_len = sets[id].key_len;
+	ret->data_len = sets[id].data_len;
+}
+
+/* The sets each rule adds, named PREFIX_RULE */
+static const struct rsetdef {
+	const char *prefix;
+	uint32_t key_type;
+	uint8_t key_len;
+	uint32_t data_type;
+	uint8_t data_len;
+	bool fwd;		/* carries forwardings: dynamic, with timeouts and a size */
+} rsets[NFTOBJ__RS] = {
+	[NFTOBJ_RS_ACT4] = { .prefix = "act4", .key_type = TYPE_NFPROTO, .key_len = 1,
+			     .data_type = TYPE_IPADDR, .data_len = 4, .fwd = true },
+	[NFTOBJ_RS_ACT4P] = { .prefix = "act4p", .key_type = TYPE_IPADDR, .key_len = 4,
+			      .data_type = TYPE_IPADDR, .data_len = 4, .fwd = true },
+	[NFTOBJ_RS_OWN6] = { .prefix = "own6", .key_type = TYPE_NFPROTO, .key_len = 1, .fwd = true },
+	[NFTOBJ_RS_PIN6] = { .prefix = "pin6", .key_type = TYPE_IP6ADDR, .key_len = 16, .fwd = true },
+	[NFTOBJ_RS_OWN6P] = { .prefix = "own6p", .key_type = TYPE_IP6ADDR, .key_len = 16, .fwd = true },
+	[NFTOBJ_RS_PIN6P] = { .prefix = "pin6p", .key_type = (TYPE_IP6ADDR << 6) | TYPE_IP6ADDR,
+			      .key_len = 32, .fwd = true },
+	[NFTOBJ_RS_WAN] = { .prefix = "wan", .key_type = TYPE_IFNAME, .key_len = 16 },
+	[NFTOBJ_RS_LAN] = { .prefix = "lan", .key_type = TYPE_IFNAME, .key_len = 16 },
+	[NFTOBJ_RS_ALLOW4] = { .prefix = "allow4", .key_type = TYPE_IPADDR, .key_len = 4 },
+	[NFTOBJ_RS_ALLOW6] = { .prefix = "allow6", .key_type = TYPE_IP6ADDR, .key_len = 16 },
+};
+
+void nftobj_setref_rule(enum nftobj_rset kind, const char *rule, struct nftobj_setref *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->name, sizeof(ret->name), "%s_%s", rsets[kind].prefix, rule);
+	ret->key_len = rsets[kind].key_len;
+	ret->data_len = rsets[kind].data_len;
+}
+
+void nftobj_rset_name(char *buf, enum nftobj_rset kind, const char *rule)
+{
+	snprintf(buf, NFTOBJ_NAME_MAX, "%s_%s", rsets[kind].prefix, rule);
+}
+
+struct nftnl_set *nftobj_rset_object(enum nftobj_rset kind, const char *name, uint32_t size,
+				     uint32_t id)
+{
+	const struct rsetdef *d = &rsets[kind];
+	struct nftnl_set *s = nftnl_set_alloc();
+	uint32_t flags = d->fwd ? NFT_SET_TIMEOUT | NFT_SET_EVAL : NFT_SET_INTERVAL;
+
+	if (!s)
+		return NULL;
+	if (d->data_type)
+		flags |= NFT_SET_MAP;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFTOBJ_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	/* the kernel wants an id for a set a dynset expression may name (unique per transaction) */
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	if (d->data_type) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
+	}
+	if (size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	return s;
 }
 
 static uint16_t hdr_flags(uint16_t type)
@@ -180,16 +262,9 @@ int nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags)
 	return b->oom ? -ENOMEM : 0;
 }
 
-/*
- * The objects are built once as libnftnl objects (sets, chains) or
- * statement by statement (rules); the netlink messages and the nft text of
- * --dry-run are both made from them, so the two cannot tell different
- * stories.
- */
-/* SIZE: the elements the set may hold (0: no limit; rate sets have their own) */
 struct nftnl_set *nftobj_set_object(enum nftobj_set id, uint32_t size)
 {
-	const struct setdef *d = &nftobj_sets[id];
+	const struct setdef *d = &sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
 	uint32_t flags = d->dynamic ? NFT_SET_TIMEOUT | NFT_SET_EVAL : d->hash ? 0 : NFT_SET_INTERVAL;
 	size_t nfields = 0;
@@ -241,7 +316,7 @@ static int add_set(struct nlbatch *b, enum nftobj_set id, uint32_t size)
 	nlh = nftobj_begin_msg(b, NFT_MSG_NEWSET);
 	if (nlh) {
 		nftnl_set_nlmsg_build_payload(nlh, s);
-		snprintf(what, sizeof(what), "create set %s", nftobj_sets[id].name);
+		snprintf(what, sizeof(what), "create set %s", sets[id].name);
 		nlbatch_commit(b, nlh, what);
 	}
 	nftnl_set_free(s);
@@ -255,7 +330,7 @@ struct nftnl_obj *nftobj_counter_object(enum nftobj_counter id)
 	if (!o)
 		return NULL;
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, NFTOBJ_TABLE);
-	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, nftobj_counters[id]);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, counter_names[id]);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	return o;
@@ -276,7 +351,7 @@ static int add_counter(struct nlbatch *b, enum nftobj_counter id, const struct n
 	nlh = nftobj_begin_msg(b, NFT_MSG_NEWOBJ);
 	if (nlh) {
 		nftnl_obj_nlmsg_build_payload(nlh, o);
-		snprintf(what, sizeof(what), "create counter %s", nftobj_counters[id]);
+		snprintf(what, sizeof(what), "create counter %s", counter_names[id]);
 		nlbatch_commit(b, nlh, what);
 	}
 	nftnl_obj_free(o);
@@ -318,7 +393,7 @@ static int add_chain(struct nlbatch *b, const struct chaindef *d)
 	return b->oom ? -ENOMEM : 0;
 }
 
-int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
+int nftobj_add_objects(struct nlbatch *b, const struct nftobj_params *p)
 {
 	int r = 0;
 
@@ -328,7 +403,5 @@ int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p)
 		r = add_counter(b, c, &p->counters[c]);
 	for (size_t i = 0; i < CHAIN__N && r == 0; i++)
 		r = add_chain(b, &nftobj_chains[i]);
-	if (r == 0)
-		r = nftobj_add_rules(b, p);
 	return r;
 }

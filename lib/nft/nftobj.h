@@ -1,15 +1,17 @@
 /*
- * lib/nft/ owns what ipautofw writes into nf_tables: the table, its chains,
- * sets and rules (here), the elements of a forwarding, the ruleset as
- * text, and what the running kernel can do (kcaps) with its probes.
+ * lib/nft/ owns what ipautofw writes into nf_tables: the table, its sets,
+ * counters and chains (here), their rules (nftskel, nftchain), what a
+ * configuration adds (nftlayout), set elements (nftelem), the ruleset as
+ * text, the trace chain, and what the running kernel can do (kcaps) with
+ * its probes. It knows rules and configurations, never forwardings: those
+ * become elements in lib/engine (fwelem). The files: nftdefs.h.
  * May use: base, rules.
  *
- * The nft object builder: table inet ipautofw, its sets and maps, the
- * three base chains and their few rules (set lookups only, so the packet
- * path costs the same for one rule or a thousand), the objects each rule
- * adds (its maps, and the chains a port segment jumps to), and the set
- * elements that carry forwardings. Everything is written into an nlbatch;
- * nothing here touches a socket.
+ * The nft objects: table inet ipautofw, its sets and maps, the three base
+ * chains (set lookups only, so the packet path costs the same for one rule
+ * or a thousand), the sets each rule adds (its maps, and its own lists),
+ * and the named counters. Everything is written into an nlbatch; nothing
+ * here touches a socket.
  *
  * The kernel path: a trigger that passed the kernel's source checks and
  * the log rate limit jumps (verdict map on its port) to its segment's
@@ -24,9 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/fwtable.h"
 #include "base/nlbatch.h"
-#include "rules/rule.h"
 #include "base/util.h"
 
 #define NFTOBJ_TABLE "ipautofw"
@@ -114,8 +114,6 @@ struct nftobj_ctr {
 #define NFTOBJ_LEARN_RATE 100
 #define NFTOBJ_LEARN_BURST 200
 
-#define NFTOBJ_KEY_MAX 40
-
 /*
  * The sets one rule adds, named KIND_RULE ("act4_realaudio"). A rule's
  * forwardings live in its own maps, so the packet path can add to them:
@@ -163,32 +161,6 @@ struct nftobj_setref {
 #define NFTOBJ_RATE 200
 #define NFTOBJ_BURST 400
 
-struct nftobj_elem {
-	uint8_t key[NFTOBJ_KEY_MAX];
-	uint8_t key_end[NFTOBJ_KEY_MAX];
-	uint8_t data[8];
-	bool has_key_end;	/* concatenated ranges: inclusive end */
-	bool interval_end;	/* plain interval sets: this element closes a range */
-	bool has_data;
-	uint64_t timeout_ms;	/* 0: permanent */
-	uint64_t expiration_ms;	/* 0: a full timeout */
-	char udata[24];		/* element userdata ("" none): what adoption checks */
-};
-
-/* A forwarding's element in its set. */
-struct nftobj_felem {
-	struct nftobj_setref set;
-	struct nftobj_elem e;
-};
-
-/* A forwarding element read back from the kernel (see nftobj_decode_fwd). */
-struct nftobj_fwd_elem {
-	int af;
-	union inaddr host;
-	union inaddr peer;
-	bool has_peer;
-};
-
 struct nftobj_params {
 	uint32_t table_flags;
 	uint32_t fwd_set_size;	/* elements each peer rule's sets may hold (0: no limit) */
@@ -203,149 +175,37 @@ struct nftobj_params {
 };
 
 const char *nftobj_set_name(enum nftobj_set s);
-/* Is WHAT (an nlbatch_op's) the trigger chains' reverse-path rule (kernels may refuse it)? */
-bool nftobj_rule_is_rpf(const char *what);
 const char *nftobj_counter_name(enum nftobj_counter c);
 /* Sets the packet path fills (rate limits): never flushed or written by us. */
 bool nftobj_set_is_dynamic(enum nftobj_set s);
 
 /* Create (NFT_MSG_NEWTABLE, with FLAGS) or delete the table; -ENOMEM. */
 int nftobj_table(struct nlbatch *b, uint16_t msg_type, uint32_t flags);
-int nftobj_skeleton(struct nlbatch *b, const struct nftobj_params *p);
-
-/*
- * What a configuration adds to the skeleton: each rule's sets, and a
- * chain per port segment (DNAT, pinhole, and the kernel's add for each
- * family), which the verdict maps jump to. Built from the configuration
- * alone; it keeps names and digests, never pointers into the configuration,
- * so the running table can be told apart from the next one after a reload.
- */
-enum nftobj_chain_kind {
-	NFTOBJ_CK_D4,		/* d4_PROTO_LO: dnat to the rules' act4 maps */
-	NFTOBJ_CK_P6,		/* p6_PROTO_LO: mark what the rules' pinholes let in */
-	NFTOBJ_CK_T4,		/* t4_PROTO_LO: the kernel's add, IPv4 */
-	NFTOBJ_CK_T6,		/* t6_PROTO_LO: the kernel's add, IPv6 */
-	NFTOBJ__CK,
-};
-
-struct nftobj_lset {
-	char name[NFTOBJ_NAME_MAX];
-	enum nftobj_rset kind;
-	uint32_t size;
-	size_t rule;		/* index in the configuration it was built from */
-};
-
-struct nftobj_lchain {
-	char name[NFTOBJ_NAME_MAX];
-	enum nftobj_chain_kind kind;
-	uint8_t proto;
-	uint16_t lo;
-	uint16_t hi;
-	size_t *rules;		/* indexes in the configuration, in order */
-	size_t n_rules;
-	uint64_t digest;	/* of its rules as nft lists them: what tells a changed chain */
-};
-
-struct nftobj_layout {
-	struct nftobj_lset *sets;
-	size_t n_sets;
-	struct nftobj_lchain *chains;
-	size_t n_chains;
-};
-
-struct config;
-int nftobj_layout_build(const struct config *cfg, const struct nftobj_params *p,
-			struct nftobj_layout *ret);
-void nftobj_layout_free(struct nftobj_layout *l);
-
-/*
- * Create NEW's objects (OLD NULL: in a table that has none), or change the
- * table from OLD's to NEW's: the verdict maps rewritten, a chain whose
- * rules changed rewritten, sets and chains that went deleted, the sets of
- * rules that stay (and the forwardings in them) kept. CFG is what NEW was
- * built from.
- */
-int nftobj_layout_write(struct nlbatch *b, const struct nftobj_params *p, const struct config *cfg,
-			const struct nftobj_layout *old, const struct nftobj_layout *new);
-
-/*
- * The table nftobj_skeleton and nftobj_layout_write build, with the
- * elements that batch ELEMS leaves in their sets, in `nft -f` syntax,
- * exactly as `nft list table inet ipautofw` shows it (no table flags: the
- * text is for reading and loading).
- */
-int nftobj_text(const struct nftobj_params *p, const struct config *cfg,
-		const struct nftobj_layout *l, const struct nlbatch *elems, struct dynbuf *out);
-
-/* The rules of chain C of a layout built from CFG, as nft lists them: "\t\tRULE\n" each. */
-int nftobj_chain_text(const struct nftobj_params *p, const struct config *cfg,
-		      const struct nftobj_lchain *c, struct dynbuf *out);
 
 void nftobj_setref(enum nftobj_set s, struct nftobj_setref *ret);
 void nftobj_setref_rule(enum nftobj_rset kind, const char *rule, struct nftobj_setref *ret);
-
-/* Element messages, split so that no attribute nest passes 64 KiB. */
-int nftobj_elems(struct nlbatch *b, uint16_t msg_type, enum nftobj_set s,
-		 const struct nftobj_elem *e, size_t n);
-int nftobj_elems_to(struct nlbatch *b, uint16_t msg_type, const struct nftobj_setref *s,
-		    const struct nftobj_elem *e, size_t n);
-int nftobj_flush_set(struct nlbatch *b, enum nftobj_set s);
-/*
- * Delete elements E (N; reordered, duplicates dropped) of S, each whether
- * or not the kernel still has it: DESTROY where the kernel has it (see
- * kcaps), else each added (with the data the kernel has, or the add fails
- * with EEXIST) and deleted in the same transaction. No plain interval sets.
- */
-int nftobj_elems_remove(struct nlbatch *b, bool destroy, const struct nftobj_setref *s,
-			struct nftobj_elem *e, size_t n);
-int nftobj_flush_to(struct nlbatch *b, const struct nftobj_setref *s);
+/* The name of RULE's set of KIND ("act4_realaudio") into BUF (NFTOBJ_NAME_MAX bytes) */
+void nftobj_rset_name(char *buf, enum nftobj_rset kind, const char *rule);
 
 /*
- * The elements that carry forwarding F, each with its set: the rule's
- * map element (IPv4), owner and pinhole (IPv6), or one per forward range
- * (port redirection). OUT must hold NFTOBJ_FWD_ELEMS(rule) entries.
- * Returns how many were written.
+ * For the builders of lib/nft: the objects as libnftnl builds them. The
+ * netlink messages and the nft text of --dry-run are both made from them,
+ * so the two cannot tell different stories.
  */
-#define NFTOBJ_FWD_ELEMS(r) ((r)->n_forwards > 2 ? (r)->n_forwards : 2)
-size_t nftobj_fwd_elems(const struct fwd *f, uint64_t expiration_ms, struct nftobj_felem *out);
+struct chaindef;
+struct nftnl_chain;
+struct nftnl_obj;
+struct nftnl_set;
+struct nlmsghdr;
 
-/* The userdata of rule R's elements: a digest of its forwards (adoption keeps only what still fits). */
-void nftobj_fwd_udata(const struct rule *r, char *buf, size_t size);
-
-/*
- * Decode a forwarding element of a rule's set of KIND (act4, act4p, pin6,
- * pin6p) from its key and data. Returns 0, or -EINVAL for lengths that do
- * not fit.
- */
-int nftobj_decode_fwd(enum nftobj_rset kind, const void *key, size_t key_len, const void *data,
-		      size_t data_len, struct nftobj_fwd_elem *ret);
-
-/* Interval elements (start and end) of the prefixes of family AF in L; /0 runs to the end. */
-int nftobj_prefix_elems(const struct prefixlist *l, int af, struct nftobj_elem **ret, size_t *ret_n);
-
-/*
- * The learn set element for PEER (IPv6: connecting to HOST), lasting
- * EXPIRATION_MS of TIMEOUT_MS (both 0 for a delete); returns its set.
- */
-enum nftobj_set nftobj_learn_elem(int af, const union inaddr *peer, const union inaddr *host,
-				  uint64_t timeout_ms, uint64_t expiration_ms, struct nftobj_elem *out);
-
-/* Interval elements (start/end pairs, merged) matching any of the names. */
-int nftobj_ifname_elems(const struct iflist *l, struct nftobj_elem **ret, size_t *ret_n);
-
-/* Disjoint (proto, range) elements covering all PORTS. */
-int nftobj_portrange_elems(const struct portrange *ports, size_t n, struct nftobj_elem **ret,
-			   size_t *ret_n);
-
-/*
- * ipautofwctl trace: chain trace (prerouting, priority -199) marking the
- * new connections of HOST and the new inbound connections on CFG's
- * forward ports with meta nftrace, at most NFTOBJ_TRACE_RATE packets a
- * second each, for SECS seconds at most (element timeouts: the kernel
- * stops by itself); and their removal.
- */
-#define NFTOBJ_TRACE_RATE 10
-struct config;
-int nftobj_trace_add(struct nlbatch *b, int af, const union inaddr *host, const struct config *cfg,
-		     uint32_t secs);
-int nftobj_trace_del(struct nlbatch *b);
+struct nlmsghdr *nftobj_begin_msg(struct nlbatch *b, uint16_t type);
+/* SIZE: the elements the set may hold (0: no limit; rate sets have their own) */
+struct nftnl_set *nftobj_set_object(enum nftobj_set id, uint32_t size);
+/* Set NAME of KIND, holding SIZE (0: no limit); ID: its set id in the transaction */
+#define NFTOBJ_RSET_ID_BASE (NFTOBJ__SETS + 16)
+struct nftnl_set *nftobj_rset_object(enum nftobj_rset kind, const char *name, uint32_t size,
+				     uint32_t id);
+struct nftnl_obj *nftobj_counter_object(enum nftobj_counter id);
+struct nftnl_chain *nftobj_chain_object(const struct chaindef *d);
+/* The skeleton's sets, counters and base chains (their rules: nftskel) */
+int nftobj_add_objects(struct nlbatch *b, const struct nftobj_params *p);

@@ -7,24 +7,23 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/object.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
-#include <linux/netfilter.h>
+#include <stdio.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/object.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nf_conntrack_common.h>
-#include <linux/rtnetlink.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nftdefs.h"
+#include "nftelem.h"
+#include "nftskel.h"
+#include "nftstmt.h"
+#include "nfttext.h"
+#include "rules/config.h"
 #include "base/util.h"
 
 static const struct nfttype {
@@ -137,12 +136,12 @@ static void text_ifname(struct dynbuf *out, const uint8_t *lo, const uint8_t *en
 		return;
 	}
 	memcpy(next, lo, sizeof(next));
-	if (nftobj_key_inc(next, sizeof(next)) && !memcmp(next, end, sizeof(next))) {
+	if (nftelem_key_inc(next, sizeof(next)) && !memcmp(next, end, sizeof(next))) {
 		dynbuf_printf(out, "\"%.*s\"", len, lo);
 		return;
 	}
 	memcpy(next, lo, sizeof(next));
-	if (nftobj_key_inc(next, len) && !memcmp(next, end, sizeof(next))) {
+	if (nftelem_key_inc(next, len) && !memcmp(next, end, sizeof(next))) {
 		dynbuf_printf(out, "\"%.*s*\"", len, lo);
 		return;
 	}
@@ -191,7 +190,7 @@ static void text_addr_interval(struct dynbuf *out, uint8_t type, const uint8_t *
  * them. INTERVAL: a plain interval set (start and end elements).
  */
 static void text_elems(struct dynbuf *out, uint32_t key_type, uint32_t data_type, bool interval,
-		       const struct nftobj_elem *e, size_t n)
+		       const struct nftelem *e, size_t n)
 {
 	const char *sep = "\t\telements = { ";
 
@@ -222,8 +221,8 @@ static void text_elems(struct dynbuf *out, uint32_t key_type, uint32_t data_type
 
 static int cmp_chain_key(const void *a, const void *b)
 {
-	const struct nftobj_lchain *x = *(const struct nftobj_lchain *const *)a;
-	const struct nftobj_lchain *y = *(const struct nftobj_lchain *const *)b;
+	const struct nftchain *x = *(const struct nftchain *const *)a;
+	const struct nftchain *y = *(const struct nftchain *const *)b;
 
 	if (x->proto != y->proto)
 		return x->proto - y->proto;
@@ -231,9 +230,9 @@ static int cmp_chain_key(const void *a, const void *b)
 }
 
 /* A verdict map's elements: the segment chains of its kind, in key order */
-static void text_vmap_elems(struct dynbuf *out, const struct nftobj_layout *l, enum nftobj_chain_kind k)
+static void text_vmap_elems(struct dynbuf *out, const struct nftlayout *l, enum nftchain_kind k)
 {
-	const struct nftobj_lchain **v = calloc(l->n_chains + 1, sizeof(*v));
+	const struct nftchain **v = calloc(l->n_chains + 1, sizeof(*v));
 	const char *sep = "\t\telements = { ";
 	size_t n = 0;
 
@@ -257,23 +256,9 @@ static void text_vmap_elems(struct dynbuf *out, const struct nftobj_layout *l, e
 	free(v);
 }
 
-/* nft's time format: 1d2h3m4s5ms */
-void nftobj_text_duration(struct dynbuf *out, uint64_t ms)
-{
-	static const struct { uint64_t ms; const char *unit; } parts[] = {
-		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
-		if (ms >= parts[i].ms) {
-			dynbuf_printf(out, "%llu%s", (unsigned long long)(ms / parts[i].ms), parts[i].unit);
-			ms %= parts[i].ms;
-		}
-}
-
 /* A set as nft lists it; its elements are E (or, for a verdict map, the chains of L of kind VK) */
-static void text_set(struct dynbuf *out, struct nftnl_set *s, const struct nftobj_elem *e, size_t n,
-		     const struct nftobj_layout *l, int vk)
+static void text_set(struct dynbuf *out, struct nftnl_set *s, const struct nftelem *e, size_t n,
+		     const struct nftlayout *l, int vk)
 {
 	uint32_t flags;
 	const char *sep = "";
@@ -312,7 +297,7 @@ static void text_set(struct dynbuf *out, struct nftnl_set *s, const struct nftob
 	}
 	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT)) {
 		dynbuf_printf(out, "\t\ttimeout ");
-		nftobj_text_duration(out, nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
+		nftstmt_duration(out, nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
 		dynbuf_printf(out, "\n");
 	}
 	if (vk >= 0)
@@ -392,13 +377,13 @@ static void text_chain(struct dynbuf *out, const struct nftobj_params *p, int id
 		dynbuf_printf(out, "; policy %s;\n",
 			      nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop" : "accept");
 	}
-	nftobj_rules_text(out, p, id);
+	nftskel_rules_text(out, p, id);
 	dynbuf_printf(out, "\t}\n");
 	nftnl_chain_free(c);
 }
 
 struct elem_list {
-	struct nftobj_elem *v;
+	struct nftelem *v;
 	size_t n;
 };
 
@@ -421,7 +406,7 @@ static int data_value(const struct nlattr *nest, uint8_t *buf, size_t size)
  */
 static int list_elem(const struct nlattr *nest, struct elem_list *l)
 {
-	struct nftobj_elem *e, *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	struct nftelem *e, *v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	const struct nlattr *a;
 
 	if (!v)
@@ -448,7 +433,7 @@ static int list_elem(const struct nlattr *nest, struct elem_list *l)
 }
 
 /* LISTS: one per static set, then one per set of L */
-static int batch_elems(const struct nlbatch *b, const struct nftobj_layout *l, struct elem_list *lists)
+static int batch_elems(const struct nlbatch *b, const struct nftlayout *l, struct elem_list *lists)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
 	int len = b->len;
@@ -467,7 +452,7 @@ static int batch_elems(const struct nlbatch *b, const struct nftobj_layout *l, s
 			if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_SET)
 				continue;
 			for (int i = 0; i < NFTOBJ__SETS; i++)
-				if (!strcmp(nftobj_sets[i].name, mnl_attr_get_str(a)))
+				if (!strcmp(nftobj_set_name(i), mnl_attr_get_str(a)))
 					el = &lists[i];
 			for (size_t i = 0; i < l->n_sets; i++)
 				if (!strcmp(l->sets[i].name, mnl_attr_get_str(a)))
@@ -484,15 +469,15 @@ static int batch_elems(const struct nlbatch *b, const struct nftobj_layout *l, s
 	return 0;
 }
 
-int nftobj_text(const struct nftobj_params *p, const struct config *cfg,
-		const struct nftobj_layout *l, const struct nlbatch *elems, struct dynbuf *out)
+int nfttext_table(const struct nftobj_params *p, const struct config *cfg, const struct nftlayout *l,
+		  const struct nlbatch *elems, struct dynbuf *out)
 {
 	static const int vmap_kind[NFTOBJ__SETS] = {
-		[NFTOBJ_FWD4V] = NFTOBJ_CK_D4 + 1, [NFTOBJ_FWD6V] = NFTOBJ_CK_P6 + 1,
-		[NFTOBJ_TRIG4V] = NFTOBJ_CK_T4 + 1, [NFTOBJ_TRIG6V] = NFTOBJ_CK_T6 + 1,
+		[NFTOBJ_FWD4V] = NFTCHAIN_D4 + 1, [NFTOBJ_FWD6V] = NFTCHAIN_P6 + 1,
+		[NFTOBJ_TRIG4V] = NFTCHAIN_T4 + 1, [NFTOBJ_TRIG6V] = NFTCHAIN_T6 + 1,
 	};
 	size_t n_lists = NFTOBJ__SETS + l->n_sets;
-	bool wan_sets = cfg && nftobj_any_rule_wan(cfg);
+	bool wan_sets = cfg && nftchain_any_rule_wan(cfg);
 	struct elem_list *lists = calloc(n_lists, sizeof(*lists));
 	int r = lists ? batch_elems(elems, l, lists) : -ENOMEM;
 
@@ -507,8 +492,10 @@ int nftobj_text(const struct nftobj_params *p, const struct config *cfg,
 	}
 	for (size_t i = 0; i < l->n_sets && r == 0; i++) {
 		const struct elem_list *el = &lists[NFTOBJ__SETS + i];
+		const struct nftlayout_set *ls = &l->sets[i];
 
-		text_set(out, nftobj_rset_object(&l->sets[i], NFTOBJ_RSET_ID_BASE + i), el->v, el->n, l, -1);
+		text_set(out, nftobj_rset_object(ls->kind, ls->name, ls->size, NFTOBJ_RSET_ID_BASE + i),
+			 el->v, el->n, l, -1);
 		dynbuf_printf(out, "\n");
 	}
 	for (int c = 0; c < CHAIN__N && r == 0; c++) {
@@ -517,7 +504,7 @@ int nftobj_text(const struct nftobj_params *p, const struct config *cfg,
 	}
 	for (size_t i = 0; i < l->n_chains && r == 0; i++) {
 		dynbuf_printf(out, "\tchain %s {\n", l->chains[i].name);
-		nftobj_chain_rules_text(p, cfg, &l->chains[i], wan_sets, out);
+		nftchain_rules_text(p, cfg, &l->chains[i], wan_sets, out);
 		dynbuf_printf(out, "\t}\n");
 		dynbuf_printf(out, "%s", i + 1 < l->n_chains ? "\n" : "");
 	}

@@ -1,20 +1,22 @@
 /*
  * The configuration: global statements and the entry points of the
- * rule-file parser (see lexer.h for how its files divide the work).
+ * rule-file parser (see lexer.h for how its files divide the work). The
+ * configuration owns the file names that locations point to and the
+ * diagnostics: a lexer made here reports into them.
  */
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "diag.h"
-#include "lexer.h"
+#include "config.h"
+#include "ruleopt.h"
+
+/* A statement being read into C. */
+struct parser {
+	struct config *c;
+	struct lexer *lx;
+};
 
 const char *const config_default_dirs[3] = {
 	"/etc/ipautofw.d",
@@ -61,7 +63,7 @@ struct config *config_free(struct config *c)
 	return NULL;
 }
 
-const char *config_intern_file(struct config *c, const char *file)
+static const char *intern_file(struct config *c, const char *file)
 {
 	char **p;
 
@@ -76,6 +78,14 @@ const char *config_intern_file(struct config *c, const char *file)
 	if (!c->files[c->n_files])
 		return NULL;
 	return c->files[c->n_files++];
+}
+
+int config_lexer(struct config *c, const char *file, struct lexer *ret)
+{
+	ret->file = intern_file(c, file);
+	ret->sink = (struct diag_sink){ &c->errors, &c->error_lines, &c->warning_lines,
+					&c->n_errors, &c->n_warnings };
+	return ret->file ? 0 : -ENOMEM;
 }
 
 int config_add_alias(struct config *c, const char *name, const struct iflist *devs)
@@ -96,15 +106,7 @@ int config_add_alias(struct config *c, const char *name, const struct iflist *de
 	return 0;
 }
 
-const struct ifalias *config_find_alias(const struct config *c, const char *name, size_t len)
-{
-	for (size_t i = 0; i < c->n_aliases; i++)
-		if (strlen(c->aliases[i].name) == len && !memcmp(c->aliases[i].name, name, len))
-			return &c->aliases[i];
-	return NULL;
-}
-
-int config_append_rule(struct config *c, struct rule *r)
+static int append_rule(struct config *c, struct rule *r)
 {
 	struct rule **q = realloc(c->rules, (c->n_rules + 1) * sizeof(*q));
 
@@ -113,6 +115,22 @@ int config_append_rule(struct config *c, struct rule *r)
 	c->rules = q;
 	c->rules[c->n_rules++] = r;
 	return 0;
+}
+
+/* Whether KW is the first of its kind (else reported); LOC remembers where it was. */
+static bool set_once(struct parser *p, const struct token *kw, struct srcloc *loc)
+{
+	char where[300];
+
+	if (loc->file || loc->line) {
+		srcloc_format(loc, where, sizeof(where));
+		lex_diag(p->lx, kw, "'%.*s' given twice (first at %s)", (int)kw->len, kw->s, where);
+		return false;
+	}
+	loc->file = p->lx->file;
+	loc->line = kw->line;
+	loc->col = kw->col;
+	return true;
 }
 
 static void parse_global_ifs(struct parser *p, const struct token *toks, size_t n,
@@ -126,22 +144,22 @@ static void parse_global_ifs(struct parser *p, const struct token *toks, size_t 
 	char where[300];
 
 	if (n < 2) {
-		lex_diag(p, end, "'%s' needs a list of interfaces", wan ? "wan" : "lan");
+		lex_diag(p->lx, end, "'%s' needs a list of interfaces", wan ? "wan" : "lan");
 		return;
 	}
 	if (*has) {
-		lex_describe_loc(loc, where, sizeof(where));
-		lex_diag(p, &toks[0], "'%s' given twice (first at %s); set it once, or per rule",
+		srcloc_format(loc, where, sizeof(where));
+		lex_diag(p->lx, &toks[0], "'%s' given twice (first at %s); set it once, or per rule",
 		     wan ? "wan" : "lan", where);
 		return;
 	}
 	*has = true;
-	loc->file = p->file;
+	loc->file = p->lx->file;
 	loc->line = toks[0].line;
 	loc->col = toks[0].col;
-	lex_ifnames(p, toks, n, &i, l);
+	value_ifnames(p->lx, c->aliases, c->n_aliases, toks, n, &i, l);
 	if (i < n)
-		lex_diag(p, &toks[i], "unexpected '%.*s' after the interface list",
+		lex_diag(p->lx, &toks[i], "unexpected '%.*s' after the interface list",
 		     (int)toks[i].len, toks[i].s);
 }
 
@@ -162,12 +180,12 @@ static bool parse_mark_value(struct parser *p, const struct token *tok, uint32_t
 		m = strtoull(slash + 1, &e2, 0);
 	if (errno || *e1 || !buf[0] || (slash && (*e2 || !slash[1])) || tok->len >= sizeof(buf) ||
 	    v > 0xffffffffu || m > 0xffffffffu || buf[0] == '-' || (slash && slash[1] == '-')) {
-		lex_diag(p, tok, "invalid mark '%.*s' (expected VALUE[/MASK], e.g. 0x10000000/0x10000000)",
+		lex_diag(p->lx, tok, "invalid mark '%.*s' (expected VALUE[/MASK], e.g. 0x10000000/0x10000000)",
 		     (int)tok->len, tok->s);
 		return false;
 	}
 	if (!v || !m || (v & ~m)) {
-		lex_diag(p, tok, "mark 0x%llx has bits outside mask 0x%llx or is zero", v, m);
+		lex_diag(p->lx, tok, "mark 0x%llx has bits outside mask 0x%llx or is zero", v, m);
 		return false;
 	}
 	*ret_v = v;
@@ -182,21 +200,13 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 	uint32_t v, m;
 
 	if (n != 2) {
-		lex_diag(p, n < 2 ? end : &toks[2], n < 2 ? "'pinhole-mark' needs VALUE[/MASK]" :
+		lex_diag(p->lx, n < 2 ? end : &toks[2], n < 2 ? "'pinhole-mark' needs VALUE[/MASK]" :
 		     "unexpected word after 'pinhole-mark VALUE[/MASK]'");
 		return;
 	}
-	if (c->has_mark) {
-		char where[300];
-
-		lex_describe_loc(&c->mark_loc, where, sizeof(where));
-		lex_diag(p, &toks[0], "'pinhole-mark' given twice (first at %s)", where);
+	if (!set_once(p, &toks[0], &c->mark_loc))
 		return;
-	}
 	c->has_mark = true;
-	c->mark_loc.file = p->file;
-	c->mark_loc.line = toks[0].line;
-	c->mark_loc.col = toks[0].col;
 	if (!parse_mark_value(p, &toks[1], &v, &m))
 		return;
 	c->pinhole_mark = v;
@@ -207,27 +217,20 @@ static void parse_mark(struct parser *p, const struct token *toks, size_t n,
 static void parse_pair(struct parser *p, const struct token *toks, size_t n, const struct token *end)
 {
 	struct config *c = p->c;
-	char where[300];
 	uint32_t v, m;
 
 	if (n >= 2 && !lex_is(&toks[1], "ct-mark")) {
-		lex_diag(p, &toks[1], "unknown pair setting '%.*s' (expected ct-mark VALUE[/MASK])",
+		lex_diag(p->lx, &toks[1], "unknown pair setting '%.*s' (expected ct-mark VALUE[/MASK])",
 		     (int)toks[1].len, toks[1].s);
 		return;
 	}
 	if (n != 3) {
-		lex_diag(p, n < 3 ? end : &toks[3], n < 3 ? "'pair' needs ct-mark VALUE[/MASK]" :
+		lex_diag(p->lx, n < 3 ? end : &toks[3], n < 3 ? "'pair' needs ct-mark VALUE[/MASK]" :
 		     "unexpected word after 'pair ct-mark VALUE[/MASK]'");
 		return;
 	}
-	if (c->pair_loc.line) {
-		lex_describe_loc(&c->pair_loc, where, sizeof(where));
-		lex_diag(p, &toks[0], "'pair' given twice (first at %s)", where);
+	if (!set_once(p, &toks[0], &c->pair_loc))
 		return;
-	}
-	c->pair_loc.file = p->file;
-	c->pair_loc.line = toks[0].line;
-	c->pair_loc.col = toks[0].col;
 	if (!parse_mark_value(p, &toks[2], &v, &m))
 		return;
 	c->pair = true;
@@ -239,43 +242,21 @@ static void parse_pair(struct parser *p, const struct token *toks, size_t n, con
 static void parse_onoff(struct parser *p, const struct token *toks, size_t n, const struct token *end,
 			bool *val, struct srcloc *loc)
 {
-	char name[32], where[300];
+	char name[32];
 
 	snprintf(name, sizeof(name), "%.*s", (int)toks[0].len, toks[0].s);
 	if (n != 2) {
-		lex_diag(p, n < 2 ? end : &toks[2], n < 2 ? "'%s' needs on or off" :
+		lex_diag(p->lx, n < 2 ? end : &toks[2], n < 2 ? "'%s' needs on or off" :
 		     "unexpected word after '%s on|off'", name);
 		return;
 	}
 	if (!lex_is(&toks[1], "on") && !lex_is(&toks[1], "off")) {
-		lex_diag(p, &toks[1], "invalid value '%.*s' for '%s' (expected on or off)",
+		lex_diag(p->lx, &toks[1], "invalid value '%.*s' for '%s' (expected on or off)",
 		     (int)toks[1].len, toks[1].s, name);
 		return;
 	}
-	if (loc->line) {
-		lex_describe_loc(loc, where, sizeof(where));
-		lex_diag(p, &toks[0], "'%s' given twice (first at %s)", name, where);
-		return;
-	}
-	*val = lex_is(&toks[1], "on");
-	loc->file = p->file;
-	loc->line = toks[0].line;
-	loc->col = toks[0].col;
-}
-
-static bool set_once(struct parser *p, const struct token *kw, struct srcloc *loc)
-{
-	char where[300];
-
-	if (loc->file || loc->line) {
-		lex_describe_loc(loc, where, sizeof(where));
-		lex_diag(p, kw, "'%.*s' given twice (first at %s)", (int)kw->len, kw->s, where);
-		return false;
-	}
-	loc->file = p->file;
-	loc->line = kw->line;
-	loc->col = kw->col;
-	return true;
+	if (set_once(p, &toks[0], loc))
+		*val = lex_is(&toks[1], "on");
 }
 
 static void parse_global_allow(struct parser *p, const struct token *toks, size_t n,
@@ -285,15 +266,15 @@ static void parse_global_allow(struct parser *p, const struct token *toks, size_
 	size_t i = 1;
 
 	if (n < 2) {
-		lex_diag(p, end, "'allow' needs a list of addresses or prefixes");
+		lex_diag(p->lx, end, "'allow' needs a list of addresses or prefixes");
 		return;
 	}
 	if (!set_once(p, &toks[0], &c->allow_loc))
 		return;
 	c->has_allow = true;
-	lex_allow(p, toks, n, &i, &c->allow);
+	value_allow(p->lx, toks, n, &i, &c->allow);
 	if (i < n)
-		lex_diag(p, &toks[i], "unexpected '%.*s' after the list", (int)toks[i].len, toks[i].s);
+		lex_diag(p->lx, &toks[i], "unexpected '%.*s' after the list", (int)toks[i].len, toks[i].s);
 }
 
 static void parse_global_limit(struct parser *p, const struct token *toks, size_t n,
@@ -303,12 +284,12 @@ static void parse_global_limit(struct parser *p, const struct token *toks, size_
 
 	snprintf(what, sizeof(what), "%.*s", (int)toks[0].len, toks[0].s);
 	if (n != 2) {
-		lex_diag(p, n < 2 ? end : &toks[2], n < 2 ? "'%s' needs a number" :
+		lex_diag(p->lx, n < 2 ? end : &toks[2], n < 2 ? "'%s' needs a number" :
 		     "unexpected word after '%s N'", what);
 		return;
 	}
 	if (set_once(p, &toks[0], loc))
-		lex_limit(p, &toks[1], what, val);
+		value_limit(p->lx, &toks[1], what, val);
 }
 
 static void unknown_statement(struct parser *p, const struct token *toks, size_t n)
@@ -318,72 +299,103 @@ static void unknown_statement(struct parser *p, const struct token *toks, size_t
 	const char *w = suggest_word(toks[0].s, toks[0].len, statements, ARRAY_SIZE(statements));
 
 	if (w)
-		lex_diag(p, &toks[0], "unknown statement '%.*s' (did you mean '%s'?)",
+		lex_diag(p->lx, &toks[0], "unknown statement '%.*s' (did you mean '%s'?)",
 			 (int)toks[0].len, toks[0].s, w);
 	else if (n >= 2 && ruleopt_is_option(&toks[1]))
-		lex_diag(p, &toks[0], "unknown statement '%.*s' (a rule starts with 'rule': "
+		lex_diag(p->lx, &toks[0], "unknown statement '%.*s' (a rule starts with 'rule': "
 			 "rule %.*s %.*s ...)", (int)toks[0].len, toks[0].s, (int)toks[0].len,
 			 toks[0].s, (int)toks[1].len, toks[1].s);
 	else
-		lex_diag(p, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
+		lex_diag(p->lx, &toks[0], "unknown statement '%.*s' (expected rule, lan, wan, pinhole-mark, "
 			 "pinhole-guard, pair, learn, allow, max-per-host or max-forwardings)",
 			 (int)toks[0].len, toks[0].s);
 }
 
-void config_statement(struct parser *p, const struct token *toks, size_t n, const struct token *end)
+void config_rule_statement(struct config *c, struct lexer *lx, const struct token *toks, size_t n,
+			   const struct token *end)
 {
+	unsigned errors = c->n_errors;
+	struct rule *r = ruleopt_parse(lx, c->aliases, c->n_aliases, toks, n, end);
+
+	if (!r)
+		return;
+	ruleopt_conflicts(lx, r, c->rules, c->n_rules, toks, n, errors);
+	if (c->n_errors != errors || append_rule(c, r) < 0)
+		rule_free(r);
+}
+
+void config_statement(struct config *c, struct lexer *lx, const struct token *toks, size_t n,
+		      const struct token *end)
+{
+	struct parser p = { c, lx };
+
 	if (!n)
 		return;
 	if (lex_is(&toks[0], "rule"))
-		ruleopt_parse(p, toks + 1, n - 1, end);
+		config_rule_statement(c, lx, toks + 1, n - 1, end);
 	else if (lex_is(&toks[0], "lan"))
-		parse_global_ifs(p, toks, n, end, false);
+		parse_global_ifs(&p, toks, n, end, false);
 	else if (lex_is(&toks[0], "wan"))
-		parse_global_ifs(p, toks, n, end, true);
+		parse_global_ifs(&p, toks, n, end, true);
 	else if (lex_is(&toks[0], "pinhole-mark"))
-		parse_mark(p, toks, n, end);
+		parse_mark(&p, toks, n, end);
 	else if (lex_is(&toks[0], "pinhole-guard"))
-		parse_onoff(p, toks, n, end, &p->c->pinhole_guard, &p->c->guard_loc);
+		parse_onoff(&p, toks, n, end, &c->pinhole_guard, &c->guard_loc);
 	else if (lex_is(&toks[0], "pair"))
-		parse_pair(p, toks, n, end);
+		parse_pair(&p, toks, n, end);
 	else if (lex_is(&toks[0], "learn"))
-		parse_onoff(p, toks, n, end, &p->c->learn, &p->c->learn_loc);
+		parse_onoff(&p, toks, n, end, &c->learn, &c->learn_loc);
 	else if (lex_is(&toks[0], "allow"))
-		parse_global_allow(p, toks, n, end);
+		parse_global_allow(&p, toks, n, end);
 	else if (lex_is(&toks[0], "max-per-host"))
-		parse_global_limit(p, toks, n, end, &p->c->max_per_host, &p->c->max_per_host_loc);
+		parse_global_limit(&p, toks, n, end, &c->max_per_host, &c->max_per_host_loc);
 	else if (lex_is(&toks[0], "max-forwardings"))
-		parse_global_limit(p, toks, n, end, &p->c->max_forwardings,
-				   &p->c->max_forwardings_loc);
+		parse_global_limit(&p, toks, n, end, &c->max_forwardings, &c->max_forwardings_loc);
 	else
-		unknown_statement(p, toks, n);
+		unknown_statement(&p, toks, n);
+}
+
+static void file_statement(struct lexer *lx, const struct token *toks, size_t n,
+			   const struct token *end, void *c)
+{
+	config_statement(c, lx, toks, n, end);
+}
+
+static void line_statement(struct lexer *lx, const struct token *toks, size_t n,
+			   const struct token *end, void *c)
+{
+	config_rule_statement(c, lx, toks, n, end);
 }
 
 int config_parse_text(struct config *c, const char *file, const char *text, size_t len)
 {
+	struct lexer lx;
+
+	if (config_lexer(c, file, &lx) < 0)
+		return -ENOMEM;
 	/* a UTF-8 byte-order mark, as some editors write: not part of the first line */
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
 		text += 3;
 		len -= 3;
 	}
-	return lex_buffer(c, file, text, len, false, config_statement);
+	return lex_buffer(&lx, text, len, false, file_statement, c);
 }
 
 int config_parse_rule_line(struct config *c, const char *label, const char *text)
 {
 	size_t before = c->n_rules, len = strlen(text);
-	struct parser p = { .c = c, .file = config_intern_file(c, label) };
+	struct lexer lx;
 	int r;
 
-	if (!p.file)
+	if (config_lexer(c, label, &lx) < 0)
 		return -ENOMEM;
 	if (memchr(text, '\n', len)) {
-		lex_diag(&p, NULL, "a rule line cannot contain a newline");
+		lex_diag(&lx, NULL, "a rule line cannot contain a newline");
 		return -EINVAL;
 	}
-	r = lex_buffer(c, label, text, len, true, ruleopt_parse);
+	r = lex_buffer(&lx, text, len, true, line_statement, c);
 	if (r == 0 && c->n_rules == before) {
-		lex_diag(&p, NULL, "no rule given");
+		lex_diag(&lx, NULL, "no rule given");
 		return -EINVAL;
 	}
 	/* runtime rules carry no file location */
@@ -402,58 +414,28 @@ int config_parse_rule_line(struct config *c, const char *label, const char *text
 
 int config_add_rule(struct config *c, const char *label, struct rule *r)
 {
-	struct parser p = { .c = c, .file = config_intern_file(c, label) };
 	unsigned errors = c->n_errors;
+	struct lexer lx;
 
-	if (!p.file) {
+	if (config_lexer(c, label, &lx) < 0) {
 		rule_free(r);
 		return -ENOMEM;
 	}
-	ruleopt_conflicts(&p, r, NULL, 0, errors);
+	ruleopt_conflicts(&lx, r, c->rules, c->n_rules, NULL, 0, errors);
 	if (c->n_errors != errors) {
 		rule_free(r);
 		return -EINVAL;
 	}
-	if (config_append_rule(c, r) < 0) {
+	if (append_rule(c, r) < 0) {
 		rule_free(r);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-int config_parse_portrange(const char *text, struct portrange *ret)
-{
-	struct config scratch = { 0 };
-	struct parser p = { .c = &scratch, .file = "" };
-	struct token t = { .s = text, .len = strlen(text), .line = 1, .col = 1,
-			   .ltext = text, .llen = strlen(text) };
-	int r = lex_portrange(&p, &t, ret);
-
-	dynbuf_free(&scratch.errors);
-	dynbuf_free(&scratch.error_lines);
-	dynbuf_free(&scratch.warning_lines);
-	if (r == 0)
-		ret->loc.file = NULL;
-	return r < 0 ? -EINVAL : 0;
-}
-
-int config_parse_duration(const char *text, uint32_t *ret)
-{
-	struct config scratch = { 0 };
-	struct parser p = { .c = &scratch, .file = "" };
-	struct token t = { .s = text, .len = strlen(text), .line = 1, .col = 1,
-			   .ltext = text, .llen = strlen(text) };
-	int r = lex_duration(&p, &t, ret);
-
-	dynbuf_free(&scratch.errors);
-	dynbuf_free(&scratch.error_lines);
-	dynbuf_free(&scratch.warning_lines);
-	return r < 0 ? -EINVAL : 0;
-}
-
 static const char *reintern(struct config *c, const char *file)
 {
-	return file ? config_intern_file(c, file) : NULL;
+	return file ? intern_file(c, file) : NULL;
 }
 
 struct config *config_dup(const struct config *src)
@@ -493,7 +475,7 @@ struct config *config_dup(const struct config *src)
 	    prefixlist_copy(&c->allow, &src->allow) < 0)
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(locs); i++)
-		if (locs[i]->file && !(locs[i]->file = config_intern_file(c, locs[i]->file)))
+		if (locs[i]->file && !(locs[i]->file = intern_file(c, locs[i]->file)))
 			goto fail;
 	/* runtime rules given later resolve the same names */
 	for (size_t i = 0; i < src->n_aliases; i++)
@@ -502,7 +484,7 @@ struct config *config_dup(const struct config *src)
 	for (size_t i = 0; i < src->n_rules; i++) {
 		struct rule *r = rule_dup(src->rules[i]);
 
-		if (!r || config_append_rule(c, r) < 0) {
+		if (!r || append_rule(c, r) < 0) {
 			rule_free(r);
 			goto fail;
 		}
@@ -519,8 +501,5 @@ fail:
 
 struct rule *config_find_rule(const struct config *c, const char *name)
 {
-	for (size_t i = 0; i < c->n_rules; i++)
-		if (!strcmp(c->rules[i]->name, name))
-			return c->rules[i];
-	return NULL;
+	return rule_find(c->rules, c->n_rules, name);
 }

@@ -1,7 +1,8 @@
 /*
- * lib/rules/ owns the rule files: the lexer and the values it reads, the
- * rule model, the configuration made from files (or OpenWrt's UCI) and
- * runtime lines, and the rulebook that composes them.
+ * lib/rules/ owns the rule files: the address prefixes and the rule model,
+ * the lexer, the values of options and the options of a rule, the
+ * configuration made from files (or OpenWrt's UCI) and runtime lines, and
+ * the rulebook that composes them; each of these may use those before it.
  * May use: base.
  *
  * The configuration: global interface defaults, the pinhole mark and the
@@ -15,25 +16,15 @@
  */
 #pragma once
 
+#include "lexer.h"
 #include "rule.h"
+#include "value.h"
 #include "base/util.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-#define CONFIG_TIMEOUT_MAX (30u * 24 * 3600)
 #define CONFIG_MARK_DEFAULT 0x10000000u
 #define CONFIG_MAX_PER_HOST_DEFAULT 64
 #define CONFIG_MAX_FORWARDINGS_DEFAULT 16384
-#define CONFIG_LIMIT_MAX 1048576	/* for both: the kernel sets are sized from them */
-
-/*
- * A name that stands for interfaces in `lan` and `wan`: on OpenWrt a
- * logical interface or a firewall zone, resolved to its devices outside
- * the daemon (the init script) and read from the interface names file.
- */
-struct ifalias {
-	char *name;
-	struct iflist devs;
-};
 
 struct config {
 	struct rule **rules;
@@ -94,12 +85,6 @@ int config_parse_rule_line(struct config *c, const char *label, const char *text
  */
 int config_add_rule(struct config *c, const char *label, struct rule *r);
 
-/* PORT/PROTO or LOW-HIGH/PROTO; -EINVAL if TEXT is not one. */
-int config_parse_portrange(const char *text, struct portrange *ret);
-
-/* A duration as in a rule file (300, 5m, 1h30m) in seconds; -EINVAL if TEXT is not one. */
-int config_parse_duration(const char *text, uint32_t *ret);
-
 /*
  * Read DIRS (highest priority first) the systemd way: *.conf only, same
  * name shadowed by earlier directories, symlinks to /dev/null mask, all
@@ -125,5 +110,20 @@ int config_load_file(struct config *c, const char *path, config_parse_fn parse);
 struct config *config_dup(const struct config *c);
 
 struct rule *config_find_rule(const struct config *c, const char *name);
+
+/* From now on NAME in a `lan` or `wan` list stands for DEVS. */
+int config_add_alias(struct config *c, const char *name, const struct iflist *devs);
+
+/*
+ * For the readers of rule files and of other syntaxes (confload.c, uci.c):
+ * a lexer for FILE (its name interned in C) that reports into C's
+ * diagnostics; one statement in rule-file tokens (TOKS[0] its keyword);
+ * one rule, checked against C's and added (TOKS[0] its name).
+ */
+int config_lexer(struct config *c, const char *file, struct lexer *ret);
+void config_statement(struct config *c, struct lexer *lx, const struct token *toks, size_t n,
+		      const struct token *end);
+void config_rule_statement(struct config *c, struct lexer *lx, const struct token *toks, size_t n,
+			   const struct token *end);
 
 extern const char *const config_default_dirs[3];

@@ -3,19 +3,15 @@
  * earlier directory shadows the same name in a later one, a symlink to
  * /dev/null masks, all read in lexical order of their names.
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "diag.h"
-#include "lexer.h"
+#include "config.h"
 
 struct dropin {
 	char *name;
@@ -36,17 +32,18 @@ static bool is_conf(const char *name)
 
 static void file_error(struct config *c, const char *path, const char *what, int err)
 {
-	struct parser p = { .c = c, .file = config_intern_file(c, path) };
+	struct lexer lx;
 
-	if (p.file)
-		lex_diag(&p, NULL, "%s: %s", what, strerror(err));
+	if (config_lexer(c, path, &lx) == 0)
+		lex_diag(&lx, NULL, "%s: %s", what, strerror(err));
 }
 
 /* A file in a rule directory that is not read for its name: said, so a "ra.cfg" is not a mystery. */
 static void skipped(struct config *c, const char *dir, const struct dirent *de)
 {
-	struct parser p = { .c = c };
+	struct lexer lx;
 	struct stat st;
+	int r;
 	char *path;
 
 	if (de->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, de->d_name) < 0)
@@ -56,18 +53,18 @@ static void skipped(struct config *c, const char *dir, const struct dirent *de)
 		free(path);
 		return;
 	}
-	p.file = config_intern_file(c, path);
+	r = config_lexer(c, path, &lx);
 	free(path);
-	if (p.file)
-		lex_warn(&p, NULL, "not read: only files whose names end in .conf are");
+	if (r == 0)
+		lex_warn(&lx, NULL, "not read: only files whose names end in .conf are");
 }
 
 static void not_regular(struct config *c, const char *path)
 {
-	struct parser p = { .c = c, .file = config_intern_file(c, path) };
+	struct lexer lx;
 
-	if (p.file)
-		lex_diag(&p, NULL, "not a regular file");
+	if (config_lexer(c, path, &lx) == 0)
+		lex_diag(&lx, NULL, "not a regular file");
 }
 
 int config_load_file(struct config *c, const char *path, config_parse_fn parse)

@@ -49,3 +49,12 @@ void diag_printf(struct dynbuf *out, struct dynbuf *lines, const struct diag_loc
 	diag_vprintf(out, lines, loc, fmt, ap);
 	va_end(ap);
 }
+
+void diag_report(const struct diag_sink *s, const struct diag_loc *loc, const char *fmt, va_list ap)
+{
+	if (loc->warning)
+		(*s->n_warnings)++;
+	else
+		(*s->n_errors)++;
+	diag_vprintf(s->out, loc->warning ? s->warning_lines : s->error_lines, loc, fmt, ap);
+}

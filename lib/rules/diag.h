@@ -31,3 +31,20 @@ void diag_vprintf(struct dynbuf *out, struct dynbuf *lines, const struct diag_lo
 		  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 void diag_printf(struct dynbuf *out, struct dynbuf *lines, const struct diag_loc *loc,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Where a parse reports: every diagnostic in full, each error's and each
+ * warning's first line alone (one log entry each), and how many of each.
+ * The buffers belong to whoever reads the result (a struct config).
+ */
+struct diag_sink {
+	struct dynbuf *out;
+	struct dynbuf *error_lines;
+	struct dynbuf *warning_lines;
+	unsigned *n_errors;
+	unsigned *n_warnings;
+};
+
+/* An error, or a warning when LOC says so, into S and counted. */
+void diag_report(const struct diag_sink *s, const struct diag_loc *loc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));

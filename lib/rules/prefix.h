@@ -5,11 +5,27 @@
  */
 #pragma once
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rule.h"
+union inaddr {
+	struct in_addr v4;
+	struct in6_addr v6;
+};
+
+/* An address prefix, host bits zero. */
+struct addrprefix {
+	int af;
+	uint8_t plen;
+	union inaddr addr;
+};
+
+struct prefixlist {
+	struct addrprefix *v;
+	size_t n;
+};
 
 /*
  * Parse ADDR or ADDR/LEN (S, LEN bytes, not NUL-terminated). Returns 0,

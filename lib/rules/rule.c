@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "prefix.h"
 #include "rule.h"
 #include "base/util.h"
 
@@ -134,6 +133,14 @@ struct rule *rule_dup(const struct rule *r)
 	return q;
 }
 
+struct rule *rule_find(struct rule *const *rules, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rules[i]->name, name))
+			return rules[i];
+	return NULL;
+}
+
 const char *proto_name(uint8_t proto)
 {
 	switch (proto) {
@@ -150,6 +157,14 @@ int portrange_format(const struct portrange *p, char *buf, size_t size)
 	if (p->lo == p->hi)
 		return snprintf(buf, size, "%u/%s", p->lo, proto_name(p->proto));
 	return snprintf(buf, size, "%u-%u/%s", p->lo, p->hi, proto_name(p->proto));
+}
+
+void srcloc_format(const struct srcloc *l, char *buf, size_t size)
+{
+	if (l->file)
+		snprintf(buf, size, "%s:%u:%u", l->file, l->line, l->col);
+	else
+		snprintf(buf, size, "runtime");
 }
 
 int portrange_cmp(const void *a, const void *b)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefix.h"
+
 #define RULE_NAME_MAX 32
 #define IFNAME_MAX 15
 #define RULE_TIMEOUT_DEFAULT 300
@@ -35,23 +37,6 @@ struct portrange {
 
 struct iflist {
 	char (*names)[IFNAME_MAX + 2];	/* may end in '*' */
-	size_t n;
-};
-
-union inaddr {
-	struct in_addr v4;
-	struct in6_addr v6;
-};
-
-/* An address prefix (host bits zero) and a list of them; see prefix.h. */
-struct addrprefix {
-	int af;
-	uint8_t plen;
-	union inaddr addr;
-};
-
-struct prefixlist {
-	struct addrprefix *v;
 	size_t n;
 };
 
@@ -92,9 +77,13 @@ struct rule *rule_new(const char *name);
 struct rule *rule_free(struct rule *r);
 bool rule_name_valid(const char *name);
 struct rule *rule_dup(const struct rule *r);
+/* The rule named NAME among RULES, or NULL */
+struct rule *rule_find(struct rule *const *rules, size_t n, const char *name);
 bool rule_same_forwards(const struct rule *a, const struct rule *b);
 int rule_format(const struct rule *r, char *buf, size_t size);
 int portrange_format(const struct portrange *p, char *buf, size_t size);
+/* FILE:LINE:COL, or "runtime" for a rule given at run time */
+void srcloc_format(const struct srcloc *l, char *buf, size_t size);
 /* qsort order: by protocol, then by first port. */
 int portrange_cmp(const void *a, const void *b);
 struct json;

@@ -1,33 +1,26 @@
 /*
- * `rule NAME OPTIONS`; see lexer.h: each option parsed by its entry in a
- * table, the rule then checked as a whole (rule_validate: what options
- * exclude or need of each other), then against the rules before it
- * (ruleopt_conflicts: a duplicate name, overlapping forwards).
+ * `rule NAME OPTIONS`; see ruleopt.h. Each option's parser reads its
+ * value from the tokens after its keyword; check_rule then sees what the
+ * options given exclude or need of each other.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "diag.h"
-#include "lexer.h"
+#include "ruleopt.h"
 
 static bool families_meet(unsigned a, unsigned b)
 {
 	return (a & b) != 0;
 }
 
-static const struct rule *find_overlap(struct config *c, const struct rule *r,
-				       const struct portrange *f, const struct portrange **ret_f)
+static const struct rule *find_overlap(struct rule *const *rules, size_t n_rules,
+				       const struct rule *r, const struct portrange *f,
+				       const struct portrange **ret_f)
 {
-	for (size_t k = 0; k < c->n_rules; k++) {
-		const struct rule *q = c->rules[k];
+	for (size_t k = 0; k < n_rules; k++) {
+		const struct rule *q = rules[k];
 
 		/* peer rules too: the kernel holds one interval per peer and port */
 		if (!families_meet(q->family, r->family))
@@ -67,25 +60,19 @@ static const struct token *fwd_token(const struct token *toks, size_t n, const s
 	return toks;
 }
 
-/*
- * A duplicate name, or a forward that overlaps another forward of R or of
- * a rule already in the configuration. TOKS (NULL for a rule that was
- * parsed before) place the caret; without them the message names R.
- */
-void ruleopt_conflicts(struct parser *p, const struct rule *r, const struct token *toks,
-			    size_t n, unsigned errors)
+void ruleopt_conflicts(struct lexer *lx, const struct rule *r, struct rule *const *rules,
+		       size_t n_rules, const struct token *toks, size_t n, unsigned errors)
 {
-	struct config *c = p->c;
-	const struct rule *first = r->name[0] ? config_find_rule(c, r->name) : NULL;
+	const struct rule *first = r->name[0] ? rule_find(rules, n_rules, r->name) : NULL;
 	char where[300], who[RULE_NAME_MAX + 16] = "";
 
 	if (!toks)
 		snprintf(who, sizeof(who), "rule '%s': ", r->name);
 	if (first) {
-		lex_describe_loc(&first->loc, where, sizeof(where));
-		lex_diag(p, toks, "%sduplicate rule name '%s' (first defined at %s)", who, r->name, where);
+		srcloc_format(&first->loc, where, sizeof(where));
+		lex_diag(lx, toks, "%sduplicate rule name '%s' (first defined at %s)", who, r->name, where);
 	}
-	for (size_t k = 0; k < r->n_forwards && c->n_errors == errors; k++) {
+	for (size_t k = 0; k < r->n_forwards && lex_errors(lx) == errors; k++) {
 		const struct portrange *f = &r->forwards[k], *g;
 		const struct rule *q;
 		struct token t;
@@ -96,16 +83,16 @@ void ruleopt_conflicts(struct parser *p, const struct rule *r, const struct toke
 			if (g->proto == f->proto && g->lo <= f->hi && f->lo <= g->hi) {
 				portrange_format(f, a, sizeof(a));
 				portrange_format(g, b, sizeof(b));
-				lex_diag(p, fwd_token(toks, n, f, &t),
+				lex_diag(lx, fwd_token(toks, n, f, &t),
 				     "%sforward %s overlaps forward %s of the same rule", who, a, b);
 			}
 		}
-		q = find_overlap(c, r, f, &g);
+		q = find_overlap(rules, n_rules, r, f, &g);
 		if (q) {
 			portrange_format(f, a, sizeof(a));
 			portrange_format(g, b, sizeof(b));
-			lex_describe_loc(&g->loc, where, sizeof(where));
-			lex_diag(p, fwd_token(toks, n, f, &t), "%sforward %s overlaps forward %s of rule '%s' (%s)",
+			srcloc_format(&g->loc, where, sizeof(where));
+			lex_diag(lx, fwd_token(toks, n, f, &t), "%sforward %s overlaps forward %s of rule '%s' (%s)",
 			     who, a, b, q->name, where);
 		}
 	}
@@ -147,6 +134,13 @@ enum {
 	O_ALLOW, O_MAX_PER_HOST, O_DISABLED, O__N,
 };
 
+/* A rule being read: where it reports, the names that stand for interfaces. */
+struct parser {
+	struct lexer *lx;
+	const struct ifalias *aliases;
+	size_t n_aliases;
+};
+
 /* Where each option was given: its keyword and, for those that take one, its value. */
 struct ruleopts {
 	const struct token *kw[O__N];
@@ -160,43 +154,43 @@ typedef void (*opt_fn)(struct parser *p, struct rule *r, const struct token *tok
 static void opt_trigger(struct parser *p, struct rule *r, const struct token *toks, size_t n,
 			size_t *i)
 {
-	lex_ports(p, toks, n, i, &r->triggers, &r->n_triggers);
+	value_ports(p->lx, toks, n, i, &r->triggers, &r->n_triggers);
 }
 
 static void opt_forward(struct parser *p, struct rule *r, const struct token *toks, size_t n,
 			size_t *i)
 {
-	lex_ports(p, toks, n, i, &r->forwards, &r->n_forwards);
+	value_ports(p->lx, toks, n, i, &r->forwards, &r->n_forwards);
 }
 
 static void opt_timeout(struct parser *p, struct rule *r, const struct token *toks, size_t n,
 			size_t *i)
 {
-	lex_duration(p, &toks[(*i)++], &r->timeout_s);
+	value_duration(p->lx, &toks[(*i)++], &r->timeout_s);
 }
 
 static void opt_max_per_host(struct parser *p, struct rule *r, const struct token *toks, size_t n,
 			     size_t *i)
 {
-	lex_limit(p, &toks[(*i)++], "max-per-host", &r->max_per_host);
+	value_limit(p->lx, &toks[(*i)++], "max-per-host", &r->max_per_host);
 }
 
 static void opt_lan(struct parser *p, struct rule *r, const struct token *toks, size_t n, size_t *i)
 {
 	r->has_lan = true;
-	lex_ifnames(p, toks, n, i, &r->lan);
+	value_ifnames(p->lx, p->aliases, p->n_aliases, toks, n, i, &r->lan);
 }
 
 static void opt_wan(struct parser *p, struct rule *r, const struct token *toks, size_t n, size_t *i)
 {
 	r->has_wan = true;
-	lex_ifnames(p, toks, n, i, &r->wan);
+	value_ifnames(p->lx, p->aliases, p->n_aliases, toks, n, i, &r->wan);
 }
 
 static void opt_allow(struct parser *p, struct rule *r, const struct token *toks, size_t n, size_t *i)
 {
 	r->has_allow = true;
-	lex_allow(p, toks, n, i, &r->allow);
+	value_allow(p->lx, toks, n, i, &r->allow);
 }
 
 static void opt_family(struct parser *p, struct rule *r, const struct token *toks, size_t n,
@@ -214,7 +208,7 @@ static void opt_family(struct parser *p, struct rule *r, const struct token *tok
 		static const char *const families[] = { "ipv4", "ipv6", "both" };
 		char guess[64];
 
-		lex_diag(p, val, "unknown family '%.*s' (expected ipv4, ipv6 or both)%s",
+		lex_diag(p->lx, val, "unknown family '%.*s' (expected ipv4, ipv6 or both)%s",
 			 (int)val->len, val->s, lex_guess(val, families, 3, guess, sizeof(guess)));
 	}
 }
@@ -231,13 +225,13 @@ static void opt_to(struct parser *p, struct rule *r, const struct token *toks, s
 	if (colon && !memchr(colon + 1, ':', val->len - (colon + 1 - val->s)) &&
 	    colon - val->s <= INET_ADDRSTRLEN) {
 		port = lex_sub(val, colon - val->s + 1, val->len - (colon - val->s) - 1);
-		if (lex_port(p, &port, &r->to_port) < 0)
+		if (value_port(p->lx, &port, &r->to_port) < 0)
 			return;
 		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - val->s), val->s);
 		if (inet_pton(AF_INET, addr, &r->to.v4) == 1)
 			r->to_af = AF_INET;
 		else
-			lex_diag(p, val, "invalid address '%s' (a port remap needs an IPv4 address: A.B.C.D:PORT)",
+			lex_diag(p->lx, val, "invalid address '%s' (a port remap needs an IPv4 address: A.B.C.D:PORT)",
 				 addr);
 	} else {
 		snprintf(addr, sizeof(addr), "%.*s", (int)val->len, val->s);
@@ -246,11 +240,11 @@ static void opt_to(struct parser *p, struct rule *r, const struct token *toks, s
 		else if (val->len < sizeof(addr) && inet_pton(AF_INET6, addr, &r->to.v6) == 1)
 			r->to_af = AF_INET6;
 		else
-			lex_diag(p, val, "invalid address '%.*s' (expected an IPv4 or IPv6 address)",
+			lex_diag(p->lx, val, "invalid address '%.*s' (expected an IPv4 or IPv6 address)",
 				 (int)val->len, val->s);
 	}
 	if (r->to_af && not_a_host(r->to_af, &r->to)) {
-		lex_diag(p, val, "'%.*s' is not a host to forward to: %s", (int)val->len, val->s,
+		lex_diag(p->lx, val, "'%.*s' is not a host to forward to: %s", (int)val->len, val->s,
 			 not_a_host(r->to_af, &r->to));
 		r->to_af = 0;
 	}
@@ -301,7 +295,7 @@ bool ruleopt_is_option(const struct token *t)
 }
 
 /* What the options given exclude or need of each other; NAME is the rule's name token. */
-static void rule_validate(struct parser *p, struct rule *r, const struct ruleopts *o,
+static void check_rule(struct parser *p, struct rule *r, const struct ruleopts *o,
 			  const struct token *name)
 {
 	static const struct { int opt; const char *msg; } not_static[] = {
@@ -314,30 +308,30 @@ static void rule_validate(struct parser *p, struct rule *r, const struct ruleopt
 	};
 
 	if (!o->kw[O_FORWARD])
-		lex_diag(p, name, "rule '%.*s' has no 'forward'", (int)name->len, name->s);
+		lex_diag(p->lx, name, "rule '%.*s' has no 'forward'", (int)name->len, name->s);
 	if (!o->kw[O_TRIGGER] && !o->kw[O_TO])
-		lex_diag(p, name, "rule '%.*s' needs 'trigger PORTS' or a fixed host 'to ADDRESS'",
+		lex_diag(p->lx, name, "rule '%.*s' needs 'trigger PORTS' or a fixed host 'to ADDRESS'",
 			 (int)name->len, name->s);
 	if (o->kw[O_TO]) {
 		for (size_t k = 0; k < ARRAY_SIZE(not_static); k++)
 			if (o->kw[not_static[k].opt])
-				lex_diag(p, o->kw[not_static[k].opt], "%s", not_static[k].msg);
+				lex_diag(p->lx, o->kw[not_static[k].opt], "%s", not_static[k].msg);
 		if (r->to_af) {
 			unsigned af = r->to_af == AF_INET ? RULE_FAMILY_IPV4 : RULE_FAMILY_IPV6;
 
 			if (o->kw[O_FAMILY] && !(r->family & af))
-				lex_diag(p, o->val[O_TO], "address is %s but the rule is family %s",
+				lex_diag(p->lx, o->val[O_TO], "address is %s but the rule is family %s",
 					 af == RULE_FAMILY_IPV4 ? "IPv4" : "IPv6",
 					 r->family == RULE_FAMILY_IPV4 ? "ipv4" : "ipv6");
 			r->family = af;
 		}
 	}
 	if (r->to_port && (r->n_forwards != 1 || r->forwards[0].lo != r->forwards[0].hi))
-		lex_diag(p, o->val[O_TO], "a port remap (to ADDRESS:PORT) needs exactly one forward port");
+		lex_diag(p->lx, o->val[O_TO], "a port remap (to ADDRESS:PORT) needs exactly one forward port");
 	if (r->has_lan && r->has_wan)
 		for (size_t k = 0; k < r->lan.n; k++)
 			if (iflist_match(&r->wan, r->lan.names[k]))
-				lex_diag(p, o->kw[O_LAN], "interface '%s' is both lan and wan",
+				lex_diag(p->lx, o->kw[O_LAN], "interface '%s' is both lan and wan",
 					 r->lan.names[k]);
 }
 
@@ -359,20 +353,20 @@ static void parse_options(struct parser *p, struct rule *r, const struct token *
 				names[k] = opts[k].name;
 			w = suggest_word(kw->s, kw->len, names, O__N);
 			if (w) {
-				lex_diag(p, kw, "unknown option '%.*s' (did you mean '%s'?)",
+				lex_diag(p->lx, kw, "unknown option '%.*s' (did you mean '%s'?)",
 					 (int)kw->len, kw->s, w);
 				/* the misspelt option's value is not an option of its own */
 				for (k = 0; k < O__N; k++)
 					if (!strcmp(names[k], w) && !opts[k].flag && i < n)
 						i++;
 			} else
-				lex_diag(p, kw, "unknown option '%.*s' (expected trigger, forward, timeout, "
+				lex_diag(p->lx, kw, "unknown option '%.*s' (expected trigger, forward, timeout, "
 					 "to, peer, exclusive, family, lan, wan, allow, max-per-host or disabled)",
 					 (int)kw->len, kw->s);
 			continue;
 		}
 		if (o->kw[k]) {
-			lex_diag(p, kw, "'%s' given twice in rule '%s' (first at column %u)", opts[k].name,
+			lex_diag(p->lx, kw, "'%s' given twice in rule '%s' (first at column %u)", opts[k].name,
 				 r->name, o->kw[k]->col);
 			/* skip its value so it is not read as an option */
 			if (!opts[k].flag && i < n)
@@ -381,7 +375,7 @@ static void parse_options(struct parser *p, struct rule *r, const struct token *
 		}
 		o->kw[k] = kw;
 		if (!opts[k].flag && i >= n) {
-			lex_diag(p, end, "'%s' needs a value", opts[k].name);
+			lex_diag(p->lx, end, "'%s' needs a value", opts[k].name);
 			break;
 		}
 		if (!opts[k].flag)
@@ -390,35 +384,33 @@ static void parse_options(struct parser *p, struct rule *r, const struct token *
 	}
 }
 
-void ruleopt_parse(struct parser *p, const struct token *toks, size_t n, const struct token *end)
+struct rule *ruleopt_parse(struct lexer *lx, const struct ifalias *aliases, size_t n_aliases,
+			   const struct token *toks, size_t n, const struct token *end)
 {
-	struct config *c = p->c;
-	unsigned errors = c->n_errors;
+	struct parser p = { lx, aliases, n_aliases };
 	struct ruleopts o = { { 0 }, { 0 } };
 	const struct token *name;
 	struct rule *r;
 
 	if (!n) {
-		lex_diag(p, end, "'rule' needs a name");
-		return;
+		lex_diag(lx, end, "'rule' needs a name");
+		return NULL;
 	}
 	r = rule_new("");
 	if (!r) {
-		lex_diag(p, NULL, "out of memory");
-		return;
+		lex_diag(lx, NULL, "out of memory");
+		return NULL;
 	}
 	name = &toks[0];
 	if (!valid_name(name))
-		lex_diag(p, name, "invalid rule name '%.*s' (1-%d of A-Z a-z 0-9 _ . -)",
+		lex_diag(lx, name, "invalid rule name '%.*s' (1-%d of A-Z a-z 0-9 _ . -)",
 			 (int)name->len, name->s, RULE_NAME_MAX);
 	else
 		snprintf(r->name, sizeof(r->name), "%.*s", (int)name->len, name->s);
-	r->loc.file = p->file;
+	r->loc.file = lx->file;
 	r->loc.line = name->line;
 	r->loc.col = name->col;
-	parse_options(p, r, toks, n, end, &o);
-	rule_validate(p, r, &o, name);
-	ruleopt_conflicts(p, r, toks, n, errors);
-	if (c->n_errors != errors || config_append_rule(c, r) < 0)
-		rule_free(r);
+	parse_options(&p, r, toks, n, end, &o);
+	check_rule(&p, r, &o, name);
+	return r;
 }

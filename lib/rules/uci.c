@@ -3,8 +3,8 @@
  * (quotes and escapes undone, each word remembering where its value starts
  * in the file) and lines into sections. A finished section becomes the
  * tokens of the statements a rule file would hold: a rule section one
- * `rule NAME OPTIONS` statement for ruleopt_parse, a globals section one
- * global statement per option for config_statement. Keywords are
+ * `NAME OPTIONS` statement for config_rule_statement, a globals section
+ * one global statement per option for config_statement. Keywords are
  * synthetic tokens placed where the UCI option name stands, list values
  * are joined by synthetic commas, so every check and every diagnostic is
  * the rule files' own, with the caret in the UCI file.
@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lexer.h"
 #include "uci.h"
 
 #define UCI_ALIAS_MAX 64
@@ -81,7 +80,8 @@ struct uci_section {
 };
 
 struct uci_state {
-	struct parser p;
+	struct config *c;
+	struct lexer lx;
 	struct uci_section sec;
 	char **words;		/* the unquoted values that tokens point to */
 	size_t n_words;
@@ -182,11 +182,11 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 			continue;
 		}
 		if (e->kind != UCI_LIST)
-			lex_diag(&u->p, &o->name, "'%s' given twice in this section (first at line %u)",
+			lex_diag(&u->lx, &o->name, "'%s' given twice in this section (first at line %u)",
 				 e->name, first->name.line);
 	}
 	if (e->kind != UCI_LIST && first->list) {
-		lex_diag(&u->p, &first->name, "'%s' takes one value: write 'option %s'", e->name, e->name);
+		lex_diag(&u->lx, &first->name, "'%s' takes one value: write 'option %s'", e->name, e->name);
 		return false;
 	}
 	kw = synthetic(e->kw ? e->kw : e->name, &first->name);
@@ -201,7 +201,7 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 				continue;
 			words = push_words(u, &o->value, true, words);
 			if (words == was)
-				lex_diag(&u->p, &o->value, "empty value for '%s'", e->name);
+				lex_diag(&u->lx, &o->value, "empty value for '%s'", e->name);
 		}
 		if (u->oom)
 			return false;
@@ -210,7 +210,7 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 			const struct token *last = &u->toks[u->n_toks - 1];
 			struct token after = lex_sub(last, last->len, 0);
 
-			lex_diag(&u->p, &after, "list ends with a comma");
+			lex_diag(&u->lx, &after, "list ends with a comma");
 			u->toks[u->n_toks - 1].len--;
 		}
 		if (!words)
@@ -223,10 +223,10 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 		if (words == 1 || u->oom)
 			return words == 1 && !u->oom;
 		if (words)
-			lex_diag(&u->p, &u->toks[u->n_toks - words + 1],
+			lex_diag(&u->lx, &u->toks[u->n_toks - words + 1],
 				 "'%s' takes one value (quote nothing that holds spaces)", e->name);
 		else
-			lex_diag(&u->p, &first->value, "'%s' needs a value", e->name);
+			lex_diag(&u->lx, &first->value, "'%s' needs a value", e->name);
 		u->n_toks -= words + (e->kw ? 1 : 0);
 		return false;
 	default:
@@ -234,7 +234,7 @@ static bool push_option(struct uci_state *u, const struct uci_opt *e)
 	}
 	b = parse_bool(&first->value);
 	if (b < 0) {
-		lex_diag(&u->p, &first->value, "invalid value '%.*s' for '%s' (expected 1 or 0)",
+		lex_diag(&u->lx, &first->value, "invalid value '%.*s' for '%s' (expected 1 or 0)",
 			 (int)first->value.len, first->value.s, e->name);
 		return false;
 	}
@@ -269,7 +269,7 @@ static void each_option(struct uci_state *u, void (*fn)(struct uci_state *u, con
 		bool seen = false;
 
 		if (!e) {
-			lex_diag(&u->p, &s->opts[i].name, s->table == rule_opts ?
+			lex_diag(&u->lx, &s->opts[i].name, s->table == rule_opts ?
 				 "unknown option '%.*s' in a rule section (expected name, trigger, forward, "
 				 "timeout, to, peer, exclusive, family, lan, wan, allow, max_per_host or enabled)" :
 				 "unknown option '%.*s' in the globals section (expected enabled, lan, wan, "
@@ -294,7 +294,7 @@ static void global_option(struct uci_state *u, const struct uci_opt *e)
 {
 	u->n_toks = 0;
 	if (push_option(u, e) && !u->oom)
-		config_statement(&u->p, u->toks, u->n_toks, &u->sec.end);
+		config_statement(u->c, &u->lx, u->toks, u->n_toks, &u->sec.end);
 }
 
 static void finish_rule(struct uci_state *u)
@@ -312,12 +312,12 @@ static void finish_rule(struct uci_state *u)
 	} else if (s->name.len) {
 		push(u, &s->name);
 	} else {
-		lex_diag(&u->p, &s->type, "a rule section needs 'option name'");
+		lex_diag(&u->lx, &s->type, "a rule section needs 'option name'");
 		return;
 	}
 	each_option(u, rule_option);
 	if (!u->oom)
-		ruleopt_parse(&u->p, u->toks, u->n_toks, &s->end);
+		config_rule_statement(u->c, &u->lx, u->toks, u->n_toks, &s->end);
 }
 
 static void finish_section(struct uci_state *u)
@@ -340,11 +340,11 @@ static void open_section(struct uci_state *u, const struct token *w, size_t n, c
 	/* a section in error is open all the same: its options are skipped, not reported */
 	s->open = true;
 	if (n < 2) {
-		lex_diag(&u->p, end, "'config' needs a type: globals or rule");
+		lex_diag(&u->lx, end, "'config' needs a type: globals or rule");
 		return;
 	}
 	if (n > 3) {
-		lex_diag(&u->p, &w[3], "unexpected '%.*s' after 'config TYPE NAME'", (int)w[3].len, w[3].s);
+		lex_diag(&u->lx, &w[3], "unexpected '%.*s' after 'config TYPE NAME'", (int)w[3].len, w[3].s);
 		return;
 	}
 	s->type = w[1];
@@ -358,7 +358,7 @@ static void open_section(struct uci_state *u, const struct token *w, size_t n, c
 		s->table = global_opts;
 		s->n_table = ARRAY_SIZE(global_opts);
 	} else {
-		lex_diag(&u->p, &w[1], "unknown section type '%.*s' (expected globals or rule)",
+		lex_diag(&u->lx, &w[1], "unknown section type '%.*s' (expected globals or rule)",
 			 (int)w[1].len, w[1].s);
 	}
 }
@@ -369,13 +369,13 @@ static void add_option(struct uci_state *u, const struct token *w, size_t n, con
 	struct uci_option *q;
 
 	if (n != 3) {
-		lex_diag(&u->p, n < 3 ? end : &w[3], n < 3 ? "'%.*s' needs a name and a value" :
+		lex_diag(&u->lx, n < 3 ? end : &w[3], n < 3 ? "'%.*s' needs a name and a value" :
 			 "unexpected '%.*s' after the value (quote a value that holds spaces)",
 			 n < 3 ? (int)w[0].len : (int)w[3].len, n < 3 ? w[0].s : w[3].s);
 		return;
 	}
 	if (!s->open) {
-		lex_diag(&u->p, &w[0], "'%.*s' outside a section: a 'config' line comes first",
+		lex_diag(&u->lx, &w[0], "'%.*s' outside a section: a 'config' line comes first",
 			 (int)w[0].len, w[0].s);
 		return;
 	}
@@ -401,9 +401,9 @@ static void statement(struct uci_state *u, const struct token *w, size_t n, cons
 		add_option(u, w, n, end);
 	else if (lex_is(&w[0], "package")) {
 		if (n != 2)
-			lex_diag(&u->p, n < 2 ? end : &w[2], "'package' needs one name");
+			lex_diag(&u->lx, n < 2 ? end : &w[2], "'package' needs one name");
 	} else
-		lex_diag(&u->p, &w[0], "unknown keyword '%.*s' (expected config, option, list or package)",
+		lex_diag(&u->lx, &w[0], "unknown keyword '%.*s' (expected config, option, list or package)",
 			 (int)w[0].len, w[0].s);
 }
 
@@ -437,7 +437,7 @@ static int read_word(struct uci_state *u, const char *ls, size_t llen, size_t *k
 				struct token t = *ret;
 
 				t.col = open + 1;
-				lex_diag(&u->p, &t, "unterminated quote");
+				lex_diag(&u->lx, &t, "unterminated quote");
 				dynbuf_free(&v);
 				return -EINVAL;
 			}
@@ -451,7 +451,7 @@ static int read_word(struct uci_state *u, const char *ls, size_t llen, size_t *k
 				struct token t = *ret;
 
 				t.col = *k + 1;
-				lex_diag(&u->p, &t, "'\\' at the end of a line: UCI values do not continue");
+				lex_diag(&u->lx, &t, "'\\' at the end of a line: UCI values do not continue");
 				dynbuf_free(&v);
 				return -EINVAL;
 			}
@@ -476,36 +476,26 @@ static int read_word(struct uci_state *u, const char *ls, size_t llen, size_t *k
 
 int uci_parse_text(struct config *c, const char *file, const char *text, size_t len)
 {
-	struct uci_state u = { .p = { .c = c, .start_errors = c->n_errors } };
-	struct token w[4];
+	struct uci_state u = { .c = c };
+	unsigned start_errors = c->n_errors, line = 0;
+	struct token w[4], ln;
 	size_t pos = 0;
-	unsigned line = 0;
+	int r;
 
-	u.p.file = config_intern_file(c, file);
-	if (!u.p.file)
+	if (config_lexer(c, file, &u.lx) < 0)
 		return -ENOMEM;
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
 		text += 3;
 		len -= 3;
 	}
-	while (pos < len && !u.oom) {
-		const char *ls = text + pos, *nl = memchr(ls, '\n', len - pos);
-		size_t llen = nl ? (size_t)(nl - ls) : len - pos, k = 0, n = 0;
+	while (!u.oom && (r = lex_line(&u.lx, text, len, &pos, &line, &ln)) != 0) {
+		const char *ls = ln.s;
+		size_t llen = ln.len, k = 0, n = 0;
 		struct token end;
 		bool bad = false;
 
-		pos += llen + (nl ? 1 : 0);
-		line++;
-		if (llen && ls[llen - 1] == '\r')
-			llen--;
-		if (memchr(ls, '\0', llen)) {
-			const char *nul = memchr(ls, '\0', llen);
-			struct token t = { .s = nul, .line = line, .col = nul - ls + 1, .ltext = ls,
-					   .llen = nul - ls };
-
-			lex_diag(&u.p, &t, "line contains a NUL byte");
+		if (r < 0)
 			continue;
-		}
 		while (k < llen) {
 			struct token t;
 
@@ -533,10 +523,10 @@ int uci_parse_text(struct config *c, const char *file, const char *text, size_t 
 	free(u.words);
 	free(u.toks);
 	if (u.oom) {
-		lex_diag(&u.p, NULL, "out of memory");
+		lex_diag(&u.lx, NULL, "out of memory");
 		return -ENOMEM;
 	}
-	return c->n_errors == u.p.start_errors ? 0 : -EINVAL;
+	return c->n_errors == start_errors ? 0 : -EINVAL;
 }
 
 static bool alias_name_valid(const struct token *t)
@@ -549,42 +539,44 @@ static bool alias_name_valid(const struct token *t)
 	return true;
 }
 
-static void names_statement(struct parser *p, const struct token *toks, size_t n,
-			    const struct token *end)
+static void names_statement(struct lexer *lx, const struct token *toks, size_t n,
+			    const struct token *end, void *data)
 {
-	struct config *c = p->c;
+	struct config *c = data;
 	struct iflist devs = { 0 };
-	size_t i = 1, n_aliases = c->n_aliases;
 	unsigned errors = c->n_errors;
 	char name[UCI_ALIAS_MAX + 1];
+	size_t i = 1;
 
 	if (!n)
 		return;
 	if (!alias_name_valid(&toks[0])) {
-		lex_diag(p, &toks[0], "invalid name '%.*s' (1-%d of A-Z a-z 0-9 _ . -)", (int)toks[0].len,
+		lex_diag(lx, &toks[0], "invalid name '%.*s' (1-%d of A-Z a-z 0-9 _ . -)", (int)toks[0].len,
 			 toks[0].s, UCI_ALIAS_MAX);
 		return;
 	}
-	if (config_find_alias(c, toks[0].s, toks[0].len)) {
-		lex_diag(p, &toks[0], "'%.*s' given twice", (int)toks[0].len, toks[0].s);
+	if (value_find_alias(c->aliases, c->n_aliases, toks[0].s, toks[0].len)) {
+		lex_diag(lx, &toks[0], "'%.*s' given twice", (int)toks[0].len, toks[0].s);
 		return;
 	}
 	if (n < 2) {
-		lex_diag(p, end, "'%.*s' needs at least one device", (int)toks[0].len, toks[0].s);
+		lex_diag(lx, end, "'%.*s' needs at least one device", (int)toks[0].len, toks[0].s);
 		return;
 	}
-	/* devices are devices here, whatever names came before */
-	c->n_aliases = 0;
+	/* devices are devices here, whatever names came before: no aliases */
 	while (i < n)
-		lex_ifnames(p, toks, n, &i, &devs);
-	c->n_aliases = n_aliases;
+		value_ifnames(lx, NULL, 0, toks, n, &i, &devs);
 	snprintf(name, sizeof(name), "%.*s", (int)toks[0].len, toks[0].s);
 	if (c->n_errors == errors && config_add_alias(c, name, &devs) < 0)
-		lex_diag(p, NULL, "out of memory");
+		lex_diag(lx, NULL, "out of memory");
 	iflist_clear(&devs);
 }
 
 int uci_parse_names(struct config *c, const char *file, const char *text, size_t len)
 {
-	return lex_buffer(c, file, text, len, false, names_statement);
+	struct lexer lx;
+
+	if (config_lexer(c, file, &lx) < 0)
+		return -ENOMEM;
+	return lex_buffer(&lx, text, len, false, names_statement, c);
 }

@@ -69,7 +69,9 @@ fi
 # folder edges against each folder's "May use:"
 while read -r a b why what; do
 	fa=$(folder_of "$a"); fb=$(folder_of "$b")
-	if [ -n "$fa" ] && [ -n "$fb" ] && [ "$fa" != "$fb" ]; then echo "$fa $fb $a $b $why $what"; fi
+	if [ -n "$fa" ] && [ -n "$fb" ] && [ "$fa" != "$fb" ]; then
+		echo "$fa $fb $a $b $why $what"
+	fi
 done <"$tmp/edges" | sort -u >"$tmp/fedges"
 for d in $folders; do
 	mains=$(grep -l '^ \* May use:' lib/$d/*.h || true)

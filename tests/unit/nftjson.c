@@ -273,13 +273,13 @@ static bool lookup_name(const struct named *t, size_t n, const char *s, uint32_t
 #define LOOKUP(t, s, ret) lookup_name(t, sizeof(t) / sizeof(t[0]), s, ret)
 
 /* A scalar of KEY from a number or a symbolic name. */
-static bool scalar(enum fwcheck_key k, const struct jval *v, uint32_t *ret)
+static bool scalar(enum fwruleset_key k, const struct jval *v, uint32_t *ret)
 {
 	if (v->t == J_NUM) {
 		*ret = (uint32_t)v->num;
 		return true;
 	}
-	if (v->t == J_ARR && (k == FWCHECK_KEY_CTSTATE || k == FWCHECK_KEY_CTSTATUS)) {
+	if (v->t == J_ARR && (k == FWRULESET_KEY_CTSTATE || k == FWRULESET_KEY_CTSTATUS)) {
 		*ret = 0;
 		for (size_t i = 0; i < v->n; i++) {
 			uint32_t b;
@@ -293,7 +293,7 @@ static bool scalar(enum fwcheck_key k, const struct jval *v, uint32_t *ret)
 	if (v->t != J_STR)
 		return false;
 	switch (k) {
-	case FWCHECK_KEY_NFPROTO:
+	case FWRULESET_KEY_NFPROTO:
 		if (!strcmp(v->str, "ipv4"))
 			*ret = NFPROTO_IPV4;
 		else if (!strcmp(v->str, "ipv6"))
@@ -301,24 +301,24 @@ static bool scalar(enum fwcheck_key k, const struct jval *v, uint32_t *ret)
 		else
 			return false;
 		return true;
-	case FWCHECK_KEY_L4PROTO:
+	case FWRULESET_KEY_L4PROTO:
 		return LOOKUP(l4protos, v->str, ret);
-	case FWCHECK_KEY_CTSTATE:
+	case FWRULESET_KEY_CTSTATE:
 		return LOOKUP(ctstates, v->str, ret);
-	case FWCHECK_KEY_CTSTATUS:
+	case FWRULESET_KEY_CTSTATUS:
 		return LOOKUP(ctstatuses, v->str, ret);
 	default:
 		return false;
 	}
 }
 
-/* Element bytes as the kernel holds them (see key_value in fwcheck.c). */
-static bool elem_bytes(enum fwcheck_key k, const struct jval *v, uint8_t *out, size_t *len)
+/* Element bytes as the kernel holds them (see fwruleset_key_value). */
+static bool elem_bytes(enum fwruleset_key k, const struct jval *v, uint8_t *out, size_t *len)
 {
 	uint32_t x;
 
-	memset(out, 0, FWCHECK_KEY_LEN);
-	if (k == FWCHECK_KEY_IIFNAME || k == FWCHECK_KEY_OIFNAME) {
+	memset(out, 0, FWRULESET_KEY_LEN);
+	if (k == FWRULESET_KEY_IIFNAME || k == FWRULESET_KEY_OIFNAME) {
 		if (v->t != J_STR || strlen(v->str) > 15 || strchr(v->str, '*'))
 			return false;
 		memcpy(out, v->str, strlen(v->str));
@@ -328,19 +328,19 @@ static bool elem_bytes(enum fwcheck_key k, const struct jval *v, uint8_t *out, s
 	if (!scalar(k, v, &x))
 		return false;
 	switch (k) {
-	case FWCHECK_KEY_NFPROTO:
-	case FWCHECK_KEY_L4PROTO:
+	case FWRULESET_KEY_NFPROTO:
+	case FWRULESET_KEY_L4PROTO:
 		out[0] = (uint8_t)x;
 		*len = 1;
 		return true;
-	case FWCHECK_KEY_DPORT:
+	case FWRULESET_KEY_DPORT:
 		out[0] = (uint8_t)(x >> 8);
 		out[1] = (uint8_t)x;
 		*len = 2;
 		return true;
-	case FWCHECK_KEY_CTSTATE:
-	case FWCHECK_KEY_CTSTATUS:
-	case FWCHECK_KEY_MARK:
+	case FWRULESET_KEY_CTSTATE:
+	case FWRULESET_KEY_CTSTATUS:
+	case FWRULESET_KEY_MARK:
 		memcpy(out, &x, 4);
 		*len = 4;
 		return true;
@@ -350,7 +350,7 @@ static bool elem_bytes(enum fwcheck_key k, const struct jval *v, uint8_t *out, s
 }
 
 struct ctx {
-	struct fwcheck *fc;
+	struct fwruleset *rs;
 	int family;
 	const char *family_name;
 	const char *table;
@@ -358,33 +358,33 @@ struct ctx {
 	const char *xt;
 };
 
-static void add(struct ctx *x, struct fwcheck_rule *r, enum fwcheck_key k, enum fwcheck_op op,
-		uint32_t mask, uint32_t value)
+static void add(struct ctx *x, struct fwruleset_rule *r, enum fwruleset_key k,
+		enum fwruleset_op op, uint32_t mask, uint32_t value)
 {
-	struct fwcheck_cond c = { .key = k, .op = op, .mask = mask, .value = value };
+	struct fwruleset_cond c = { .key = k, .op = op, .mask = mask, .value = value };
 
-	if (fwcheck_cond_add(r, &c) < 0)
-		x->fc->oom = 1;
+	if (fwruleset_cond_add(r, &c) < 0)
+		x->rs->oom = 1;
 }
 
-static void maybe(struct ctx *x, struct fwcheck_rule *r)
+static void maybe(struct ctx *x, struct fwruleset_rule *r)
 {
-	add(x, r, FWCHECK_KEY_OTHER, FWCHECK_OP_MAYBE, 0, 0);
+	add(x, r, FWRULESET_KEY_OTHER, FWRULESET_OP_MAYBE, 0, 0);
 }
 
 /* The key an expression loads, its mask, and the dependency nft left out. */
-static enum fwcheck_key key_of(struct ctx *x, struct fwcheck_rule *r, const struct jval *e,
-			       uint32_t *mask)
+static enum fwruleset_key key_of(struct ctx *x, struct fwruleset_rule *r, const struct jval *e,
+				 uint32_t *mask)
 {
 	const char *kind = jkind(e);
 	const struct jval *body = kind ? &e->items[0] : NULL;
 
 	*mask = 0xffffffff;
 	if (!kind)
-		return FWCHECK_KEY_OTHER;
+		return FWRULESET_KEY_OTHER;
 	if (!strcmp(kind, "&") && body->t == J_ARR && body->n == 2 && body->items[1].t == J_NUM) {
 		uint32_t m;
-		enum fwcheck_key k = key_of(x, r, &body->items[0], &m);
+		enum fwruleset_key k = key_of(x, r, &body->items[0], &m);
 
 		*mask = m & (uint32_t)body->items[1].num;
 		return k;
@@ -394,66 +394,66 @@ static enum fwcheck_key key_of(struct ctx *x, struct fwcheck_rule *r, const stru
 		for (size_t i = 0; i < body->n; i++)
 			key_of(x, r, &body->items[i], mask);
 		*mask = 0xffffffff;
-		return FWCHECK_KEY_OTHER;
+		return FWRULESET_KEY_OTHER;
 	}
 	if (!strcmp(kind, "meta")) {
 		const char *key = jstr(body, "key");
 
 		if (!key)
-			return FWCHECK_KEY_OTHER;
+			return FWRULESET_KEY_OTHER;
 		if (!strcmp(key, "nfproto"))
-			return FWCHECK_KEY_NFPROTO;
+			return FWRULESET_KEY_NFPROTO;
 		if (!strcmp(key, "l4proto"))
-			return FWCHECK_KEY_L4PROTO;
+			return FWRULESET_KEY_L4PROTO;
 		if (!strcmp(key, "mark"))
-			return FWCHECK_KEY_MARK;
+			return FWRULESET_KEY_MARK;
 		if (!strcmp(key, "iifname"))
-			return FWCHECK_KEY_IIFNAME;
+			return FWRULESET_KEY_IIFNAME;
 		if (!strcmp(key, "oifname"))
-			return FWCHECK_KEY_OIFNAME;
-		return FWCHECK_KEY_OTHER;
+			return FWRULESET_KEY_OIFNAME;
+		return FWRULESET_KEY_OTHER;
 	}
 	if (!strcmp(kind, "ct")) {
 		const char *key = jstr(body, "key");
 
 		if (!key || jget(body, "dir"))
-			return FWCHECK_KEY_OTHER;
-		return !strcmp(key, "state") ? FWCHECK_KEY_CTSTATE :
-		       !strcmp(key, "status") ? FWCHECK_KEY_CTSTATUS : FWCHECK_KEY_OTHER;
+			return FWRULESET_KEY_OTHER;
+		return !strcmp(key, "state") ? FWRULESET_KEY_CTSTATE :
+		       !strcmp(key, "status") ? FWRULESET_KEY_CTSTATUS : FWRULESET_KEY_OTHER;
 	}
 	if (!strcmp(kind, "payload")) {
 		const char *proto = jstr(body, "protocol"), *field = jstr(body, "field");
 		uint32_t l4;
 
 		if (!proto || !field)
-			return FWCHECK_KEY_OTHER;
+			return FWRULESET_KEY_OTHER;
 		if (!strcmp(proto, "ip") && x->family == NFPROTO_INET)
-			add(x, r, FWCHECK_KEY_NFPROTO, FWCHECK_OP_EQ, 0xffffffff, NFPROTO_IPV4);
+			add(x, r, FWRULESET_KEY_NFPROTO, FWRULESET_OP_EQ, 0xffffffff, NFPROTO_IPV4);
 		else if (!strcmp(proto, "ip6") && x->family == NFPROTO_INET)
-			add(x, r, FWCHECK_KEY_NFPROTO, FWCHECK_OP_EQ, 0xffffffff, NFPROTO_IPV6);
+			add(x, r, FWRULESET_KEY_NFPROTO, FWRULESET_OP_EQ, 0xffffffff, NFPROTO_IPV6);
 		else if (lookup_name(l4protos, sizeof(l4protos) / sizeof(l4protos[0]), proto, &l4))
-			add(x, r, FWCHECK_KEY_L4PROTO, FWCHECK_OP_EQ, 0xffffffff, l4);
+			add(x, r, FWRULESET_KEY_L4PROTO, FWRULESET_OP_EQ, 0xffffffff, l4);
 		if (!strcmp(field, "dport") && strcmp(proto, "ip") && strcmp(proto, "ip6"))
-			return FWCHECK_KEY_DPORT;
-		return FWCHECK_KEY_OTHER;
+			return FWRULESET_KEY_DPORT;
+		return FWRULESET_KEY_OTHER;
 	}
-	return FWCHECK_KEY_OTHER;
+	return FWRULESET_KEY_OTHER;
 }
 
 /* An anonymous set (or map, with verdicts) from {"set": [...]}. */
-static int anon_set(struct ctx *x, enum fwcheck_key k, const struct jval *items, bool map)
+static int anon_set(struct ctx *x, enum fwruleset_key k, const struct jval *items, bool map)
 {
 	char name[32];
 	int idx;
 
 	snprintf(name, sizeof(name), "__json%u", x->anon++);
-	idx = fwcheck_set_ref(x->fc, x->family, x->table, name);
+	idx = fwruleset_set_ref(x->rs, x->family, x->table, name);
 	if (idx < 0)
 		return idx;
-	x->fc->sets[idx].has_elems = true;
+	x->rs->sets[idx].has_elems = true;
 	for (size_t i = 0; i < items->n; i++) {
 		const struct jval *it = &items->items[i], *key = it, *verdict = NULL;
-		struct fwcheck_elem e = { 0 };
+		struct fwruleset_elem e = { 0 };
 
 		if (map) {
 			if (it->t != J_ARR || it->n != 2)
@@ -478,29 +478,30 @@ static int anon_set(struct ctx *x, enum fwcheck_key k, const struct jval *items,
 
 			if (!v)
 				goto unknown;
-			e.verdict = !strcmp(v, "accept") ? FWCHECK_ACCEPT :
-				    !strcmp(v, "drop") ? FWCHECK_DROP :
-				    !strcmp(v, "jump") ? FWCHECK_JUMP :
-				    !strcmp(v, "goto") ? FWCHECK_GOTO :
-				    !strcmp(v, "return") ? FWCHECK_RETURN :
-				    !strcmp(v, "continue") ? FWCHECK_CONTINUE : FWCHECK_UNKNOWN;
+			e.verdict = !strcmp(v, "accept") ? FWRULESET_VERDICT_ACCEPT :
+				    !strcmp(v, "drop") ? FWRULESET_VERDICT_DROP :
+				    !strcmp(v, "jump") ? FWRULESET_VERDICT_JUMP :
+				    !strcmp(v, "goto") ? FWRULESET_VERDICT_GOTO :
+				    !strcmp(v, "return") ? FWRULESET_VERDICT_RETURN :
+				    !strcmp(v, "continue") ? FWRULESET_VERDICT_CONTINUE :
+				    FWRULESET_VERDICT_UNKNOWN;
 			if (jstr(&verdict->items[0], "target"))
 				snprintf(e.target, sizeof(e.target), "%s", jstr(&verdict->items[0], "target"));
 		}
-		if (fwcheck_elem_add(x->fc, idx, &e) < 0)
+		if (fwruleset_elem_add(x->rs, idx, &e) < 0)
 			return -ENOMEM;
 	}
 	return idx;
 unknown:
 	/* elements the check cannot read: lookups may match */
-	x->fc->sets[idx].has_elems = false;
+	x->rs->sets[idx].has_elems = false;
 	return idx;
 }
 
-static int set_of(struct ctx *x, enum fwcheck_key k, const struct jval *right, bool map)
+static int set_of(struct ctx *x, enum fwruleset_key k, const struct jval *right, bool map)
 {
 	if (right->t == J_STR && right->str[0] == '@')
-		return fwcheck_set_ref(x->fc, x->family, x->table, right->str + 1);
+		return fwruleset_set_ref(x->rs, x->family, x->table, right->str + 1);
 	if (jkind(right) && !strcmp(jkind(right), "set") && right->items[0].t == J_ARR)
 		return anon_set(x, k, &right->items[0], map);
 	if (right->t == J_ARR)	/* a map's data written as a bare list */
@@ -508,12 +509,12 @@ static int set_of(struct ctx *x, enum fwcheck_key k, const struct jval *right, b
 	return -1;
 }
 
-static void match(struct ctx *x, struct fwcheck_rule *r, const struct jval *m)
+static void match(struct ctx *x, struct fwruleset_rule *r, const struct jval *m)
 {
 	const char *op = jstr(m, "op");
 	const struct jval *left = jget(m, "left"), *right = jget(m, "right");
 	uint32_t mask, v;
-	enum fwcheck_key k;
+	enum fwruleset_key k;
 	bool neq;
 
 	if (!op || !left || !right) {
@@ -522,11 +523,11 @@ static void match(struct ctx *x, struct fwcheck_rule *r, const struct jval *m)
 	}
 	k = key_of(x, r, left, &mask);
 	neq = !strcmp(op, "!=");
-	if (k == FWCHECK_KEY_OTHER) {
+	if (k == FWRULESET_KEY_OTHER) {
 		maybe(x, r);
-	} else if (k == FWCHECK_KEY_IIFNAME || k == FWCHECK_KEY_OIFNAME) {
-		struct fwcheck_cond c = { .key = k, .op = neq ? FWCHECK_OP_NEQ : FWCHECK_OP_EQ,
-					  .mask = 0xffffffff };
+	} else if (k == FWRULESET_KEY_IIFNAME || k == FWRULESET_KEY_OIFNAME) {
+		struct fwruleset_cond c = { .key = k, .op = neq ? FWRULESET_OP_NEQ : FWRULESET_OP_EQ,
+					    .mask = 0xffffffff };
 		size_t n;
 
 		if (right->t == J_STR && right->str[0] != '@' && (neq || !strcmp(op, "=="))) {
@@ -535,18 +536,18 @@ static void match(struct ctx *x, struct fwcheck_rule *r, const struct jval *m)
 			snprintf(c.ifname, sizeof(c.ifname), "%.*s", (int)(c.prefix ? n - 1 : n),
 				 right->str);
 		} else {
-			c.op = neq ? FWCHECK_OP_NOT_IN : FWCHECK_OP_IN;
+			c.op = neq ? FWRULESET_OP_NOT_IN : FWRULESET_OP_IN;
 			c.set = set_of(x, k, right, false);
 			if (c.set < 0) {
 				maybe(x, r);
 				return;
 			}
 		}
-		if (fwcheck_cond_add(r, &c) < 0)
-			x->fc->oom = 1;
+		if (fwruleset_cond_add(r, &c) < 0)
+			x->rs->oom = 1;
 	} else if (!strcmp(op, "in") && scalar(k, right, &v)) {
 		/* flags: any of them set */
-		add(x, r, k, FWCHECK_OP_NEQ, mask & v, 0);
+		add(x, r, k, FWRULESET_OP_NEQ, mask & v, 0);
 	} else if (jkind(right) && !strcmp(jkind(right), "range")) {
 		const struct jval *rg = &right->items[0];
 		uint32_t lo, hi;
@@ -556,32 +557,33 @@ static void match(struct ctx *x, struct fwcheck_rule *r, const struct jval *m)
 			maybe(x, r);
 			return;
 		}
-		add(x, r, k, FWCHECK_OP_GTE, mask, lo);
-		add(x, r, k, FWCHECK_OP_LTE, mask, hi);
+		add(x, r, k, FWRULESET_OP_GTE, mask, lo);
+		add(x, r, k, FWRULESET_OP_LTE, mask, hi);
 	} else if (scalar(k, right, &v)) {
-		enum fwcheck_op o = !strcmp(op, "==") ? FWCHECK_OP_EQ : neq ? FWCHECK_OP_NEQ :
-				    !strcmp(op, ">=") ? FWCHECK_OP_GTE : !strcmp(op, "<=") ? FWCHECK_OP_LTE :
-				    FWCHECK_OP_MAYBE;
+		enum fwruleset_op o = !strcmp(op, "==") ? FWRULESET_OP_EQ : neq ? FWRULESET_OP_NEQ :
+				      !strcmp(op, ">=") ? FWRULESET_OP_GTE :
+				      !strcmp(op, "<=") ? FWRULESET_OP_LTE : FWRULESET_OP_MAYBE;
 
 		if (!strcmp(op, ">")) {
-			o = FWCHECK_OP_GTE;
+			o = FWRULESET_OP_GTE;
 			v++;
 		} else if (!strcmp(op, "<")) {
-			o = FWCHECK_OP_LTE;
+			o = FWRULESET_OP_LTE;
 			v--;
 		}
 		add(x, r, k, o, mask, v);
 	} else {
-		struct fwcheck_cond c = { .key = mask == 0xffffffff ? k : FWCHECK_KEY_OTHER,
-					  .op = neq ? FWCHECK_OP_NOT_IN : FWCHECK_OP_IN, .mask = mask };
+		struct fwruleset_cond c = { .key = mask == 0xffffffff ? k : FWRULESET_KEY_OTHER,
+					    .op = neq ? FWRULESET_OP_NOT_IN : FWRULESET_OP_IN,
+					    .mask = mask };
 
 		c.set = set_of(x, k, right, false);
 		if (c.set < 0 || (strcmp(op, "==") && !neq && strcmp(op, "in"))) {
 			maybe(x, r);
 			return;
 		}
-		if (fwcheck_cond_add(r, &c) < 0)
-			x->fc->oom = 1;
+		if (fwruleset_cond_add(r, &c) < 0)
+			x->rs->oom = 1;
 	}
 }
 
@@ -605,7 +607,7 @@ static const char *xt_text(const struct ctx *x, const char *chain, long long han
 }
 
 /* `ct state a,b` and `ct status c` in a translated rule; false if neither. */
-static bool xt_conds(struct ctx *x, struct fwcheck_rule *r, const char *text)
+static bool xt_conds(struct ctx *x, struct fwruleset_rule *r, const char *text)
 {
 	const char *end = strchr(text, '\n');
 	bool found = false;
@@ -613,17 +615,17 @@ static bool xt_conds(struct ctx *x, struct fwcheck_rule *r, const char *text)
 	if (!end)
 		end = text + strlen(text);
 	for (const char *p = text; p < end; p++) {
-		enum fwcheck_key k;
+		enum fwruleset_key k;
 		char word[128];
 		struct jval v = { .t = J_STR, .str = word };
 		uint32_t bits = 0, b;
 		size_t n;
 
 		if (!strncmp(p, "ct state ", 9)) {
-			k = FWCHECK_KEY_CTSTATE;
+			k = FWRULESET_KEY_CTSTATE;
 			p += 9;
 		} else if (!strncmp(p, "ct status ", 10)) {
-			k = FWCHECK_KEY_CTSTATUS;
+			k = FWRULESET_KEY_CTSTATUS;
 			p += 10;
 		} else {
 			continue;
@@ -641,7 +643,7 @@ static bool xt_conds(struct ctx *x, struct fwcheck_rule *r, const char *text)
 			if (*p == ',')
 				p++;
 		}
-		add(x, r, k, FWCHECK_OP_NEQ, bits, 0);
+		add(x, r, k, FWRULESET_OP_NEQ, bits, 0);
 		found = true;
 	}
 	return found;
@@ -665,14 +667,14 @@ static void rule(struct ctx *x, const struct jval *j)
 {
 	const char *chain = jstr(j, "chain");
 	const struct jval *expr = jget(j, "expr"), *handle = jget(j, "handle");
-	struct fwcheck_chain *c = chain ? fwcheck_chain_find(x->fc, x->family, x->table, chain) : NULL;
-	struct fwcheck_rule *r;
+	struct fwruleset_chain *c = chain ? fwruleset_chain_find(x->rs, x->family, x->table, chain) : NULL;
+	struct fwruleset_rule *r;
 
 	if (!c || !expr || expr->t != J_ARR)
 		return;
-	r = fwcheck_rule_add(c);
+	r = fwruleset_rule_add(c);
 	if (!r) {
-		x->fc->oom = 1;
+		x->rs->oom = 1;
 		return;
 	}
 	for (size_t i = 0; i < expr->n; i++) {
@@ -685,18 +687,18 @@ static void rule(struct ctx *x, const struct jval *j)
 		} else if (!strcmp(kind, "match")) {
 			match(x, r, body);
 		} else if (!strcmp(kind, "accept")) {
-			r->verdict = FWCHECK_ACCEPT;
+			r->verdict = FWRULESET_VERDICT_ACCEPT;
 		} else if (!strcmp(kind, "drop") || !strcmp(kind, "reject")) {
-			r->verdict = FWCHECK_DROP;
+			r->verdict = FWRULESET_VERDICT_DROP;
 		} else if (!strcmp(kind, "return")) {
-			r->verdict = FWCHECK_RETURN;
+			r->verdict = FWRULESET_VERDICT_RETURN;
 		} else if (!strcmp(kind, "continue")) {
-			r->verdict = FWCHECK_CONTINUE;
+			r->verdict = FWRULESET_VERDICT_CONTINUE;
 		} else if (!strcmp(kind, "jump") || !strcmp(kind, "goto")) {
-			r->verdict = kind[0] == 'j' ? FWCHECK_JUMP : FWCHECK_GOTO;
+			r->verdict = kind[0] == 'j' ? FWRULESET_VERDICT_JUMP : FWRULESET_VERDICT_GOTO;
 			snprintf(r->target, sizeof(r->target), "%s", jstr(body, "target") ? jstr(body, "target") : "");
 		} else if (!strcmp(kind, "queue")) {
-			r->verdict = FWCHECK_UNKNOWN;
+			r->verdict = FWRULESET_VERDICT_UNKNOWN;
 		} else if (!strcmp(kind, "xt")) {
 			const char *t = handle && jstr(body, "name") && !strcmp(jstr(body, "name"), "conntrack") ?
 					xt_text(x, chain, handle->num) : NULL;
@@ -705,18 +707,20 @@ static void rule(struct ctx *x, const struct jval *j)
 				maybe(x, r);
 		} else if (!strcmp(kind, "vmap")) {
 			uint32_t mask;
-			enum fwcheck_key k = key_of(x, r, jget(body, "key"), &mask);
+			enum fwruleset_key k = key_of(x, r, jget(body, "key"), &mask);
 			const struct jval *data = jget(body, "data");
 			int set = data ? set_of(x, k, data, true) : -1;
 
 			if (set < 0) {
-				r->verdict = FWCHECK_UNKNOWN;
+				r->verdict = FWRULESET_VERDICT_UNKNOWN;
 				maybe(x, r);
 				continue;
 			}
-			r->verdict = FWCHECK_VMAP;
-			r->vmap = (struct fwcheck_cond){ .key = mask == 0xffffffff ? k : FWCHECK_KEY_OTHER,
-							 .op = FWCHECK_OP_IN, .mask = mask, .set = set };
+			r->verdict = FWRULESET_VERDICT_VMAP;
+			r->vmap = (struct fwruleset_cond){
+				.key = mask == 0xffffffff ? k : FWRULESET_KEY_OTHER,
+				.op = FWRULESET_OP_IN, .mask = mask, .set = set,
+			};
 		} else if (!is_statement(kind)) {
 			maybe(x, r);	/* limit, quota, xt, ...: may or may not match */
 		}
@@ -731,23 +735,23 @@ static void named_set(struct ctx *x, const struct jval *j)
 
 	if (!name)
 		return;
-	idx = fwcheck_set_ref(x->fc, x->family, x->table, name);
+	idx = fwruleset_set_ref(x->rs, x->family, x->table, name);
 	if (idx < 0) {
-		x->fc->oom = 1;
+		x->rs->oom = 1;
 		return;
 	}
 	for (size_t i = 0; flags && flags->t == J_ARR && i < flags->n; i++)
 		if (flags->items[i].t == J_STR && !strcmp(flags->items[i].str, "interval"))
-			x->fc->sets[idx].interval = true;
+			x->rs->sets[idx].interval = true;
 	/* elements of named sets are not decoded: the type decides their bytes */
 }
 
-int nftjson_load(struct fwcheck *fc, const char *json, const char *xt)
+int nftjson_load(struct fwruleset *rs, const char *json, const char *xt)
 {
 	struct jparser j = { .p = json };
 	struct jval root;
 	const struct jval *list;
-	struct ctx x = { .fc = fc, .xt = xt };
+	struct ctx x = { .rs = rs, .xt = xt };
 	int r = 0;
 
 	jvalue(&j, &root);
@@ -770,7 +774,8 @@ int nftjson_load(struct fwcheck *fc, const char *json, const char *xt)
 			if (x.family < 0 || !x.table)
 				continue;
 			if (pass == 0 && !strcmp(kind, "chain") && jstr(b, "name")) {
-				struct fwcheck_chain *c = fwcheck_chain_add(fc, x.family, x.table, jstr(b, "name"));
+				struct fwruleset_chain *c = fwruleset_chain_add(rs, x.family, x.table,
+										jstr(b, "name"));
 				int hook = hook_of(jstr(b, "hook"));
 
 				if (c && hook >= 0) {
@@ -785,7 +790,7 @@ int nftjson_load(struct fwcheck *fc, const char *json, const char *xt)
 				rule(&x, b);
 			}
 		}
-	if (fc->oom)
+	if (rs->oom)
 		r = -ENOMEM;
 	jfree(&root);
 	return r;
@@ -818,7 +823,7 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-int nftjson_load_file(struct fwcheck *fc, const char *path)
+int nftjson_load_file(struct fwruleset *rs, const char *path)
 {
 	char xt_path[512], *json = slurp(path), *xt;
 	size_t n = strlen(path);
@@ -828,7 +833,7 @@ int nftjson_load_file(struct fwcheck *fc, const char *path)
 		return -errno;
 	snprintf(xt_path, sizeof(xt_path), "%.*s.xt", (int)(n > 5 ? n - 5 : n), path);
 	xt = slurp(xt_path);
-	r = nftjson_load(fc, json, xt);
+	r = nftjson_load(rs, json, xt);
 	free(json);
 	free(xt);
 	return r;

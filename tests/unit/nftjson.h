@@ -1,11 +1,12 @@
 /*
  * For the firewall check's unit tests: `nft -j list ruleset` output read
- * into the check's model (lib/kernel/fwcheck.h), the way the daemon fills it
- * from netlink. A small JSON reader; only what nft prints is handled.
+ * into the check's model (lib/kernel/fwruleset.h), the way the daemon
+ * fills it from netlink. A small JSON reader; only what nft prints is
+ * handled.
  */
 #pragma once
 
-#include "kernel/fwcheck.h"
+#include "kernel/fwruleset.h"
 
 /*
  * nft's JSON shows an iptables-nft compat match by its name only
@@ -15,6 +16,6 @@
  * `ct status ...`). Without a line the match may or may not match.
  * Returns 0, or -EINVAL for text that is not nft's JSON.
  */
-int nftjson_load(struct fwcheck *fc, const char *json, const char *xt);
+int nftjson_load(struct fwruleset *rs, const char *json, const char *xt);
 /* PATH, and PATH with .json replaced by .xt when there is one. */
-int nftjson_load_file(struct fwcheck *fc, const char *path);
+int nftjson_load_file(struct fwruleset *rs, const char *path);

@@ -1,7 +1,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include "kernel/adopt.h"
+#include "engine/adopt.h"
 #include "rules/config.h"
 #include "test.h"
 
@@ -15,7 +15,7 @@ static void collect(const struct adopt_elem *e, void *data)
 }
 
 /* One element in a message of its own, as a dump brings them, read as a set of KIND. */
-static int decode_as(const struct nftobj_felem *e, enum nftobj_rset kind)
+static int decode_as(const struct fwelem *e, enum nftobj_rset kind)
 {
 	struct nlbatch b;
 	size_t begin;
@@ -24,7 +24,7 @@ static int decode_as(const struct nftobj_felem *e, enum nftobj_rset kind)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	begin = b.len;	/* after BATCH_BEGIN */
-	CHECK_INT(nftobj_elems_to(&b, NFT_MSG_NEWSETELEM, &e->set, &e->e, 1), 0);
+	CHECK_INT(nftelem_write(&b, NFT_MSG_NEWSETELEM, &e->set, &e->e, 1), 0);
 	r = adopt_decode((const struct nlmsghdr *)(b.buf + begin), kind, collect, NULL);
 	nlbatch_free(&b);
 	return r;
@@ -37,19 +37,19 @@ static void test_decode(void)
 			   "rule ra trigger 7070/tcp forward 6970-7170/udp\n"
 			   "rule game forward 27015/udp to 192.168.1.20\n";
 	struct fwd f = { .af = AF_INET };
-	struct nftobj_felem e[2];
+	struct fwelem e[2];
 	char ud[24];
 
 	config_parse_text(c, "t.conf", text, strlen(text));
 	f.rule = c->rules[0];
 	inet_pton(AF_INET, "192.168.7.2", &f.host);
 	inet_pton(AF_INET, "203.0.113.9", &f.peer);
-	CHECK_INT(nftobj_fwd_elems(&f, 4200, e), 1);
+	CHECK_INT(fwelem_build(&f, 4200, e), 1);
 	CHECK_STR(e[0].set.name, "act4p_voip");
 	n_got = 0;
 	CHECK_INT(decode_as(&e[0], NFTOBJ_RS_ACT4P), 0);
 	CHECK_INT(n_got, 1);
-	nftobj_fwd_udata(f.rule, ud, sizeof(ud));
+	fwelem_udata(f.rule, ud, sizeof(ud));
 	CHECK(got[0].has_udata);
 	CHECK_STR(got[0].udata, ud);
 	CHECK_INT(got[0].left_ms, 4200);
@@ -71,7 +71,7 @@ static void test_decode(void)
 	f.rule = c->rules[1];
 	f.af = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8:7::2", &f.host);
-	CHECK_INT(nftobj_fwd_elems(&f, 1000, e), 2);
+	CHECK_INT(fwelem_build(&f, 1000, e), 2);
 	n_got = 0;
 	CHECK_INT(decode_as(&e[1], NFTOBJ_RS_PIN6), 0);
 	CHECK_INT(n_got, 1);
@@ -81,7 +81,7 @@ static void test_decode(void)
 	f.rule = c->rules[2];
 	f.af = AF_INET;
 	inet_pton(AF_INET, "192.168.1.20", &f.host);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
+	CHECK_INT(fwelem_build(&f, 0, e), 1);
 	n_got = 0;
 	CHECK_INT(decode_as(&e[0], NFTOBJ_RS_ACT4), 0);
 	CHECK_INT(n_got, 0);

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "rules/config.h"
-#include "rules/lexer.h"
 #include "rules/prefix.h"
 #include "test.h"
 

@@ -707,7 +707,7 @@ static void test_disabled(void)
 	      "rule s forward 27015/udp to 192.168.7.20 disabled\n"
 	      "rule t forward 27016/udp to 192.168.7.21\n");
 	struct nflog_pkt p = pkt("192.168.7.2", IPPROTO_TCP, 7070);
-	struct nftobj_fwd_elem el = { .af = AF_INET };
+	struct fwelem_decoded el = { .af = AF_INET };
 	struct nlbatch b;
 
 	CHECK_INT(eng.fwt.n, 1);	/* t only: a disabled static rule forwards nothing */

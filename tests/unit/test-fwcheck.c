@@ -28,7 +28,7 @@ struct lab {
 	struct config *cfg;
 	struct iflist wan;
 	struct fwcheck_env env;
-	struct fwcheck fc;
+	struct fwruleset rs;
 	struct fwcheck_warning *w;
 	int n;
 	char text[4][512];
@@ -50,7 +50,7 @@ static void lab_env(struct lab *l, const char *rules, const char *wan, bool guar
 
 static void lab_run(struct lab *l)
 {
-	l->n = fwcheck_run(&l->fc, &l->env, &l->w);
+	l->n = fwcheck_run(&l->rs, &l->env, &l->w);
 	for (int i = 0; i < l->n && i < 4; i++) {
 		fwcheck_warning_format(&l->w[i], &l->env, l->text[i], sizeof(l->text[i]));
 		if (getenv("FWCHECK_SHOW"))
@@ -65,14 +65,14 @@ static void lab_fixture(struct lab *l, const char *file, const char *rules, cons
 
 	lab_env(l, rules, wan, guard);
 	snprintf(path, sizeof(path), "%s/%s", FIXTURES, file);
-	CHECK_INT(nftjson_load_file(&l->fc, path), 0);
+	CHECK_INT(nftjson_load_file(&l->rs, path), 0);
 	lab_run(l);
 }
 
 static void lab_free(struct lab *l)
 {
 	free(l->w);
-	fwcheck_free(&l->fc);
+	fwruleset_free(&l->rs);
 	iflist_clear(&l->wan);
 	config_free(l->cfg);
 }
@@ -186,7 +186,7 @@ static const char *base_json(const char *chains, const char *rules)
 static int run_json(const char *json, const char *rules_conf, struct lab *l)
 {
 	lab_env(l, rules_conf, "wan0", false);
-	CHECK_INT(nftjson_load(&l->fc, json, NULL), 0);
+	CHECK_INT(nftjson_load(&l->rs, json, NULL), 0);
 	lab_run(l);
 	return l->n;
 }
@@ -388,7 +388,7 @@ static void nl_verdict(struct nftnl_rule *r, int v, const char *chain)
 	nftnl_rule_add_expr(r, e);
 }
 
-static void nl_chain(struct fwcheck *fc, const char *name, bool base, uint32_t policy)
+static void nl_chain(struct fwruleset *rs, const char *name, bool base, uint32_t policy)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
@@ -400,13 +400,13 @@ static void nl_chain(struct fwcheck *fc, const char *name, bool base, uint32_t p
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 10);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
 	}
-	CHECK_INT(fwcheck_add_nftnl_chain(fc, c), 0);
+	CHECK_INT(fwdecode_chain(rs, c), 0);
 	nftnl_chain_free(c);
 }
 
-static void add(struct fwcheck *fc, struct nftnl_rule *r)
+static void add(struct fwruleset *rs, struct nftnl_rule *r)
 {
-	CHECK_INT(fwcheck_add_nftnl_rule(fc, r), 0);
+	CHECK_INT(fwdecode_rule(rs, r), 0);
 	nftnl_rule_free(r);
 }
 
@@ -420,20 +420,20 @@ static void test_netlink(void)
 
 	lab_env(&l, rules_text, "wan0", false);
 	/* firewalld's shape: policy accept, a final reject, accepts in a jumped-to chain */
-	nl_chain(&l.fc, "filter_FORWARD", true, NF_ACCEPT);
-	nl_chain(&l.fc, "zones", false, 0);
+	nl_chain(&l.rs, "filter_FORWARD", true, NF_ACCEPT);
+	nl_chain(&l.rs, "zones", false, 0);
 	r = nl_rule("filter_FORWARD");	/* ct status dnat accept */
 	nl_load(r, "ct", NFTNL_EXPR_CT_KEY, NFT_CT_STATUS, NFTNL_EXPR_CT_DREG);
 	nl_bitwise(r, 0x20);
 	nl_cmp(r, NFT_CMP_NEQ, &zero, 4);
 	nl_verdict(r, NF_ACCEPT, NULL);
-	add(&l.fc, r);
+	add(&l.rs, r);
 	r = nl_rule("filter_FORWARD");
 	nl_verdict(r, NFT_JUMP, "zones");
-	add(&l.fc, r);
+	add(&l.rs, r);
 	r = nl_rule("filter_FORWARD");
 	nftnl_rule_add_expr(r, expr("reject"));
-	add(&l.fc, r);
+	add(&l.rs, r);
 	lab_run(&l);
 	CHECK_INT(l.n, 1);
 	CHECK(l.n == 1 && l.w[0].kind == FWCHECK_DROPS_IPV6 && !strcmp(l.w[0].chain, "filter_FORWARD"));
@@ -447,25 +447,25 @@ static void test_netlink(void)
 	nl_bitwise(r, 0x10000000);
 	nl_cmp(r, NFT_CMP_EQ, &mark, 4);
 	nl_verdict(r, NF_ACCEPT, NULL);
-	add(&l.fc, r);
+	add(&l.rs, r);
 	lab_run(&l);
 	CHECK_INT(l.n, 0);
 	free(l.w);
 	/* iifname "lan*": a wildcard that is not the WAN side */
-	fwcheck_free(&l.fc);
-	nl_chain(&l.fc, "filter_FORWARD", true, NF_DROP);
+	fwruleset_free(&l.rs);
+	nl_chain(&l.rs, "filter_FORWARD", true, NF_DROP);
 	r = nl_rule("filter_FORWARD");
 	nl_load(r, "meta", NFTNL_EXPR_META_KEY, NFT_META_IIFNAME, NFTNL_EXPR_META_DREG);
 	nl_cmp(r, NFT_CMP_EQ, "lan", 3);
 	nl_verdict(r, NF_ACCEPT, NULL);
-	add(&l.fc, r);
+	add(&l.rs, r);
 	lab_run(&l);
 	CHECK_INT(l.n, 2);
 	free(l.w);
-	fwcheck_free(&l.fc);
+	fwruleset_free(&l.rs);
 
 	/* rebuilt with the payload offset and length, and the mark line */
-	nl_chain(&l.fc, "filter_FORWARD", true, NF_ACCEPT);
+	nl_chain(&l.rs, "filter_FORWARD", true, NF_ACCEPT);
 	r = nl_rule("filter_FORWARD");
 	{
 		struct nftnl_expr *e = expr("payload");
@@ -482,10 +482,10 @@ static void test_netlink(void)
 	nl_bitwise(r, 0x10000000);
 	nl_cmp(r, NFT_CMP_EQ, &mark, 4);
 	nl_verdict(r, NF_ACCEPT, NULL);
-	add(&l.fc, r);
+	add(&l.rs, r);
 	r = nl_rule("filter_FORWARD");
 	nftnl_rule_add_expr(r, expr("reject"));
-	add(&l.fc, r);
+	add(&l.rs, r);
 	lab_run(&l);
 	CHECK_INT(l.n, 1);	/* IPv6 passes (ports and mark), IPv4 does not */
 	CHECK(l.n == 1 && l.w[0].kind == FWCHECK_DROPS_IPV4);
@@ -493,7 +493,7 @@ static void test_netlink(void)
 }
 
 /* iptables-nft's -m conntrack, as ufw's rules carry it: xt_conntrack_mtinfo3 */
-static void xt_rule(struct fwcheck *fc, uint16_t state_mask, bool invert)
+static void xt_rule(struct fwruleset *rs, uint16_t state_mask, bool invert)
 {
 	struct nftnl_rule *r = nl_rule("FORWARD");
 	struct nftnl_expr *e = expr("match");
@@ -508,7 +508,7 @@ static void xt_rule(struct fwcheck *fc, uint16_t state_mask, bool invert)
 	nftnl_expr_set(e, NFTNL_EXPR_MT_INFO, info, 168);
 	nftnl_rule_add_expr(r, e);
 	nl_verdict(r, NF_ACCEPT, NULL);
-	add(fc, r);
+	add(rs, r);
 }
 
 static void test_netlink_xt(void)
@@ -516,20 +516,20 @@ static void test_netlink_xt(void)
 	struct lab l;
 
 	lab_env(&l, rules_text, "wan0", false);
-	nl_chain(&l.fc, "FORWARD", true, NF_DROP);
-	xt_rule(&l.fc, 0x02 | 0x04, false);	/* --ctstate RELATED,ESTABLISHED */
+	nl_chain(&l.rs, "FORWARD", true, NF_DROP);
+	xt_rule(&l.rs, 0x02 | 0x04, false);	/* --ctstate RELATED,ESTABLISHED */
 	lab_run(&l);
 	CHECK_INT(l.n, 2);
 	free(l.w);
-	xt_rule(&l.fc, 0x80, false);		/* --ctstate DNAT */
+	xt_rule(&l.rs, 0x80, false);		/* --ctstate DNAT */
 	lab_run(&l);
 	CHECK_INT(l.n, 1);
 	CHECK(l.n == 1 && l.w[0].kind == FWCHECK_DROPS_IPV6);
 	lab_free(&l);
 
 	lab_env(&l, rules_text, "wan0", false);
-	nl_chain(&l.fc, "FORWARD", true, NF_DROP);
-	xt_rule(&l.fc, 0x08, true);		/* ! --ctstate NEW */
+	nl_chain(&l.rs, "FORWARD", true, NF_DROP);
+	xt_rule(&l.rs, 0x08, true);		/* ! --ctstate NEW */
 	lab_run(&l);
 	CHECK_INT(l.n, 2);
 	lab_free(&l);
@@ -538,32 +538,32 @@ static void test_netlink_xt(void)
 /* what the kernel might send that the check cannot use: told apart from no memory */
 static void test_netlink_malformed(void)
 {
-	struct fwcheck fc = { 0 };
+	struct fwruleset rs = { 0 };
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_set *s = nftnl_set_alloc();
 
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, "t");
-	CHECK_INT(fwcheck_add_nftnl_chain(&fc, c), -EBADMSG);
+	CHECK_INT(fwdecode_chain(&rs, c), -EBADMSG);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "c");
-	CHECK_INT(fwcheck_add_nftnl_rule(&fc, r), -EBADMSG);
+	CHECK_INT(fwdecode_rule(&rs, r), -EBADMSG);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, "t");
-	CHECK_INT(fwcheck_add_nftnl_set(&fc, s), -EBADMSG);
-	CHECK_INT(fwcheck_add_nftnl_elems(&fc, s), -EBADMSG);
+	CHECK_INT(fwdecode_set(&rs, s), -EBADMSG);
+	CHECK_INT(fwdecode_elems(&rs, s), -EBADMSG);
 	/* a set no rule looks up, a rule of a chain not known: nothing to do */
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "unused");
-	CHECK_INT(fwcheck_add_nftnl_set(&fc, s), 0);
-	CHECK_INT(fwcheck_add_nftnl_elems(&fc, s), 0);
+	CHECK_INT(fwdecode_set(&rs, s), 0);
+	CHECK_INT(fwdecode_elems(&rs, s), 0);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "t");
-	CHECK_INT(fwcheck_add_nftnl_rule(&fc, r), 0);
-	CHECK_INT(fc.n_chains + fc.n_sets, 0);
+	CHECK_INT(fwdecode_rule(&rs, r), 0);
+	CHECK_INT(rs.n_chains + rs.n_sets, 0);
 	nftnl_set_free(s);
 	nftnl_rule_free(r);
 	nftnl_chain_free(c);
-	fwcheck_free(&fc);
+	fwruleset_free(&rs);
 }
 
 TEST_MAIN(T(test_firewalld), T(test_ufw), T(test_fw4), T(test_jumps), T(test_conditions),

@@ -4,6 +4,7 @@
 
 #include "nft/kcaps.h"
 #include "engine/learn.h"
+#include "nft/nftelem.h"
 #include "nft/nftobj.h"
 #include "test.h"
 
@@ -269,10 +270,10 @@ static void test_kernel_writes(void)
 	nlbatch_reset(&b);
 	{
 		union inaddr other = addr("203.0.113.12");
-		struct nftobj_elem e;
+		struct nftelem e;
 
-		nftobj_learn_elem(AF_INET, &other, NULL, 1000, 1000, &e);
-		CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_LEARN4, &e, 1), 0);
+		nftelem_learn(AF_INET, &other, NULL, 1000, 1000, &e);
+		CHECK_INT(nftelem_write_set(&b, NFT_MSG_NEWSETELEM, NFTOBJ_LEARN4, &e, 1), 0);
 	}
 	CHECK_INT(learn_write_pending(&ln, &b, 10004), 1);
 	CHECK_STR(op(&b, 1), "add 1 in learn4");
@@ -310,11 +311,11 @@ static void test_kernel_writes(void)
 static void test_elements(void)
 {
 	union inaddr p = addr("203.0.113.9"), h = addr("2001:db8:7::2"), p6 = addr("2001:db8:1::9");
-	struct nftobj_elem e;
+	struct nftelem e;
 
-	CHECK_INT(nftobj_learn_elem(AF_INET, &p, NULL, 300000, 1000, &e), NFTOBJ_LEARN4);
+	CHECK_INT(nftelem_learn(AF_INET, &p, NULL, 300000, 1000, &e), NFTOBJ_LEARN4);
 	CHECK(!memcmp(e.key, "\xcb\x00\x71\x09", 4) && e.timeout_ms == 300000 && e.expiration_ms == 1000);
-	CHECK_INT(nftobj_learn_elem(AF_INET6, &p6, &h, 0, 0, &e), NFTOBJ_LEARN6);
+	CHECK_INT(nftelem_learn(AF_INET6, &p6, &h, 0, 0, &e), NFTOBJ_LEARN6);
 	CHECK(!memcmp(e.key, &p6, 16) && !memcmp(e.key + 16, &h, 16) && !e.has_key_end);
 }
 

@@ -8,112 +8,18 @@
 
 #include "rules/config.h"
 #include "nft/nftdefs.h"
+#include "nft/nftelem.h"
+#include "nft/nftlayout.h"
 #include "nft/nftobj.h"
+#include "nft/nftskel.h"
+#include "nft/nfttext.h"
 #include "rules/prefix.h"
 #include "test.h"
-
-static void test_fwd_keys(void)
-{
-	struct config *c = config_new();
-	const char *text = "rule ra trigger 7070/tcp forward 6970-7170/udp,7070/tcp timeout 30s\n"
-			   "rule vp trigger 5060/udp forward 10000-20000/udp peer\n";
-	struct nftobj_felem e[4];
-	struct fwd f = { 0 };
-	char ud[24];
-
-	config_parse_text(c, "t", text, strlen(text));
-	f.rule = c->rules[0];
-	f.af = AF_INET;
-	inet_pton(AF_INET, "192.168.7.2", &f.host.v4);
-	/* one element in the rule's own map, keyed by the family: the ranges are in the chains */
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
-	CHECK_STR(e[0].set.name, "act4_ra");
-	CHECK_INT(e[0].set.key_len, 1);
-	CHECK_INT(e[0].set.data_len, 4);
-	CHECK_INT(e[0].e.key[0], NFPROTO_IPV4);
-	CHECK(e[0].e.has_data && !e[0].e.has_key_end);
-	CHECK(!memcmp(e[0].e.data, "\xc0\xa8\x07\x02", 4));
-	CHECK_INT(e[0].e.timeout_ms, 30000);
-	nftobj_fwd_udata(f.rule, ud, sizeof(ud));
-	CHECK_STR(e[0].e.udata, ud);
-	CHECK(!strncmp(ud, "fw=", 3) && strlen(ud) == 19);
-	/* refresh: expiration always sent, capped at the timeout */
-	CHECK_INT(nftobj_fwd_elems(&f, 30000, e), 1);
-	CHECK_INT(e[0].e.expiration_ms, 30000);
-	CHECK_INT(nftobj_fwd_elems(&f, 12345, e), 1);
-	CHECK_INT(e[0].e.expiration_ms, 12345);
-
-	f.rule = c->rules[1];
-	inet_pton(AF_INET, "203.0.113.9", &f.peer.v4);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
-	CHECK_STR(e[0].set.name, "act4p_vp");
-	CHECK(!memcmp(e[0].e.key, "\xcb\x00\x71\x09", 4));
-	/* another rule's forwards, another digest */
-	nftobj_fwd_udata(f.rule, ud, sizeof(ud));
-	CHECK(strcmp(ud, e[0].e.udata) == 0);
-	nftobj_fwd_udata(c->rules[0], ud, sizeof(ud));
-	CHECK(strcmp(ud, e[0].e.udata) != 0);
-
-	/* IPv6: the owner guard, then the pinhole keyed by the host */
-	f.af = AF_INET6;
-	f.rule = c->rules[0];
-	inet_pton(AF_INET6, "2001:db8::2", &f.host.v6);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 2);
-	CHECK_STR(e[0].set.name, "own6_ra");
-	CHECK_INT(e[0].e.key[0], NFPROTO_IPV6);
-	CHECK_STR(e[1].set.name, "pin6_ra");
-	CHECK(!memcmp(e[1].e.key, &f.host.v6, 16));
-	CHECK(!e[1].e.has_data);
-	f.rule = c->rules[1];
-	inet_pton(AF_INET6, "2001:db8:1::9", &f.peer.v6);
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 2);
-	CHECK_STR(e[0].set.name, "own6p_vp");
-	CHECK(!memcmp(e[0].e.key, &f.peer.v6, 16));
-	CHECK_STR(e[1].set.name, "pin6p_vp");
-	CHECK(!memcmp(e[1].e.key, &f.host.v6, 16) && !memcmp(e[1].e.key + 16, &f.peer.v6, 16));
-	config_free(c);
-
-	/* port remap: redir4, one element per range, data is address . port */
-	c = config_new();
-	text = "rule p forward 8000/udp to 192.168.7.2:9000\n";
-	config_parse_text(c, "t", text, strlen(text));
-	CHECK_INT(c->n_errors, 0);
-	f.rule = c->rules[0];
-	f.af = AF_INET;
-	f.host = f.rule->to;
-	CHECK_INT(nftobj_fwd_elems(&f, 0, e), 1);
-	CHECK_STR(e[0].set.name, "redir4");
-	CHECK(!memcmp(e[0].e.data, "\xc0\xa8\x07\x02\x23\x28", 6));
-	CHECK_INT(e[0].e.timeout_ms, 0);
-	config_free(c);
-}
-
-static void test_decode(void)
-{
-	struct nftobj_fwd_elem fe;
-	uint8_t k6[32];
-	uint8_t ipv4 = NFPROTO_IPV4;
-
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4, &ipv4, 1, "\xc0\xa8\x07\x02", 4, &fe), 0);
-	CHECK_INT(fe.af, AF_INET);
-	CHECK(!fe.has_peer && !memcmp(&fe.host.v4, "\xc0\xa8\x07\x02", 4));
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4P, "\xcb\x00\x71\x09", 4, "\xc0\xa8\x07\x02", 4, &fe), 0);
-	CHECK(fe.has_peer && !memcmp(&fe.peer.v4, "\xcb\x00\x71\x09", 4));
-	inet_pton(AF_INET6, "2001:db8::2", k6);
-	inet_pton(AF_INET6, "2001:db8:1::9", k6 + 16);
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_PIN6P, k6, 32, NULL, 0, &fe), 0);
-	CHECK(fe.af == AF_INET6 && fe.has_peer && !memcmp(&fe.peer.v6, k6 + 16, 16));
-	/* lengths that do not fit the set, and sets that carry no host */
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4, &ipv4, 1, "\xc0\xa8\x07", 3, &fe), -EINVAL);
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_ACT4, k6, 4, "\xc0\xa8\x07\x02", 4, &fe), -EINVAL);
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_PIN6, k6, 32, NULL, 0, &fe), -EINVAL);
-	CHECK_INT(nftobj_decode_fwd(NFTOBJ_RS_OWN6, k6, 1, NULL, 0, &fe), -EINVAL);
-}
 
 static void test_ifname_intervals(void)
 {
 	struct iflist l = { 0 };
-	struct nftobj_elem *e;
+	struct nftelem *e;
 	size_t n;
 	uint8_t k[16] = { 0 };
 
@@ -121,7 +27,7 @@ static void test_ifname_intervals(void)
 	iflist_add(&l, "ppp*");
 	iflist_add(&l, "eth*");
 	iflist_add(&l, "br-lan");
-	CHECK_INT(nftobj_ifname_elems(&l, &e, &n), 0);
+	CHECK_INT(nftelem_ifnames(&l, &e, &n), 0);
 	CHECK_INT(n, 6);
 	memcpy(k, "br-lan", 6);
 	CHECK(!memcmp(e[0].key, k, 16) && !e[0].interval_end);
@@ -139,7 +45,7 @@ static void test_ifname_intervals(void)
 
 	iflist_add(&l, "*");
 	iflist_add(&l, "eth0");
-	CHECK_INT(nftobj_ifname_elems(&l, &e, &n), 0);
+	CHECK_INT(nftelem_ifnames(&l, &e, &n), 0);
 	CHECK_INT(n, 1);	/* everything, no end */
 	free(e);
 	iflist_clear(&l);
@@ -152,10 +58,10 @@ static void test_portranges(void)
 		{ IPPROTO_TCP, 21, 21, { 0 } }, { IPPROTO_UDP, 7, 7, { 0 } },
 		{ IPPROTO_TCP, 100, 65535, { 0 } },
 	};
-	struct nftobj_elem *e;
+	struct nftelem *e;
 	size_t n;
 
-	CHECK_INT(nftobj_portrange_elems(p, 5, &e, &n), 0);
+	CHECK_INT(nftelem_portranges(p, 5, &e, &n), 0);
 	CHECK_INT(n, 3);
 	CHECK(!memcmp(e[0].key, "\x06\0\0\0\x00\x01\0\0", 8));
 	CHECK(!memcmp(e[0].key_end, "\x06\0\0\0\x00\x15\0\0", 8));
@@ -167,13 +73,13 @@ static void test_portranges(void)
 static void test_batch_split(void)
 {
 	struct nlbatch b;
-	struct nftobj_elem *e = calloc(600, sizeof(*e));
+	struct nftelem *e = calloc(600, sizeof(*e));
 	struct iflist l = { 0 };
 	size_t n;
 
 	nlbatch_init(&b, 100);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, e, 600), 0);
+	CHECK_INT(nftelem_write_set(&b, NFT_MSG_NEWSETELEM, NFTOBJ_TRIGGERS, e, 600), 0);
 	CHECK_INT(b.n_ops, 3);
 	CHECK_STR(b.ops[0].what, "add 256 in triggers");
 	CHECK_STR(b.ops[2].what, "add 88 in triggers");
@@ -195,10 +101,10 @@ static void test_batch_split(void)
 		snprintf(name, sizeof(name), "if%03d", i);
 		iflist_add(&l, name);
 	}
-	CHECK_INT(nftobj_ifname_elems(&l, &e, &n), 0);
+	CHECK_INT(nftelem_ifnames(&l, &e, &n), 0);
 	CHECK_INT(n, 400);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, e, n), 0);
+	CHECK_INT(nftelem_write_set(&b, NFT_MSG_NEWSETELEM, NFTOBJ_WANIF, e, n), 0);
 	CHECK_STR(b.ops[0].what, "add 256 in wanif");
 	free(e);
 	iflist_clear(&l);
@@ -234,7 +140,7 @@ static void test_skeleton(void)
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
 	nftobj_table(&b, NFT_MSG_NEWTABLE, NFTOBJ_TABLE_F_OWNER);
-	CHECK_INT(nftobj_skeleton(&b, &p), 0);
+	CHECK_INT(nftskel_build(&b, &p), 0);
 	/*
 	 * table, 16 sets, 4 counters, 10 chains, 27 rules (and redir4's
 	 * anonymous { tcp, udp } with its elements): never one rule per
@@ -261,10 +167,10 @@ static void test_skeleton(void)
 		 */
 		struct dynbuf t = { 0 };
 
-		nftobj_rules_text(&t, &p, CHAIN_TRIGGER4);
-		nftobj_rules_text(&t, &p, CHAIN_TRIGGER6);
-		nftobj_rules_text(&t, &p, CHAIN_TRIG_VETTED4);
-		nftobj_rules_text(&t, &p, CHAIN_TRIG_SHARED);
+		nftskel_rules_text(&t, &p, CHAIN_TRIGGER4);
+		nftskel_rules_text(&t, &p, CHAIN_TRIGGER6);
+		nftskel_rules_text(&t, &p, CHAIN_TRIG_VETTED4);
+		nftskel_rules_text(&t, &p, CHAIN_TRIG_SHARED);
 		CHECK(t.data && strstr(t.data, "\t\tiifname . ip saddr . ether saddr @src4ok goto trig_vetted4\n"
 					     "\t\tgoto trig_shared\n"));
 		CHECK(strstr(t.data, "\t\tiifname . ip6 saddr . ether saddr @src6ok goto trig_vetted6\n"));
@@ -312,7 +218,7 @@ static void test_counters(void)
 	p.counters[NFTOBJ_CTR_TRIGGERS] = (struct nftobj_ctr){ 18446744073709551615ull, 1 };
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_skeleton(&b, &p), 0);
+	CHECK_INT(nftskel_build(&b, &p), 0);
 	for (off = 0; off < b.len;) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)(b.buf + off);
 		struct nftnl_obj *o;
@@ -336,13 +242,13 @@ static void test_counters(void)
 		n++;
 	}
 	CHECK_INT(n, NFTOBJ__COUNTERS);
-	nftobj_rules_text(&t, &p, CHAIN_TRIG_LOG);
+	nftskel_rules_text(&t, &p, CHAIN_TRIG_LOG);
 	CHECK_STR(t.data, "\t\tcounter name \"triggers\" log group 7070 snaplen 128 queue-threshold 1\n");
 	dynbuf_free(&t);
 	nlbatch_free(&b);
 }
 
-static const struct nftobj_lchain *chain(const struct nftobj_layout *l, const char *name)
+static const struct nftchain *chain(const struct nftlayout *l, const char *name)
 {
 	for (size_t i = 0; i < l->n_chains; i++)
 		if (!strcmp(l->chains[i].name, name))
@@ -351,19 +257,19 @@ static const struct nftobj_lchain *chain(const struct nftobj_layout *l, const ch
 }
 
 /* The rules of chain NAME of L (built from C), as nft lists them; NULL if there is none. */
-static char *ctext(const struct nftobj_layout *l, const struct config *c, const struct nftobj_params *p,
+static char *ctext(const struct nftlayout *l, const struct config *c, const struct nftobj_params *p,
 		   const char *name)
 {
-	const struct nftobj_lchain *ch = chain(l, name);
+	const struct nftchain *ch = chain(l, name);
 	struct dynbuf out = { 0 };
 
 	if (!ch)
 		return NULL;
-	CHECK_INT(nftobj_chain_text(p, c, ch, &out), 0);
+	CHECK_INT(nftchain_text(p, c, ch, &out), 0);
 	return out.data ? out.data : strdup("");
 }
 
-static void check_ctext(const struct nftobj_layout *l, const struct config *c,
+static void check_ctext(const struct nftlayout *l, const struct config *c,
 			const struct nftobj_params *p, const char *name, const char *want)
 {
 	char *t = ctext(l, c, p, name);
@@ -382,13 +288,13 @@ static void test_layout(void)
 			   "rule vq trigger 5061/udp forward 30000-30100/udp peer exclusive\n"
 			   "rule g forward 27015/udp to 192.168.7.9\n";
 	struct config *c = config_new(), *c2 = config_new();
-	struct nftobj_layout l, l2;
-	const struct nftobj_lchain *ch;
+	struct nftlayout l, l2;
+	const struct nftchain *ch;
 	struct nlbatch b;
 
 	config_parse_text(c, "t", text, strlen(text));
 	CHECK_INT(c->n_errors, 0);
-	CHECK_INT(nftobj_layout_build(c, &p, &l), 0);
+	CHECK_INT(nftlayout_build(c, &p, &l), 0);
 	/* act4 + own6 + pin6, act4 + allow4, act4p + own6p + pin6p twice, act4 */
 	CHECK_INT(l.n_sets, 12);
 	CHECK_STR(l.sets[0].name, "act4_ra");
@@ -418,7 +324,7 @@ static void test_layout(void)
 	/* a fresh table: every set, chain, rule and jump */
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_layout_write(&b, &p, c, NULL, &l), 0);
+	CHECK_INT(nftlayout_write(&b, &p, c, NULL, &l), 0);
 	CHECK_INT(count_ops(&b, "create set "), 12);
 	CHECK_INT(count_ops(&b, "create chain "), l.n_chains);
 	CHECK(find_op(&b, "add rule to t4_tcp_7070"));
@@ -427,7 +333,7 @@ static void test_layout(void)
 
 	/* a reload that changes nothing writes nothing (not even the jumps: pipapo is slow to change) */
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_layout_write(&b, &p, c, &l, &l), 0);
+	CHECK_INT(nftlayout_write(&b, &p, c, &l, &l), 0);
 	CHECK_INT(b.n_ops, 0);
 
 	/* ra's timeout changes, vq goes: its chain text changes, its sets go, ra's sets stay */
@@ -436,9 +342,9 @@ static void test_layout(void)
 	       "rule vp trigger 5060/udp forward 10000-20000/udp peer timeout 2m\n"
 	       "rule g forward 27015/udp to 192.168.7.9\n";
 	config_parse_text(c2, "t", text, strlen(text));
-	CHECK_INT(nftobj_layout_build(c2, &p, &l2), 0);
+	CHECK_INT(nftlayout_build(c2, &p, &l2), 0);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_layout_write(&b, &p, c2, &l, &l2), 0);
+	CHECK_INT(nftlayout_write(&b, &p, c2, &l, &l2), 0);
 	CHECK(find_op(&b, "flush chain t4_tcp_7070"));
 	CHECK(find_op(&b, "delete chain t4_udp_5061"));
 	CHECK(find_op(&b, "delete chain d4_udp_30000"));
@@ -455,12 +361,12 @@ static void test_layout(void)
 
 	/* without the kernel path: no trigger chains, the verdict maps of triggers stay empty */
 	p.kernel_triggers = false;
-	nftobj_layout_free(&l2);
-	CHECK_INT(nftobj_layout_build(c2, &p, &l2), 0);
+	nftlayout_free(&l2);
+	CHECK_INT(nftlayout_build(c2, &p, &l2), 0);
 	for (size_t i = 0; i < l2.n_chains; i++)
-		CHECK(l2.chains[i].kind != NFTOBJ_CK_T4 && l2.chains[i].kind != NFTOBJ_CK_T6);
-	nftobj_layout_free(&l);
-	nftobj_layout_free(&l2);
+		CHECK(l2.chains[i].kind != NFTCHAIN_T4 && l2.chains[i].kind != NFTCHAIN_T6);
+	nftlayout_free(&l);
+	nftlayout_free(&l2);
 	nlbatch_free(&b);
 	config_free(c);
 	config_free(c2);
@@ -471,7 +377,7 @@ static char *elements_text(enum nftobj_set set, const char *const *names, size_t
 {
 	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1, .rpf_kernel = true };
 	struct iflist l = { 0 };
-	struct nftobj_elem *e;
+	struct nftelem *e;
 	struct dynbuf out = { 0 };
 	struct nlbatch b;
 	size_t n_e;
@@ -481,12 +387,12 @@ static char *elements_text(enum nftobj_set set, const char *const *names, size_t
 		iflist_add(&l, names[i]);
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_ifname_elems(&l, &e, &n_e), 0);
+	CHECK_INT(nftelem_ifnames(&l, &e, &n_e), 0);
 	/* a flush forgets what came before it */
-	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
-	CHECK_INT(nftobj_flush_set(&b, set), 0);
-	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
-	CHECK_INT(nftobj_text(&p, NULL, &(struct nftobj_layout){ 0 }, &b, &out), 0);
+	CHECK_INT(nftelem_write_set(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
+	CHECK_INT(nftelem_flush_set(&b, set), 0);
+	CHECK_INT(nftelem_write_set(&b, NFT_MSG_NEWSETELEM, set, e, n_e), 0);
+	CHECK_INT(nfttext_table(&p, NULL, &(struct nftlayout){ 0 }, &b, &out), 0);
 	start = out.data ? strstr(out.data, "elements = {") : NULL;
 	ret = start ? strndup(start, strstr(start, "}") + 1 - start) : strdup("");
 	free(e);
@@ -514,7 +420,7 @@ static void test_text(void)
 	free(t);
 }
 
-static char *set_text(enum nftobj_set set, const struct nftobj_elem *e, size_t n)
+static char *set_text(enum nftobj_set set, const struct nftelem *e, size_t n)
 {
 	struct nftobj_params p = { .nflog_group = 7, .mark = 1, .mark_mask = 1, .rpf_kernel = true };
 	struct dynbuf out = { 0 };
@@ -523,8 +429,8 @@ static char *set_text(enum nftobj_set set, const struct nftobj_elem *e, size_t n
 
 	nlbatch_init(&b, 1);
 	nlbatch_reset(&b);
-	CHECK_INT(nftobj_elems(&b, NFT_MSG_NEWSETELEM, set, e, n), 0);
-	CHECK_INT(nftobj_text(&p, NULL, &(struct nftobj_layout){ 0 }, &b, &out), 0);
+	CHECK_INT(nftelem_write_set(&b, NFT_MSG_NEWSETELEM, set, e, n), 0);
+	CHECK_INT(nfttext_table(&p, NULL, &(struct nftlayout){ 0 }, &b, &out), 0);
 	start = out.data ? strstr(out.data, "elements = {") : NULL;
 	ret = start ? strndup(start, strstr(start, "}") + 1 - start) : strdup("");
 	nlbatch_free(&b);
@@ -537,7 +443,7 @@ static void test_prefixes(void)
 	static const char *const v[] = { "192.168.1.0/24", "192.168.1.20", "10.0.0.0/8", "192.168.2.0/24",
 					 "fd00::/64", "203.0.113.7", "2001:db8::/32" };
 	struct prefixlist l = { 0 };
-	struct nftobj_elem *e;
+	struct nftelem *e;
 	size_t n;
 	char *t;
 
@@ -548,7 +454,7 @@ static void test_prefixes(void)
 		prefixlist_add(&l, &pf);
 	}
 	/* merged where they overlap or touch, each a start and an end (one past it) */
-	CHECK_INT(nftobj_prefix_elems(&l, AF_INET, &e, &n), 0);
+	CHECK_INT(nftelem_prefixes(&l, AF_INET, &e, &n), 0);
 	CHECK_INT(n, 6);
 	CHECK(!memcmp(e[0].key, "\x0a\0\0\0", 4) && !memcmp(e[1].key, "\x0b\0\0\0", 4) && e[1].interval_end);
 	CHECK(!memcmp(e[3].key, "\xc0\xa8\x03\0", 4));
@@ -557,7 +463,7 @@ static void test_prefixes(void)
 		     "\t\t\t     203.0.113.7 }");
 	free(t);
 	free(e);
-	CHECK_INT(nftobj_prefix_elems(&l, AF_INET6, &e, &n), 0);
+	CHECK_INT(nftelem_prefixes(&l, AF_INET6, &e, &n), 0);
 	CHECK_INT(n, 4);
 	t = set_text(NFTOBJ_ALLOW6, e, n);
 	CHECK_STR(t, "elements = { 2001:db8::/32,\n\t\t\t     fd00::/64 }");
@@ -571,7 +477,7 @@ static void test_prefixes(void)
 		prefix_parse("0.0.0.0/0", 9, &all);
 		prefixlist_add(&l, &all);
 	}
-	CHECK_INT(nftobj_prefix_elems(&l, AF_INET, &e, &n), 0);
+	CHECK_INT(nftelem_prefixes(&l, AF_INET, &e, &n), 0);
 	CHECK_INT(n, 1);
 	t = set_text(NFTOBJ_ALLOW4, e, n);
 	CHECK_STR(t, "elements = { 0.0.0.0/0 }");
@@ -580,5 +486,5 @@ static void test_prefixes(void)
 	prefixlist_clear(&l);
 }
 
-TEST_MAIN(T(test_fwd_keys), T(test_decode), T(test_ifname_intervals), T(test_portranges),
-	  T(test_batch_split), T(test_skeleton), T(test_counters), T(test_layout), T(test_text), T(test_prefixes))
+TEST_MAIN(T(test_ifname_intervals), T(test_portranges), T(test_batch_split), T(test_skeleton),
+	  T(test_counters), T(test_layout), T(test_text), T(test_prefixes))

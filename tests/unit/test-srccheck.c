@@ -280,7 +280,7 @@ static void test_malformed(void)
 	srccheck_clear(&s);
 }
 
-static bool has_vetted(const struct nftobj_elem *v, size_t n, const char *ifname, const char *addr,
+static bool has_vetted(const struct nftelem *v, size_t n, const char *ifname, const char *addr,
 		       const uint8_t *mac)
 {
 	union inaddr a = ip(addr);
@@ -309,7 +309,7 @@ static const char *names(uint32_t ifindex, char *name, void *data)
 static void test_vetted(void)
 {
 	static const uint8_t mac4[6] = { 0x02, 0, 0, 0, 0, 0x04 };
-	struct nftobj_elem *v4, *v6;
+	struct nftelem *v4, *v6;
 	struct srccheck s;
 	struct nlbatch b;
 	uint64_t digest = 0;
@@ -425,7 +425,7 @@ static void test_host(void)
  */
 static void test_onlink(void)
 {
-	struct nftobj_elem *v4, *v6;
+	struct nftelem *v4, *v6;
 	union inaddr a;
 	struct srccheck s;
 	size_t n4, n6;

@@ -18,7 +18,7 @@ static bool decode(struct nftnl_set_elem *el, enum nftobj_rset kind, struct adop
 	ret->left_ms = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION) ?
 		       nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_EXPIRATION) : 0;
 	if ((ud && (ulen >= sizeof(ret->udata) || memchr(ud, '\0', ulen))) || !ret->left_ms ||
-	    nftobj_decode_fwd(kind, key, klen, data, dlen, &ret->fwd) < 0)
+	    fwelem_decode(kind, key, klen, data, dlen, &ret->fwd) < 0)
 		return false;
 	if (ud) {
 		memcpy(ret->udata, ud, ulen);

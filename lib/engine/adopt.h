@@ -12,12 +12,12 @@
 #include <linux/netlink.h>
 #include <stdbool.h>
 
-#include "nft/nftobj.h"
+#include "fwelem.h"
 
 struct adopt_elem {
-	struct nftobj_fwd_elem fwd;
+	struct fwelem_decoded fwd;
 	bool has_udata;
-	char udata[sizeof(((struct nftobj_elem *)0)->udata)];
+	char udata[sizeof(((struct nftelem *)0)->udata)];
 	uint64_t left_ms;
 };
 
