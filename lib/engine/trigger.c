@@ -185,10 +185,8 @@ static int fire(struct engine *e, const struct nflog_pkt *pkt, const struct host
 		ret->verdict = TRIGGER_NOT_ALLOWED;
 	else
 		ret->verdict = TRIGGER_UNMATCHED;
-	if (ret->verdict == TRIGGER_NOT_ALLOWED)
-		e->stats.triggers_not_allowed++;
-	else if (ret->verdict == TRIGGER_UNMATCHED)
-		e->stats.triggers_unmatched++;
+	e->stats.triggers_not_allowed += ret->verdict == TRIGGER_NOT_ALLOWED;
+	e->stats.triggers_unmatched += ret->verdict == TRIGGER_UNMATCHED;
 	return 0;
 }
 
