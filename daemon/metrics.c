@@ -279,7 +279,7 @@ void metrics_report(struct manager *m, struct control *ctl, struct dynbuf *out)
 	counter(&p, "ipautofw_conntrack_deleted", "Conntrack entries deleted so that streams follow "
 		"their forwarding.", c->ct_deleted + (m->ct ? ct_worker_deleted(m->ct) : 0));
 	gauge(&p, "ipautofw_learn_records", "Learn mode's records (rule x peer x protocol) held now.",
-	      m->learn.n_records);
+	      m->learn.rec.n);
 	counter(&p, "ipautofw_learn_connections", "Connections learn mode recorded.", c->learned);
 	counter(&p, "ipautofw_control_clients", "Control socket clients accepted.", ctl->stats.clients);
 	prom_family(&p, "ipautofw_control_refused", PROM_COUNTER,

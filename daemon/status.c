@@ -25,6 +25,7 @@
 #include "nft/kcaps.h"
 #include "manager.h"
 #include "nft/nftobj.h"
+#include "control/learnreport.h"
 #include "control/report.h"
 
 int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan)
@@ -525,7 +526,7 @@ size_t manager_n_runtime(const struct manager *m)
 
 int manager_learn_report(struct manager *m, const char *rule, bool json, struct dynbuf *out)
 {
-	return learn_report(&m->learn, m->eng.cfg, rule, now_ms(), json, out);
+	return learnreport_format(&m->learn, m->eng.cfg, rule, now_ms(), json, out);
 }
 
 int manager_learn_clear(struct manager *m, const char *rule, size_t *ret_n)
