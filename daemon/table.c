@@ -272,6 +272,29 @@ int table_setup(struct manager *m)
 	return r;
 }
 
+/* An event of the table's sync state (lib/engine/tsync.h), and what it says */
+static void sync_event(struct manager *m, enum tsync_event ev)
+{
+	switch (tsync_event(&m->sync, ev, now_ms())) {
+	case TSYNC_SAY_FAILING:
+		log_err("re-creating table inet %s failed: trying again every second", NFTOBJ_TABLE);
+		break;
+	case TSYNC_SAY_RECOVERED:
+		log_info("table inet %s re-created", NFTOBJ_TABLE);
+		break;
+	default:
+		break;
+	}
+}
+
+int table_recreate(struct manager *m)
+{
+	int r = table_setup(m);
+
+	sync_event(m, r < 0 ? TSYNC_EV_CREATE_FAILED : TSYNC_EV_CREATED);
+	return r;
+}
+
 static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *ret_failed)
 {
 	const struct nlbatch_op *op = NULL;
