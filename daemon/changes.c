@@ -79,7 +79,8 @@ static void on_closed(const struct fwd *f, void *data)
 	learnd_closed(m, f);
 	events_fwd(m, EVENT_CLOSED, f);
 	if (!f->rule->is_static)
-		log_info("%s: forwarding to %s closed", f->rule->name, inet_ntop(f->af, &f->host, host, sizeof(host)));
+		log_info("%s: forwarding to %s closed", f->rule->name,
+			 inet_ntop(f->af, &f->host, host, sizeof(host)));
 }
 
 /* The end of every rule change: R from the rulebook, C the configuration it gave. */
