@@ -72,7 +72,6 @@ int metrics_save(struct manager *m, struct control *ctl, struct handover_state *
 
 	if (r == 0)
 		r = handover_save_engine(st, &m->eng);
-
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = handover_add_counter(st, refs[i].name, *refs[i].v);
 	return r;

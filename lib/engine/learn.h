@@ -7,13 +7,14 @@
  *   peer . host) for the rule's timeout, so the kernel logs that peer's
  *   new inbound connections that nothing forwarded. A forwarding that
  *   closes takes its contacts with it.
- * - records: per rule, peer and protocol, the ports those connections went
- *   to (coalesced into ranges), how many, first and last seen.
+ * - records (learnrec.h): per rule, peer and protocol, the ports those
+ *   connections went to (coalesced into ranges), how many, first and
+ *   last seen.
  *
  * Memory is bounded: at most LEARN_PEERS_MAX peers listed (more wait
  * until listed ones expire), LEARN_RECORDS_MAX records and
- * LEARN_RANGES_MAX ranges in each; what does not fit is counted, never kept. Time is passed
- * in (ms, monotonic); nothing here touches a socket.
+ * LEARN_RANGES_MAX ranges in each; what does not fit is counted, never
+ * kept. Time is passed in (ms, monotonic); nothing here touches a socket.
  */
 #pragma once
 
