@@ -13,16 +13,6 @@ static const char conf[] =
 	"rule st forward 27015/udp to 192.168.7.20\n"
 	"pinhole-guard on\n";
 
-static struct nflog_pkt pkt(int af, const char *src, const char *dst, uint8_t proto,
-			    uint16_t dport)
-{
-	struct nflog_pkt p = { .af = af, .proto = proto, .dport = dport };
-
-	inet_pton(af, src, &p.saddr);
-	inet_pton(af, dst, &p.daddr);
-	return p;
-}
-
 static void setup(struct engine *e)
 {
 	struct config *c = config_new();
@@ -67,16 +57,29 @@ static void test_rules(void)
 /* per rule, in the configuration's order: IPv4, IPv6 (ra's port goes to one host at a time) */
 static void test_rule_forwardings(void)
 {
-	struct nflog_pkt a = pkt(AF_INET, "192.168.7.2", "203.0.113.9", IPPROTO_TCP, 7070);
-	struct nflog_pkt b = pkt(AF_INET, "192.168.7.3", "203.0.113.9", IPPROTO_TCP, 7070);
-	struct nflog_pkt c = pkt(AF_INET6, "2001:db8::5", "2001:db8:ffff::9", IPPROTO_UDP, 5060);
+	static const struct {
+		int af;
+		const char *src;
+		const char *dst;
+		uint8_t proto;
+		uint16_t dport;
+	} triggers[] = {
+		{ AF_INET, "192.168.7.2", "203.0.113.9", IPPROTO_TCP, 7070 },
+		{ AF_INET, "192.168.7.3", "203.0.113.9", IPPROTO_TCP, 7070 },
+		{ AF_INET6, "2001:db8::5", "2001:db8:ffff::9", IPPROTO_UDP, 5060 },
+	};
 	uint64_t n[3][2] = { { 9, 9 }, { 9, 9 }, { 9, 9 } };
 	struct engine e;
 
 	setup(&e);
-	CHECK_INT(engine_trigger(&e, &a, NULL, "lan0", "wan0", 1000, NULL, NULL), 1);
-	CHECK_INT(engine_trigger(&e, &b, NULL, "lan0", "wan0", 1000, NULL, NULL), 1);
-	CHECK_INT(engine_trigger(&e, &c, NULL, "lan0", "wan0", 1000, NULL, NULL), 1);
+	for (size_t i = 0; i < ARRAY_SIZE(triggers); i++) {
+		struct nflog_pkt p = { .af = triggers[i].af, .proto = triggers[i].proto,
+				       .dport = triggers[i].dport };
+
+		inet_pton(p.af, triggers[i].src, &p.saddr);
+		inet_pton(p.af, triggers[i].dst, &p.daddr);
+		CHECK_INT(engine_trigger(&e, &p, NULL, "lan0", "wan0", 1000, NULL, NULL), 1);
+	}
 	CHECK_INT(view_rule_forwardings(&e, n), 0);
 	CHECK_INT(n[0][0], 1);
 	CHECK_INT(n[0][1], 0);
