@@ -131,9 +131,13 @@ static int cmd_flush(struct control *ctl, const struct ctl_request *req, struct 
 	return CTLPROTO_OK;
 }
 
-/* 1996 -A/-D -r ... -c ...: a runtime rule per range, control ports added to it */
-static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool add)
+/*
+ * autofw-add, autofw-del: the 1996 -A/-D -r ... -c ..., a runtime rule
+ * per range, control ports added to it
+ */
+static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
+	bool add = !strcmp(req->cmd, "autofw-add");
 	int r;
 
 	r = manager_autofw(ctl->m, add, req->argv[0], req->argv[1], req->argv[2], out);
@@ -143,16 +147,6 @@ static int cmd_autofw(struct control *ctl, const struct ctl_request *req, struct
 		dynbuf_printf(out, "%s %s: forward %s, control port %s\n", add ? "added" : "deleted",
 			      req->argv[0], req->argv[1], req->argv[2]);
 	return CTLPROTO_OK;
-}
-
-static int cmd_autofw_add(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_autofw(ctl, req, out, true);
-}
-
-static int cmd_autofw_del(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_autofw(ctl, req, out, false);
 }
 
 static int cmd_flush_runtime(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
@@ -165,8 +159,10 @@ static int cmd_flush_runtime(struct control *ctl, const struct ctl_request *req,
 	return CTLPROTO_OK;
 }
 
-static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct dynbuf *out, bool on)
+/* enable, disable */
+static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
 {
+	bool on = !strcmp(req->cmd, "enable");
 	const char *what = on ? "enable" : "disable";
 	char w[WORD_MAX];
 	size_t n;
@@ -193,16 +189,6 @@ static int cmd_switch(struct control *ctl, const struct ctl_request *req, struct
 			      n == 1 ? "" : "s");
 	}
 	return CTLPROTO_OK;
-}
-
-static int cmd_enable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_switch(ctl, req, out, true);
-}
-
-static int cmd_disable(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
-{
-	return cmd_switch(ctl, req, out, false);
 }
 
 static int cmd_learn(struct control *ctl, const struct ctl_request *req, struct dynbuf *out)
@@ -296,11 +282,11 @@ static const struct command commands[] = {
 	{ "add", true, 1, ANY, "add NAME trigger PORTS forward PORTS [OPTIONS]", cmd_add },
 	{ "del", true, 1, 1, "del NAME", cmd_del },
 	{ "flush", true, 0, 1, "flush [NAME|HOST]", cmd_flush },
-	{ "autofw-add", true, 3, 3, "autofw-add NAME RANGE TRIGGER", cmd_autofw_add },
-	{ "autofw-del", true, 3, 3, "autofw-del NAME RANGE TRIGGER", cmd_autofw_del },
+	{ "autofw-add", true, 3, 3, "autofw-add NAME RANGE TRIGGER", cmd_autofw },
+	{ "autofw-del", true, 3, 3, "autofw-del NAME RANGE TRIGGER", cmd_autofw },
 	{ "flush-runtime", true, 0, 0, "flush-runtime", cmd_flush_runtime },
-	{ "enable", true, 1, 1, "enable NAME", cmd_enable },
-	{ "disable", true, 1, 1, "disable NAME", cmd_disable },
+	{ "enable", true, 1, 1, "enable NAME", cmd_switch },
+	{ "disable", true, 1, 1, "disable NAME", cmd_switch },
 	{ "reexec", true, 0, 0, "reexec", cmd_reexec },
 	{ "trace", true, 1, 3, "trace HOST [--for DURATION]", cmd_trace },
 };

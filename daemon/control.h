@@ -109,3 +109,9 @@ void control_event(const struct event *ev, void *data);
 void control_stream(struct control *ctl, struct client *c, const char *text, size_t len);
 /* C's stream is over: it is closed once what waits is written. */
 void control_end_stream(struct control *ctl, struct client *c);
+
+/* ctlsock.c: the socket's file */
+/* Bind ctl->sockpath (or take FD, >= 0, handed over by a re-exec); returns the listening socket. */
+int ctlsock_open(struct control *ctl, int fd);
+/* The socket closed: remove its file if it is still ours. */
+void ctlsock_remove(struct control *ctl);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "control/view.h"
 #include "manager.h"
 #include "log.h"
 
@@ -79,9 +80,10 @@ void learnd_closed(struct manager *m, const struct fwd *f)
 
 bool learnd_config(struct manager *m)
 {
-	bool on = m->eng.cfg->learn;
+	const struct config *c = view_config(&m->eng);
+	bool on = c->learn;
 
-	learn_keep_rules(&m->learn, m->eng.cfg);
+	learn_keep_rules(&m->learn, c);
 	if (on == m->table_learn)
 		return false;
 	learn_set_enabled(&m->learn, on);

@@ -1,62 +1,28 @@
 /*
  * The manager; see manager.h. Everything that changes the daemon's state
- * goes through here, and each change ends in one nf_tables transaction:
- * a rule change or a flush at once, triggers at the end of the loop turn.
+ * goes through it, and each change ends in one nf_tables transaction: a
+ * rule change or a flush at once (changes.c), triggers at the end of the
+ * loop turn (here, with the sockets, the turn's end, start and stop).
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <malloc.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "control/autofw.h"
 #include "control/event.h"
 #include "control/handover.h"
+#include "control/view.h"
 #include "log.h"
-#include "engine/fwsave.h"
 #include "manager.h"
 #include "nft/nftobj.h"
 #include "notify.h"
 #include "engine/tsync.h"
-#include "rules/uci.h"
 
 #define NFLOG_READS_PER_TURN 64
-/* The forwardings' file is written at most this often (it stands in only for a flushed table) */
-#define STATE_GAP_MS 250
-/* ... and read up to this size (16,384 forwardings of the longest lines) */
-#define STATE_MAX (16 << 20)
-
-struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,
-				  struct dynbuf *lines)
-{
-	struct config *c = config_new();
-
-	if (!c)
-		return NULL;
-	/* names first: the files that follow may use them */
-	if (o->ifnames)
-		config_load_file(c, o->ifnames, uci_parse_names);
-	if (o->uci)
-		config_load_file(c, o->uci, uci_parse_text);
-	if (o->files ? config_load_files(c, o->files, o->n_files) == 0 :
-	    config_load_dirs(c, (const char **)o->confdirs, o->n_confdirs,
-			     o->confdirs != config_default_dirs) == 0)
-		return c;
-	if (c->errors.len)
-		dynbuf_append(errors, c->errors.data, c->errors.len);
-	if (lines && c->error_lines.len)
-		dynbuf_append(lines, c->error_lines.data, c->error_lines.len);
-	dynbuf_printf(errors, "%u error%s; configuration not applied\n", c->n_errors,
-		      c->n_errors == 1 ? "" : "s");
-	return config_free(c);
-}
 
 static const char *fmt_addr(int af, const union inaddr *a, char *buf)
 {
@@ -66,46 +32,6 @@ static const char *fmt_addr(int af, const union inaddr *a, char *buf)
 static void describe_forwards(const struct rule *r, char *buf, size_t size)
 {
 	portlist_format(r->forwards, r->n_forwards, buf, size);
-}
-
-const char *const close_reason_names[CLOSE__N] = {
-	[CLOSE_FLUSH] = "flush",
-	[CLOSE_DEL] = "del",
-	[CLOSE_DISABLE] = "disable",
-	[CLOSE_RELOAD] = "reload",
-	[CLOSE_OTHER] = "other",
-};
-
-/* m->closing, as counted (NULL is a reload's, as events_fwd says) */
-static enum close_reason close_reason(const char *why)
-{
-	static const struct {
-		const char *why;
-		enum close_reason reason;
-	} map[] = {
-		{ "flush", CLOSE_FLUSH }, { "del", CLOSE_DEL }, { "ipautofw -D", CLOSE_DEL },
-		{ "ipautofw -F", CLOSE_DEL }, { "disable", CLOSE_DISABLE }, { "reload", CLOSE_RELOAD },
-	};
-
-	if (!why)
-		return CLOSE_RELOAD;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].why, why))
-			return map[i].reason;
-	return CLOSE_OTHER;
-}
-
-static void on_closed(const struct fwd *f, void *data)
-{
-	struct manager *m = data;
-	char host[INET6_ADDRSTRLEN];
-
-	m->cnt.closed[close_reason(m->closing)]++;
-	ct_jobs_closed(&m->ct_jobs, f);
-	learnd_closed(m, f);
-	events_fwd(m, EVENT_CLOSED, f);
-	if (!f->rule->is_static)
-		log_info("%s: forwarding to %s closed", f->rule->name, fmt_addr(f->af, &f->host, host));
 }
 
 static void on_expired(const struct fwd *f, void *data)
@@ -126,21 +52,6 @@ static void on_assigned(const struct fwd *f, const union inaddr *old, void *data
 }
 
 /* Send the batch; a failure is logged here, once, and the kernel rewritten later. */
-/* An event of the table's sync state (lib/engine/tsync.h), and what it says */
-static void sync_event(struct manager *m, enum tsync_event ev)
-{
-	switch (tsync_event(&m->sync, ev, now_ms())) {
-	case TSYNC_SAY_FAILING:
-		log_err("re-creating table inet %s failed: trying again every second", NFTOBJ_TABLE);
-		break;
-	case TSYNC_SAY_RECOVERED:
-		log_info("table inet %s re-created", NFTOBJ_TABLE);
-		break;
-	default:
-		break;
-	}
-}
-
 static int commit(struct manager *m, const char *why)
 {
 	const struct nlbatch_op *op;
@@ -178,7 +89,7 @@ static void commit_update(struct manager *m, int r)
 }
 
 /* Write what changed (a reload, a flush, runtime rules): one transaction. */
-static int write_changes(struct manager *m, const char *why)
+int manager_write_changes(struct manager *m, const char *why)
 {
 	int r = tablewrite_pending(&m->eng, &m->batch, now_ms(), on_assigned, m);
 
@@ -189,42 +100,9 @@ static int write_changes(struct manager *m, const char *why)
 	return r ? commit(m, why) : 0;
 }
 
-/* The end of every rule change: R from the rulebook, C the configuration it gave. */
-static int apply(struct manager *m, int r, struct config *c, const char *why, struct dynbuf *out)
-{
-	if (r == -ENOMEM)
-		dynbuf_printf(out, "out of memory\n");
-	if (r < 0)
-		return r;
-	m->closing = why;
-	r = engine_set_config(&m->eng, c, now_ms(), on_closed, m);
-	m->closing = NULL;
-	if (r < 0) {
-		/* the running configuration stays (the rulebook is ahead of it until the next change) */
-		config_free(c);
-		dynbuf_printf(out, "%s: out of memory; the running configuration stays\n", why);
-		log_err("%s: out of memory; the running configuration stays", why);
-		return r;
-	}
-	m->check_ifaces = true;
-	paird_config(m);
-	if (learnd_config(m)) {
-		/* learn mode's rules come or go with the table: replaced in one transaction */
-		r = table_setup(m);
-		if (r < 0)
-			dynbuf_printf(out, "%s: re-creating the table failed: %s\n", why, strerror(-r));
-		sync_event(m, r < 0 ? TSYNC_EV_CREATE_FAILED : TSYNC_EV_CREATED);
-		return r;
-	}
-	r = write_changes(m, why);
-	if (r < 0)
-		dynbuf_printf(out, "%s: writing to nftables failed: %s\n", why, strerror(-r));
-	return r;
-}
-
 void manager_notify_status(struct manager *m, bool force)
 {
-	size_t rules = m->eng.cfg ? m->eng.cfg->n_rules : 0, fwds = m->eng.fwt.n;
+	size_t rules = manager_n_rules(m), fwds = manager_n_forwardings(m);
 
 	if (!force && rules == m->notified_rules && fwds == m->notified_fwds)
 		return;
@@ -232,139 +110,6 @@ void manager_notify_status(struct manager *m, bool force)
 	m->notified_fwds = fwds;
 	notify_send("STATUS=%zu rule%s, %zu forwarding%s", rules, rules == 1 ? "" : "s", fwds,
 		    fwds == 1 ? "" : "s");
-}
-
-static int reload(struct manager *m, struct dynbuf *errors)
-{
-	struct dynbuf lines = { 0 };
-	struct config *files = manager_load_files(&m->opt, errors, &lines), *c = NULL;
-	struct dynbuf warnings = { 0 };
-	int r;
-	unsigned n;
-
-	/* said whatever becomes of the reload; the reply shows them before its verdict */
-	if (files) {
-		log_warn_lines(&files->warning_lines);
-		if (files->n_warnings)
-			dynbuf_append(&warnings, files->errors.data, files->errors.len);
-	}
-	r = files ? rulebook_set_files(&m->book, files, &c, errors, &lines) : -EINVAL;
-	n = log_count_lines(&lines);
-
-	m->cnt.reloads++;
-	if (r < 0) {
-		if (files)
-			dynbuf_printf(errors, "the runtime rules above conflict with the rule files; "
-				      "configuration not applied\n");
-		config_free(files);
-		m->cnt.reload_failures++;
-		if (files)
-			log_err("reload refused, the running configuration stays: %u runtime rule "
-				"error%s against the new rule files:", n, n == 1 ? "" : "s");
-		else
-			log_err("reload refused, the running configuration stays: %u error%s in the "
-				"rule files:", n, n == 1 ? "" : "s");
-		log_err_lines(&lines);
-		if (!n)
-			log_err("%s", errors->data ? errors->data : "out of memory");
-		dynbuf_free(&lines);
-		dynbuf_free(&warnings);
-		return -EINVAL;
-	}
-	dynbuf_free(&lines);
-	if (warnings.len)
-		dynbuf_append(errors, warnings.data, warnings.len);
-	dynbuf_free(&warnings);
-	r = apply(m, 0, c, "reload", errors);
-	if (r < 0)
-		return r;
-	events_reloaded(m);
-	log_info("configuration reloaded: %zu rule%s, %zu forwarding%s", c->n_rules,
-		 c->n_rules == 1 ? "" : "s", m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
-	return 0;
-}
-
-int manager_reload(struct manager *m, struct dynbuf *errors)
-{
-	int r;
-
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
-	r = reload(m, errors);
-#ifdef __GLIBC__
-	/* two configurations and their layouts were alive at once: give back what they left */
-	malloc_trim(0);
-#endif
-	notify_send("READY=1");
-	manager_notify_status(m, true);
-	return r;
-}
-
-int manager_add_rule(struct manager *m, int argc, const char *const *argv, struct dynbuf *out)
-{
-	struct config *c = NULL;
-	int r = rulebook_add(&m->book, "add", argc, argv, &c, out);
-
-	return r == -EBADMSG ? r : apply(m, r, c, "add", out);
-}
-
-int manager_del_rule(struct manager *m, const char *name, const char *why, struct dynbuf *out)
-{
-	struct config *c = NULL;
-	int r = rulebook_del(&m->book, name, &c, out);
-
-	return r == -ENOENT ? r : apply(m, r, c, why, out);
-}
-
-int manager_clear_rules(struct manager *m, const char *why, struct dynbuf *out)
-{
-	struct config *c = NULL;
-	int r = rulebook_clear(&m->book, &c, out);
-
-	return apply(m, r, c, why, out);
-}
-
-int manager_autofw(struct manager *m, bool add, const char *name, const char *range,
-		   const char *port, struct dynbuf *out)
-{
-	const char *why = add ? "ipautofw -A" : "ipautofw -D";
-	struct config *c = NULL;
-	struct rule *r;
-	int ret = autofw_edit(rulebook_runtime(&m->book, name), name, range, port, add, &r, out);
-
-	if (ret == AUTOFW_EDIT_NONE)
-		return 1;
-	if (ret == AUTOFW_EDIT_DEL)
-		return manager_del_rule(m, name, why, out);
-	if (ret == AUTOFW_EDIT_SET) {
-		ret = rulebook_set(&m->book, r, &c, out);
-		rule_free(r);
-	}
-	return apply(m, ret, c, why, out);
-}
-
-int manager_switch_rule(struct manager *m, const char *name, bool on, size_t *ret_closed,
-			struct dynbuf *out)
-{
-	size_t before = m->eng.fwt.n;
-	struct config *c = NULL;
-	int r = rulebook_switch(&m->book, name, on, &c, out);
-
-	*ret_closed = 0;
-	if (r == -ENOENT || r == 1)
-		return r;
-	r = apply(m, r, c, on ? "enable" : "disable", out);
-	if (r == 0 && before > m->eng.fwt.n)
-		*ret_closed = before - m->eng.fwt.n;
-	return r;
-}
-
-int manager_flush(struct manager *m, const char *rule, int af, const union inaddr *addr,
-		  size_t *ret_n)
-{
-	m->closing = "flush";
-	*ret_n = engine_close(&m->eng, rule, af, addr, on_closed, m);
-	m->closing = NULL;
-	return *ret_n ? write_changes(m, "flush") : 0;
 }
 
 static void refresh_wan(struct manager *m)
@@ -570,93 +315,6 @@ static void check_interfaces(struct manager *m)
 	iflist_clear(&lan);
 }
 
-static uint64_t boot_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The forwardings' file (lib/engine/fwsave.h): written whole, then renamed over the old one. */
-static void save_state(struct manager *m, uint64_t now)
-{
-	struct dynbuf d = { 0 };
-	char tmp[PATH_MAX];
-	bool ok;
-	int fd;
-
-	m->state_dirty = false;
-	m->state_next_ms = now + STATE_GAP_MS;
-	fwsave_format(&m->eng, now, boot_ms(), &d);
-	if (d.oom || snprintf(tmp, sizeof(tmp), "%s.new", m->opt.state_path) >= (int)sizeof(tmp))
-		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	ok = fd >= 0 && (!d.len || write(fd, d.data, d.len) == (ssize_t)d.len);
-	if (fd >= 0 && close(fd) < 0)
-		ok = false;
-	if (!ok || rename(tmp, m->opt.state_path) < 0) {
-		if (!m->state_failed)
-			log_warn("cannot keep the forwardings in %s (%m): after a crash and a flush of the "
-				 "ruleset they would be lost", m->opt.state_path);
-		m->state_failed = true;
-		if (fd >= 0)
-			unlink(tmp);
-	} else {
-		m->state_failed = false;
-	}
-out:
-	dynbuf_free(&d);
-}
-
-static int read_file(const char *path, char **ret, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX) {
-		close(fd);
-		return -EINVAL;
-	}
-	buf = malloc(st.st_size + 1);
-	n = buf ? read(fd, buf, st.st_size) : -1;
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return buf ? -EIO : -ENOMEM;
-	}
-	*ret = buf;
-	*ret_len = n;
-	return 0;
-}
-
-/* A table gone while no daemon ran (a flush): the forwardings the file kept go back. */
-static void restore_state(struct manager *m)
-{
-	char *buf = NULL;
-	size_t len = 0, bad = 0, n;
-	int r;
-
-	if (!m->opt.state_path)
-		return;
-	r = read_file(m->opt.state_path, &buf, &len);
-	if (r < 0) {
-		if (r != -ENOENT)
-			log_warn("cannot read %s: %s", m->opt.state_path, strerror(-r));
-		return;
-	}
-	n = fwsave_restore(&m->eng, buf, len, now_ms(), boot_ms(), &bad);
-	if (n || bad)
-		log_warn("table inet %s was gone (flushed while no ipautofwd ran?): put back %zu "
-			 "forwarding%s from %s%s", NFTOBJ_TABLE, n, n == 1 ? "" : "s", m->opt.state_path,
-			 bad ? " (some lines could not be read)" : "");
-	free(buf);
-}
-
 uint64_t manager_end_turn(struct manager *m)
 {
 	uint64_t now = now_ms(), next, pair_next;
@@ -668,8 +326,9 @@ uint64_t manager_end_turn(struct manager *m)
 		m->cnt.table_rebuilds++;
 		if (!m->sync.failing)
 			log_warn("table inet %s was changed by another program; re-creating it with "
-				 "%zu forwarding%s", NFTOBJ_TABLE, m->eng.fwt.n, m->eng.fwt.n == 1 ? "" : "s");
-		sync_event(m, table_setup(m) < 0 ? TSYNC_EV_CREATE_FAILED : TSYNC_EV_CREATED);
+				 "%zu forwarding%s", NFTOBJ_TABLE, manager_n_forwardings(m),
+				 manager_n_forwardings(m) == 1 ? "" : "s");
+		table_recreate(m);
 	}
 	engine_expire(&m->eng, now, on_expired, m);
 	/* with no table to write to, the next re-creation writes everything */
@@ -685,7 +344,7 @@ uint64_t manager_end_turn(struct manager *m)
 	if (tsync_due(&m->sync, now) == TSYNC_DO_RESYNC)
 		rails_resync(m, now);
 	if (m->state_dirty && m->opt.state_path && now >= m->state_next_ms)
-		save_state(m, now);
+		statefile_save(m, now);
 	if (m->ct)
 		ct_worker_submit(m->ct, &m->ct_jobs);
 	m->ct_jobs.n = 0;
@@ -695,7 +354,7 @@ uint64_t manager_end_turn(struct manager *m)
 		notify_send("WATCHDOG=1");
 		m->next_watchdog_ms = now + notify_watchdog_usec() / 1000;
 	}
-	next = fwtable_next_deadline(&m->eng.fwt);
+	next = fwtable_next_deadline(view_table(&m->eng));
 	if (pair_next < next)
 		next = pair_next;
 	if (learn_deadline(&m->learn) < next)
@@ -710,9 +369,35 @@ uint64_t manager_end_turn(struct manager *m)
 	return next;
 }
 
+int manager_handover(const struct manager *m, struct handover_state *st, struct handover_fds *fds)
+{
+	int r;
+
+	st->started_ms = m->started_ms;
+	r = rulebook_runtime_lines(&m->book, &st->runtime, &st->n_runtime);
+	if (r == 0)
+		r = rulebook_switch_lines(&m->book, &st->switches, &st->n_switches);
+	fds->nft = mnl_socket_get_fd(m->nft.nl);
+	fds->nflog = mnl_socket_get_fd(m->nflog);
+	return r;
+}
+
+void manager_exec_prepare(struct manager *m)
+{
+	m->cnt.ct_deleted += m->ct ? ct_worker_deleted(m->ct) : 0;
+	ct_worker_stop(m->ct);
+	m->ct = NULL;
+}
+
+void manager_exec_failed(struct manager *m)
+{
+	m->ct = ct_worker_start();
+}
+
 int manager_init(struct manager *m, struct loop *loop, const struct manager_options *o,
 		 struct config *files, const struct handover_state *st)
 {
+	struct iflist wan = { 0 };
 	struct dynbuf errors = { 0 };
 	struct config *c = NULL;
 	int r;
@@ -726,12 +411,14 @@ int manager_init(struct manager *m, struct loop *loop, const struct manager_opti
 	m->eng.learn_group = o->learn_group;
 	learn_init(&m->learn);
 	tsync_init(&m->sync);
-	m->learn.caps = &m->eng.caps;
+	m->learn.caps = view_caps(&m->eng);
 	nlbatch_init(&m->batch, time(NULL));
 	rulebook_init(&m->book, files);
-	r = rtnl_default_wan(&m->eng.auto_wan);
+	r = rtnl_default_wan(&wan);
 	if (r < 0)
 		log_warn("cannot read default routes: %s", strerror(-r));
+	engine_set_auto_wan(&m->eng, &wan);
+	iflist_clear(&wan);
 	if (st->n_runtime &&
 	    rulebook_add_lines(&m->book, st->runtime, st->n_runtime, &c, &errors) == -EINVAL)
 		log_err("the runtime rules handed over do not fit this version; dropped:\n%s",
@@ -793,7 +480,7 @@ int manager_open(struct manager *m, const struct handover_fds *inh)
 			 "nothing will be learned", m->opt.learn_group, strerror(-r));
 	table_probe(m);
 	if (!table_adopt(m))
-		restore_state(m);
+		statefile_restore(m);
 	r = table_setup(m);
 	if (r < 0)
 		goto out_nflog;

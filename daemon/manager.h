@@ -165,13 +165,6 @@ struct manager {
 	size_t listeners;
 };
 
-/*
- * Read the interface names, UCI and rule files of O: NULL on errors, with the full report in ERRORS
- * and each error's first line in LINES (if not NULL), for the log.
- */
-struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,
-				  struct dynbuf *lines);
-
 /* FILES (owned from now on) and ST's runtime rules (a re-exec) run from now on. */
 int manager_init(struct manager *m, struct loop *loop, const struct manager_options *o,
 		 struct config *files, const struct handover_state *st);
@@ -189,6 +182,24 @@ void manager_close(struct manager *m);
 /* The end of a loop turn: expiries, one batch, conntrack jobs, watchdog. Returns the next deadline. */
 uint64_t manager_end_turn(struct manager *m);
 
+/*
+ * What a re-exec hands to the new binary (reexec.c): the start time, the
+ * runtime rules and switches into ST, the sockets that stay open (nft,
+ * NFLOG) into FDS. -ENOMEM.
+ */
+int manager_handover(const struct manager *m, struct handover_state *st, struct handover_fds *fds);
+/* Just before execve(): the conntrack worker ends, its queue done, its count kept. */
+void manager_exec_prepare(struct manager *m);
+/* execve() failed: the conntrack worker starts again. */
+void manager_exec_failed(struct manager *m);
+
+/* changes.c: the configuration's changes, each ending in one transaction */
+/*
+ * Read the interface names, UCI and rule files of O: NULL on errors, with the full report in ERRORS
+ * and each error's first line in LINES (if not NULL), for the log.
+ */
+struct config *manager_load_files(const struct manager_options *o, struct dynbuf *errors,
+				  struct dynbuf *lines);
 /* Re-read the rule files; on error the running rules stay and ERRORS says why. */
 int manager_reload(struct manager *m, struct dynbuf *errors);
 
@@ -210,6 +221,15 @@ int manager_switch_rule(struct manager *m, const char *name, bool on, size_t *re
 /* Close forwardings (see engine_close) and write the result. */
 int manager_flush(struct manager *m, const char *rule, int af, const union inaddr *addr,
 		  size_t *ret_n);
+
+/* manager.c, for changes.c: write what changed (a reload, a flush, runtime rules) in one transaction. */
+int manager_write_changes(struct manager *m, const char *why);
+
+/* statefile.c: the forwardings' file, if there is one (m->opt.state_path) */
+/* Write it now (manager_end_turn says when). */
+void statefile_save(struct manager *m, uint64_t now);
+/* No table was left to adopt: put back the forwardings the file kept. */
+void statefile_restore(struct manager *m);
 
 /* Tell systemd the rules and forwardings, if they changed (FORCE: anyway). */
 void manager_notify_status(struct manager *m, bool force);
@@ -245,6 +265,8 @@ void table_probe(struct manager *m);
 bool table_adopt(struct manager *m);
 /* Create the table (replacing one left behind) with the whole state, in one transaction. */
 int table_setup(struct manager *m);
+/* The same, once the table was created before: its sync state is told, and a failure said once. */
+int table_recreate(struct manager *m);
 void table_remove(struct manager *m);
 
 /* rails.c: the safety rails of DESIGN §2.10 and §2.11 around the trigger path */

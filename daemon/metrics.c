@@ -12,36 +12,31 @@
 #include "control/handover.h"
 #include "metrics.h"
 #include "control/prom.h"
+#include "control/view.h"
 
 struct counter_ref {
 	const char *name;
 	uint64_t *v;
 };
 
-#define COUNTER_FIXED 26
+#define COUNTER_FIXED 15
 #define COUNTER_REFS (COUNTER_FIXED + CLOSE__N + CONTROL_REFUSED__N + LATENCY_BUCKETS + 1)
 
-/* Every counter the daemon keeps (the conntrack worker's aside), by the name a re-exec gives it */
+/*
+ * Every counter the daemon keeps (the conntrack worker's aside), by the
+ * name a re-exec gives it; the engine's own go by handover_save_engine.
+ */
 static size_t counter_refs(struct manager *m, struct control *ctl, struct counter_ref *ret,
 			   char names[][HANDOVER_COUNTER_NAME_MAX])
 {
-	struct fwtable_stats *fs = &m->eng.fwt.stats;
-	struct engine_stats *es = &m->eng.stats;
 	struct counters *c = &m->cnt;
 	const struct counter_ref fixed[] = {
-		{ "opened", &fs->opened }, { "refreshed", &fs->refreshed },
-		{ "taken_over", &fs->taken_over }, { "refused", &fs->refused },
-		{ "expired", &fs->expired }, { "over_host_limit", &fs->over_host_limit },
-		{ "over_limit", &fs->over_limit }, { "triggers_seen", &es->triggers_seen },
-		{ "triggers_unmatched", &es->triggers_unmatched },
-		{ "triggers_not_allowed", &es->triggers_not_allowed },
 		{ "nflog_bad", &c->nflog_bad }, { "nflog_lost", &c->nflog_lost },
 		{ "nflog_enobufs", &c->nflog_enobufs }, { "netlink_errors", &c->netlink_errors },
 		{ "reloads", &c->reloads }, { "reload_failures", &c->reload_failures },
 		{ "table_rebuilds", &c->table_rebuilds }, { "forged", &c->forged },
 		{ "resyncs", &c->resyncs }, { "learned", &c->learned },
 		{ "control_clients", &ctl->stats.clients }, { "latency_sum_us", &m->lat.sum_us },
-		{ "pair_triggers_replicated", &es->triggers_replicated },
 		{ "pair_marked", &c->pair_marked }, { "pair_mark_failed", &c->pair_mark_failed },
 		{ "pair_events_lost", &c->pair_events_lost },
 	};
@@ -75,6 +70,8 @@ int metrics_save(struct manager *m, struct control *ctl, struct handover_state *
 	int r = handover_add_counter(st, CT_DELETED,
 				     m->cnt.ct_deleted + (m->ct ? ct_worker_deleted(m->ct) : 0));
 
+	if (r == 0)
+		r = handover_save_engine(st, &m->eng);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = handover_add_counter(st, refs[i].name, *refs[i].v);
 	return r;
@@ -87,20 +84,25 @@ void metrics_restore(struct manager *m, struct control *ctl, const struct handov
 	size_t n = counter_refs(m, ctl, refs, names);
 
 	m->cnt.ct_deleted = handover_counter(st, CT_DELETED);
+	handover_restore_engine(st, &m->eng);
 	for (size_t i = 0; i < n; i++)
 		*refs[i].v = handover_counter(st, refs[i].name);
 }
 
-static void counter(struct prom *p, const char *name, const char *help, uint64_t v)
-{
-	prom_family(p, name, PROM_COUNTER, help);
-	prom_sample(p, NULL, 0, v);
-}
+/* A family of one sample without labels */
+struct figure {
+	enum prom_type type;
+	const char *name;
+	const char *help;
+	uint64_t v;
+};
 
-static void gauge(struct prom *p, const char *name, const char *help, uint64_t v)
+static void figures(struct prom *p, const struct figure *v, size_t n)
 {
-	prom_family(p, name, PROM_GAUGE, help);
-	prom_sample(p, NULL, 0, v);
+	for (size_t i = 0; i < n; i++) {
+		prom_family(p, v[i].name, v[i].type, v[i].help);
+		prom_sample(p, NULL, 0, v[i].v);
+	}
 }
 
 static void outcome(struct prom *p, const char *outcome, const char *reason, uint64_t v)
@@ -112,8 +114,8 @@ static void outcome(struct prom *p, const char *outcome, const char *reason, uin
 
 static void triggers(struct prom *p, struct manager *m, const struct nftobj_ctr *k)
 {
-	const struct fwtable_stats *fs = &m->eng.fwt.stats;
-	const struct engine_stats *es = &m->eng.stats;
+	const struct fwtable_stats *fs = &view_table(&m->eng)->stats;
+	const struct engine_stats *es = view_stats(&m->eng);
 
 	prom_family(p, "ipautofw_triggers", PROM_COUNTER,
 		    "Triggers by what came of them: opened, refreshed or took over a forwarding, "
@@ -132,56 +134,23 @@ static void triggers(struct prom *p, struct manager *m, const struct nftobj_ctr 
 	outcome(p, "unmatched", NULL, es->triggers_unmatched);
 }
 
-struct rule_idx {
-	const struct rule *r;
-	size_t i;
-};
-
-static int cmp_rule_idx(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)((const struct rule_idx *)a)->r;
-	uintptr_t y = (uintptr_t)((const struct rule_idx *)b)->r;
-
-	return x < y ? -1 : x > y;
-}
-
-struct fwd_count {
-	struct rule_idx *idx;
-	size_t n;
-	uint64_t (*count)[2];	/* per rule of the configuration: IPv4, IPv6 */
-};
-
-static void count_fwd(struct fwd *f, void *data)
-{
-	struct fwd_count *c = data;
-	struct rule_idx key = { .r = f->rule }, *hit;
-
-	hit = bsearch(&key, c->idx, c->n, sizeof(key), cmp_rule_idx);
-	if (hit)
-		c->count[hit->i][f->af == AF_INET6]++;
-}
-
 /* Active forwardings per rule and family: every family a rule can forward, 0 included */
 static void forwardings(struct prom *p, struct manager *m)
 {
-	const struct config *cfg = m->eng.cfg;
-	size_t n = cfg ? cfg->n_rules : 0;
-	struct fwd_count c = { .n = n };
+	const struct config *cfg = view_config(&m->eng);
+	size_t n = manager_n_rules(m);
+	uint64_t (*count)[2];
 
 	prom_family(p, "ipautofw_forwardings", PROM_GAUGE,
 		    "Active forwardings (rule x host [x peer]) by rule and family.");
 	if (!n)
 		return;
-	c.idx = calloc(n, sizeof(*c.idx));
-	c.count = calloc(n, sizeof(*c.count));
-	if (!c.idx || !c.count) {
+	count = calloc(n, sizeof(*count));
+	if (!count || view_rule_forwardings(&m->eng, count) < 0) {
 		p->out->oom = true;
-		goto out;
+		free(count);
+		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		c.idx[i] = (struct rule_idx){ cfg->rules[i], i };
-	qsort(c.idx, n, sizeof(*c.idx), cmp_rule_idx);
-	fwtable_foreach(&m->eng.fwt, count_fwd, &c);
 	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = cfg->rules[i];
 		unsigned fam = r->is_static ? (r->to_af == AF_INET6 ? RULE_FAMILY_IPV6 : RULE_FAMILY_IPV4) :
@@ -191,16 +160,15 @@ static void forwardings(struct prom *p, struct manager *m)
 			struct prom_label l[] = { { "rule", r->name }, { "family", v6 ? "ipv6" : "ipv4" } };
 
 			if (fam & (v6 ? RULE_FAMILY_IPV6 : RULE_FAMILY_IPV4))
-				prom_sample(p, l, 2, c.count[i][v6]);
+				prom_sample(p, l, 2, count[i][v6]);
 		}
 	}
-out:
-	free(c.idx);
-	free(c.count);
+	free(count);
 }
 
 static void kernel_info(struct prom *p, struct manager *m)
 {
+	const struct kcaps *caps = view_caps(&m->eng);
 	/* what the kernel gave the daemon: one label each, "true" or "false" */
 	const struct {
 		const char *name;
@@ -208,12 +176,12 @@ static void kernel_info(struct prom *p, struct manager *m)
 	} facts[] = {
 		{ "table_owner", m->table_owned },
 		{ "table_persist", m->table_persist },
-		{ "kernel_path", m->eng.kernel_triggers },
+		{ "kernel_path", view_kernel_path(&m->eng) },
 		/* what the probe found (lib/nft/kcaps.h) */
-		{ "has_destroy", kcaps_has(&m->eng.caps, KCAP_DESTROY) },
-		{ "has_owner", kcaps_has(&m->eng.caps, KCAP_OWNER) },
-		{ "has_persist", kcaps_has(&m->eng.caps, KCAP_PERSIST) },
-		{ "has_fib_forward", kcaps_has(&m->eng.caps, KCAP_FIB_FORWARD) },
+		{ "has_destroy", kcaps_has(caps, KCAP_DESTROY) },
+		{ "has_owner", kcaps_has(caps, KCAP_OWNER) },
+		{ "has_persist", kcaps_has(caps, KCAP_PERSIST) },
+		{ "has_fib_forward", kcaps_has(caps, KCAP_FIB_FORWARD) },
 	};
 	struct prom_label l[ARRAY_SIZE(facts)];
 
@@ -224,81 +192,105 @@ static void kernel_info(struct prom *p, struct manager *m)
 	prom_sample(p, l, ARRAY_SIZE(l), 1);
 }
 
-void metrics_report(struct manager *m, struct control *ctl, struct dynbuf *out)
+/* Every family, K the table's named counters */
+static void report(struct prom *p, struct manager *m, struct control *ctl, const struct nftobj_ctr *k)
 {
-	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
 	struct prom_label version[] = { { "version", VERSION } };
+	const struct engine_stats *es = view_stats(&m->eng);
+	const struct fwtable *t = view_table(&m->eng);
 	const struct counters *c = &m->cnt;
-	struct prom p;
+	const struct figure start[] = {
+		{ PROM_GAUGE, "ipautofw_uptime_seconds",
+		  "Seconds since the daemon started (a re-exec goes on).", (now_ms() - m->started_ms) / 1000 },
+		{ PROM_GAUGE, "ipautofw_rules", "Rules configured (files and runtime).", manager_n_rules(m) },
+	}, limit[] = {
+		{ PROM_GAUGE, "ipautofw_forwardings_max", "The max-forwardings limit (0: none).",
+		  t->max_forwardings },
+	}, seen[] = {
+		{ PROM_COUNTER, "ipautofw_triggers_logged", "Trigger packets the kernel logged to the daemon "
+		  "(the table's counter \"triggers\").", k[NFTOBJ_CTR_TRIGGERS].packets },
+		{ PROM_COUNTER, "ipautofw_triggers_received", "Triggers from genuine sources the daemon "
+		  "looked up in its rules.", es->triggers_seen },
+	}, expired[] = {
+		{ PROM_COUNTER, "ipautofw_forwardings_expired", "Forwardings that reached their timeout.",
+		  t->stats.expired },
+	}, errors[] = {
+		{ PROM_COUNTER, "ipautofw_nflog_lost", "NFLOG messages lost (gaps in their sequence numbers).",
+		  c->nflog_lost },
+		{ PROM_COUNTER, "ipautofw_nflog_overruns", "NFLOG receive buffer overruns (ENOBUFS).",
+		  c->nflog_enobufs },
+		{ PROM_COUNTER, "ipautofw_nflog_malformed", "NFLOG messages that could not be decoded.",
+		  c->nflog_bad },
+		{ PROM_COUNTER, "ipautofw_netlink_errors", "nf_tables transactions the kernel refused.",
+		  c->netlink_errors },
+		{ PROM_COUNTER, "ipautofw_resyncs", "Times every forwarding was written again after a "
+		  "failed transaction.", c->resyncs },
+		{ PROM_COUNTER, "ipautofw_table_recreations", "Times the table was re-created after another "
+		  "program changed or deleted it.", c->table_rebuilds },
+		{ PROM_COUNTER, "ipautofw_reloads", "Configuration reloads asked for.", c->reloads },
+		{ PROM_COUNTER, "ipautofw_reload_failures",
+		  "Reloads refused (the running configuration stayed).", c->reload_failures },
+		{ PROM_COUNTER, "ipautofw_conntrack_deleted", "Conntrack entries deleted so that streams "
+		  "follow their forwarding.", c->ct_deleted + (m->ct ? ct_worker_deleted(m->ct) : 0) },
+		{ PROM_GAUGE, "ipautofw_learn_records",
+		  "Learn mode's records (rule x peer x protocol) held now.", m->learn.rec.n },
+		{ PROM_COUNTER, "ipautofw_learn_connections", "Connections learn mode recorded.", c->learned },
+		{ PROM_COUNTER, "ipautofw_control_clients", "Control socket clients accepted.",
+		  ctl->stats.clients },
+	}, end[] = {
+		{ PROM_GAUGE, "ipautofw_control_monitors", "Monitors streaming events now.", ctl->n_monitors },
+		{ PROM_GAUGE, "ipautofw_pair_mode", "1 while `pair ct-mark` is on (a router pair).",
+		  m->pd.nl != NULL },
+		{ PROM_GAUGE, "ipautofw_pair_forwardings_replicated", "Active forwardings whose last "
+		  "trigger was a connection the other router of the pair served.",
+		  engine_n_replicated(&m->eng) },
+		{ PROM_COUNTER, "ipautofw_pair_triggers_replicated", "Trigger connections the other router "
+		  "of the pair marked, taken as triggers here.", es->triggers_replicated },
+		{ PROM_COUNTER, "ipautofw_pair_marked", "Trigger connections this router marked for the other.",
+		  c->pair_marked },
+		{ PROM_COUNTER, "ipautofw_pair_mark_failed", "Trigger connections that could not be marked.",
+		  c->pair_mark_failed },
+		{ PROM_COUNTER, "ipautofw_pair_events_lost", "Conntrack event overruns (ENOBUFS) in pair mode.",
+		  c->pair_events_lost },
+	};
 
-	rails_kernel_counters(k);
-	prom_init(&p, out);
-	prom_family(&p, "ipautofw_build_info", PROM_GAUGE, "The running ipautofwd's version, always 1.");
-	prom_sample(&p, version, 1, 1);
-	kernel_info(&p, m);
-	gauge(&p, "ipautofw_uptime_seconds", "Seconds since the daemon started (a re-exec goes on).",
-	      (now_ms() - m->started_ms) / 1000);
-	gauge(&p, "ipautofw_rules", "Rules configured (files and runtime).", manager_n_rules(m));
-	forwardings(&p, m);
-	gauge(&p, "ipautofw_forwardings_max", "The max-forwardings limit (0: none).",
-	      m->eng.fwt.max_forwardings);
-	triggers(&p, m, k);
-	counter(&p, "ipautofw_triggers_logged", "Trigger packets the kernel logged to the daemon "
-		"(the table's counter \"triggers\").", k[NFTOBJ_CTR_TRIGGERS].packets);
-	counter(&p, "ipautofw_triggers_received", "Triggers from genuine sources the daemon looked up "
-		"in its rules.",
-		m->eng.stats.triggers_seen);
-	prom_family(&p, "ipautofw_trigger_latency_seconds", PROM_HISTOGRAM,
+	prom_family(p, "ipautofw_build_info", PROM_GAUGE, "The running ipautofwd's version, always 1.");
+	prom_sample(p, version, 1, 1);
+	kernel_info(p, m);
+	figures(p, start, ARRAY_SIZE(start));
+	forwardings(p, m);
+	figures(p, limit, ARRAY_SIZE(limit));
+	triggers(p, m, k);
+	figures(p, seen, ARRAY_SIZE(seen));
+	prom_family(p, "ipautofw_trigger_latency_seconds", PROM_HISTOGRAM,
 		    "From a trigger packet's arrival to its forwarding in the kernel, for the triggers "
 		    "the daemon wrote.");
-	prom_histogram(&p, NULL, 0, latency_bounds_us, LATENCY_BUCKETS, m->lat.buckets, m->lat.sum_us);
-	counter(&p, "ipautofw_forwardings_expired", "Forwardings that reached their timeout.",
-		m->eng.fwt.stats.expired);
-	prom_family(&p, "ipautofw_forwardings_closed", PROM_COUNTER,
+	prom_histogram(p, NULL, 0, latency_bounds_us, LATENCY_BUCKETS, m->lat.buckets, m->lat.sum_us);
+	figures(p, expired, ARRAY_SIZE(expired));
+	prom_family(p, "ipautofw_forwardings_closed", PROM_COUNTER,
 		    "Forwardings closed before their timeout, by why.");
 	for (size_t i = 0; i < CLOSE__N; i++) {
 		struct prom_label l[] = { { "reason", close_reason_names[i] } };
 
-		prom_sample(&p, l, 1, c->closed[i]);
+		prom_sample(p, l, 1, c->closed[i]);
 	}
-	counter(&p, "ipautofw_nflog_lost", "NFLOG messages lost (gaps in their sequence numbers).",
-		c->nflog_lost);
-	counter(&p, "ipautofw_nflog_overruns", "NFLOG receive buffer overruns (ENOBUFS).",
-		c->nflog_enobufs);
-	counter(&p, "ipautofw_nflog_malformed", "NFLOG messages that could not be decoded.",
-		c->nflog_bad);
-	counter(&p, "ipautofw_netlink_errors", "nf_tables transactions the kernel refused.",
-		c->netlink_errors);
-	counter(&p, "ipautofw_resyncs", "Times every forwarding was written again after a failed "
-		"transaction.", c->resyncs);
-	counter(&p, "ipautofw_table_recreations", "Times the table was re-created after another "
-		"program changed or deleted it.", c->table_rebuilds);
-	counter(&p, "ipautofw_reloads", "Configuration reloads asked for.", c->reloads);
-	counter(&p, "ipautofw_reload_failures", "Reloads refused (the running configuration stayed).",
-		c->reload_failures);
-	counter(&p, "ipautofw_conntrack_deleted", "Conntrack entries deleted so that streams follow "
-		"their forwarding.", c->ct_deleted + (m->ct ? ct_worker_deleted(m->ct) : 0));
-	gauge(&p, "ipautofw_learn_records", "Learn mode's records (rule x peer x protocol) held now.",
-	      m->learn.n_records);
-	counter(&p, "ipautofw_learn_connections", "Connections learn mode recorded.", c->learned);
-	counter(&p, "ipautofw_control_clients", "Control socket clients accepted.", ctl->stats.clients);
-	prom_family(&p, "ipautofw_control_refused", PROM_COUNTER,
+	figures(p, errors, ARRAY_SIZE(errors));
+	prom_family(p, "ipautofw_control_refused", PROM_COUNTER,
 		    "Control socket clients refused or cut off, by why.");
 	for (size_t i = 0; i < CONTROL_REFUSED__N; i++) {
 		struct prom_label l[] = { { "reason", control_refusal_names[i] } };
 
-		prom_sample(&p, l, 1, ctl->stats.refused[i]);
+		prom_sample(p, l, 1, ctl->stats.refused[i]);
 	}
-	gauge(&p, "ipautofw_control_monitors", "Monitors streaming events now.", ctl->n_monitors);
-	gauge(&p, "ipautofw_pair_mode", "1 while `pair ct-mark` is on (a router pair).", m->pd.nl != NULL);
-	gauge(&p, "ipautofw_pair_forwardings_replicated", "Active forwardings whose last trigger was "
-	      "a connection the other router of the pair served.", engine_n_replicated(&m->eng));
-	counter(&p, "ipautofw_pair_triggers_replicated", "Trigger connections the other router of the "
-		"pair marked, taken as triggers here.", m->eng.stats.triggers_replicated);
-	counter(&p, "ipautofw_pair_marked", "Trigger connections this router marked for the other.",
-		c->pair_marked);
-	counter(&p, "ipautofw_pair_mark_failed", "Trigger connections that could not be marked.",
-		c->pair_mark_failed);
-	counter(&p, "ipautofw_pair_events_lost", "Conntrack event overruns (ENOBUFS) in pair mode.",
-		c->pair_events_lost);
+	figures(p, end, ARRAY_SIZE(end));
+}
+
+void metrics_report(struct manager *m, struct control *ctl, struct dynbuf *out)
+{
+	struct nftobj_ctr k[NFTOBJ__COUNTERS] = { { 0 } };
+	struct prom p;
+
+	rails_kernel_counters(k);
+	prom_init(&p, out);
+	report(&p, m, ctl, k);
 }

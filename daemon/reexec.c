@@ -138,15 +138,14 @@ static int preflight(struct dynbuf *errors)
 	return r;
 }
 
-static int write_state(struct daemon *d)
+/* What only the process knows, in a file for the new binary; returns its descriptor. */
+static int write_state(struct daemon *d, struct handover_fds *f)
 {
-	struct handover_state st = { .started_ms = d->m.started_ms };
+	struct handover_state st = { 0 };
 	struct dynbuf b = { 0 };
 	size_t off = 0;
-	int fd, r = rulebook_runtime_lines(&d->m.book, &st.runtime, &st.n_runtime);
+	int fd, r = manager_handover(&d->m, &st, f);
 
-	if (r == 0)
-		r = rulebook_switch_lines(&d->m.book, &st.switches, &st.n_switches);
 	if (r == 0)
 		r = metrics_save(&d->m, &d->ctl, &st);
 	if (r < 0) {
@@ -192,13 +191,11 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 	if (r < 0)
 		return r;
 	handover_fds_init(&f);
-	f.state = write_state(d);
+	f.state = write_state(d, &f);
 	if (f.state < 0) {
 		dynbuf_printf(errors, "writing the state for the new binary: %s\n", strerror(-f.state));
 		return f.state;
 	}
-	f.nft = mnl_socket_get_fd(d->m.nft.nl);
-	f.nflog = mnl_socket_get_fd(d->m.nflog);
 	f.control = d->ctl.w.fd;
 	f.client = d->ctl.reexec_client->w.fd;
 	r = handover_format_fds(&f, env, sizeof(env));
@@ -208,16 +205,14 @@ static int exec_self(struct daemon *d, struct dynbuf *errors)
 		r = -errno;
 	if (r == 0) {
 		/* finish the queued conntrack clean-ups: the thread ends with the exec */
-		d->m.cnt.ct_deleted += d->m.ct ? ct_worker_deleted(d->m.ct) : 0;
-		ct_worker_stop(d->m.ct);
-		d->m.ct = NULL;
+		manager_exec_prepare(&d->m);
 		log_info("re-executing %s (%zu forwarding%s kept)", exe, manager_n_forwardings(&d->m),
 			 manager_n_forwardings(&d->m) == 1 ? "" : "s");
 		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_us());
 		execv(exe, saved_argv);
 		r = -errno;
 		notify_send("READY=1");
-		d->m.ct = ct_worker_start();
+		manager_exec_failed(&d->m);
 		unsetenv(HANDOVER_ENV);
 	}
 	dynbuf_printf(errors, "re-executing %s: %s\n", exe, strerror(-r));

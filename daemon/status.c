@@ -25,7 +25,9 @@
 #include "nft/kcaps.h"
 #include "manager.h"
 #include "nft/nftobj.h"
+#include "control/learnreport.h"
 #include "control/report.h"
+#include "control/view.h"
 
 int manager_interfaces(struct manager *m, struct iflist *ret_wan, struct iflist *ret_lan)
 {
@@ -214,28 +216,15 @@ static int firewall_warnings(struct manager *m, struct fwcheck_env *env, struct 
 			     struct fwcheck_warning **ret, const char **ret_what,
 			     size_t *ret_unreadable)
 {
-	const struct config *cfg = m->eng.cfg;
 	struct dump d = { 0 };
 	int r;
 
 	*ret = NULL;
 	*ret_unreadable = 0;
 	*ret_what = "finding the WAN interfaces";
-	if (!cfg)
-		return 0;
-	r = engine_all_wan(&m->eng, wan);
-	if (r < 0)
+	r = view_fwcheck_env(&m->eng, wan, env);
+	if (r <= 0)
 		return r;
-	*env = (struct fwcheck_env){
-		.mark = cfg->pinhole_mark,
-		.mark_mask = cfg->pinhole_mask,
-		.guard = cfg->pinhole_guard,
-		.wan = wan,
-		.lan = cfg->has_lan ? &cfg->lan : NULL,
-		.rules = (const struct rule *const *)cfg->rules,
-		.n_rules = cfg->n_rules,
-		.own_table = NFTOBJ_TABLE,
-	};
 	*ret_what = "reading the ruleset";
 	r = nft_dump(NFT_MSG_GETTABLE, table_cb, &d);
 	if (r == 0)
@@ -308,7 +297,7 @@ static void all_warnings(struct manager *m, bool no_wan, struct dynbuf *out)
 /* What the kernel can do and what the daemon does instead: members of J, or lines of OUT */
 static void kernel_status(struct manager *m, struct json *j, struct dynbuf *out)
 {
-	uint32_t flags = kcaps_table_flags(&m->eng.caps, m->opt.no_owner, m->opt.no_persist);
+	uint32_t flags = kcaps_table_flags(view_caps(&m->eng), m->opt.no_owner, m->opt.no_persist);
 	const char *table = !m->table_owned ? "not owned" :
 			    flags & NFTOBJ_TABLE_F_PERSIST ? "owned, persistent" : "owned";
 	struct utsname u;
@@ -323,6 +312,7 @@ static void pair_status(struct manager *m, struct json *j, struct dynbuf *out)
 {
 	const struct paird *pd = &m->pd;
 	unsigned long long repl = engine_n_replicated(&m->eng);
+	uint64_t triggers = view_stats(&m->eng)->triggers_replicated;
 	char mark[32] = "";
 
 	if (pd->nl)
@@ -332,21 +322,21 @@ static void pair_status(struct manager *m, struct json *j, struct dynbuf *out)
 		json_bool(j, "on", pd->nl != NULL);
 		json_str(j, "ct_mark", pd->nl ? mark : NULL);
 		json_u64(j, "forwardings_replicated", repl);
-		json_u64(j, "triggers_replicated", m->eng.stats.triggers_replicated);
+		json_u64(j, "triggers_replicated", triggers);
 		json_u64(j, "marked", m->cnt.pair_marked);
 		json_u64(j, "mark_failed", m->cnt.pair_mark_failed);
 		json_u64(j, "events_lost", m->cnt.pair_events_lost);
 		json_end(j);
 		return;
 	}
-	if (!pd->nl && !m->eng.stats.triggers_replicated) {
+	if (!pd->nl && !triggers) {
 		dynbuf_printf(out, "pair:        off\n");
 		return;
 	}
 	dynbuf_printf(out, "pair:        %s%s: %llu forwarding%s from replicated connections; "
 		      "%llu replicated triggers; %llu trigger connections marked (%llu failed)%s\n",
 		      pd->nl ? "on, ct-mark " : "off", mark, repl, repl == 1 ? "" : "s",
-		      (unsigned long long)m->eng.stats.triggers_replicated,
+		      (unsigned long long)triggers,
 		      (unsigned long long)m->cnt.pair_marked, (unsigned long long)m->cnt.pair_mark_failed,
 		      m->cnt.pair_events_lost ? ", conntrack events lost" : "");
 }
@@ -359,9 +349,9 @@ static void pair_status(struct manager *m, struct json *j, struct dynbuf *out)
 static void figures(struct manager *m, const struct nftobj_ctr *k, struct json *j,
 		    struct dynbuf *out)
 {
-	const struct fwtable_stats *fs = &m->eng.fwt.stats;
-	const struct engine_stats *es = &m->eng.stats;
-	const struct fwtable *t = &m->eng.fwt;
+	const struct fwtable *t = view_table(&m->eng);
+	const struct fwtable_stats *fs = &t->stats;
+	const struct engine_stats *es = view_stats(&m->eng);
 	uint64_t limited = k[NFTOBJ_CTR_LIMITED].packets, shared = k[NFTOBJ_CTR_LIMITED_SHARED].packets;
 	const struct report_figure v[] = {
 		{ "triggers_seen", "triggers", NULL, " seen", false, es->triggers_seen },
@@ -505,7 +495,7 @@ void manager_rules(struct manager *m, bool json, struct dynbuf *out)
 
 const struct rule *manager_find_rule(const struct manager *m, const char *name)
 {
-	return m->eng.cfg ? config_find_rule(m->eng.cfg, name) : NULL;
+	return view_find_rule(&m->eng, name);
 }
 
 size_t manager_n_rules(const struct manager *m)
@@ -525,7 +515,7 @@ size_t manager_n_runtime(const struct manager *m)
 
 int manager_learn_report(struct manager *m, const char *rule, bool json, struct dynbuf *out)
 {
-	return learn_report(&m->learn, m->eng.cfg, rule, now_ms(), json, out);
+	return learnreport_format(&m->learn, view_config(&m->eng), rule, now_ms(), json, out);
 }
 
 int manager_learn_clear(struct manager *m, const char *rule, size_t *ret_n)

@@ -18,6 +18,7 @@
 #include "engine/adopt.h"
 #include "nft/kcaps.h"
 #include "nft/kprobe.h"
+#include "control/view.h"
 #include "log.h"
 #include "manager.h"
 #include "nft/nftobj.h"
@@ -63,7 +64,7 @@ bool table_adopt(struct manager *m)
 		NFTOBJ_RS_ACT4, NFTOBJ_RS_ACT4P, NFTOBJ_RS_PIN6, NFTOBJ_RS_PIN6P,
 	};
 	struct adopt_ctx a = { .m = m };
-	const struct config *c = m->eng.cfg;
+	const struct config *c = view_config(&m->eng);
 
 	if (nft_dump_elems(nftobj_set_name(NFTOBJ_TRIGGERS), NULL, NULL) == -ENOENT)
 		return false;	/* no table: a clean start, or one that was flushed */
@@ -112,11 +113,12 @@ static void lack_for_tests(struct kcaps *k)
  */
 void table_probe(struct manager *m)
 {
+	struct kcaps caps;
 	char table[32];
 	struct utsname u;
 
 	snprintf(table, sizeof(table), "ipautofw-probe-%d", (int)getpid());
-	kcaps_all(&m->eng.caps);
+	kcaps_all(&caps);
 	for (int c = KPROBE_FIRST; c < KPROBE_END; c++) {
 		const struct nlbatch_op *op = NULL;
 		int r;
@@ -126,24 +128,25 @@ void table_probe(struct manager *m)
 		if (r == 0)
 			r = nftsock_try(&m->nft, &m->batch, &op);
 		/* refused for want of privileges is no answer: the table's creation says it */
-		m->eng.caps.has[c] = r == 0 || r == -EPERM || r == -EACCES;
+		caps.has[c] = r == 0 || r == -EPERM || r == -EACCES;
 		if (r < 0)
 			log_debug("kernel probe %s: %s%s%s", kcaps_name(c), op ? op->what : "",
 				  op ? ": " : "", strerror(-r));
 	}
 	nlbatch_reset(&m->batch);
-	lack_for_tests(&m->eng.caps);
+	lack_for_tests(&caps);
+	m->eng.caps = caps;
 	if (uname(&u) < 0)
 		u.release[0] = '\0';
 	for (int c = 0; c < KCAP__N; c++) {
 		struct dynbuf line = { 0 };
 
-		if (!kcaps_missing(&m->eng.caps, c))
+		if (!kcaps_missing(&caps, c))
 			continue;
 		/* (no persistence asked for: no loss to report) */
 		if (c == KCAP_PERSIST && (m->opt.no_persist || m->opt.no_owner))
 			continue;
-		kcaps_describe(&m->eng.caps, c, u.release, &line);
+		kcaps_describe(&caps, c, u.release, &line);
 		log_warn("%s", line.data ? line.data : "");
 		dynbuf_free(&line);
 	}
@@ -192,7 +195,7 @@ static void lose_facility(struct manager *m, enum kcap c, const struct nlbatch_o
 	struct dynbuf line = { 0 };
 
 	m->eng.caps.has[c] = false;
-	kcaps_describe(&m->eng.caps, c, NULL, &line);
+	kcaps_describe(view_caps(&m->eng), c, NULL, &line);
 	log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed->what, strerror(-r));
 	dynbuf_free(&line);
 	m->eng.layout_stale = true;
@@ -205,11 +208,11 @@ static void lose_facility(struct manager *m, enum kcap c, const struct nlbatch_o
  */
 int table_setup(struct manager *m)
 {
-	uint32_t flags = kcaps_table_flags(&m->eng.caps, m->opt.no_owner, m->opt.no_persist);
+	uint32_t flags = kcaps_table_flags(view_caps(&m->eng), m->opt.no_owner, m->opt.no_persist);
 	struct nlbatch_op failed = { 0 };
 	int r;
 
-	m->eng.kernel_triggers = kcaps_has(&m->eng.caps, KCAP_KERNEL_PATH) && !m->opt.no_kernel_path;
+	m->eng.kernel_triggers = kcaps_has(view_caps(&m->eng), KCAP_KERNEL_PATH) && !m->opt.no_kernel_path;
 	/*
 	 * The named counters go on from what the table being replaced counted
 	 * (a re-exec's, an adopted one's), so that whoever reads them sees no
@@ -223,12 +226,12 @@ int table_setup(struct manager *m)
 	 * daemon checks the route back itself from now on.
 	 */
 	if (r < 0 && failed.type == NFT_MSG_NEWRULE && nftskel_rule_is_rpf(failed.what) &&
-	    kcaps_has(&m->eng.caps, KCAP_FIB_FORWARD)) {
+	    kcaps_has(view_caps(&m->eng), KCAP_FIB_FORWARD)) {
 		lose_facility(m, KCAP_FIB_FORWARD, &failed, r);
 		r = create_table(m, flags, &failed);
 	}
 	/* a request past the table itself refused: what the kernel path needs */
-	if (r < 0 && m->eng.kernel_triggers && failed.type && failed.type != NFT_MSG_NEWTABLE &&
+	if (r < 0 && view_kernel_path(&m->eng) && failed.type && failed.type != NFT_MSG_NEWTABLE &&
 	    failed.type != NFTOBJ_MSG_DESTROYTABLE && failed.type != NFT_MSG_DELTABLE) {
 		lose_facility(m, KCAP_KERNEL_PATH, &failed, r);
 		m->eng.kernel_triggers = false;
@@ -246,7 +249,7 @@ int table_setup(struct manager *m)
 	} else if (r < 0) {
 		struct dynbuf why = { 0 };
 
-		lacks(&m->eng.caps, &why);
+		lacks(view_caps(&m->eng), &why);
 		/* a re-creation that keeps failing is said once (lib/engine/tsync.h), its retries quietly */
 		if (m->sync.failing)
 			log_debug("cannot create table inet %s: the kernel refused %s: %s%s", NFTOBJ_TABLE,
@@ -258,7 +261,7 @@ int table_setup(struct manager *m)
 				why.data ? why.data : "");
 		dynbuf_free(&why);
 	} else {
-		m->table_learn = m->eng.cfg->learn;
+		m->table_learn = view_config(&m->eng)->learn;
 	}
 	nlbatch_reset(&m->batch);
 	if (r == 0)
@@ -267,6 +270,29 @@ int table_setup(struct manager *m)
 	/* the whole table in one batch: megabytes for a thousand rules, once */
 	malloc_trim(0);
 #endif
+	return r;
+}
+
+/* An event of the table's sync state (lib/engine/tsync.h), and what it says */
+static void sync_event(struct manager *m, enum tsync_event ev)
+{
+	switch (tsync_event(&m->sync, ev, now_ms())) {
+	case TSYNC_SAY_FAILING:
+		log_err("re-creating table inet %s failed: trying again every second", NFTOBJ_TABLE);
+		break;
+	case TSYNC_SAY_RECOVERED:
+		log_info("table inet %s re-created", NFTOBJ_TABLE);
+		break;
+	default:
+		break;
+	}
+}
+
+int table_recreate(struct manager *m)
+{
+	int r = table_setup(m);
+
+	sync_event(m, r < 0 ? TSYNC_EV_CREATE_FAILED : TSYNC_EV_CREATED);
 	return r;
 }
 
@@ -279,7 +305,7 @@ static int create_table(struct manager *m, uint32_t flags, struct nlbatch_op *re
 	nlbatch_reset(&m->batch);
 	/* (with DESTROY the kernel deletes a table that may not be there: no need to look) */
 	r = tablewrite_table(&m->eng, &m->batch, m->opt.group, flags,
-			     !kcaps_has(&m->eng.caps, KCAP_DESTROY) && table_exists(), now_ms());
+			     !kcaps_has(view_caps(&m->eng), KCAP_DESTROY) && table_exists(), now_ms());
 	if (r == 0)
 		r = learn_write_all(&m->learn, &m->batch, now_ms());
 	if (r == 0)

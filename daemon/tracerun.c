@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "control/event.h"
+#include "control/view.h"
 #include "log.h"
 #include "manager.h"
 #include "netlink.h"
@@ -64,7 +65,7 @@ static int commit_objects(struct manager *m, bool add, int af, const union inadd
 
 	nlbatch_init(&b, (uint32_t)now_ms() ^ 0x5a5a0000u);
 	nlbatch_reset(&b);
-	r = add ? nfttrace_add(&b, af, host, m->eng.cfg, secs) : nfttrace_del(&b);
+	r = add ? nfttrace_add(&b, af, host, view_config(&m->eng), secs) : nfttrace_del(&b);
 	if (r == 0)
 		r = nftsock_commit(&m->nft, &b, &op);
 	if (r < 0 && add)
@@ -130,7 +131,7 @@ static uint64_t due(struct tracerun *tr, uint64_t now)
 	struct dynbuf out = { 0 };
 	uint64_t next;
 
-	tr->t.cfg = tr->ctl->m->eng.cfg;
+	tr->t.cfg = view_config(&tr->ctl->m->eng);
 	next = tracer_due(&tr->t, now, tr->json, describe_rule, NULL, &out);
 	send_text(tr, &out);
 	return next;
@@ -216,7 +217,7 @@ int tracerun_start(struct control *ctl, struct client *c, int af, const union in
 	tr->c = c;
 	tr->json = json;
 	tr->t.own_table = NFTOBJ_TABLE;
-	tr->t.cfg = m->eng.cfg;
+	tr->t.cfg = view_config(&m->eng);
 	engine_all_wan(&m->eng, &tr->wan);
 	tr->t.wan = &tr->wan;
 	inet_ntop(af, host, tr->host, sizeof(tr->host));
@@ -274,7 +275,7 @@ void tracerun_stop(struct control *ctl, const char *why)
 	ctl->trace = NULL;
 	commit_objects(ctl->m, false, 0, NULL, 0);
 	if (tr->c) {
-		tr->t.cfg = ctl->m->eng.cfg;
+		tr->t.cfg = view_config(&ctl->m->eng);
 		tracer_due(&tr->t, UINT64_MAX - TRACE_QUIET_MS, tr->json, describe_rule, NULL, &out);
 		if (tr->json)
 			dynbuf_printf(&out, "{\"event\": \"trace_ended\", \"host\": \"%s\", \"reason\": \"%s\", "

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "handover.h"
 
 static const struct {
@@ -228,4 +230,39 @@ void handover_state_free(struct handover_state *s)
 	free(s->switches);
 	free(s->counters);
 	*s = (struct handover_state){ 0 };
+}
+
+/* The engine's counters, by name: where each is in struct engine */
+static const struct {
+	const char *name;
+	size_t off;
+} engine_counters[] = {
+	{ "opened", offsetof(struct engine, fwt.stats.opened) },
+	{ "refreshed", offsetof(struct engine, fwt.stats.refreshed) },
+	{ "taken_over", offsetof(struct engine, fwt.stats.taken_over) },
+	{ "refused", offsetof(struct engine, fwt.stats.refused) },
+	{ "expired", offsetof(struct engine, fwt.stats.expired) },
+	{ "over_host_limit", offsetof(struct engine, fwt.stats.over_host_limit) },
+	{ "over_limit", offsetof(struct engine, fwt.stats.over_limit) },
+	{ "triggers_seen", offsetof(struct engine, stats.triggers_seen) },
+	{ "triggers_unmatched", offsetof(struct engine, stats.triggers_unmatched) },
+	{ "triggers_not_allowed", offsetof(struct engine, stats.triggers_not_allowed) },
+	{ "pair_triggers_replicated", offsetof(struct engine, stats.triggers_replicated) },
+};
+
+int handover_save_engine(struct handover_state *s, const struct engine *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(engine_counters) && r == 0; i++)
+		r = handover_add_counter(s, engine_counters[i].name,
+					 *(const uint64_t *)((const char *)e + engine_counters[i].off));
+	return r;
+}
+
+void handover_restore_engine(const struct handover_state *s, struct engine *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(engine_counters); i++)
+		*(uint64_t *)((char *)e + engine_counters[i].off) =
+			handover_counter(s, engine_counters[i].name);
 }

@@ -14,6 +14,8 @@
 
 #include "base/util.h"
 
+struct engine;
+
 #define HANDOVER_ENV "IPAUTOFW_REEXEC"
 
 struct handover_fds {
@@ -61,3 +63,10 @@ void handover_state_free(struct handover_state *s);
 int handover_add_counter(struct handover_state *s, const char *name, uint64_t value);
 /* Counter NAME's value, 0 if it was not handed over (an older daemon did not count it). */
 uint64_t handover_counter(const struct handover_state *s, const char *name);
+
+/*
+ * The engine's counters (what came of triggers and forwardings), by the
+ * names a re-exec gives them: added to S, or set from S in the new binary.
+ */
+int handover_save_engine(struct handover_state *s, const struct engine *e);
+void handover_restore_engine(const struct handover_state *s, struct engine *e);

@@ -2,21 +2,20 @@
  * Learn mode; see learn.h. Peers live in a hash table keyed by the kernel
  * element they stand for (IPv4: the peer; IPv6: peer and host), each with
  * the few rule x host contacts behind it (an element outlives its peer
- * only when a forwarding closed early: then it just logs into the void). A peer's element is rewritten
- * only when its end moved by more than an eighth of its timeout, so a
- * stream of triggers costs the kernel little, and elements alone (nothing
- * else to write) are committed at most every LEARN_WRITE_GAP_MS. At the cap
- * a new peer costs no scan until some listed peer's time can be up
- * (min_until). Records are kept in a sorted array of pointers.
+ * only when a forwarding closed early: then it just logs into the void).
+ * A peer's element is rewritten only when its end moved by more than an
+ * eighth of its timeout, so a stream of triggers costs the kernel little,
+ * and elements alone (nothing else to write) are committed at most every
+ * LEARN_WRITE_GAP_MS. At the cap a new peer costs no scan until some
+ * listed peer's time can be up (min_until). The records are learnrec.c's;
+ * lib/control/learnreport.c shows them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/json.h"
 #include "nft/kcaps.h"
 #include "learn.h"
 #include "nft/nftelem.h"
@@ -79,8 +78,7 @@ static void free_peers(struct learn *l)
 void learn_fini(struct learn *l)
 {
 	free_peers(l);
-	learn_clear(l, NULL);
-	free(l->records);
+	learnrec_free(&l->rec);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -128,24 +126,21 @@ static struct learn_peer *find_peer(const struct learn *l, int af, const union i
 	return NULL;
 }
 
-static uint64_t peer_until(const struct learn_peer *p)
+/* When P's last contact ends, and (if RET_TIMEOUT) the longest timeout among them: its element's. */
+static uint64_t peer_until(const struct learn_peer *p, uint32_t *ret_timeout)
 {
 	uint64_t until = 0;
-
-	for (size_t i = 0; i < p->n_contacts; i++)
-		if (p->contacts[i].until > until)
-			until = p->contacts[i].until;
-	return until;
-}
-
-static uint32_t peer_timeout(const struct learn_peer *p)
-{
 	uint32_t t = 0;
 
-	for (size_t i = 0; i < p->n_contacts; i++)
+	for (size_t i = 0; i < p->n_contacts; i++) {
+		if (p->contacts[i].until > until)
+			until = p->contacts[i].until;
 		if (p->contacts[i].timeout_ms > t)
 			t = p->contacts[i].timeout_ms;
-	return t;
+	}
+	if (ret_timeout)
+		*ret_timeout = t;
+	return until;
 }
 
 static void unlink_peer(struct learn *l, struct learn_peer *p)
@@ -183,7 +178,7 @@ static void sweep(struct learn *l, uint64_t now)
 		return;
 	l->next_sweep = now + 1000;
 	for (struct learn_peer *p = l->all, *next; p; p = next) {
-		uint64_t until = peer_until(p);
+		uint64_t until = peer_until(p, NULL);
 
 		next = p->anext;
 		if (until <= now) {
@@ -199,7 +194,7 @@ static void sweep(struct learn *l, uint64_t now)
 /* P's end may have come nearer (a contact went): the bound follows. */
 static void lower_min_until(struct learn *l, const struct learn_peer *p)
 {
-	uint64_t until = peer_until(p);
+	uint64_t until = peer_until(p, NULL);
 
 	if (until < l->min_until)
 		l->min_until = until;
@@ -305,106 +300,6 @@ void learn_forget(struct learn *l, const char *rule, int af, const union inaddr 
 	}
 }
 
-/* ---- records ------------------------------------------------------------ */
-
-static int cmp_record_key(const char *rule, int af, const union inaddr *peer, uint8_t proto,
-			  const struct learn_record *r)
-{
-	int c = strcmp(rule, r->rule);
-
-	if (c)
-		return c;
-	if (af != r->af)
-		return af < r->af ? -1 : 1;
-	c = memcmp(peer, &r->peer, addr_len(af));
-	if (c)
-		return c;
-	return proto < r->proto ? -1 : proto > r->proto;
-}
-
-/* The index of the record of this key, or where it would go (*FOUND false). */
-static size_t find_record(const struct learn *l, const char *rule, int af, const union inaddr *peer,
-			  uint8_t proto, bool *found)
-{
-	size_t lo = 0, hi = l->n_records;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = cmp_record_key(rule, af, peer, proto, l->records[mid]);
-
-		if (!c) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
-/* Port P into REC's ranges; false if it did not fit. */
-static bool add_port(struct learn_record *rec, uint16_t p)
-{
-	struct learn_range *v = rec->ranges;
-	size_t n = rec->n_ranges, i = 0;
-
-	while (i < n && v[i].hi < p)
-		i++;
-	if (i < n && v[i].lo <= p)
-		return true;	/* known */
-	if (i > 0 && v[i - 1].hi + 1 == p) {
-		v[i - 1].hi = p;
-		/* it may close the gap to the next range */
-		if (i < n && v[i].lo == p + 1) {
-			v[i - 1].hi = v[i].hi;
-			memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
-			rec->n_ranges--;
-		}
-		return true;
-	}
-	if (i < n && v[i].lo == p + 1) {
-		v[i].lo = p;
-		return true;
-	}
-	if (n == LEARN_RANGES_MAX)
-		return false;
-	memmove(&v[i + 1], &v[i], (n - i) * sizeof(*v));
-	v[i] = (struct learn_range){ p, p };
-	rec->n_ranges++;
-	return true;
-}
-
-static struct learn_record *get_record(struct learn *l, const char *rule, int af,
-				       const union inaddr *peer, uint8_t proto)
-{
-	bool found;
-	size_t i = find_record(l, rule, af, peer, proto, &found);
-	struct learn_record *rec, **v;
-
-	if (found)
-		return l->records[i];
-	if (l->n_records >= LEARN_RECORDS_MAX)
-		return NULL;
-	rec = calloc(1, sizeof(*rec));
-	v = rec ? realloc(l->records, (l->n_records + 1) * sizeof(*v)) : NULL;
-	if (!v) {
-		free(rec);
-		return NULL;
-	}
-	l->records = v;
-	memmove(&v[i + 1], &v[i], (l->n_records - i) * sizeof(*v));
-	v[i] = rec;
-	l->n_records++;
-	snprintf(rec->rule, sizeof(rec->rule), "%s", rule);
-	rec->af = af;
-	memcpy(&rec->peer, peer, addr_len(af));
-	rec->proto = proto;
-	return rec;
-}
-
 int learn_packet(struct learn *l, const struct nflog_pkt *pkt, uint64_t now, learn_cb cb, void *data)
 {
 	static const union inaddr none;
@@ -421,19 +316,9 @@ int learn_packet(struct learn *l, const struct nflog_pkt *pkt, uint64_t now, lea
 		if (c->until <= now)
 			continue;
 		n++;
-		rec = get_record(l, c->rule, pkt->af, &pkt->saddr, pkt->proto);
-		if (!rec) {
-			l->records_not_kept++;
-			continue;
-		}
-		if (!rec->connections)
-			rec->first_ms = now;
-		rec->connections++;
-		rec->last_ms = now;
-		rec->host = c->host;
-		if (!add_port(rec, pkt->dport))
-			rec->not_kept++;
-		if (cb)
+		rec = learnrec_add(&l->rec, c->rule, pkt->af, &pkt->saddr, pkt->proto, pkt->dport,
+				   &c->host, now);
+		if (rec && cb)
 			cb(rec, pkt->dport, data);
 	}
 	if (!n)
@@ -443,33 +328,14 @@ int learn_packet(struct learn *l, const struct nflog_pkt *pkt, uint64_t now, lea
 
 size_t learn_clear(struct learn *l, const char *rule)
 {
-	size_t n = 0, gone = 0;
-
-	for (size_t i = 0; i < l->n_records; i++) {
-		if (!rule || !strcmp(l->records[i]->rule, rule)) {
-			free(l->records[i]);
-			gone++;
-		} else {
-			l->records[n++] = l->records[i];
-		}
-	}
-	l->n_records = n;
 	if (!rule)
-		l->records_not_kept = l->unattributed = l->peers_not_listed = 0;
-	return gone;
+		l->unattributed = l->peers_not_listed = 0;
+	return learnrec_clear(&l->rec, rule);
 }
 
 void learn_keep_rules(struct learn *l, const struct config *c)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < l->n_records; i++) {
-		if (config_find_rule(c, l->records[i]->rule))
-			l->records[n++] = l->records[i];
-		else
-			free(l->records[i]);
-	}
-	l->n_records = n;
+	learnrec_keep_rules(&l->rec, c);
 	for (struct learn_peer *p = l->all; p; p = p->anext) {
 		size_t k = 0;
 
@@ -483,41 +349,46 @@ void learn_keep_rules(struct learn *l, const struct config *c)
 
 /* ---- the kernel's learn sets --------------------------------------------- */
 
-static int write_elems(struct nlbatch *b, uint16_t type, struct nftelem *v[2], size_t n[2])
-{
-	static const enum nftobj_set sets[2] = { NFTOBJ_LEARN4, NFTOBJ_LEARN6 };
-	int r = 0;
+static const enum nftobj_set learn_sets[2] = { NFTOBJ_LEARN4, NFTOBJ_LEARN6 };
 
-	for (int i = 0; i < 2 && r == 0; i++)
-		if (n[i])
-			r = nftelem_write_set(b, type, sets[i], v[i], n[i]);
-	return r;
+/* Elements bound for the two learn sets, by family (IPv4, IPv6) */
+struct learn_elems {
+	struct nftelem *v[2];
+	size_t n[2];
+	size_t cap[2];
+};
+
+static void free_elems(struct learn_elems *e)
+{
+	for (int i = 0; i < 2; i++)
+		free(e->v[i]);
 }
 
-static int push_elem(struct nftelem **v, size_t *n, size_t *cap, const struct nftelem *e)
+static int push_elem(struct learn_elems *v, int fam, const struct nftelem *e)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 16;
-		struct nftelem *p = realloc(*v, c * sizeof(*p));
+	if (v->n[fam] == v->cap[fam]) {
+		size_t c = v->cap[fam] ? 2 * v->cap[fam] : 16;
+		struct nftelem *p = realloc(v->v[fam], c * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
-		*v = p;
-		*cap = c;
+		v->v[fam] = p;
+		v->cap[fam] = c;
 	}
-	(*v)[(*n)++] = *e;
+	v->v[fam][v->n[fam]++] = *e;
 	return 0;
 }
 
 /*
- * P's element with the time it has left, into the vector of its family;
- * the one the kernel has, if any, into DEL: before Linux 6.12 an add
- * leaves an element's timeout as it was.
+ * P's element with the time it has left, into ADD; the one the kernel
+ * has, if any, into DEL (if not NULL): before Linux 6.12 an add leaves an
+ * element's timeout as it was.
  */
-static int add_peer_elem(struct learn_peer *p, uint64_t now, struct nftelem *v[2], size_t n[2],
-			 size_t cap[2], struct nftelem *del[2], size_t n_del[2], size_t cap_del[2])
+static int add_peer_elem(struct learn_peer *p, uint64_t now, struct learn_elems *add,
+			 struct learn_elems *del)
 {
-	uint64_t until = peer_until(p);
+	uint32_t timeout;
+	uint64_t until = peer_until(p, &timeout);
 	struct nftelem e;
 	int fam = p->af == AF_INET6, r = 0;
 
@@ -525,33 +396,41 @@ static int add_peer_elem(struct learn_peer *p, uint64_t now, struct nftelem *v[2
 		return 0;
 	if (del && p->written_until > now) {
 		nftelem_learn(p->af, &p->peer, &p->host, 0, 0, &e);
-		r = push_elem(&del[fam], &n_del[fam], &cap_del[fam], &e);
+		r = push_elem(del, fam, &e);
 	}
-	nftelem_learn(p->af, &p->peer, &p->host, peer_timeout(p), until - now, &e);
+	nftelem_learn(p->af, &p->peer, &p->host, timeout, until - now, &e);
 	p->written_until = until;
-	return r < 0 ? r : push_elem(&v[fam], &n[fam], &cap[fam], &e);
+	return r < 0 ? r : push_elem(add, fam, &e);
 }
 
-static int remove_elems(const struct learn *l, struct nlbatch *b, struct nftelem *v[2], size_t n[2])
+static int write_elems(struct nlbatch *b, const struct learn_elems *add)
 {
-	static const enum nftobj_set sets[2] = { NFTOBJ_LEARN4, NFTOBJ_LEARN6 };
+	int r = 0;
+
+	for (int i = 0; i < 2 && r == 0; i++)
+		if (add->n[i])
+			r = nftelem_write_set(b, NFT_MSG_NEWSETELEM, learn_sets[i], add->v[i], add->n[i]);
+	return r;
+}
+
+static int remove_elems(const struct learn *l, struct nlbatch *b, const struct learn_elems *del)
+{
 	bool destroy = !l->caps || kcaps_has(l->caps, KCAP_DESTROY);
 	int r = 0;
 
 	for (int i = 0; i < 2 && r == 0; i++) {
 		struct nftobj_setref s;
 
-		nftobj_setref(sets[i], &s);
-		r = nftelem_remove(b, destroy, &s, v[i], n[i]);
+		nftobj_setref(learn_sets[i], &s);
+		r = nftelem_remove(b, destroy, &s, del->v[i], del->n[i]);
 	}
 	return r;
 }
 
 int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 {
-	struct nftelem *add[2] = { NULL, NULL }, *del[2] = { NULL, NULL };
-	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 }, before = b->n_ops;
-	size_t n_del[2] = { 0, 0 }, cap_del[2] = { 0, 0 };
+	struct learn_elems add = { 0 }, del = { 0 };
+	size_t before = b->n_ops;
 	int r = 0;
 
 	if (!l->pending)
@@ -568,17 +447,15 @@ int learn_write_pending(struct learn *l, struct nlbatch *b, uint64_t now)
 		p->is_pending = false;
 		p->pnext = NULL;
 		if (r == 0)
-			r = add_peer_elem(p, now, add, n_add, cap_add, del, n_del, cap_del);
+			r = add_peer_elem(p, now, &add, &del);
 	}
 	l->pending = NULL;
 	if (r == 0)
-		r = remove_elems(l, b, del, n_del);
+		r = remove_elems(l, b, &del);
 	if (r == 0)
-		r = write_elems(b, NFT_MSG_NEWSETELEM, add, n_add);
-	for (int i = 0; i < 2; i++) {
-		free(add[i]);
-		free(del[i]);
-	}
+		r = write_elems(b, &add);
+	free_elems(&add);
+	free_elems(&del);
 	return r < 0 ? r : (int)(b->n_ops - before);
 }
 
@@ -589,263 +466,19 @@ uint64_t learn_deadline(const struct learn *l)
 
 int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now)
 {
-	struct nftelem *add[2] = { NULL, NULL };
-	size_t n_add[2] = { 0, 0 }, cap_add[2] = { 0, 0 };
+	struct learn_elems add = { 0 };
 	int r = 0;
 
-	/* the sets were just flushed: everything to add */
-	for (struct learn_peer *p = l->pending, *next; p; p = next) {
-		next = p->pnext;
+	/* the sets were just flushed: everything to add, nothing pending (pending peers are listed) */
+	for (struct learn_peer *p = l->all; p; p = p->anext) {
 		p->is_pending = false;
 		p->pnext = NULL;
+		if (r == 0)
+			r = add_peer_elem(p, now, &add, NULL);
 	}
 	l->pending = NULL;
-	for (struct learn_peer *p = l->all; p && r == 0; p = p->anext)
-		r = add_peer_elem(p, now, add, n_add, cap_add, NULL, NULL, NULL);
 	if (r == 0)
-		r = write_elems(b, NFT_MSG_NEWSETELEM, add, n_add);
-	for (int i = 0; i < 2; i++)
-		free(add[i]);
+		r = write_elems(b, &add);
+	free_elems(&add);
 	return r;
-}
-
-/* ---- suggestions and the report ----------------------------------------- */
-
-static int push_range(struct portrange **v, size_t *n, uint8_t proto, uint16_t lo, uint16_t hi)
-{
-	struct portrange *p = realloc(*v, (*n + 1) * sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	p[(*n)++] = (struct portrange){ .proto = proto, .lo = lo, .hi = hi };
-	return 0;
-}
-
-/* Whether Q's forwards may not overlap R's (a configuration error): a family in common. */
-static bool competes(const struct rule *r, const struct rule *q)
-{
-	return q != r && (q->family & r->family);
-}
-
-/* V less every range of Q (a range may split in two). */
-static int subtract(struct portrange **v, size_t *n, const struct portrange *q)
-{
-	for (size_t i = 0; i < *n; i++) {
-		struct portrange *p = &(*v)[i];
-
-		if (p->proto != q->proto || q->hi < p->lo || q->lo > p->hi)
-			continue;
-		if (q->lo > p->lo && q->hi < p->hi) {
-			uint16_t hi = p->hi;
-
-			p->hi = q->lo - 1;
-			if (push_range(v, n, q->proto, q->hi + 1, hi) < 0)
-				return -ENOMEM;
-		} else if (q->lo <= p->lo && q->hi >= p->hi) {
-			(*v)[i--] = (*v)[--*n];
-		} else if (q->lo <= p->lo) {
-			p->lo = q->hi + 1;
-		} else {
-			p->hi = q->lo - 1;
-		}
-	}
-	return 0;
-}
-
-int learn_suggest(const struct learn *l, const struct config *c, const struct rule *r,
-		  struct portrange **ret, size_t *ret_n)
-{
-	struct portrange *v = NULL;
-	size_t n = 0, m = 0;
-	int e = 0;
-
-	for (size_t i = 0; i < r->n_forwards && e == 0; i++)
-		e = push_range(&v, &n, r->forwards[i].proto, r->forwards[i].lo, r->forwards[i].hi);
-	for (size_t i = 0; i < l->n_records && e == 0; i++) {
-		const struct learn_record *rec = l->records[i];
-
-		if (strcmp(rec->rule, r->name))
-			continue;
-		for (size_t k = 0; k < rec->n_ranges && e == 0; k++)
-			e = push_range(&v, &n, rec->proto, rec->ranges[k].lo, rec->ranges[k].hi);
-	}
-	if (e < 0) {
-		free(v);
-		return e;
-	}
-	qsort(v, n, sizeof(*v), portrange_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (m && v[m - 1].proto == v[i].proto &&
-		    (uint32_t)v[m - 1].hi + LEARN_MERGE_GAP + 1 >= v[i].lo) {
-			if (v[i].hi > v[m - 1].hi)
-				v[m - 1].hi = v[i].hi;
-			continue;
-		}
-		v[m++] = v[i];
-	}
-	n = m;
-	for (size_t i = 0; c && i < c->n_rules && e == 0; i++)
-		for (size_t k = 0; competes(r, c->rules[i]) && k < c->rules[i]->n_forwards && e == 0; k++)
-			e = subtract(&v, &n, &c->rules[i]->forwards[k]);
-	if (e < 0) {
-		free(v);
-		return e;
-	}
-	qsort(v, n, sizeof(*v), portrange_cmp);
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-static void range_text(char *buf, size_t size, const struct learn_range *g)
-{
-	if (g->lo == g->hi)
-		snprintf(buf, size, "%u", g->lo);
-	else
-		snprintf(buf, size, "%u-%u", g->lo, g->hi);
-}
-
-static unsigned long long ago_s(uint64_t now, uint64_t t)
-{
-	return now > t ? (now - t) / 1000 : 0;
-}
-
-static void record_json(struct json *j, const struct learn_record *rec, uint64_t now)
-{
-	char peer[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN], tmp[16];
-
-	json_object(j, NULL);
-	json_str(j, "family", rec->af == AF_INET ? "ipv4" : "ipv6");
-	json_str(j, "peer", inet_ntop(rec->af, &rec->peer, peer, sizeof(peer)));
-	json_str(j, "host", inet_ntop(rec->af, &rec->host, host, sizeof(host)));
-	json_str(j, "proto", proto_name(rec->proto));
-	json_array(j, "ports");
-	for (size_t i = 0; i < rec->n_ranges; i++) {
-		range_text(tmp, sizeof(tmp), &rec->ranges[i]);
-		json_str(j, NULL, tmp);
-	}
-	json_end(j);
-	json_u64(j, "connections", rec->connections);
-	json_u64(j, "not_kept", rec->not_kept);
-	json_u64(j, "first_seen", ago_s(now, rec->first_ms));
-	json_u64(j, "last_seen", ago_s(now, rec->last_ms));
-	json_end(j);
-}
-
-static void record_text(struct dynbuf *out, const struct learn_record *rec, uint64_t now)
-{
-	char peer[INET6_ADDRSTRLEN], host[INET6_ADDRSTRLEN], first[32], last[32], tmp[16];
-
-	inet_ntop(rec->af, &rec->peer, peer, sizeof(peer));
-	inet_ntop(rec->af, &rec->host, host, sizeof(host));
-	duration_format(ago_s(now, rec->first_ms), first, sizeof(first));
-	duration_format(ago_s(now, rec->last_ms), last, sizeof(last));
-	dynbuf_printf(out, "%s: peer %s tried %s ", rec->rule, peer, proto_name(rec->proto));
-	for (size_t i = 0; i < rec->n_ranges; i++) {
-		range_text(tmp, sizeof(tmp), &rec->ranges[i]);
-		dynbuf_printf(out, "%s%s", i ? "," : "", tmp);
-	}
-	dynbuf_printf(out, " (%llu connection%s, not forwarded", (unsigned long long)rec->connections,
-		      rec->connections == 1 ? "" : "s");
-	if (rec->not_kept)
-		dynbuf_printf(out, "; %llu to more ports not kept", (unsigned long long)rec->not_kept);
-	dynbuf_printf(out, "; host %s, first %s ago, last %s ago)\n", host, first, last);
-}
-
-/* One rule's part of the report. */
-static int rule_report(const struct learn *l, const struct config *c, const struct rule *r,
-		       uint64_t now, struct json *j, struct dynbuf *out)
-{
-	struct portrange *sug = NULL;
-	size_t n_sug = 0, shown = 0;
-	char tmp[32];
-	int e = learn_suggest(l, c, r, &sug, &n_sug);
-
-	if (e < 0)
-		return e;
-	if (j) {
-		json_object(j, NULL);
-		json_str(j, "rule", r->name);
-		portranges_json(j, "forwards", r->forwards, r->n_forwards);
-		json_array(j, "seen");
-	}
-	for (size_t i = 0; i < l->n_records; i++) {
-		const struct learn_record *rec = l->records[i];
-
-		if (strcmp(rec->rule, r->name))
-			continue;
-		if (j)
-			record_json(j, rec, now);
-		else
-			record_text(out, rec, now);
-		shown++;
-	}
-	if (j) {
-		json_end(j);
-		portranges_json(j, "suggest", sug, n_sug);
-		json_end(j);
-	} else if (shown) {
-		dynbuf_printf(out, "%s: suggest: forward ", r->name);
-		for (size_t i = 0; i < n_sug; i++) {
-			portrange_format(&sug[i], tmp, sizeof(tmp));
-			dynbuf_printf(out, "%s%s", i ? "," : "", tmp);
-		}
-		dynbuf_printf(out, "\n");
-	} else {
-		dynbuf_printf(out, "%s: nothing seen\n", r->name);
-	}
-	free(sug);
-	return 0;
-}
-
-int learn_report(const struct learn *l, const struct config *c, const char *rule, uint64_t now,
-		 bool json, struct dynbuf *out)
-{
-	const struct rule *only = rule ? config_find_rule(c, rule) : NULL;
-	struct json j;
-	size_t n_rules = 0;
-	int e = 0;
-
-	if (rule && !only)
-		return -ENOENT;
-	if (json) {
-		json_init(&j, out);
-		json_object(&j, NULL);
-		json_bool(&j, "learn", l->enabled);
-		json_array(&j, "rules");
-	}
-	for (size_t i = 0; i < c->n_rules && e == 0; i++) {
-		const struct rule *r = c->rules[i];
-		bool seen = false;
-
-		if (only && r != only)
-			continue;
-		for (size_t k = 0; k < l->n_records && !seen; k++)
-			seen = !strcmp(l->records[k]->rule, r->name);
-		if (!seen && !only)
-			continue;
-		e = rule_report(l, c, r, now, json ? &j : NULL, out);
-		n_rules++;
-	}
-	if (e < 0)
-		return e;
-	if (json) {
-		json_end(&j);
-		json_u64(&j, "records", l->n_records);
-		json_u64(&j, "peers_listed", l->n_peers);
-		json_u64(&j, "peers_not_listed", l->peers_not_listed);
-		json_u64(&j, "records_not_kept", l->records_not_kept);
-		json_u64(&j, "unattributed", l->unattributed);
-		json_end(&j);
-		return 0;
-	}
-	if (!l->enabled)
-		dynbuf_printf(out, "learn mode is off ('learn off' in the rule files)\n");
-	else if (!n_rules)
-		dynbuf_printf(out, "nothing learned yet\n");
-	if (l->records_not_kept)
-		dynbuf_printf(out, "%llu connections not kept (more than %d rule x peer x protocol records)\n",
-			      (unsigned long long)l->records_not_kept, LEARN_RECORDS_MAX);
-	return 0;
 }

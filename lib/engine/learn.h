@@ -7,13 +7,14 @@
  *   peer . host) for the rule's timeout, so the kernel logs that peer's
  *   new inbound connections that nothing forwarded. A forwarding that
  *   closes takes its contacts with it.
- * - records: per rule, peer and protocol, the ports those connections went
- *   to (coalesced into ranges), how many, first and last seen.
+ * - records (learnrec.h): per rule, peer and protocol, the ports those
+ *   connections went to (coalesced into ranges), how many, first and
+ *   last seen.
  *
  * Memory is bounded: at most LEARN_PEERS_MAX peers listed (more wait
  * until listed ones expire), LEARN_RECORDS_MAX records and
- * LEARN_RANGES_MAX ranges in each; what does not fit is counted, never kept. Time is passed
- * in (ms, monotonic); nothing here touches a socket.
+ * LEARN_RANGES_MAX ranges in each; what does not fit is counted, never
+ * kept. Time is passed in (ms, monotonic); nothing here touches a socket.
  */
 #pragma once
 
@@ -26,32 +27,11 @@ struct kcaps;
 #include "base/hmap.h"
 #include "kernel/nflog.h"
 #include "base/nlbatch.h"
+#include "learnrec.h"
 
 #define LEARN_PEERS_MAX 4096
 #define LEARN_CONTACTS_PER_PEER 8	/* rule x host pairs that contacted one peer */
-#define LEARN_RECORDS_MAX 1024
-#define LEARN_RANGES_MAX 32
 #define LEARN_WRITE_GAP_MS 2	/* between commits of learn set elements alone */
-#define LEARN_MERGE_GAP 512		/* a suggestion joins ports at most this far apart */
-
-struct learn_range {
-	uint16_t lo;
-	uint16_t hi;
-};
-
-struct learn_record {
-	char rule[RULE_NAME_MAX + 1];
-	int af;
-	union inaddr peer;
-	uint8_t proto;
-	union inaddr host;		/* the host the rule's forwarding pointed at, last time */
-	struct learn_range ranges[LEARN_RANGES_MAX];
-	size_t n_ranges;
-	uint64_t connections;
-	uint64_t not_kept;		/* connections to ports beyond the ranges kept */
-	uint64_t first_ms;
-	uint64_t last_ms;
-};
 
 struct learn_peer;
 
@@ -66,9 +46,7 @@ struct learn {
 	uint64_t next_sweep;		/* at the cap, expired peers go at most once a second */
 	uint64_t min_until;		/* no listed peer's time ends before this: no sweep until then */
 	uint64_t peers_not_listed;	/* contacts of new peers beyond LEARN_PEERS_MAX */
-	struct learn_record **records;	/* sorted by rule, family, peer, protocol */
-	size_t n_records;
-	uint64_t records_not_kept;	/* connections of records beyond LEARN_RECORDS_MAX */
+	struct learnrec rec;		/* what the peers' connections were (learnrec.h) */
 	uint64_t unattributed;		/* logged, but no live contact (closed meanwhile) */
 };
 
@@ -116,19 +94,3 @@ uint64_t learn_deadline(const struct learn *l);
 
 /* Every live contact, into learn sets just flushed (table re-created). */
 int learn_write_all(struct learn *l, struct nlbatch *b, uint64_t now);
-
-/*
- * A forward list for R: its forwards and every port recorded for it,
- * ports at most LEARN_MERGE_GAP apart joined into one range, less what
- * other rules forward (they would overlap). Sorted by protocol and port.
- */
-int learn_suggest(const struct learn *l, const struct config *c, const struct rule *r,
-		  struct portrange **ret, size_t *ret_n);
-
-/*
- * What was seen, per rule (RULE, or every rule with records) and peer,
- * with a suggestion per rule; times as seconds before NOW. -ENOENT if
- * RULE is not a rule of C.
- */
-int learn_report(const struct learn *l, const struct config *c, const char *rule, uint64_t now,
-		 bool json, struct dynbuf *out);

@@ -1,6 +1,7 @@
 #include <errno.h>
 
 #include "control/handover.h"
+#include "engine/engine.h"
 #include "test.h"
 
 static void test_fds_roundtrip(void)
@@ -153,5 +154,31 @@ static void test_state_counters(void)
 	dynbuf_free(&b);
 }
 
-TEST_MAIN(T(test_fds_roundtrip), T(test_state_counters), T(test_fds_malformed), T(test_state_roundtrip),
+/* The engine's counters go by the names they always had */
+static void test_engine_counters(void)
+{
+	struct handover_state s = { 0 };
+	struct engine e, f;
+
+	engine_init(&e);
+	engine_init(&f);
+	e.fwt.stats.opened = 3;
+	e.fwt.stats.over_limit = 4;
+	e.stats.triggers_seen = 5;
+	e.stats.triggers_replicated = 6;
+	CHECK_INT(handover_save_engine(&s, &e), 0);
+	CHECK_INT(s.n_counters, 11);
+	CHECK(handover_counter(&s, "opened") == 3);
+	CHECK(handover_counter(&s, "over_limit") == 4);
+	CHECK(handover_counter(&s, "triggers_seen") == 5);
+	CHECK(handover_counter(&s, "pair_triggers_replicated") == 6);
+	handover_restore_engine(&s, &f);
+	CHECK(f.fwt.stats.opened == 3 && f.fwt.stats.over_limit == 4 && f.fwt.stats.refused == 0);
+	CHECK(f.stats.triggers_seen == 5 && f.stats.triggers_replicated == 6);
+	handover_state_free(&s);
+	engine_fini(&e);
+	engine_fini(&f);
+}
+
+TEST_MAIN(T(test_fds_roundtrip), T(test_state_counters), T(test_engine_counters), T(test_fds_malformed), T(test_state_roundtrip),
 	  T(test_state_newer_keys_skipped), T(test_state_malformed))

@@ -4,6 +4,7 @@
 
 #include "nft/kcaps.h"
 #include "engine/learn.h"
+#include "control/learnreport.h"
 #include "nft/nftelem.h"
 #include "nft/nftobj.h"
 #include "test.h"
@@ -55,7 +56,7 @@ static const char *report(const char *rule, bool json, uint64_t now)
 	static struct dynbuf out;
 
 	dynbuf_free(&out);
-	if (learn_report(&ln, cfg, rule, now, json, &out) < 0)
+	if (learnreport_format(&ln, cfg, rule, now, json, &out) < 0)
 		return "error";
 	return out.data ? out.data : "";
 }
@@ -69,7 +70,7 @@ static const char *suggest(const char *rule)
 	char tmp[32];
 
 	buf[0] = '\0';
-	CHECK_INT(learn_suggest(&ln, cfg, config_find_rule(cfg, rule), &v, &n), 0);
+	CHECK_INT(learnreport_suggest(&ln, cfg, config_find_rule(cfg, rule), &v, &n), 0);
 	for (size_t i = 0; i < n; i++) {
 		portrange_format(&v[i], tmp, sizeof(tmp));
 		strbuf_printf(&sb, "%s%s", i ? "," : "", tmp);
@@ -84,17 +85,17 @@ static void test_seed_story(void)
 	CHECK_INT(contact("realaudio", "192.168.7.2", "203.0.113.9", 1000), 0);
 	for (uint16_t p = 1100; p >= 1024; p--)
 		CHECK_INT(packet("203.0.113.9", "203.0.113.1", IPPROTO_UDP, p, 2000 + 1100 - p), 1);
-	CHECK_INT(ln.n_records, 1);
-	CHECK_INT(ln.records[0]->n_ranges, 1);
-	CHECK_INT(ln.records[0]->ranges[0].lo, 1024);
-	CHECK_INT(ln.records[0]->ranges[0].hi, 1100);
-	CHECK_INT(ln.records[0]->connections, 77);
+	CHECK_INT(ln.rec.n, 1);
+	CHECK_INT(ln.rec.v[0]->n_ranges, 1);
+	CHECK_INT(ln.rec.v[0]->ranges[0].lo, 1024);
+	CHECK_INT(ln.rec.v[0]->ranges[0].hi, 1100);
+	CHECK_INT(ln.rec.v[0]->connections, 77);
 	/* a stranger, and another protocol of the same peer */
 	CHECK_INT(packet("203.0.113.10", "203.0.113.1", IPPROTO_UDP, 1200, 4000), 0);
 	CHECK_INT(ln.unattributed, 1);
 	CHECK_INT(packet("203.0.113.9", "203.0.113.1", IPPROTO_TCP, 1500, 4000), 1);
 	CHECK_INT(packet("203.0.113.9", "203.0.113.1", IPPROTO_ICMP, 0, 4000), 0);
-	CHECK_INT(ln.n_records, 2);
+	CHECK_INT(ln.rec.n, 2);
 	CHECK_STR(suggest("realaudio"), "1500/tcp,1024-1100/udp,6970-7170/udp");
 	CHECK_STR(report(NULL, false, 64000),
 		  "realaudio: peer 203.0.113.9 tried tcp 1500 (1 connection, not forwarded; "
@@ -165,14 +166,14 @@ static void test_ipv6_and_forget(void)
 	h = addr("192.168.7.3");
 	learn_forget(&ln, "vo", AF_INET, &h);
 	CHECK_INT(packet("203.0.113.9", "203.0.113.1", IPPROTO_UDP, 4002, 1), 0);
-	CHECK_INT(ln.n_records, 3);
+	CHECK_INT(ln.rec.n, 3);
 	/* a rule gone from the configuration takes its records */
 	config_free(cfg);
 	cfg = config_new();
 	config_parse_text(cfg, "t.conf", "rule vo trigger 5060/udp forward 10000-10100/udp peer\n", 54);
 	learn_keep_rules(&ln, cfg);
-	CHECK_INT(ln.n_records, 1);
-	CHECK_STR(ln.records[0]->rule, "vo");
+	CHECK_INT(ln.rec.n, 1);
+	CHECK_STR(ln.rec.v[0]->rule, "vo");
 	CHECK_INT(learn_clear(&ln, "vo"), 1);
 	CHECK_STR(report(NULL, false, 0), "nothing learned yet\n");
 	teardown();
@@ -185,14 +186,14 @@ static void test_bounded(void)
 	/* every other port: ranges do not coalesce, the cap holds */
 	for (unsigned p = 0; p < 2 * (LEARN_RANGES_MAX + 10); p += 2)
 		packet("203.0.113.9", "203.0.113.1", IPPROTO_UDP, 20000 + p, 1);
-	CHECK_INT(ln.records[0]->n_ranges, LEARN_RANGES_MAX);
-	CHECK_INT(ln.records[0]->not_kept, 10);
-	CHECK_INT(ln.records[0]->connections, LEARN_RANGES_MAX + 10);
+	CHECK_INT(ln.rec.v[0]->n_ranges, LEARN_RANGES_MAX);
+	CHECK_INT(ln.rec.v[0]->not_kept, 10);
+	CHECK_INT(ln.rec.v[0]->connections, LEARN_RANGES_MAX + 10);
 	/* filling a gap joins two ranges */
 	packet("203.0.113.9", "203.0.113.1", IPPROTO_UDP, 20001, 1);
-	CHECK_INT(ln.records[0]->n_ranges, LEARN_RANGES_MAX - 1);
-	CHECK_INT(ln.records[0]->ranges[0].lo, 20000);
-	CHECK_INT(ln.records[0]->ranges[0].hi, 20002);
+	CHECK_INT(ln.rec.v[0]->n_ranges, LEARN_RANGES_MAX - 1);
+	CHECK_INT(ln.rec.v[0]->ranges[0].lo, 20000);
+	CHECK_INT(ln.rec.v[0]->ranges[0].hi, 20002);
 	CHECK(strstr(report(NULL, false, 1000), "; 10 to more ports not kept;"));
 
 	/* records: one per peer here, capped */
@@ -203,8 +204,8 @@ static void test_bounded(void)
 		learn_contact(&ln, cfg->rules[0], AF_INET, &h, &p, 0);
 		learn_packet(&ln, &pkt, 1, NULL, NULL);
 	}
-	CHECK_INT(ln.n_records, LEARN_RECORDS_MAX);
-	CHECK_INT(ln.records_not_kept, 6);
+	CHECK_INT(ln.rec.n, LEARN_RECORDS_MAX);
+	CHECK_INT(ln.rec.not_kept, 6);
 	/* peers: at most LEARN_PEERS_MAX listed; more wait until listed ones expire */
 	size_t listed = ln.n_peers;
 
