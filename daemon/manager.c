@@ -209,7 +209,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 
 		m->cnt.nflog_lost += lost;
 		/* what the kernel opened for the lost triggers is unknown here: rewrite it all */
-		if (lost && m->eng.kernel_triggers)
+		if (lost && view_kernel_path(&m->eng))
 			tsync_event(&m->sync, TSYNC_EV_LOST, now_ms());
 	}
 	if (err < 0 || pkt->group != m->opt.group) {
@@ -261,7 +261,7 @@ static void nflog_fn(struct watch *w, uint32_t events)
 		if (!m->cnt.nflog_enobufs)
 			log_warn("NFLOG receive buffer overrun: triggers were lost (counted in status)");
 		m->cnt.nflog_enobufs++;
-		if (m->eng.kernel_triggers)
+		if (view_kernel_path(&m->eng))
 			tsync_event(&m->sync, TSYNC_EV_LOST, now_ms());
 	} else if (r < 0) {
 		log_err("NFLOG read: %s", strerror(-r));
@@ -408,7 +408,7 @@ int manager_init(struct manager *m, struct loop *loop, const struct manager_opti
 	m->started_ms = st->started_ms ? st->started_ms : now_ms();
 	m->notified_rules = SIZE_MAX;
 	engine_init(&m->eng);
-	m->eng.learn_group = o->learn_group;
+	engine_set_learn_group(&m->eng, o->learn_group);
 	learn_init(&m->learn);
 	tsync_init(&m->sync);
 	m->learn.caps = view_caps(&m->eng);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "control/view.h"
 #include "manager.h"
 #include "log.h"
 
@@ -170,7 +171,7 @@ uint64_t paird_flush(struct manager *m, uint64_t now)
 
 void paird_config(struct manager *m)
 {
-	const struct config *c = m->eng.cfg;
+	const struct config *c = view_config(&m->eng);
 	struct paird *pd = &m->pd;
 	bool on = c && c->pair;
 

@@ -23,6 +23,7 @@
 
 #include "manager.h"
 #include "control/listen.h"
+#include "control/view.h"
 #include "log.h"
 #include "nft/nftobj.h"
 #include "kernel/rtmon.h"
@@ -86,7 +87,7 @@ void rails_write_vetted(struct manager *m, bool force)
 int rails_open(struct manager *m)
 {
 	srccheck_init(&m->src);
-	m->src.vet_onlink_only = !kcaps_rpf_in_kernel(&m->eng.caps);
+	m->src.vet_onlink_only = !kcaps_rpf_in_kernel(view_caps(&m->eng));
 	if (m->src.vet_onlink_only) {
 		struct timeval tv = { .tv_usec = 200000 };
 
@@ -178,7 +179,7 @@ bool rails_route_back(const struct nflog_pkt *pkt, void *data)
 
 void rails_refused(struct manager *m, const struct trigger_event *ev)
 {
-	const struct fwtable *t = &m->eng.fwt;
+	const struct fwtable *t = view_table(&m->eng);
 	char host[INET6_ADDRSTRLEN], ll[HOSTID_LLADDR_LEN], who[HOSTID_LLADDR_LEN + 16] = "";
 
 	if (!ratelimit(&m->rl_refused, "refused trigger"))

@@ -135,7 +135,7 @@ void table_probe(struct manager *m)
 	}
 	nlbatch_reset(&m->batch);
 	lack_for_tests(&caps);
-	m->eng.caps = caps;
+	engine_set_caps(&m->eng, &caps);
 	if (uname(&u) < 0)
 		u.release[0] = '\0';
 	for (int c = 0; c < KCAP__N; c++) {
@@ -194,11 +194,10 @@ static void lose_facility(struct manager *m, enum kcap c, const struct nlbatch_o
 {
 	struct dynbuf line = { 0 };
 
-	m->eng.caps.has[c] = false;
+	engine_lose_cap(&m->eng, c);
 	kcaps_describe(view_caps(&m->eng), c, NULL, &line);
 	log_warn("%s (refused: %s: %s)", line.data ? line.data : "", failed->what, strerror(-r));
 	dynbuf_free(&line);
-	m->eng.layout_stale = true;
 }
 
 /*
@@ -209,16 +208,19 @@ static void lose_facility(struct manager *m, enum kcap c, const struct nlbatch_o
 int table_setup(struct manager *m)
 {
 	uint32_t flags = kcaps_table_flags(view_caps(&m->eng), m->opt.no_owner, m->opt.no_persist);
+	struct nftobj_ctr ctr[NFTOBJ__COUNTERS];
 	struct nlbatch_op failed = { 0 };
 	int r;
 
-	m->eng.kernel_triggers = kcaps_has(view_caps(&m->eng), KCAP_KERNEL_PATH) && !m->opt.no_kernel_path;
+	engine_set_kernel_path(&m->eng, kcaps_has(view_caps(&m->eng), KCAP_KERNEL_PATH) &&
+					   !m->opt.no_kernel_path);
 	/*
 	 * The named counters go on from what the table being replaced counted
 	 * (a re-exec's, an adopted one's), so that whoever reads them sees no
 	 * restart. Without a table they go on from the last table's start.
 	 */
-	rails_kernel_counters(m->eng.counters);
+	if (rails_kernel_counters(ctr) == 0)
+		engine_set_counters(&m->eng, ctr);
 	r = create_table(m, flags, &failed);
 	/*
 	 * The reverse-path rule refused although the probe found the lookup:
@@ -234,7 +236,7 @@ int table_setup(struct manager *m)
 	if (r < 0 && view_kernel_path(&m->eng) && failed.type && failed.type != NFT_MSG_NEWTABLE &&
 	    failed.type != NFTOBJ_MSG_DESTROYTABLE && failed.type != NFT_MSG_DELTABLE) {
 		lose_facility(m, KCAP_KERNEL_PATH, &failed, r);
-		m->eng.kernel_triggers = false;
+		engine_set_kernel_path(&m->eng, false);
 		r = create_table(m, flags, &failed);
 	}
 	/* the flags the probe found may still be refused (a new kernel rule) */

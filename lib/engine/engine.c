@@ -96,6 +96,32 @@ bool engine_set_auto_wan(struct engine *e, const struct iflist *wan)
 	return true;
 }
 
+void engine_set_caps(struct engine *e, const struct kcaps *caps)
+{
+	e->caps = *caps;
+}
+
+void engine_lose_cap(struct engine *e, enum kcap c)
+{
+	e->caps.has[c] = false;
+	e->layout_stale = true;
+}
+
+void engine_set_kernel_path(struct engine *e, bool on)
+{
+	e->kernel_triggers = on;
+}
+
+void engine_set_learn_group(struct engine *e, uint16_t group)
+{
+	e->learn_group = group;
+}
+
+void engine_set_counters(struct engine *e, const struct nftobj_ctr ctr[NFTOBJ__COUNTERS])
+{
+	memcpy(e->counters, ctr, sizeof(e->counters));
+}
+
 static int add_matching(struct iflist *ret, const struct iflist *links, const struct iflist *pat,
 			const struct iflist *not)
 {

@@ -83,6 +83,19 @@ int engine_adopt(struct engine *e, const char *rule_name, const struct fwelem_de
 /* Replace the automatic WAN list; returns true if it changed. */
 bool engine_set_auto_wan(struct engine *e, const struct iflist *wan);
 
+/*
+ * What the daemon found out about the kernel: its facilities (probed at
+ * start), whether the kernel opens first forwardings, the NFLOG group of
+ * learn mode's log rules, and the named counters a table written anew
+ * counts from (the table it replaces had counted them).
+ */
+void engine_set_caps(struct engine *e, const struct kcaps *caps);
+/* The kernel refused C although the probe found it: without it, the layout written anew. */
+void engine_lose_cap(struct engine *e, enum kcap c);
+void engine_set_kernel_path(struct engine *e, bool on);
+void engine_set_learn_group(struct engine *e, uint16_t group);
+void engine_set_counters(struct engine *e, const struct nftobj_ctr ctr[NFTOBJ__COUNTERS]);
+
 /* True when some rule relies on the automatic WAN list. */
 bool engine_uses_auto_wan(const struct engine *e);
 
