@@ -1,5 +1,5 @@
 /*
- * The NFLOG socket (lib/nflog's partner): bound to the trigger rule's
+ * The NFLOG socket (lib/kernel/nflog's partner): bound to the trigger rule's
  * group, copying packets, delivered at once (queue threshold 1), read in
  * batches with recvmmsg.
  */

@@ -1,5 +1,5 @@
 /*
- * The nf_tables monitor socket (lib/nftmon's partner): events about our
+ * The nf_tables monitor socket (lib/kernel/nftmon's partner): events about our
  * table, to re-create it when someone else deletes or flushes it.
  */
 #include <netinet/in.h>	/* before the kernel headers */

@@ -1,5 +1,5 @@
 /*
- * The nf_tables socket (lib/nftobj's partner): transactions with every ack
+ * The nf_tables socket (lib/nft/nftobj's partner): transactions with every ack
  * read and mapped back to its request, and the dumps of sets, chains and
  * rules the daemon reads back.
  */

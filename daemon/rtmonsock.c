@@ -1,5 +1,5 @@
 /*
- * The rtnetlink socket (lib/rtmon's partner): default routes (the WAN
+ * The rtnetlink socket (lib/kernel/rtmon's partner): default routes (the WAN
  * interfaces when none are named) and links, and the interface names by
  * index that the trigger path caches until links change.
  */

@@ -2,7 +2,8 @@
  * What the running kernel's nf_tables can do (DESIGN §2.14), and what
  * ipautofw does where it cannot. The daemon finds each facility out once
  * at start, by trying it in a batch the kernel checks and throws away
- * (daemon/kprobe.c); everything that depends on one asks this struct.
+ * (kprobe.c builds it, daemon/table.c sends it); everything that depends
+ * on one asks this struct.
  * Nothing anywhere asks for a kernel version.
  */
 #pragma once
