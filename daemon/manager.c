@@ -203,6 +203,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 	struct trigger_in in = { .pkt = pkt, .indev = indev, .outdev = outdev, .src = &m->src,
 				 .route_back = rails_route_back, .data = m };
 	struct trigger_result res;
+	int r;
 
 	if (pkt->has_seq) {
 		uint32_t lost = nflog_seq_lost(&m->seq, pkt->seq);
@@ -222,8 +223,12 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 	if (!ifname_cached(pkt->indev, indev) || !ifname_cached(pkt->outdev, outdev))
 		return;
 	in.now = now_ms();
-	if (trigger_decide(&m->eng, &in, &m->told_later, &res) < 0)
-		return;
+	in.clock = now_ms;
+	r = trigger_decide(&m->eng, &in, &m->told_later, &res);
+	if ((r < 0 || res.untold) &&
+	    log_ratelimit(&m->rl_nomem.count, &m->rl_nomem.window, now_ms(), &m->rl_nomem.suppressed))
+		log_err("out of memory deciding a trigger: %s", r < 0 ? "rules left undecided" :
+			"forwarding changes made but not told to monitors");
 	if (res.verdict == TRIGGER_FORGED)
 		rails_forged(m, pkt, &res, indev);
 	if (res.fired > 0)

@@ -146,6 +146,7 @@ struct manager {
 	struct logrl rl_fwd;
 	struct logrl rl_forged;
 	struct logrl rl_refused;
+	struct logrl rl_nomem;
 	bool proc_failed;		/* /proc/self/net could not be read (said once) */
 	uint64_t started_ms;
 	const char *closing;		/* why forwardings are being closed, for events */

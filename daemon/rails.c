@@ -103,8 +103,13 @@ int rails_open(struct manager *m)
 				 "serve are refused, as their route back cannot be checked");
 	}
 	m->srcw = srcwatch_open(&m->src);
-	if (!m->srcw)
-		return -errno;
+	if (!m->srcw) {
+		int r = -errno;
+
+		/* what a dump that failed half-way filled in: a host is then an address or /64 */
+		srccheck_clear(&m->src);
+		return r;
+	}
 	rails_write_vetted(m, true);
 	return loop_add(m->loop, &m->srcw_w, mnl_socket_get_fd(m->srcw), srcw_fn, EPOLLIN);
 }

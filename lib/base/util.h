@@ -2,7 +2,7 @@
  * lib/base/ owns what every part needs and none decides: the bounded string
  * builder (here), the deadline heap, the hash map, the JSON writer, the
  * netlink batch and the cutting of port ranges into segments.
- * May use: nothing but libc.
+ * May use: nothing of ours (libc, and libmnl/libnftnl for the batch).
  *
  * Small shared helpers: a bounded string builder that never overflows and
  * remembers the length it would have needed, and cleanup attributes.

@@ -232,22 +232,28 @@ void handover_state_free(struct handover_state *s)
 	*s = (struct handover_state){ 0 };
 }
 
+/* Where a counter is in struct engine; it must be a uint64_t (the build fails otherwise) */
+#define ENGINE_COUNTER(field)                                                                 \
+	(offsetof(struct engine, field) +                                                     \
+	 0 * sizeof(char[__builtin_types_compatible_p(__typeof__(((struct engine *)0)->field), \
+						     uint64_t) ? 1 : -1]))
+
 /* The engine's counters, by name: where each is in struct engine */
 static const struct {
 	const char *name;
 	size_t off;
 } engine_counters[] = {
-	{ "opened", offsetof(struct engine, fwt.stats.opened) },
-	{ "refreshed", offsetof(struct engine, fwt.stats.refreshed) },
-	{ "taken_over", offsetof(struct engine, fwt.stats.taken_over) },
-	{ "refused", offsetof(struct engine, fwt.stats.refused) },
-	{ "expired", offsetof(struct engine, fwt.stats.expired) },
-	{ "over_host_limit", offsetof(struct engine, fwt.stats.over_host_limit) },
-	{ "over_limit", offsetof(struct engine, fwt.stats.over_limit) },
-	{ "triggers_seen", offsetof(struct engine, stats.triggers_seen) },
-	{ "triggers_unmatched", offsetof(struct engine, stats.triggers_unmatched) },
-	{ "triggers_not_allowed", offsetof(struct engine, stats.triggers_not_allowed) },
-	{ "pair_triggers_replicated", offsetof(struct engine, stats.triggers_replicated) },
+	{ "opened", ENGINE_COUNTER(fwt.stats.opened) },
+	{ "refreshed", ENGINE_COUNTER(fwt.stats.refreshed) },
+	{ "taken_over", ENGINE_COUNTER(fwt.stats.taken_over) },
+	{ "refused", ENGINE_COUNTER(fwt.stats.refused) },
+	{ "expired", ENGINE_COUNTER(fwt.stats.expired) },
+	{ "over_host_limit", ENGINE_COUNTER(fwt.stats.over_host_limit) },
+	{ "over_limit", ENGINE_COUNTER(fwt.stats.over_limit) },
+	{ "triggers_seen", ENGINE_COUNTER(stats.triggers_seen) },
+	{ "triggers_unmatched", ENGINE_COUNTER(stats.triggers_unmatched) },
+	{ "triggers_not_allowed", ENGINE_COUNTER(stats.triggers_not_allowed) },
+	{ "pair_triggers_replicated", ENGINE_COUNTER(stats.triggers_replicated) },
 };
 
 int handover_save_engine(struct handover_state *s, const struct engine *e)

@@ -21,7 +21,7 @@ void trigger_events_free(struct trigger_events *evs)
 	memset(evs, 0, sizeof(*evs));
 }
 
-/* Room for one more event, made before the change it tells of: none goes untold. */
+/* Room for one more event, made before the change it tells of. */
 static int reserve(struct trigger_events *evs)
 {
 	struct trigger_event *v;
@@ -122,6 +122,7 @@ static int fire(struct engine *e, const struct nflog_pkt *pkt, const struct host
 		struct trigger_result *ret)
 {
 	bool disallowed = false, served = false;
+	int err = 0;
 
 	e->stats.triggers_seen++;
 	if (id)
@@ -133,6 +134,7 @@ static int fire(struct engine *e, const struct nflog_pkt *pkt, const struct host
 		const struct rule *r = t->rule;
 		struct trigger_event ev = { 0 };
 		struct fwd *f;
+		bool room;
 		int c;
 
 		if (t->proto != pkt->proto || t->max_hi < pkt->dport)
@@ -144,12 +146,13 @@ static int fire(struct engine *e, const struct nflog_pkt *pkt, const struct host
 			disallowed = true;
 			continue;
 		}
-		if (reserve(evs) < 0)
-			return -ENOMEM;
+		room = reserve(evs) == 0;
 		c = fwtable_trigger(&e->fwt, r, pkt->af, &pkt->saddr, id, &pkt->daddr, now, &f,
 				    &ev.old_host);
-		if (c < 0)
-			return c;
+		if (c < 0) {
+			err = c;
+			break;
+		}
 		if (c == FWD_OPENED || c == FWD_REFRESHED || c == FWD_TAKEN_OVER) {
 			f->replicated = !indev;
 			served = true;
@@ -174,8 +177,10 @@ static int fire(struct engine *e, const struct nflog_pkt *pkt, const struct host
 		ev.dst = pkt->daddr;
 		if (c == FWD_REFUSED)
 			memcpy(&ev.old_host, &f->host, sizeof(f->host));
-		if (evs)
+		if (evs && room)
 			evs->v[evs->n++] = ev;
+		else if (evs)
+			ret->untold++;
 	}
 	if (served)
 		ret->verdict = TRIGGER_SERVED;
@@ -185,6 +190,8 @@ static int fire(struct engine *e, const struct nflog_pkt *pkt, const struct host
 		ret->verdict = TRIGGER_NOT_ALLOWED;
 	else
 		ret->verdict = TRIGGER_UNMATCHED;
+	if (err < 0)
+		return err;
 	e->stats.triggers_not_allowed += ret->verdict == TRIGGER_NOT_ALLOWED;
 	e->stats.triggers_unmatched += ret->verdict == TRIGGER_UNMATCHED;
 	return 0;
@@ -253,5 +260,5 @@ int trigger_decide(struct engine *e, const struct trigger_in *in, struct trigger
 		return 0;
 	}
 	srccheck_host(in->src, pkt->af, &pkt->saddr, pkt->indev, &id);
-	return fire(e, pkt, &id, in->indev, in->outdev, in->now, evs, ret);
+	return fire(e, pkt, &id, in->indev, in->outdev, in->clock ? in->clock() : in->now, evs, ret);
 }

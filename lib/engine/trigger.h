@@ -58,6 +58,7 @@ struct trigger_result {
 	struct hostid id;	/* the machine it came from (not for TRIGGER_FORGED) */
 	int fired;		/* rules it fired, served or refused */
 	size_t undone;		/* rules whose elements the kernel added go at the next write */
+	size_t untold;		/* changes made whose event found no memory */
 };
 
 /*
@@ -75,12 +76,19 @@ struct trigger_in {
 	trigger_route_fn *route_back;
 	void *data;
 	uint64_t now;
+	/*
+	 * If not NULL, read for the time once the source is found genuine,
+	 * in place of NOW: the route lookup before may have waited.
+	 */
+	uint64_t (*clock)(void);
 };
 
 /*
  * Decide IN's trigger: *RET says what happened, EVS (if not NULL) gets one
- * event per rule it fired. Returns 0, or -ENOMEM (the events of what
- * changed before are in EVS).
+ * event per rule it fired (an event there was no memory for is counted in
+ * ret->untold, and the change made all the same). Returns 0, or -ENOMEM
+ * when the forwarding table could not grow: *RET then says what the rules
+ * before did.
  */
 int trigger_decide(struct engine *e, const struct trigger_in *in, struct trigger_events *evs,
 		   struct trigger_result *ret);

@@ -29,9 +29,8 @@ for d in $folders; do
 		m=$(basename "$f"); echo "${m%.*} $d"
 	done
 done | sort -u >"$tmp/modules"
-awk '{ print $1 }' "$tmp/modules" | uniq -d | while read -r m; do
-	bad "module $m is in two folders"
-done
+dups=$(awk '{ print $1 }' "$tmp/modules" | uniq -d | tr '\n' ' ')
+[ -z "$dups" ] || bad "modules in two folders (a name is one module): $dups"
 ls lib/*.[ch] >/dev/null 2>&1 && bad "files directly in lib/ (each belongs in a folder): $(ls lib/*.[ch])"
 
 folder_of() { awk -v m="$1" '$1 == m { print $2 }' "$tmp/modules"; }
@@ -55,6 +54,11 @@ awk '$1 == "def" { def[$3] = $2 } $1 == "use" { use[NR] = $2 " " $3 }
 	END { for (i in use) { split(use[i], u, " "); if (u[2] in def && def[u[2]] != u[1]) print u[1], def[u[2]], "calls", u[2] } }' \
 	"$tmp/syms" >>"$tmp/edges"
 [ -s "$tmp/syms" ] || bad "no symbols read from $lib"
+# every object must map to a module, or its calls would go unseen
+unknown=$(awk '{ print $2 }' "$tmp/syms" | sort -u | while read -r o; do
+	grep -q "^$o " "$tmp/modules" || printf '%s ' "$o"
+done)
+[ -z "$unknown" ] || bad "objects of $lib that are no module of lib/: $unknown"
 
 # module cycles
 awk '$1 != $2 { print $1, $2 }' "$tmp/edges" | sort -u >"$tmp/medges"
