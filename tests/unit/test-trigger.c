@@ -66,11 +66,19 @@ static const char conf[] = "max-per-host 2\n"
 enum route { ROUTE_HERE, ROUTE_ELSEWHERE };
 
 static int route_asked;
+static uint64_t clock_ms;
 
+/* A lookup that takes half a second: the decision's time is read after it */
 static bool route_back(const struct nflog_pkt *pkt, void *data)
 {
 	route_asked++;
+	clock_ms += 500;
 	return *(const enum route *)data == ROUTE_HERE;
+}
+
+static uint64_t test_clock(void)
+{
+	return clock_ms;
 }
 
 struct step {
@@ -177,7 +185,7 @@ static void test_steps(void)
 					 .saddr = ip(AF_INET, s->src), .daddr = ip(AF_INET, s->dst) };
 		struct trigger_in in = { .pkt = &pkt, .indev = names[s->indev], .outdev = "veth-wan",
 					 .src = &src, .route_back = route_back, .data = (void *)&s->route,
-					 .now = 1000 * (i + 1) };
+					 .now = 1000 * (i + 1), .clock = test_clock };
 		struct trigger_result res;
 		int failures = test_failures;
 		size_t gone = n_gone(&e);
@@ -190,6 +198,7 @@ static void test_steps(void)
 			strcpy(pkt.prefix, NFTOBJ_FORGED_PREFIX);
 		e.caps.has[KCAP_FIB_FORWARD] = !s->no_rpf;
 		route_asked = 0;
+		clock_ms = in.now;
 		evs.n = 0;
 		if (s->replicated)
 			CHECK_INT(trigger_replicated(&e, &pkt, in.now, &evs, &res), 0);
@@ -209,6 +218,8 @@ static void test_steps(void)
 			CHECK_INT(evs.v[0].change, s->change);
 			CHECK_INT(evs.v[0].id.kind, s->id);
 			CHECK(evs.v[0].rule != NULL);
+			/* the rule's time is the clock's after the lookup, not the read's */
+			CHECK_INT(engine_last_trigger(&e, evs.v[0].rule), in.now + 500 * s->asked);
 		}
 		/* what is undone waits for the next write */
 		CHECK(s->undone ? n_gone(&e) > gone : n_gone(&e) == gone);
