@@ -201,7 +201,7 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 	char indev[IF_NAMESIZE] = "", outdev[IF_NAMESIZE] = "";
 	uint64_t in_hand_us = now_us();
 	struct trigger_in in = { .pkt = pkt, .indev = indev, .outdev = outdev, .src = &m->src,
-				 .route_back = rails_route_back, .data = m };
+				 .route_back = rails_route_back, .data = m, .clock = now_ms };
 	struct trigger_result res;
 	int r;
 
@@ -222,8 +222,6 @@ static void on_nflog(const struct nflog_pkt *pkt, int err, void *data)
 		ifname_cache_flush();
 	if (!ifname_cached(pkt->indev, indev) || !ifname_cached(pkt->outdev, outdev))
 		return;
-	in.now = now_ms();
-	in.clock = now_ms;
 	r = trigger_decide(&m->eng, &in, &m->told_later, &res);
 	if ((r < 0 || res.untold) &&
 	    log_ratelimit(&m->rl_nomem.count, &m->rl_nomem.window, now_ms(), &m->rl_nomem.suppressed))

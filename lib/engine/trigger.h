@@ -75,12 +75,12 @@ struct trigger_in {
 	const struct srccheck *src;	/* the router's addresses and neighbours */
 	trigger_route_fn *route_back;
 	void *data;
-	uint64_t now;
 	/*
-	 * If not NULL, read for the time once the source is found genuine,
-	 * in place of NOW: the route lookup before may have waited.
+	 * The time, read once the source is found genuine (the route lookup
+	 * before may have waited); NULL: NOW is the time (the unit tests).
 	 */
 	uint64_t (*clock)(void);
+	uint64_t now;
 };
 
 /*
